@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* cleanup.c: verify → quarantine rename → verify → unlink.
+ *
+ * 1. Open the name (O_NOFOLLOW, non-blocking) relative to the folder fd; it must be a regular
+ *    file with the judged dev/inode and exactly the judged payload bytes.
+ * 2. Rename it to a hidden quarantine name in the same folder with RENAME_NOREPLACE. A rename
+ *    moves whatever the name points to *now*; so:
+ * 3. Check that the quarantined inode is the judged one. If not, a new owner created its lock
+ *    between 1 and 2: rename it back (RENAME_NOREPLACE) and keep it.
+ * 4. Unlink the quarantine name. Nothing but us ever uses that name. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "macro.h"
+#include "payload.h"
+
+#ifdef LW_TEST_HOOKS
+/* Test builds only: stop ourselves at a named point so a test can change the folder under
+ * us deterministically (the test is our parent and waits for the stop with waitpid). */
+static void test_hook(const char *point) {
+        const char *want = getenv("LOCKWARDEN_TEST_STOP_AT");
+
+        if (want && strcmp(want, point) == 0)
+                raise(SIGSTOP);
+}
+#else
+static inline void test_hook(const char *point) {
+        (void) point;
+}
+#endif
+
+static int same_payload(int fd, const char *payload, size_t len) {
+        _cleanup_free_ char *buf = malloc(PAYLOAD_MAX + 1);
+        size_t n = 0;
+
+        if (!buf)
+                return -ENOMEM;
+        while (n <= PAYLOAD_MAX) {
+                ssize_t k = pread(fd, buf + n, PAYLOAD_MAX + 1 - n, (off_t) n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        return n == len && memcmp(buf, payload, len) == 0;
+}
+
+int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino,
+                        const char *payload, size_t payload_len, char *why, size_t why_size) {
+        static unsigned long counter;
+        _cleanup_close_ int fd = -1;
+        char qname[64];
+        struct stat st;
+        int r;
+
+        test_hook("before-verify");
+
+        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                r = negative_errno();
+                if (r == -ENOENT) {
+                        snprintf(why, why_size, "already gone");
+                        return CLEANUP_KEPT;
+                }
+                snprintf(why, why_size, "cannot open: %s", strerror(-r));
+                return r;
+        }
+        if (fstat(fd, &st) < 0) {
+                r = negative_errno();
+                snprintf(why, why_size, "cannot stat: %s", strerror(-r));
+                return r;
+        }
+        if (!S_ISREG(st.st_mode) || st.st_dev != dev || st.st_ino != ino) {
+                snprintf(why, why_size, "replaced by another file before removal");
+                return CLEANUP_KEPT;
+        }
+        r = same_payload(fd, payload, payload_len);
+        if (r < 0) {
+                snprintf(why, why_size, "cannot re-read: %s", strerror(-r));
+                return r;
+        }
+        if (r == 0) {
+                snprintf(why, why_size, "payload changed before removal");
+                return CLEANUP_KEPT;
+        }
+
+        test_hook("before-rename");
+
+        snprintf(qname, sizeof(qname), ".lockwarden-quarantine-%d-%lu", (int) getpid(), ++counter);
+        if (renameat2(dirfd, name, dirfd, qname, RENAME_NOREPLACE) < 0) {
+                r = negative_errno();
+                if (r == -ENOENT) {
+                        snprintf(why, why_size, "already gone");
+                        return CLEANUP_KEPT;
+                }
+                snprintf(why, why_size, "cannot rename to quarantine: %s", strerror(-r));
+                return r;
+        }
+        if (fstatat(dirfd, qname, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            st.st_dev != dev || st.st_ino != ino) {
+                /* Not ours: a new lock took the name between verify and rename. Put it back. */
+                if (renameat2(dirfd, qname, dirfd, name, RENAME_NOREPLACE) < 0) {
+                        r = negative_errno();
+                        snprintf(why, why_size,
+                                 "a new lock took the name during removal and could not be put back "
+                                 "(%s); it is kept as %s", strerror(-r), qname);
+                        return r;
+                }
+                snprintf(why, why_size, "a new lock took the name during removal; put back");
+                return CLEANUP_KEPT;
+        }
+
+        test_hook("before-unlink");
+
+        if (unlinkat(dirfd, qname, 0) < 0) {
+                r = negative_errno();
+                snprintf(why, why_size, "cannot unlink quarantined %s: %s", qname, strerror(-r));
+                return r;
+        }
+        return CLEANUP_REMOVED;
+}

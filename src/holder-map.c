@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* holder-map.c */
+#include <stdlib.h>
+#include <string.h>
+
+#include "holder-map.h"
+#include "macro.h"
+#include "proc.h"
+
+static uint64_t inode_hash(const void *key, uint64_t seed) {
+        return hash_bytes(key, sizeof(InodeKey), seed);
+}
+
+static bool inode_equal(const void *a, const void *b) {
+        const InodeKey *x = a, *y = b;
+        return x->dev == y->dev && x->ino == y->ino;
+}
+
+static const HashOps inode_hash_ops = { inode_hash, inode_equal };
+
+static bool has_suffix(const char *s, const char *suffix) {
+        size_t n = strlen(s), k = strlen(suffix);
+        return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+FileKind file_kind_from_name(const char *name) {
+        if (name[0] == '.')
+                return _FILE_KIND_INVALID; /* hidden: temporaries, our own quarantine names */
+        if (has_suffix(name, ".jsonl.lock"))
+                return FILE_LOCK;
+        if (has_suffix(name, ".jsonl"))
+                return FILE_SESSION;
+        return _FILE_KIND_INVALID;
+}
+
+int holder_map_init(HolderMap *h) {
+        *h = (HolderMap) {
+                .by_inode = hashmap_new(&inode_hash_ops),
+                .by_fid = hashmap_new(&file_id_hash_ops),
+        };
+        if (!h->by_inode || !h->by_fid)
+                return -ENOMEM;
+        return 0;
+}
+
+void holder_map_done(HolderMap *h) {
+        TrackedFile *f;
+        size_t i = 0;
+
+        /* Collect first: the map must not change while it is iterated. */
+        while (hashmap_iterate(h->by_inode, &i, (void **) &f, NULL)) {
+                free(f->fid);
+                free(f->name);
+                free(f->holders);
+                free(f);
+        }
+        hashmap_free(h->by_inode);
+        hashmap_free(h->by_fid);
+        *h = (HolderMap) {};
+}
+
+TrackedFile *holder_map_get_inode(HolderMap *h, dev_t dev, ino_t ino) {
+        InodeKey k = { dev, ino };
+        return hashmap_get(h->by_inode, &k);
+}
+
+TrackedFile *holder_map_get_fid(HolderMap *h, const FileId *fid) {
+        return hashmap_get(h->by_fid, fid);
+}
+
+int holder_map_add(HolderMap *h, FileKind kind, dev_t dev, ino_t ino, const FileId *fid,
+                   TrackedFile **ret) {
+        TrackedFile *f = calloc(1, sizeof(*f));
+        int r;
+
+        if (!f)
+                return -ENOMEM;
+        f->inode = (InodeKey) { dev, ino };
+        f->kind = kind;
+        r = hashmap_put(h->by_inode, &f->inode, f);
+        if (r < 0) {
+                free(f);
+                return r;
+        }
+        if (fid) {
+                f->fid = file_id_dup(fid);
+                /* A handle may already belong to a file we are about to forget: newest wins. */
+                if (f->fid && hashmap_put(h->by_fid, f->fid, f) < 0) {
+                        TrackedFile *old = hashmap_remove(h->by_fid, f->fid);
+                        if (old) {
+                                free(old->fid);
+                                old->fid = NULL;
+                        }
+                        (void) hashmap_put(h->by_fid, f->fid, f);
+                }
+        }
+        h->n_files[kind]++;
+        *ret = f;
+        return 0;
+}
+
+void holder_map_remove(HolderMap *h, TrackedFile *f) {
+        hashmap_remove(h->by_inode, &f->inode);
+        if (f->fid && hashmap_get(h->by_fid, f->fid) == f)
+                hashmap_remove(h->by_fid, f->fid);
+        h->n_files[f->kind]--;
+        free(f->fid);
+        free(f->name);
+        free(f->holders);
+        free(f);
+}
+
+bool tracked_file_has_holder(const TrackedFile *f, pid_t pid) {
+        for (unsigned i = 0; i < f->n_holders; i++)
+                if (f->holders[i] == pid)
+                        return true;
+        return false;
+}
+
+bool tracked_file_add_holder(TrackedFile *f, pid_t pid) {
+        if (tracked_file_has_holder(f, pid))
+                return false;
+        if (f->n_holders == f->n_holders_alloc) {
+                unsigned n = f->n_holders_alloc ? f->n_holders_alloc * 2 : 2;
+                pid_t *p = realloc(f->holders, n * sizeof(pid_t));
+                if (!p)
+                        return false; /* the next confirm or close event will retry */
+                f->holders = p;
+                f->n_holders_alloc = n;
+        }
+        f->holders[f->n_holders++] = pid;
+        return true;
+}
+
+bool tracked_file_remove_holder(TrackedFile *f, pid_t pid, uint64_t now_ns) {
+        for (unsigned i = 0; i < f->n_holders; i++)
+                if (f->holders[i] == pid) {
+                        f->holders[i] = f->holders[--f->n_holders];
+                        if (f->n_holders == 0)
+                                f->unheld_since_ns = now_ns;
+                        return true;
+                }
+        return false;
+}
+
+bool holder_map_confirm(TrackedFile *f, pid_t pid, uint64_t now_ns) {
+        int r = proc_pid_holds(pid, f->inode.dev, f->inode.ino, NULL, NULL);
+
+        if (r > 0)
+                return tracked_file_add_holder(f, pid);
+        if (r == 0)
+                return tracked_file_remove_holder(f, pid, now_ns);
+        /* /proc cannot tell (-EACCES): keep what the events said. */
+        return false;
+}
+
+static int seed_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
+        TrackedFile *f = holder_map_get_inode(userdata, dev, ino);
+
+        (void) fd;
+        if (f)
+                tracked_file_add_holder(f, pid);
+        return 0;
+}
+
+int holder_map_seed(HolderMap *h) {
+        return proc_walk_fds(0, seed_cb, h);
+}

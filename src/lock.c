@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lock.c: facts → verdict → action for one lock. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "lock.h"
+#include "macro.h"
+#include "manager.h"
+#include "owner.h"
+#include "report.h"
+#include "time-util.h"
+#include "tracker.h"
+#include "tree.h"
+
+static json_t *lock_path_json(Lock *l) {
+        return json_path(l->file->folder ? l->file->folder->path : NULL, l->file->name);
+}
+
+static json_t *session_path_json(Lock *l) {
+        _cleanup_free_ char *s = strdup(l->file->name);
+        size_t n;
+
+        if (!s)
+                return NULL;
+        n = strlen(s);
+        if (n > 5 && strcmp(s + n - 5, ".lock") == 0)
+                s[n - 5] = '\0';
+        return json_path(l->file->folder->path, s);
+}
+
+int lock_new(Manager *m, TrackedFile *f, pid_t creator_pid, uint64_t now_ns, Lock **ret) {
+        Lock *l = calloc(1, sizeof(*l));
+
+        if (!l)
+                return -ENOMEM;
+        l->manager = m;
+        l->file = f;
+        l->creator_pid = creator_pid;
+        l->seen_ns = now_ns;
+        /* A lock found by the start-up scan was acquired before we watched: don't claim we saw
+         * it being acquired. */
+        l->acquired_reported = creator_pid <= 0;
+        l->verdict = _VERDICT_INVALID;
+        f->lock = l;
+        LIST_PREPEND(locks, m->locks, l);
+        m->n_locks++;
+        lock_mark_payload_dirty(l, now_ns);
+        *ret = l;
+        return 0;
+}
+
+static void lock_set_owner(Lock *l, Owner *o) {
+        if (l->owner == o) {
+                owner_unref(o);
+                return;
+        }
+        if (l->owner) {
+                LIST_REMOVE(owner, l->owner->locks, l);
+                owner_unref(l->owner);
+        }
+        l->owner = o;
+        if (o)
+                LIST_PREPEND(owner, o->locks, l);
+}
+
+void lock_free(Lock *l) {
+        Manager *m;
+
+        if (!l)
+                return;
+        m = l->manager;
+        if (l->dirty)
+                LIST_REMOVE(dirty, m->dirty_locks, l);
+        LIST_REMOVE(locks, m->locks, l);
+        m->n_locks--;
+        lock_set_owner(l, NULL);
+        sd_event_source_disable_unref(l->grace_timer);
+        sd_event_source_disable_unref(l->age_timer);
+        if (l->file->lock == l)
+                l->file->lock = NULL;
+        free(l->payload_buf);
+        free(l);
+}
+
+void lock_mark_dirty(Lock *l, uint64_t now_ns) {
+        if (now_ns > l->evidence_ns)
+                l->evidence_ns = now_ns;
+        if (l->dirty)
+                return;
+        l->dirty = true;
+        LIST_PREPEND(dirty, l->manager->dirty_locks, l);
+}
+
+void lock_mark_payload_dirty(Lock *l, uint64_t now_ns) {
+        l->payload_dirty = true;
+        lock_mark_dirty(l, now_ns);
+}
+
+static void report_error(Lock *l, const char *error) {
+        report_emit(&l->manager->reporter, EVENT_MONITOR_ERROR,
+                    json_pack("{s:s, s:o}", "error", error, "path", lock_path_json(l)));
+}
+
+/* Returns false if the name no longer holds our inode (a later event will resync). */
+static bool lock_read_payload(Lock *l) {
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t len = 0;
+        int r;
+
+        l->payload_dirty = false;
+        r = payload_read_at(l->file->folder->dirfd, l->file->name, &buf, &len, &st);
+        if (r == -ENOENT)
+                return false;
+        if (r < 0 && r != -EFBIG) {
+                char e[128];
+                snprintf(e, sizeof(e), "cannot read lock payload: %s", strerror(-r));
+                report_error(l, e);
+                return false;
+        }
+        if (r == 0 && (st.st_dev != l->file->inode.dev || st.st_ino != l->file->inode.ino))
+                return false;
+
+        free(l->payload_buf);
+        if (r == -EFBIG) {
+                /* Too large to be a payload: judged malformed, and never removed unless it is
+                 * still this inode; the byte comparison at removal uses the empty buffer, so a
+                 * huge file is never removed. Report it. */
+                l->payload_buf = NULL;
+                l->payload_len = 0;
+                l->payload = (LockPayload) {};
+                snprintf(l->payload.error, sizeof(l->payload.error), "payload larger than %d bytes",
+                         PAYLOAD_MAX);
+                return true;
+        }
+        l->payload_buf = TAKE_PTR(buf);
+        l->payload_len = len;
+        payload_parse(l->payload_buf, l->payload_len, &l->payload);
+        return true;
+}
+
+static void lock_update_owner(Lock *l) {
+        Owner *o = NULL;
+        int r;
+
+        if (!l->payload.valid) {
+                lock_set_owner(l, NULL);
+                return;
+        }
+        if (l->owner && l->owner->pid == l->payload.pid)
+                return;
+        r = owner_get(l->manager, l->payload.pid, &o);
+        if (r < 0) {
+                char e[128];
+                snprintf(e, sizeof(e), "cannot watch owner pid %d: %s", (int) l->payload.pid,
+                         strerror(-r));
+                report_error(l, e);
+                lock_set_owner(l, NULL);
+                return;
+        }
+        lock_set_owner(l, o);
+}
+
+static int on_grace_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Lock *l = userdata;
+        Manager *m = l->manager;
+
+        (void) s;
+        /* The deadline passing is the evidence: latency counts from it. */
+        lock_mark_dirty(l, usec * NSEC_PER_USEC);
+        manager_flush(m);
+        return 0;
+}
+
+static void lock_arm_grace(Lock *l, uint64_t deadline_ns) {
+        uint64_t usec = (deadline_ns + NSEC_PER_USEC - 1) / NSEC_PER_USEC;
+        int r;
+
+        if (l->grace_timer) {
+                r = sd_event_source_set_time(l->grace_timer, usec);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(l->grace_timer, SD_EVENT_ONESHOT);
+        } else {
+                r = sd_event_add_time(l->manager->event, &l->grace_timer, CLOCK_MONOTONIC, usec,
+                                      1 /* µs: no coalescing */, on_grace_timer, l);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(l->grace_timer, "lock-grace");
+        }
+        if (r < 0)
+                report_error(l, "cannot arm grace timer");
+}
+
+static void lock_disarm_grace(Lock *l) {
+        if (l->grace_timer)
+                (void) sd_event_source_set_enabled(l->grace_timer, SD_EVENT_OFF);
+}
+
+static int on_age_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* Information only: a live lock older than its maxHoldMs, or older than 30 minutes. */
+static void lock_check_age(Lock *l) {
+        int64_t now_us = now_realtime_us(), next_us;
+        AgedReason due;
+        int r;
+
+        if (!l->payload.valid || !l->payload.has_created_at) {
+                if (l->age_timer)
+                        (void) sd_event_source_set_enabled(l->age_timer, SD_EVENT_OFF);
+                return;
+        }
+        while ((due = verdict_aged(l->payload.created_at_us, l->payload.max_hold_ms,
+                                   l->aged_reported, now_us, &next_us)) >= 0) {
+                l->aged_reported |= 1u << due;
+                report_emit(&l->manager->reporter, EVENT_LOCK_AGED,
+                            json_pack("{s:o, s:s, s:I, s:i}", "lock", lock_path_json(l),
+                                      "reason", aged_reason_to_string(due),
+                                      "age_ms", (json_int_t) ((now_us - l->payload.created_at_us) / 1000),
+                                      "owner_pid", (int) l->payload.pid));
+        }
+        if (next_us == INT64_MAX) {
+                if (l->age_timer)
+                        (void) sd_event_source_set_enabled(l->age_timer, SD_EVENT_OFF);
+                return;
+        }
+        if (l->age_timer) {
+                r = sd_event_source_set_time(l->age_timer, (uint64_t) next_us);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(l->age_timer, SD_EVENT_ONESHOT);
+        } else {
+                r = sd_event_add_time(l->manager->event, &l->age_timer, CLOCK_REALTIME,
+                                      (uint64_t) next_us, USEC_PER_SEC, on_age_timer, l);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(l->age_timer, "lock-age");
+        }
+        if (r < 0)
+                report_error(l, "cannot arm age timer");
+}
+
+static int on_age_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Lock *l = userdata;
+
+        (void) s;
+        (void) usec;
+        if (l->verdict == VERDICT_LIVE)
+                lock_check_age(l);
+        return 0;
+}
+
+static void lock_gather_facts(Lock *l, LockFacts *f) {
+        TrackedFile *file = l->file;
+
+        *f = (LockFacts) {
+                .payload_valid = l->payload.valid,
+                .payload_error = l->payload.error[0] ? l->payload.error : NULL,
+                .owner_pid = l->payload.pid,
+                .has_payload_starttime = l->payload.has_starttime,
+                .payload_starttime = l->payload.starttime,
+                .n_holders = file->n_holders,
+                .some_holder = file->n_holders > 0 ? file->holders[0] : 0,
+                .unheld_since_ns = file->unheld_since_ns,
+                .now_ns = now_mono_ns(),
+                .grace_ns = l->manager->opts->leak_grace_ms * NSEC_PER_MSEC,
+        };
+        if (l->payload.valid && l->owner) {
+                f->owner = l->owner->exited ? OWNER_DEAD : OWNER_ALIVE;
+                f->owner_starttime = l->owner->starttime;
+                if (f->owner == OWNER_ALIVE && !l->owner->have_starttime)
+                        f->has_payload_starttime = false;
+                f->owner_holds = tracked_file_has_holder(file, l->payload.pid);
+        }
+        if (f->n_holders == 0 && f->unheld_since_ns < l->seen_ns)
+                f->unheld_since_ns = l->seen_ns; /* the grace counts from when we could know */
+}
+
+static void lock_act_stale(Lock *l, const LockJudgement *j) {
+        Manager *m = l->manager;
+        const char *reason = stale_reason_to_string(j->reason);
+        char why[256];
+        int r;
+
+        if (l->stale_handled)
+                return;
+        l->stale_handled = true;
+        m->n_stale++;
+
+        report_emit(&m->reporter, EVENT_LOCK_STALE,
+                    json_pack("{s:o, s:o, s:s, s:i, s:s}", "lock", lock_path_json(l),
+                              "session", session_path_json(l), "reason", reason,
+                              "owner_pid", (int) l->payload.pid, "detail", j->detail));
+
+        if (m->opts->cleanup == CLEANUP_MODE_REPORT) {
+                report_emit(&m->reporter, EVENT_LOCK_KEPT,
+                            json_pack("{s:o, s:s, s:s}", "lock", lock_path_json(l),
+                                      "reason", reason, "why", "report-only mode"));
+                return;
+        }
+
+        /* A payload over the size cap was never read: never remove what we could not compare. */
+        if (!l->payload_buf) {
+                report_emit(&m->reporter, EVENT_LOCK_KEPT,
+                            json_pack("{s:o, s:s, s:s}", "lock", lock_path_json(l), "reason", reason,
+                                      "why", "payload too large to verify; remove it by hand"));
+                return;
+        }
+
+        r = cleanup_remove_lock(l->file->folder->dirfd, l->file->name, l->file->inode.dev,
+                                l->file->inode.ino, l->payload_buf, l->payload_len, why, sizeof(why));
+        if (r == CLEANUP_REMOVED) {
+                uint64_t done = now_mono_ns();
+                json_t *lockp = lock_path_json(l);
+
+                m->n_cleaned++;
+                report_emit(&m->reporter, EVENT_LOCK_CLEANED,
+                            json_pack("{s:o, s:s, s:i, s:I}", "lock", lockp, "reason", reason,
+                                      "owner_pid", (int) l->payload.pid,
+                                      "latency_us", (json_int_t) ((done - l->evidence_ns) / NSEC_PER_USEC)));
+                /* Our own rename/unlink events are ignored: forget the name here. */
+                tracker_detach_file(m, l->file);
+                return; /* l is freed */
+        }
+        if (r < 0) {
+                report_emit(&m->reporter, EVENT_MONITOR_ERROR,
+                            json_pack("{s:s, s:o}", "error", why, "path", lock_path_json(l)));
+                return;
+        }
+        report_emit(&m->reporter, EVENT_LOCK_KEPT,
+                    json_pack("{s:o, s:s, s:s}", "lock", lock_path_json(l), "reason", reason, "why", why));
+        /* It changed under us: the events that changed it will bring fresh facts. */
+        l->stale_handled = false;
+        lock_mark_payload_dirty(l, now_mono_ns());
+}
+
+void lock_refresh(Lock *l) {
+        Manager *m = l->manager;
+        LockFacts facts;
+        LockJudgement j;
+
+        if (l->dirty) {
+                LIST_REMOVE(dirty, m->dirty_locks, l);
+                l->dirty = false;
+        }
+        if (!l->file->name || !l->file->folder)
+                return;
+        if (l->payload_dirty) {
+                uint8_t old[sizeof(LockPayload)];
+                memcpy(old, &l->payload, sizeof(old));
+                if (!lock_read_payload(l))
+                        return;
+                if (memcmp(old, &l->payload, sizeof(old)) != 0)
+                        l->stale_handled = false;
+                lock_update_owner(l);
+        }
+
+        lock_gather_facts(l, &facts);
+        verdict_judge(&facts, &j);
+        if (j.verdict != VERDICT_STALE)
+                l->stale_handled = false;
+        l->verdict = j.verdict;
+
+        switch (j.verdict) {
+        case VERDICT_LIVE:
+                lock_disarm_grace(l);
+                if (!l->acquired_reported) {
+                        l->acquired_reported = true;
+                        report_emit(&m->reporter, EVENT_LOCK_ACQUIRED,
+                                    json_pack("{s:o, s:o, s:i, s:s}", "lock", lock_path_json(l),
+                                              "session", session_path_json(l),
+                                              "pid", (int) l->payload.pid,
+                                              "comm", l->owner ? l->owner->comm : "?"));
+                }
+                lock_check_age(l);
+                break;
+        case VERDICT_BUSY:
+                lock_disarm_grace(l);
+                break;
+        case VERDICT_PENDING:
+                lock_arm_grace(l, j.deadline_ns);
+                break;
+        case VERDICT_STALE:
+                lock_disarm_grace(l);
+                lock_act_stale(l, &j);
+                break;
+        default:
+                break;
+        }
+}
+
+void lock_on_unlinked(Lock *l, pid_t pid, uint64_t now_ns) {
+        Manager *m = l->manager;
+        char comm[COMM_MAX];
+
+        proc_comm(pid, comm);
+        if (l->payload.valid ? pid == l->payload.pid : pid == l->creator_pid) {
+                int64_t held_ms = (int64_t) ((now_ns - l->seen_ns) / NSEC_PER_MSEC);
+
+                if (l->creator_pid <= 0 && l->payload.has_created_at)
+                        held_ms = (now_realtime_us() - l->payload.created_at_us) / 1000;
+                report_emit(&m->reporter, EVENT_LOCK_RELEASED,
+                            json_pack("{s:o, s:i, s:s, s:I}", "lock", lock_path_json(l),
+                                      "pid", (int) pid, "comm", comm, "held_ms", (json_int_t) held_ms));
+        } else {
+                bool owner_alive = l->owner && !l->owner->exited;
+                report_emit(&m->reporter, EVENT_LOCK_REMOVED,
+                            json_pack("{s:o, s:i, s:s, s:i, s:b, s:b}", "lock", lock_path_json(l),
+                                      "pid", (int) pid, "comm", comm,
+                                      "owner_pid", (int) l->payload.pid,
+                                      "owner_alive", owner_alive,
+                                      "owner_holds", l->payload.valid &&
+                                              tracked_file_has_holder(l->file, l->payload.pid)));
+        }
+        lock_free(l);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lock.h: one session lock on disk, from the moment it is seen until it is released or
+ * cleaned. Gathers the facts for the verdict (payload, owner, holders), asks verdict.c, and
+ * acts on the answer: report, arm a one-shot grace timer, or remove it via cleanup.c. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "holder-map.h"
+#include "list.h"
+#include "payload.h"
+#include "verdict.h"
+
+typedef struct Manager Manager;
+typedef struct Owner Owner;
+
+struct Lock {
+        Manager *manager;
+        TrackedFile *file;
+        LIST_FIELDS(Lock, locks);
+        LIST_FIELDS(Lock, dirty);
+        LIST_FIELDS(Lock, owner);
+
+        bool dirty;                   /* facts changed: judge again at the end of the batch */
+        uint64_t evidence_ns;         /* when the kernel told us of the last change */
+
+        bool payload_dirty;
+        char *payload_buf;
+        size_t payload_len;
+        LockPayload payload;
+
+        Owner *owner;                 /* of payload.pid when the payload is valid */
+
+        pid_t creator_pid;            /* who created it, if we saw that (else 0) */
+        uint64_t seen_ns;             /* when we first saw it */
+        bool acquired_reported;
+        bool stale_handled;           /* reported stale for the current facts */
+        Verdict verdict;
+        sd_event_source *grace_timer;
+        sd_event_source *age_timer;
+        unsigned aged_reported;       /* 1 << AgedReason */
+};
+
+/* created_pid > 0 when we saw the creation as it happened. */
+int lock_new(Manager *m, TrackedFile *f, pid_t creator_pid, uint64_t now_ns, Lock **ret);
+void lock_free(Lock *l);
+
+void lock_mark_dirty(Lock *l, uint64_t now_ns);
+void lock_mark_payload_dirty(Lock *l, uint64_t now_ns);
+
+/* Re-read what is dirty, judge, act. May free the lock (when it was cleaned). */
+void lock_refresh(Lock *l);
+
+/* The lock's name went away (unlink or rename by PID). Reports and frees the lock. */
+void lock_on_unlinked(Lock *l, pid_t pid, uint64_t now_ns);

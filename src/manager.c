@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* manager.c: start-up, the loop's sources, shutdown. */
+#include <signal.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "fanotify-source.h"
+#include "lock.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "owner.h"
+#include "time-util.h"
+#include "tracker.h"
+#include "tree.h"
+
+int manager_new(const RunOptions *opts, Manager **ret) {
+        Manager *m = calloc(1, sizeof(*m));
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->opts = opts;
+        m->fan_fd = -1;
+        m->self_pid = getpid();
+        m->nodes_by_fid = hashmap_new(&file_id_hash_ops);
+        m->owners = hashmap_new(&pid_hash_ops);
+        r = holder_map_init(&m->holders);
+        if (r < 0 || !m->nodes_by_fid || !m->owners) {
+                manager_free(m);
+                return -ENOMEM;
+        }
+        r = sd_event_default(&m->event);
+        if (r < 0) {
+                manager_free(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        while (m->locks)
+                lock_free(m->locks);
+        tree_free_all(m);
+        holder_map_done(&m->holders);
+        hashmap_free(m->nodes_by_fid);
+        hashmap_free(m->owners);
+        free(m->confirms);
+        free(m->orphans);
+        free(m->last_status);
+        sd_event_source_disable_unref(m->fan_source);
+        if (m->fan_fd >= 0)
+                close(m->fan_fd);
+        reporter_done(&m->reporter);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+static void manager_update_status(Manager *m) {
+        _cleanup_free_ char *s = NULL;
+
+        if (asprintf(&s, "STATUS=Guarding %zu folders: %zu locks, %llu stale, %llu cleaned",
+                     m->n_guarded, m->n_locks, (unsigned long long) m->n_stale,
+                     (unsigned long long) m->n_cleaned) < 0)
+                return;
+        if (m->last_status && strcmp(m->last_status, s) == 0)
+                return;
+        (void) sd_notify(false, s);
+        free(m->last_status);
+        m->last_status = TAKE_PTR(s);
+}
+
+void manager_flush(Manager *m) {
+        tracker_flush(m);
+        tree_reap(m);
+        if (m->started)
+                manager_update_status(m);
+}
+
+static void on_fs_event(const FsEvent *ev, void *userdata) {
+        void **ctx = userdata;
+        Manager *m = ctx[0];
+        uint64_t now_ns = *(uint64_t *) ctx[1];
+
+        m->n_events++;
+        if (ev->mask & FAN_Q_OVERFLOW) {
+                report_emit(&m->reporter, EVENT_MONITOR_ERROR,
+                            json_pack("{s:s, s:n}", "error",
+                                      "fanotify queue overflow: events were lost; locks are re-judged "
+                                      "as new events arrive", "path"));
+                return;
+        }
+        tree_dispatch(m, ev, now_ns);
+}
+
+static int on_fanotify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        /* Aligned for struct fanotify_event_metadata. */
+        static union {
+                struct fanotify_event_metadata m;
+                char buf[64 * 1024];
+        } u;
+
+        (void) s;
+        (void) revents;
+        m->n_wakeups++;
+        /* Bounded: at most a few reads per wake-up, so timers and pidfds are served too. */
+        for (int i = 0; i < 8; i++) {
+                ssize_t n = read(fd, u.buf, sizeof(u.buf));
+                uint64_t now_ns = now_mono_ns();
+                void *ctx[2] = { m, &now_ns };
+
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                break;
+                        report_emit(&m->reporter, EVENT_MONITOR_ERROR,
+                                    json_pack("{s:s, s:n}", "error", strerror(errno), "path"));
+                        break;
+                }
+                if (n == 0)
+                        break;
+                fanotify_source_decode(u.buf, (size_t) n, on_fs_event, ctx);
+                /* Settle per read: a batch is what one read returned. */
+                manager_flush(m);
+        }
+        return 0;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        (void) s;
+        (void) si;
+        (void) userdata;
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int fanotify_error_message(int r) {
+        if (r == -EPERM)
+                return log_error_errno(r, "fanotify needs the CAP_SYS_ADMIN capability: run lockwarden as root "
+                                          "or grant it CAP_SYS_ADMIN (the unprivileged inotify backend is "
+                                          "not available in this version)");
+        if (r == -EINVAL || r == -ENOSYS)
+                return log_error_errno(r, "this kernel's fanotify cannot report file handles and names "
+                                          "(FAN_REPORT_DFID_NAME needs Linux 5.9 or later): %m");
+        return log_error_errno(r, "cannot create the fanotify group: %m");
+}
+
+int manager_startup(Manager *m) {
+        const RunOptions *o = m->opts;
+        sigset_t ss;
+        json_t *dirs;
+        int r;
+
+        r = reporter_init(&m->reporter, o->events_path);
+        if (r < 0)
+                return log_error_errno(r, "cannot open events file %s: %m", o->events_path);
+
+        r = fanotify_source_open(&m->fan_fd);
+        if (r < 0)
+                return fanotify_error_message(r);
+
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, on_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, on_signal, m);
+        if (r < 0)
+                return log_error_errno(r, "cannot watch signals: %m");
+
+        r = sd_event_add_io(m->event, &m->fan_source, m->fan_fd, EPOLLIN, on_fanotify, m);
+        if (r < 0)
+                return log_error_errno(r, "cannot watch the fanotify fd: %m");
+        (void) sd_event_source_set_description(m->fan_source, "fanotify");
+
+        /* Pings WATCHDOG=1 at half of WATCHDOG_USEC when the service manager asks for it;
+         * otherwise adds nothing, so an idle daemon never wakes. */
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return log_error_errno(r, "cannot set up the watchdog: %m");
+
+        /* Marks first, scans second: anything that changes during the scan is queued as an
+         * event and reconciled afterwards. */
+        for (size_t i = 0; i < o->n_state_dirs; i++) {
+                r = tree_add_root(m, o->state_dirs[i], NODE_STATE);
+                if (r < 0)
+                        return log_error_errno(r, "cannot guard %s: %m", o->state_dirs[i]);
+        }
+        for (size_t i = 0; i < o->n_watch_dirs; i++) {
+                r = tree_add_root(m, o->watch_dirs[i], NODE_SESSIONS);
+                if (r < 0)
+                        return log_error_errno(r, "cannot guard %s: %m", o->watch_dirs[i]);
+        }
+
+        r = holder_map_seed(&m->holders);
+        if (r < 0)
+                return log_error_errno(r, "cannot read /proc: %m");
+        m->started = true;
+
+        dirs = tree_guarded_json(m);
+        report_emit(&m->reporter, EVENT_MONITOR_READY,
+                    json_pack("{s:s, s:o, s:I, s:I, s:s, s:I, s:s}",
+                              "backend", "fanotify",
+                              "dirs", dirs ? dirs : json_array(),
+                              "locks", (json_int_t) m->holders.n_files[FILE_LOCK],
+                              "sessions", (json_int_t) m->holders.n_files[FILE_SESSION],
+                              "cleanup", cleanup_mode_to_string(o->cleanup),
+                              "leak_grace_ms", (json_int_t) o->leak_grace_ms,
+                              "version", PACKAGE_VERSION));
+
+        /* Judge every lock found, now that the holder map is seeded. */
+        for (Lock *l = m->locks; l; l = l->locks_next)
+                lock_mark_dirty(l, now_mono_ns());
+        manager_update_status(m);
+        (void) sd_notify(false, "READY=1");
+        manager_flush(m);
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r = sd_event_loop(m->event);
+
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
+        if (r < 0)
+                return log_error_errno(r, "event loop failed: %m");
+        return 0;
+}

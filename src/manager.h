@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* manager.h: the daemon. One Manager, one sd-event loop; every input is a source on it:
+ * the fanotify fd, one pidfd per lock owner, one-shot grace timers, signals, the watchdog. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "hashmap.h"
+#include "holder-map.h"
+#include "options.h"
+#include "report.h"
+
+typedef struct Lock Lock;
+typedef struct Node Node;
+typedef struct Root Root;
+
+typedef struct Confirm {
+        TrackedFile *file;
+        pid_t pid;
+        uint64_t ns;
+} Confirm;
+
+typedef struct Manager {
+        const RunOptions *opts;
+        sd_event *event;
+        pid_t self_pid;
+        bool started;
+
+        int fan_fd;
+        sd_event_source *fan_source;
+
+        Reporter reporter;
+
+        Root **roots;
+        size_t n_roots;
+        Hashmap *nodes_by_fid;        /* FileId → Node (head of its same_dir list) */
+        Node *graveyard;
+        size_t n_guarded;
+
+        HolderMap holders;
+        Hashmap *owners;              /* pid → Owner, live owners only */
+        Lock *locks;
+        size_t n_locks;
+        Lock *dirty_locks;
+
+        Confirm *confirms;
+        size_t n_confirms, n_confirms_alloc;
+        TrackedFile **orphans;
+        size_t n_orphans, n_orphans_alloc;
+
+        uint64_t n_stale, n_cleaned, n_events, n_wakeups;
+        char *last_status;
+} Manager;
+
+int manager_new(const RunOptions *opts, Manager **ret);
+Manager *manager_free(Manager *m);
+/* Opens the event source, guards the folders, seeds the holder map, reports ready. */
+int manager_startup(Manager *m);
+int manager_run(Manager *m);
+/* End of a batch of input: settle holders, judge, act, update STATUS=. */
+void manager_flush(Manager *m);

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* options.c: getopt_long parsing of `lockwarden run ...`. */
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "macro.h"
+#include "options.h"
+
+static const char *const cleanup_mode_table[_CLEANUP_MODE_MAX] = {
+        [CLEANUP_MODE_AUTO] = "auto",
+        [CLEANUP_MODE_REPORT] = "report",
+};
+
+static const char *const backend_table[_BACKEND_MAX] = {
+        [BACKEND_AUTO] = "auto",
+        [BACKEND_FANOTIFY] = "fanotify",
+};
+
+const char *cleanup_mode_to_string(CleanupMode m) {
+        return m >= 0 && m < _CLEANUP_MODE_MAX ? cleanup_mode_table[m] : NULL;
+}
+
+const char *backend_to_string(BackendKind b) {
+        return b >= 0 && b < _BACKEND_MAX ? backend_table[b] : NULL;
+}
+
+static int lookup(const char *const *table, size_t n, const char *s) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(table[i], s) == 0)
+                        return (int) i;
+        return -EINVAL;
+}
+
+void options_help(void) {
+        printf("Usage: lockwarden run [OPTIONS]\n"
+               "       lockwarden --help | --version\n"
+               "\n"
+               "Guard OpenClaw session locks: follow every open, close, write, create, unlink and\n"
+               "rename of session transcripts (*.jsonl) and their locks (*.jsonl.lock) through\n"
+               "fanotify, keep a live map of which process holds which file open, and remove a\n"
+               "lock the moment it is stale (owner exited, pid recycled, lock leaked).\n"
+               "\n"
+               "Options for run:\n"
+               "  --state-dir DIR       guard every DIR/agents/*/sessions/ folder, including ones\n"
+               "                        created later (repeatable)\n"
+               "  --watch DIR           guard one sessions folder (repeatable)\n"
+               "                        Default for both: $OPENCLAW_STATE_DIR, else ~/.openclaw,\n"
+               "                        as a state dir. Missing folders are guarded once they appear.\n"
+               "  --cleanup=auto|report remove stale locks (auto, the default) or only report them\n"
+               "  --events FILE         also write every event as one JSON object per line to\n"
+               "                        FILE (appended; '-' for standard output)\n"
+               "  --leak-grace-ms N     how long a lock may stay on disk with nobody holding it\n"
+               "                        open before it counts as leaked (default %d)\n"
+               "  --backend=auto|fanotify\n"
+               "                        event source; fanotify needs CAP_SYS_ADMIN (default auto,\n"
+               "                        which is fanotify in this version)\n"
+               "  -h, --help            show this help\n"
+               "  --version             show the version\n"
+               "\n"
+               "Exit status: 0 stopped by SIGTERM or SIGINT, 1 runtime failure, 2 bad usage.\n"
+               "Reports go to the journal (MESSAGE_ID per event kind), to --events, and to\n"
+               "standard error unless standard error is the journal. See lockwarden(8).\n",
+               DEFAULT_LEAK_GRACE_MS);
+}
+
+static int append(char ***list, size_t *n, const char *s) {
+        char **l = realloc(*list, (*n + 1) * sizeof(char *));
+
+        if (!l)
+                return -ENOMEM;
+        *list = l;
+        if (!(l[*n] = strdup(s)))
+                return -ENOMEM;
+        (*n)++;
+        return 0;
+}
+
+_printf_(1, 2) static int usage_error(const char *fmt, ...) {
+        va_list ap;
+
+        fputs("lockwarden: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputs("\nTry 'lockwarden --help'.\n", stderr);
+        return -EINVAL;
+}
+
+int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_STATE_DIR,
+                ARG_WATCH,
+                ARG_CLEANUP,
+                ARG_EVENTS,
+                ARG_LEAK_GRACE,
+                ARG_BACKEND,
+        };
+        static const struct option options[] = {
+                { "help",          no_argument,       NULL, 'h'            },
+                { "version",       no_argument,       NULL, ARG_VERSION    },
+                { "state-dir",     required_argument, NULL, ARG_STATE_DIR  },
+                { "watch",         required_argument, NULL, ARG_WATCH      },
+                { "cleanup",       required_argument, NULL, ARG_CLEANUP    },
+                { "events",        required_argument, NULL, ARG_EVENTS     },
+                { "leak-grace-ms", required_argument, NULL, ARG_LEAK_GRACE },
+                { "backend",       required_argument, NULL, ARG_BACKEND    },
+                {}
+        };
+        RunOptions o = { .leak_grace_ms = DEFAULT_LEAK_GRACE_MS };
+        bool have_verb = false;
+        int c, r;
+
+        *ret_cmd = COMMAND_RUN;
+        /* The verb comes first; options may also precede it ("lockwarden --help"). */
+        if (argc > 1 && argv[1][0] != '-') {
+                if (strcmp(argv[1], "run") != 0)
+                        return usage_error("unknown command '%s'", argv[1]);
+                have_verb = true;
+                argv++;
+                argc--;
+        }
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        *ret_cmd = COMMAND_HELP;
+                        options_done(&o);
+                        return 0;
+                case ARG_VERSION:
+                        *ret_cmd = COMMAND_VERSION;
+                        options_done(&o);
+                        return 0;
+                case ARG_STATE_DIR:
+                case ARG_WATCH:
+                        if (!optarg[0]) {
+                                options_done(&o);
+                                return usage_error("%s needs a folder", c == ARG_WATCH ? "--watch" : "--state-dir");
+                        }
+                        r = c == ARG_WATCH ? append(&o.watch_dirs, &o.n_watch_dirs, optarg)
+                                           : append(&o.state_dirs, &o.n_state_dirs, optarg);
+                        if (r < 0) {
+                                options_done(&o);
+                                return r;
+                        }
+                        break;
+                case ARG_CLEANUP:
+                        r = lookup(cleanup_mode_table, _CLEANUP_MODE_MAX, optarg);
+                        if (r < 0) {
+                                options_done(&o);
+                                return usage_error("--cleanup must be auto or report, not '%s'", optarg);
+                        }
+                        o.cleanup = (CleanupMode) r;
+                        break;
+                case ARG_EVENTS:
+                        free(o.events_path);
+                        o.events_path = strdup(optarg);
+                        if (!o.events_path) {
+                                options_done(&o);
+                                return -ENOMEM;
+                        }
+                        break;
+                case ARG_LEAK_GRACE: {
+                        char *end;
+                        unsigned long long v;
+
+                        errno = 0;
+                        v = strtoull(optarg, &end, 10);
+                        if (errno || end == optarg || *end || optarg[0] == '-' || v > 86400000ULL) {
+                                options_done(&o);
+                                return usage_error("--leak-grace-ms takes milliseconds from 0 to 86400000, not '%s'", optarg);
+                        }
+                        o.leak_grace_ms = v;
+                        break;
+                }
+                case ARG_BACKEND:
+                        r = lookup(backend_table, _BACKEND_MAX, optarg);
+                        if (r < 0) {
+                                options_done(&o);
+                                return usage_error("--backend must be auto or fanotify, not '%s'", optarg);
+                        }
+                        o.backend = (BackendKind) r;
+                        break;
+                case ':':
+                        options_done(&o);
+                        return usage_error("option '%s' needs a value", argv[optind - 1]);
+                default:
+                        options_done(&o);
+                        return usage_error("unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind < argc) {
+                options_done(&o);
+                return usage_error("unexpected argument '%s'", argv[optind]);
+        }
+        if (!have_verb) {
+                options_done(&o);
+                return usage_error("%s", "no command given (did you mean 'lockwarden run'?)");
+        }
+        *ret = o;
+        return 0;
+}
+
+int options_default_state_dir(char **ret) {
+        const char *e = getenv("OPENCLAW_STATE_DIR"), *home;
+        char *s;
+
+        if (e && e[0]) {
+                s = strdup(e);
+        } else {
+                home = getenv("HOME");
+                if (!home || home[0] != '/') {
+                        struct passwd *pw = getpwuid(getuid());
+                        home = pw ? pw->pw_dir : NULL;
+                }
+                if (!home)
+                        return -ENOENT;
+                if (asprintf(&s, "%s/.openclaw", home) < 0)
+                        s = NULL;
+        }
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+void options_done(RunOptions *o) {
+        for (size_t i = 0; i < o->n_state_dirs; i++)
+                free(o->state_dirs[i]);
+        for (size_t i = 0; i < o->n_watch_dirs; i++)
+                free(o->watch_dirs[i]);
+        free(o->state_dirs);
+        free(o->watch_dirs);
+        free(o->events_path);
+        *o = (RunOptions) {};
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* owner.h: the processes named as owners in lock payloads. One pidfd per live owner pid,
+ * shared by all its locks; the pidfd turning readable is the exit signal (no polling). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "list.h"
+#include "proc.h"
+
+typedef struct Manager Manager;
+typedef struct Lock Lock;
+
+typedef struct Owner {
+        Manager *manager;
+        pid_t pid;
+        int pidfd;
+        sd_event_source *source;
+        bool exited;              /* no such process, exited, or zombie */
+        uint64_t exited_ns;       /* when we learnt it (monotonic) */
+        bool have_starttime;
+        uint64_t starttime;
+        char comm[COMM_MAX];
+        unsigned n_ref;
+        Lock *locks;              /* locks whose payload names this owner */
+        bool in_table;
+} Owner;
+
+/* Returns the live Owner for PID, creating it (and its pidfd) if needed. A pid with no process
+ * gives an Owner that has exited. */
+int owner_get(Manager *m, pid_t pid, Owner **ret);
+Owner *owner_ref(Owner *o);
+Owner *owner_unref(Owner *o);

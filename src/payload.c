@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* payload.c: bounded read and strict parse of lock payloads with jansson. */
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <string.h>
+
+#include "macro.h"
+#include "payload.h"
+#include "time-util.h"
+
+static void set_error(LockPayload *p, const char *what) {
+        snprintf(p->error, sizeof(p->error), "%s", what);
+}
+
+void payload_parse(const char *buf, size_t len, LockPayload *ret) {
+        json_error_t err;
+        json_t *root, *v;
+        LockPayload p = {};
+
+        if (len == 0) {
+                set_error(&p, "empty payload");
+                goto out;
+        }
+        if (len > PAYLOAD_MAX) {
+                set_error(&p, "payload larger than 65536 bytes");
+                goto out;
+        }
+        /* jansson bounds nesting depth itself, so deeply nested input is an error, not a crash. */
+        root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+        if (!root) {
+                snprintf(p.error, sizeof(p.error), "not JSON: %.60s (line %d)", err.text, err.line);
+                goto out;
+        }
+        if (!json_is_object(root)) {
+                set_error(&p, "payload is not a JSON object");
+                json_decref(root);
+                goto out;
+        }
+
+        v = json_object_get(root, "pid");
+        if (!v)
+                set_error(&p, "no pid");
+        else if (!json_is_integer(v))
+                set_error(&p, "pid is not an integer");
+        else if (json_integer_value(v) <= 0 || json_integer_value(v) > INT_MAX)
+                set_error(&p, "pid out of range");
+        else {
+                p.pid = (pid_t) json_integer_value(v);
+                p.valid = true;
+        }
+
+        v = json_object_get(root, "starttime");
+        if (json_is_integer(v) && json_integer_value(v) >= 0) {
+                p.has_starttime = true;
+                p.starttime = (uint64_t) json_integer_value(v);
+        }
+
+        v = json_object_get(root, "createdAt");
+        if (json_is_string(v) && parse_iso_ts(json_string_value(v), &p.created_at_us) >= 0)
+                p.has_created_at = true;
+        else if (p.valid)
+                set_error(&p, v ? "invalid createdAt" : "no createdAt");
+
+        v = json_object_get(root, "maxHoldMs");
+        if (json_is_integer(v) && json_integer_value(v) > 0) {
+                p.has_max_hold = true;
+                p.max_hold_ms = (uint64_t) json_integer_value(v);
+        }
+
+        json_decref(root);
+out:
+        *ret = p;
+}
+
+int payload_read_at(int dirfd, const char *name, char **ret_buf, size_t *ret_len, struct stat *ret_st) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t n = 0;
+
+        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (st.st_size > PAYLOAD_MAX)
+                return -EFBIG;
+
+        buf = malloc(PAYLOAD_MAX + 2);
+        if (!buf)
+                return -ENOMEM;
+        /* Read to EOF, not to st_size: the file may grow while we read. One byte over the cap
+         * tells us it is too large. */
+        while (n <= PAYLOAD_MAX) {
+                ssize_t k = read(fd, buf + n, PAYLOAD_MAX + 1 - n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        if (n > PAYLOAD_MAX)
+                return -EFBIG;
+        buf[n] = '\0';
+
+        *ret_buf = TAKE_PTR(buf);
+        *ret_len = n;
+        if (ret_st)
+                *ret_st = st;
+        return 0;
+}

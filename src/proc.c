@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* proc.c: /proc readers. Every read is bounded, and a process that vanishes mid-read is an
+ * ordinary outcome, not an error. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "macro.h"
+#include "proc.h"
+
+static int read_small_file(const char *path, char *buf, size_t size, size_t *ret_len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        ssize_t n;
+
+        if (fd < 0)
+                return negative_errno();
+        n = read(fd, buf, size - 1);
+        if (n < 0)
+                return negative_errno();
+        buf[n] = '\0';
+        if (ret_len)
+                *ret_len = (size_t) n;
+        return 0;
+}
+
+/* Returns a pointer to the fields after "pid (comm) ", i.e. starting at the state. */
+static int read_stat(pid_t pid, char *buf, size_t size, char **ret_after_comm) {
+        char path[64], *p;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        r = read_small_file(path, buf, size, NULL);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        /* comm may contain spaces and parentheses: the last ')' ends it. */
+        p = strrchr(buf, ')');
+        if (!p || p[1] != ' ')
+                return -EIO;
+        *ret_after_comm = p + 2;
+        return 0;
+}
+
+int proc_state(pid_t pid, char *ret) {
+        char buf[1024], *p;
+        int r = read_stat(pid, buf, sizeof(buf), &p);
+
+        if (r < 0)
+                return r;
+        *ret = *p;
+        return 0;
+}
+
+int proc_starttime(pid_t pid, uint64_t *ret) {
+        char buf[1024], *p, *end;
+        int r = read_stat(pid, buf, sizeof(buf), &p);
+
+        if (r < 0)
+                return r;
+        /* p is field 3 (state); starttime is field 22: skip 19 fields. */
+        for (int i = 0; i < 19; i++) {
+                p = strchr(p, ' ');
+                if (!p)
+                        return -EIO;
+                p++;
+        }
+        errno = 0;
+        unsigned long long v = strtoull(p, &end, 10);
+        if (errno != 0 || end == p)
+                return -EIO;
+        *ret = v;
+        return 0;
+}
+
+void proc_comm(pid_t pid, char buf[static COMM_MAX]) {
+        char path[64];
+        size_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
+        if (read_small_file(path, buf, COMM_MAX, &n) < 0 || n == 0) {
+                strcpy(buf, "?");
+                return;
+        }
+        if (buf[n - 1] == '\n')
+                buf[n - 1] = '\0';
+}
+
+static int fd_flags(pid_t pid, int fd) {
+        char path[64], buf[512], *p;
+
+        snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int) pid, fd);
+        if (read_small_file(path, buf, sizeof(buf), NULL) < 0)
+                return -1;
+        p = strstr(buf, "flags:");
+        if (!p)
+                return -1;
+        return (int) strtol(p + 6, NULL, 8);
+}
+
+typedef struct HoldsQuery {
+        dev_t dev;
+        ino_t ino;
+        int fd;
+} HoldsQuery;
+
+static int holds_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
+        HoldsQuery *q = userdata;
+
+        (void) pid;
+        if (dev == q->dev && ino == q->ino) {
+                q->fd = fd;
+                return -ECANCELED; /* found: stop the walk */
+        }
+        return 0;
+}
+
+static int walk_one(pid_t pid, int proc_fd, ProcFdCallback cb, void *userdata) {
+        _cleanup_close_ int dfd = -1;
+        char path[32];
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        snprintf(path, sizeof(path), "%d/fd", (int) pid);
+        dfd = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return errno == ENOENT || errno == ESRCH ? 0 : negative_errno();
+        d = fdopendir(dfd);
+        if (!d)
+                return negative_errno();
+        dfd = -1; /* owned by d now */
+
+        while ((de = readdir(d))) {
+                struct stat st;
+                char *end;
+                long fd;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                fd = strtol(de->d_name, &end, 10);
+                if (*end)
+                        continue;
+                /* stat() through the magic link reaches the open file itself, even unlinked. */
+                if (fstatat(dirfd(d), de->d_name, &st, 0) < 0)
+                        continue;
+                r = cb(pid, (int) fd, st.st_dev, st.st_ino, userdata);
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        return r;
+}
+
+int proc_walk_fds(pid_t only_pid, ProcFdCallback cb, void *userdata) {
+        _cleanup_close_ int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        if (proc_fd < 0)
+                return negative_errno();
+        if (only_pid > 0)
+                return walk_one(only_pid, proc_fd, cb, userdata);
+
+        d = opendir("/proc");
+        if (!d)
+                return negative_errno();
+        while ((de = readdir(d))) {
+                char *end;
+                long pid = strtol(de->d_name, &end, 10);
+
+                if (*end || pid <= 0)
+                        continue;
+                r = walk_one((pid_t) pid, proc_fd, cb, userdata);
+                if (r == -EACCES || r == -EPERM)
+                        r = 0; /* not ours to see; the unprivileged backend lives with that */
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        return r;
+}
+
+int proc_pid_holds(pid_t pid, dev_t dev, ino_t ino, int *ret_fd, int *ret_flags) {
+        HoldsQuery q = { .dev = dev, .ino = ino, .fd = -1 };
+        int r;
+
+        r = proc_walk_fds(pid, holds_cb, &q);
+        if (r < 0 && r != -ECANCELED)
+                return r;
+        if (q.fd < 0)
+                return 0;
+        if (ret_fd)
+                *ret_fd = q.fd;
+        if (ret_flags)
+                *ret_flags = fd_flags(pid, q.fd);
+        return 1;
+}

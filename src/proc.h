@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* proc.h: facts about processes read from /proc. These are the ground truth the holder map is
+ * confirmed against whenever kernel events alone are ambiguous. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define COMM_MAX 17
+
+/* Field 22 of /proc/PID/stat. -ENOENT/-ESRCH when the process is gone. */
+int proc_starttime(pid_t pid, uint64_t *ret);
+/* 'R', 'S', 'Z', ... */
+int proc_state(pid_t pid, char *ret);
+/* Best effort: "?" when unknown. Always NUL-terminates. */
+void proc_comm(pid_t pid, char buf[static COMM_MAX]);
+
+/* Does PID have the inode (dev, ino) open? 1 yes, 0 no (including: the process is gone or is
+ * exiting and has no fd table any more), -errno when /proc cannot tell (e.g. -EACCES). On yes,
+ * *ret_fd and *ret_flags (from /proc/PID/fdinfo, or -1) describe the first such fd. */
+int proc_pid_holds(pid_t pid, dev_t dev, ino_t ino, int *ret_fd, int *ret_flags);
+
+/* Calls cb for every open fd of every process: (pid, fd, dev, ino). Processes and fds that
+ * vanish during the walk are skipped. The callback returns <0 to abort. */
+typedef int (*ProcFdCallback)(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata);
+int proc_walk_fds(pid_t only_pid, ProcFdCallback cb, void *userdata);

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* report.c: the event table and the three sinks. */
+#include <ctype.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <syslog.h>
+#include <systemd/sd-journal.h>
+
+#include "escape.h"
+#include "macro.h"
+#include "report.h"
+#include "time-util.h"
+
+typedef struct EventInfo {
+        const char *name;
+        const char *message_id;  /* listed in contrib/lockwarden.catalog; never change one */
+        int priority;
+} EventInfo;
+
+static const EventInfo event_table[_EVENT_KIND_MAX] = {
+        [EVENT_MONITOR_READY] = { "monitor.ready", "35c07aaab0c54db1899199736560c2d9", LOG_INFO },
+        [EVENT_MONITOR_ERROR] = { "monitor.error", "3425677c130e48fb8da05c7ed26396d6", LOG_ERR },
+        [EVENT_LOCK_ACQUIRED] = { "lock.acquired", "a2a403248a7b430290c1242fe1bb9bdb", LOG_DEBUG },
+        [EVENT_LOCK_RELEASED] = { "lock.released", "d8ae6ce1cc1443a483b7bf9b97302344", LOG_DEBUG },
+        [EVENT_LOCK_REMOVED]  = { "lock.removed",  "a6387696687b4cf0b21beabb273548f0", LOG_NOTICE },
+        [EVENT_LOCK_STALE]    = { "lock.stale",    "c7f5220782cc4872ae98837092c95359", LOG_WARNING },
+        [EVENT_LOCK_CLEANED]  = { "lock.cleaned",  "40421cfd85674fddb5db4a8b3a92c4d6", LOG_NOTICE },
+        [EVENT_LOCK_KEPT]     = { "lock.kept",     "49e02139e12b461eb4acd895509c8427", LOG_WARNING },
+        [EVENT_LOCK_AGED]     = { "lock.aged",     "8b3fdf9e89f94fcaa0622029f6e777f1", LOG_NOTICE },
+};
+
+const char *event_kind_to_string(EventKind k) {
+        return k >= 0 && k < _EVENT_KIND_MAX ? event_table[k].name : NULL;
+}
+
+EventKind event_kind_from_string(const char *s) {
+        for (size_t i = 0; i < ELEMENTSOF(event_table); i++)
+                if (s && strcmp(s, event_table[i].name) == 0)
+                        return (EventKind) i;
+        return _EVENT_KIND_INVALID;
+}
+
+const char *event_kind_message_id(EventKind k) {
+        return k >= 0 && k < _EVENT_KIND_MAX ? event_table[k].message_id : NULL;
+}
+
+json_t *json_path(const char *dir, const char *name) {
+        _cleanup_free_ char *e = escape_path(dir, name);
+
+        return e ? json_string(e) : NULL;
+}
+
+/* systemd's convention: JOURNAL_STREAM=dev:ino names the journal stream stderr is wired to. */
+static bool stderr_is_journal(void) {
+        const char *e = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+
+        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+                return false;
+        if (fstat(STDERR_FILENO, &st) < 0)
+                return false;
+        return st.st_dev == dev && st.st_ino == ino;
+}
+
+int reporter_init(Reporter *r, const char *events_path) {
+        *r = (Reporter) { .to_journal = true, .to_stderr = !stderr_is_journal() };
+
+        if (!events_path)
+                return 0;
+        if (strcmp(events_path, "-") == 0) {
+                r->events = stdout;
+                return 0;
+        }
+        r->events = fopen(events_path, "ae");
+        if (!r->events)
+                return negative_errno();
+        r->events_owned = true;
+        return 0;
+}
+
+void reporter_done(Reporter *r) {
+        if (r->events) {
+                fflush(r->events);
+                if (r->events_owned)
+                        fclose(r->events);
+        }
+        r->events = NULL;
+}
+
+static const char *sget(json_t *o, const char *k) {
+        const char *s = json_string_value(json_object_get(o, k));
+        return s ? s : "?";
+}
+
+static long long iget(json_t *o, const char *k) {
+        return json_integer_value(json_object_get(o, k));
+}
+
+static char *message_for(EventKind k, json_t *f) {
+        char *m = NULL;
+        int r = -1;
+
+        switch (k) {
+        case EVENT_MONITOR_READY:
+                r = asprintf(&m, "Watching %lld folders with %s: %lld locks, %lld sessions",
+                             (long long) json_array_size(json_object_get(f, "dirs")),
+                             sget(f, "backend"), iget(f, "locks"), iget(f, "sessions"));
+                break;
+        case EVENT_MONITOR_ERROR:
+                r = asprintf(&m, "%s: %s", sget(f, "path"), sget(f, "error"));
+                break;
+        case EVENT_LOCK_ACQUIRED:
+                r = asprintf(&m, "Lock %s acquired by pid %lld (%s)", sget(f, "lock"),
+                             iget(f, "pid"), sget(f, "comm"));
+                break;
+        case EVENT_LOCK_RELEASED:
+                r = asprintf(&m, "Lock %s released by pid %lld after %lld ms", sget(f, "lock"),
+                             iget(f, "pid"), iget(f, "held_ms"));
+                break;
+        case EVENT_LOCK_REMOVED:
+                r = asprintf(&m, "Lock %s of pid %lld removed by pid %lld (%s)", sget(f, "lock"),
+                             iget(f, "owner_pid"), iget(f, "pid"), sget(f, "comm"));
+                break;
+        case EVENT_LOCK_STALE:
+                r = asprintf(&m, "Lock %s is stale (%s): %s", sget(f, "lock"), sget(f, "reason"),
+                             sget(f, "detail"));
+                break;
+        case EVENT_LOCK_CLEANED:
+                r = asprintf(&m, "Removed stale lock %s (%s, owner pid %lld) %lld us after it became stale",
+                             sget(f, "lock"), sget(f, "reason"), iget(f, "owner_pid"),
+                             iget(f, "latency_us"));
+                break;
+        case EVENT_LOCK_KEPT:
+                r = asprintf(&m, "Kept stale-looking lock %s (%s): %s", sget(f, "lock"),
+                             sget(f, "reason"), sget(f, "why"));
+                break;
+        case EVENT_LOCK_AGED:
+                r = asprintf(&m, "Lock %s is live but %s (%lld ms old)", sget(f, "lock"),
+                             sget(f, "reason"), iget(f, "age_ms"));
+                break;
+        default:
+                break;
+        }
+        return r < 0 ? NULL : m;
+}
+
+/* "lock" → LOCK_PATH, "owner_pid" → OWNER_PID: journal field names are [A-Z0-9_]. */
+static void journal_field_name(const char *key, char *buf, size_t size) {
+        size_t i = 0;
+
+        if (strcmp(key, "lock") == 0)
+                key = "lock_path";
+        else if (strcmp(key, "session") == 0)
+                key = "session_path";
+        else if (strcmp(key, "event") == 0)
+                key = "lockwarden_event";
+        for (; *key && i + 1 < size; key++)
+                buf[i++] = isalnum((unsigned char) *key) ? (char) toupper((unsigned char) *key) : '_';
+        buf[i] = '\0';
+}
+
+static void send_journal(EventKind k, json_t *obj, const char *message) {
+        struct iovec iov[48];
+        char *owned[48];
+        size_t n = 0, n_owned = 0;
+        const char *key;
+        json_t *v;
+        char *s;
+
+        if (asprintf(&s, "MESSAGE=%s", message ? message : event_table[k].name) >= 0)
+                iov[n++] = (struct iovec) { s, strlen(s) }, owned[n_owned++] = s;
+        if (asprintf(&s, "MESSAGE_ID=%s", event_table[k].message_id) >= 0)
+                iov[n++] = (struct iovec) { s, strlen(s) }, owned[n_owned++] = s;
+        if (asprintf(&s, "PRIORITY=%d", event_table[k].priority) >= 0)
+                iov[n++] = (struct iovec) { s, strlen(s) }, owned[n_owned++] = s;
+        iov[n++] = (struct iovec) { (char *) "SYSLOG_IDENTIFIER=lockwarden", 28 };
+
+        json_object_foreach(obj, key, v) {
+                char name[64];
+                _cleanup_free_ char *dumped = NULL;
+                const char *value;
+
+                if (n >= ELEMENTSOF(iov) || json_is_null(v))
+                        continue;
+                journal_field_name(key, name, sizeof(name));
+                if (json_is_string(v))
+                        value = json_string_value(v);
+                else {
+                        dumped = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+                        value = dumped ? dumped : "";
+                }
+                if (asprintf(&s, "%s=%s", name, value) >= 0)
+                        iov[n++] = (struct iovec) { s, strlen(s) }, owned[n_owned++] = s;
+        }
+
+        /* No journal (e.g. a container without journald): the other sinks still have it. */
+        (void) sd_journal_sendv(iov, (int) n);
+        for (size_t i = 0; i < n_owned; i++)
+                free(owned[i]);
+}
+
+void report_emit(Reporter *r, EventKind kind, json_t *fields) {
+        char ts[ISO_TS_MAX];
+        json_t *obj;
+        _cleanup_free_ char *message = NULL;
+
+        if (kind < 0 || kind >= _EVENT_KIND_MAX) {
+                json_decref(fields);
+                return;
+        }
+        r->counts[kind]++;
+
+        obj = json_pack("{s:s, s:s, s:I}", "event", event_table[kind].name,
+                        "ts", format_iso_ts(now_realtime_us(), ts),
+                        "mono_ns", (json_int_t) now_mono_ns());
+        if (!obj) {
+                json_decref(fields);
+                return;
+        }
+        if (fields) {
+                json_object_update(obj, fields);
+                json_decref(fields);
+        }
+
+        message = message_for(kind, obj);
+
+        if (r->events) {
+                /* One object per line, flushed per event: readers follow it live. */
+                if (json_dumpf(obj, r->events, JSON_COMPACT) == 0)
+                        fputc('\n', r->events);
+                fflush(r->events);
+        }
+        if (r->to_journal)
+                send_journal(kind, obj, message);
+        if (r->to_stderr)
+                fprintf(stderr, "lockwarden: %s: %s\n", event_table[kind].name,
+                        message ? message : "");
+
+        json_decref(obj);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* report.h: every event lockwarden reports, and the three places it goes: the journal (one
+ * MESSAGE_ID per kind, fields upper-cased), the --events NDJSON stream, and a readable line on
+ * stderr unless stderr already is the journal. Event names are a contract; see the table. */
+#pragma once
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum EventKind {
+        EVENT_MONITOR_READY,
+        EVENT_MONITOR_ERROR,
+        EVENT_LOCK_ACQUIRED,
+        EVENT_LOCK_RELEASED,
+        EVENT_LOCK_REMOVED,
+        EVENT_LOCK_STALE,
+        EVENT_LOCK_CLEANED,
+        EVENT_LOCK_KEPT,
+        EVENT_LOCK_AGED,
+        _EVENT_KIND_MAX,
+        _EVENT_KIND_INVALID = -EINVAL,
+} EventKind;
+
+typedef struct Reporter {
+        FILE *events;             /* --events stream, or NULL */
+        bool events_owned;        /* fclose it at the end (not stdout) */
+        bool to_stderr;           /* stderr is not the journal */
+        bool to_journal;
+        uint64_t counts[_EVENT_KIND_MAX];
+} Reporter;
+
+/* events_path: NULL, "-" for stdout, or a file to append to. */
+int reporter_init(Reporter *r, const char *events_path);
+void reporter_done(Reporter *r);
+
+/* Emits one event. Takes ownership of fields (a JSON object; NULL means none). */
+void report_emit(Reporter *r, EventKind kind, json_t *fields);
+
+const char *event_kind_to_string(EventKind k);
+EventKind event_kind_from_string(const char *s);
+const char *event_kind_message_id(EventKind k);
+
+/* A JSON string for a path or name made of arbitrary bytes (see escape.h). Never NULL unless
+ * out of memory. */
+json_t *json_path(const char *dir, const char *name);

@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* tree.c: nodes, marks and folder discovery. Every folder below a configured path is opened
+ * relative to its parent's fd with O_NOFOLLOW: a symlink planted as agents/<id> or sessions/
+ * is reported, never followed. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "macro.h"
+#include "manager.h"
+#include "report.h"
+#include "time-util.h"
+#include "tracker.h"
+#include "tree.h"
+
+static const char *const node_kind_table[_NODE_KIND_MAX] = {
+        [NODE_ANCHOR] = "anchor",
+        [NODE_STATE] = "state-dir",
+        [NODE_AGENTS] = "agents",
+        [NODE_AGENT] = "agent",
+        [NODE_SESSIONS] = "sessions",
+};
+
+const char *node_kind_to_string(NodeKind k) {
+        return k >= 0 && k < _NODE_KIND_MAX ? node_kind_table[k] : NULL;
+}
+
+static void tree_error(Manager *m, const char *dir, const char *name, const char *error) {
+        report_emit(&m->reporter, EVENT_MONITOR_ERROR,
+                    json_pack("{s:s, s:o}", "error", error, "path", json_path(dir, name)));
+}
+
+static void node_start(Node *n, uint64_t now_ns);
+static void node_kill(Node *n);
+
+static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const char *path,
+                    const char *name, int dirfd, Node **ret) {
+        _cleanup_close_ int fd = dirfd;
+        FileId id;
+        Node *n, *head;
+        int r;
+
+        r = file_id_at(fd, "", &id);
+        if (r < 0)
+                return r;
+        head = hashmap_get(m->nodes_by_fid, &id);
+        /* One sessions node per folder: a folder reached twice is guarded once. */
+        for (Node *i = head; i; i = i->same_dir_next)
+                if (kind == NODE_SESSIONS && i->kind == NODE_SESSIONS)
+                        return -EEXIST;
+
+        n = calloc(1, sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        *n = (Node) { .manager = m, .root = root, .parent = parent, .kind = kind, .dirfd = -1 };
+        n->path = strdup(path);
+        n->name = name ? strdup(name) : NULL;
+        n->fid = file_id_dup(&id);
+        if (kind == NODE_SESSIONS)
+                n->files = hashmap_new(&string_hash_ops);
+        if (!n->path || (name && !n->name) || !n->fid || (kind == NODE_SESSIONS && !n->files)) {
+                free(n->path);
+                free(n->name);
+                free(n->fid);
+                hashmap_free(n->files);
+                free(n);
+                return -ENOMEM;
+        }
+        r = fanotify_source_mark(m->fan_fd, fd,
+                                 kind == NODE_SESSIONS ? FS_MASK_SESSIONS : FS_MASK_TREE);
+        if (r < 0) {
+                free(n->path);
+                free(n->name);
+                free(n->fid);
+                hashmap_free(n->files);
+                free(n);
+                return r;
+        }
+        n->dirfd = TAKE_FD(fd);
+        if (head) {
+                hashmap_remove(m->nodes_by_fid, head->fid);
+                LIST_PREPEND(same_dir, head, n);
+        } else
+                head = n;
+        (void) hashmap_put(m->nodes_by_fid, head->fid, head);
+        if (parent)
+                LIST_PREPEND(siblings, parent->children, n);
+        if (kind == NODE_SESSIONS)
+                m->n_guarded++;
+        *ret = n;
+        return 0;
+}
+
+/* Unhooks a node and its subtree at once; memory is freed by tree_reap() after the batch, so
+ * that a dispatch loop never touches freed memory. */
+static void node_kill(Node *n) {
+        Manager *m = n->manager;
+        Node *head;
+
+        if (n->dead)
+                return;
+        n->dead = true;
+        while (n->children)
+                node_kill(n->children);
+        if (n->parent)
+                LIST_REMOVE(siblings, n->parent->children, n);
+        if (n->root && n->root->anchor == n)
+                n->root->anchor = NULL;
+        if (n->kind == NODE_SESSIONS) {
+                tracker_forget_folder(m, n);
+                m->n_guarded--;
+        }
+
+        head = hashmap_get(m->nodes_by_fid, n->fid);
+        if (head) {
+                hashmap_remove(m->nodes_by_fid, head->fid);
+                LIST_REMOVE(same_dir, head, n);
+                if (head)
+                        (void) hashmap_put(m->nodes_by_fid, head->fid, head);
+        }
+        if (!head)
+                (void) fanotify_source_unmark(m->fan_fd, n->dirfd);
+        closep(&n->dirfd);
+        n->dirfd = -1;
+        LIST_PREPEND(graveyard, m->graveyard, n);
+}
+
+void tree_reap(Manager *m) {
+        Node *n;
+
+        while ((n = m->graveyard)) {
+                LIST_REMOVE(graveyard, m->graveyard, n);
+                free(n->path);
+                free(n->name);
+                free(n->want);
+                free(n->fid);
+                hashmap_free(n->files);
+                free(n);
+        }
+}
+
+static NodeKind child_kind(const Node *n, const char *name) {
+        switch (n->kind) {
+        case NODE_STATE:
+                return strcmp(name, "agents") == 0 ? NODE_AGENTS : _NODE_KIND_INVALID;
+        case NODE_AGENTS:
+                return name[0] != '.' ? NODE_AGENT : _NODE_KIND_INVALID;
+        case NODE_AGENT:
+                return strcmp(name, "sessions") == 0 ? NODE_SESSIONS : _NODE_KIND_INVALID;
+        default:
+                return _NODE_KIND_INVALID;
+        }
+}
+
+static Node *find_child(Node *n, const char *name) {
+        for (Node *c = n->children; c; c = c->siblings_next)
+                if (c->name && strcmp(c->name, name) == 0)
+                        return c;
+        return NULL;
+}
+
+static void node_add_child(Node *n, const char *name, NodeKind kind, uint64_t now_ns) {
+        Manager *m = n->manager;
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+        Node *c;
+        int fd, r;
+
+        if (find_child(n, name))
+                return;
+        fd = openat(n->dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                r = negative_errno();
+                if (fstatat(n->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISLNK(st.st_mode))
+                        tree_error(m, n->path, name, "is a symlink where a folder was expected: not followed");
+                else if (r != -ENOENT && r != -ENOTDIR) {
+                        char e[128];
+                        snprintf(e, sizeof(e), "cannot open folder: %s", strerror(-r));
+                        tree_error(m, n->path, name, e);
+                }
+                return;
+        }
+        if (asprintf(&path, "%s%s%s", n->path, strcmp(n->path, "/") ? "/" : "", name) < 0) {
+                close(fd);
+                return;
+        }
+        r = node_new(m, n->root, n, kind, path, name, fd, &c);
+        if (r == -EEXIST)
+                return;
+        if (r < 0) {
+                char e[128];
+                snprintf(e, sizeof(e), "cannot guard folder: %s", strerror(-r));
+                tree_error(m, path, NULL, e);
+                return;
+        }
+        node_start(c, now_ns);
+}
+
+static void node_scan_children(Node *n, uint64_t now_ns) {
+        int fd = openat(n->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct dirent *de;
+        DIR *d;
+
+        if (fd < 0)
+                return;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return;
+        }
+        while ((de = readdir(d))) {
+                NodeKind k;
+
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (de->d_type != DT_DIR && de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
+                        continue;
+                k = child_kind(n, de->d_name);
+                if (k >= 0)
+                        node_add_child(n, de->d_name, k, now_ns);
+        }
+        closedir(d);
+}
+
+static void root_resolve(Manager *m, Root *root, uint64_t now_ns);
+
+static void anchor_check(Node *n, uint64_t now_ns) {
+        Manager *m = n->manager;
+        Root *root = n->root;
+        size_t plen = strlen(n->path);
+        bool final;
+        int fd, r;
+        Node *c;
+
+        if (find_child(n, n->want))
+                return;
+        /* Is `want` the last component of the configured path? */
+        final = strcmp(root->path + (plen == 1 ? 1 : plen + 1), n->want) == 0;
+        /* Components of the configured path are the operator's: symlinks there are followed. */
+        fd = openat(n->dirfd, n->want, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        if (!final) {
+                close(fd);
+                /* A deeper ancestor exists now: anchor there instead. */
+                root_resolve(m, root, now_ns);
+                return;
+        }
+        r = node_new(m, root, n, root->kind, root->path, n->want, fd, &c);
+        if (r < 0) {
+                if (r != -EEXIST) {
+                        char e[128];
+                        snprintf(e, sizeof(e), "cannot guard folder: %s", strerror(-r));
+                        tree_error(m, root->path, NULL, e);
+                }
+                return;
+        }
+        node_start(c, now_ns);
+}
+
+static void node_start(Node *n, uint64_t now_ns) {
+        switch (n->kind) {
+        case NODE_ANCHOR:
+                anchor_check(n, now_ns);
+                break;
+        case NODE_SESSIONS:
+                tracker_scan(n->manager, n, now_ns);
+                break;
+        default:
+                node_scan_children(n, now_ns);
+                break;
+        }
+}
+
+/* Anchor ROOT on its deepest existing proper ancestor. */
+static void root_resolve(Manager *m, Root *root, uint64_t now_ns) {
+        _cleanup_free_ char *prefix = strdup(root->path);
+        Node *n;
+        char *slash;
+        int fd = -1, r;
+
+        if (root->anchor)
+                node_kill(root->anchor);
+        if (!prefix)
+                return;
+        for (;;) {
+                slash = strrchr(prefix, '/');
+                if (!slash)
+                        return;
+                if (slash == prefix) {
+                        if (prefix[1] == '\0')
+                                return; /* the root directory itself was configured */
+                        prefix[1] = '\0';
+                } else
+                        *slash = '\0';
+                fd = open(prefix, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd >= 0)
+                        break;
+        }
+        r = node_new(m, root, NULL, NODE_ANCHOR, prefix, NULL, fd, &n);
+        if (r < 0) {
+                char e[128];
+                snprintf(e, sizeof(e), "cannot watch ancestor folder: %s", strerror(-r));
+                tree_error(m, prefix, NULL, e);
+                return;
+        }
+        size_t plen = strlen(prefix);
+        const char *rest = root->path + (plen == 1 ? 1 : plen + 1);
+        n->want = strndup(rest, strcspn(rest, "/"));
+        if (!n->want) {
+                node_kill(n);
+                return;
+        }
+        root->anchor = n;
+        node_start(n, now_ns);
+}
+
+static char *normalize_path(const char *path) {
+        _cleanup_free_ char *abs = NULL;
+        char *out, *o;
+
+        if (path[0] != '/') {
+                _cleanup_free_ char *cwd = getcwd(NULL, 0);
+                if (!cwd || asprintf(&abs, "%s/%s", cwd, path) < 0)
+                        return NULL;
+        } else if (!(abs = strdup(path)))
+                return NULL;
+
+        out = malloc(strlen(abs) + 2);
+        if (!out)
+                return NULL;
+        o = out;
+        for (const char *p = abs; *p;) {
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        break;
+                size_t k = strcspn(p, "/");
+                if (!(k == 1 && p[0] == '.')) {
+                        *o++ = '/';
+                        memcpy(o, p, k);
+                        o += k;
+                }
+                p += k;
+        }
+        if (o == out)
+                *o++ = '/';
+        *o = '\0';
+        return out;
+}
+
+int tree_add_root(Manager *m, const char *path, NodeKind kind) {
+        Root *roots, *root;
+
+        roots = realloc(m->roots, (m->n_roots + 1) * sizeof(Root *));
+        if (!roots)
+                return -ENOMEM;
+        m->roots = (Root **) roots;
+        root = calloc(1, sizeof(*root));
+        if (!root)
+                return -ENOMEM;
+        root->path = normalize_path(path);
+        root->kind = kind;
+        if (!root->path) {
+                free(root);
+                return -ENOMEM;
+        }
+        m->roots[m->n_roots++] = root;
+        root_resolve(m, root, now_mono_ns());
+        return 0;
+}
+
+void tree_free_all(Manager *m) {
+        for (size_t i = 0; i < m->n_roots; i++) {
+                if (m->roots[i]->anchor)
+                        node_kill(m->roots[i]->anchor);
+                free(m->roots[i]->path);
+                free(m->roots[i]);
+        }
+        free(m->roots);
+        m->roots = NULL;
+        m->n_roots = 0;
+        tree_reap(m);
+}
+
+static void node_on_dir_event(Node *n, const FsEvent *ev, uint64_t now_ns) {
+        Node *c;
+
+        if (ev->mask & (FAN_DELETE | FAN_MOVED_FROM)) {
+                c = find_child(n, ev->name);
+                /* Confirm: the name may already be back (deleted and re-created). */
+                if (c) {
+                        struct stat st;
+                        FileId id;
+
+                        if (fstatat(n->dirfd, ev->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                            file_id_at(n->dirfd, ev->name, &id) < 0 ||
+                            !file_id_hash_ops.equal(&id, c->fid))
+                                node_kill(c);
+                }
+        }
+        if (ev->mask & (FAN_CREATE | FAN_MOVED_TO)) {
+                if (n->kind == NODE_ANCHOR) {
+                        if (strcmp(ev->name, n->want) == 0)
+                                anchor_check(n, now_ns);
+                } else {
+                        NodeKind k = child_kind(n, ev->name);
+                        if (k >= 0)
+                                node_add_child(n, ev->name, k, now_ns);
+                }
+        }
+}
+
+void tree_dispatch(Manager *m, const FsEvent *ev, uint64_t now_ns) {
+        Node *nodes[16];
+        size_t k = 0;
+
+        for (Node *i = hashmap_get(m->nodes_by_fid, ev->dir); i && k < ELEMENTSOF(nodes); i = i->same_dir_next)
+                nodes[k++] = i;
+
+        for (size_t j = 0; j < k; j++) {
+                Node *n = nodes[j];
+
+                if (n->dead)
+                        continue;
+                if (!ev->name) {
+                        if (ev->mask & (FAN_DELETE_SELF | FAN_MOVE_SELF)) {
+                                Root *root = n->root;
+                                bool was_anchor = root && root->anchor == n;
+
+                                node_kill(n);
+                                if (was_anchor)
+                                        root_resolve(m, root, now_ns);
+                        }
+                        continue;
+                }
+                if (ev->mask & FAN_ONDIR) {
+                        if (ev->mask & (FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO))
+                                node_on_dir_event(n, ev, now_ns);
+                        continue;
+                }
+                if (n->kind == NODE_SESSIONS)
+                        tracker_on_event(m, n, ev, now_ns);
+                else if (ev->mask & (FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO))
+                        /* Not a folder: a symlink planted where one is expected is reported. */
+                        node_on_dir_event(n, ev, now_ns);
+        }
+}
+
+static void count_guarded(Node *n, size_t *k, json_t *arr) {
+        for (; n; n = n->siblings_next) {
+                if (n->kind == NODE_SESSIONS) {
+                        (*k)++;
+                        if (arr)
+                                json_array_append_new(arr, json_path(NULL, n->path));
+                }
+                count_guarded(n->children, k, arr);
+        }
+}
+
+size_t tree_count_guarded(Manager *m) {
+        return m->n_guarded;
+}
+
+json_t *tree_guarded_json(Manager *m) {
+        json_t *arr = json_array();
+        size_t k = 0;
+
+        for (size_t i = 0; arr && i < m->n_roots; i++)
+                if (m->roots[i]->anchor)
+                        count_guarded(m->roots[i]->anchor, &k, arr);
+        return arr;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* tree.h: which folders are guarded. A configured path becomes a chain of nodes, each a
+ * folder fd with a fanotify mark: an anchor on the nearest existing ancestor (waiting for the
+ * next path component to appear), then for a state dir: the state dir → agents/ → each agent
+ * → its sessions/ folder. Folders that appear later get nodes the moment the kernel reports
+ * them; folders that go away lose theirs. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "file-id.h"
+#include "fanotify-source.h"
+#include "hashmap.h"
+#include "list.h"
+
+typedef struct Manager Manager;
+typedef struct Node Node;
+
+typedef enum NodeKind {
+        NODE_ANCHOR,    /* an existing ancestor of a configured path: waits for `want` */
+        NODE_STATE,     /* an OpenClaw state dir: waits for agents/ */
+        NODE_AGENTS,    /* agents/: every sub-folder is an agent */
+        NODE_AGENT,     /* agents/<id>: waits for sessions/ */
+        NODE_SESSIONS,  /* a guarded sessions folder */
+        _NODE_KIND_MAX,
+        _NODE_KIND_INVALID = -22,
+} NodeKind;
+
+typedef struct Root {
+        char *path;        /* absolute, as configured */
+        NodeKind kind;     /* NODE_STATE or NODE_SESSIONS */
+        Node *anchor;
+} Root;
+
+struct Node {
+        Manager *manager;
+        Root *root;
+        Node *parent;
+        Node *children;
+        LIST_FIELDS(Node, siblings);
+        LIST_FIELDS(Node, same_dir);   /* nodes on the same folder (e.g. two anchors) */
+        LIST_FIELDS(Node, graveyard);
+        NodeKind kind;
+        bool dead;
+        char *path;                    /* absolute path when it was opened, for reports */
+        char *name;                    /* entry name in the parent */
+        char *want;                    /* NODE_ANCHOR: next component of root->path */
+        int dirfd;
+        FileId *fid;
+        Hashmap *files;                /* NODE_SESSIONS: name → TrackedFile */
+};
+
+int tree_add_root(Manager *m, const char *path, NodeKind kind);
+void tree_dispatch(Manager *m, const FsEvent *ev, uint64_t now_ns);
+/* Frees nodes that died during this batch. */
+void tree_reap(Manager *m);
+void tree_free_all(Manager *m);
+
+size_t tree_count_guarded(Manager *m);
+json_t *tree_guarded_json(Manager *m);
+const char *node_kind_to_string(NodeKind k);

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* verdict.h: the decision "is this lock stale, and why". Pure: it takes a snapshot of facts
+ * gathered by the observers (holder map, owner pidfds, payload) and returns a verdict. No
+ * syscalls, no clock reads, so it is unit-tested exhaustively. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef enum Verdict {
+        VERDICT_LIVE,     /* the owner named by the payload holds the lock open */
+        VERDICT_BUSY,     /* someone else holds it open: wait for their close, never remove */
+        VERDICT_PENDING,  /* nobody holds it; wait until the grace ends (deadline_ns) */
+        VERDICT_STALE,    /* remove it (or report it, in report mode) */
+        _VERDICT_MAX,
+        _VERDICT_INVALID = -EINVAL,
+} Verdict;
+
+typedef enum StaleReason {
+        STALE_DEAD_PID,
+        STALE_RECYCLED_PID,
+        STALE_LEAKED,
+        STALE_MALFORMED,
+        _STALE_REASON_MAX,
+        _STALE_REASON_INVALID = -EINVAL,
+} StaleReason;
+
+typedef enum OwnerState {
+        OWNER_UNKNOWN,    /* no valid payload yet */
+        OWNER_ALIVE,
+        OWNER_DEAD,       /* no such process, or it exited (zombie) */
+        _OWNER_STATE_MAX,
+        _OWNER_STATE_INVALID = -EINVAL,
+} OwnerState;
+
+typedef enum AgedReason {
+        AGED_HOLD_EXCEEDED,  /* older than the holder's own maxHoldMs */
+        AGED_TOO_OLD,        /* older than 30 minutes */
+        _AGED_REASON_MAX,
+        _AGED_REASON_INVALID = -EINVAL,
+} AgedReason;
+
+#define AGED_TOO_OLD_MS (30 * 60 * 1000)
+#define DEFAULT_MAX_HOLD_MS 300000
+
+typedef struct LockFacts {
+        bool payload_valid;
+        const char *payload_error;      /* why not valid, for the detail */
+        pid_t owner_pid;                /* from the payload */
+        OwnerState owner;
+        bool has_payload_starttime;
+        uint64_t payload_starttime;
+        uint64_t owner_starttime;       /* of the live process with that pid, if alive */
+        bool owner_holds;               /* owner pid has this inode open */
+        unsigned n_holders;             /* processes with this inode open, owner included */
+        pid_t some_holder;              /* one of them, for the detail */
+        uint64_t unheld_since_ns;       /* monotonic; when n_holders last became 0 */
+        uint64_t now_ns;
+        uint64_t grace_ns;
+} LockFacts;
+
+typedef struct LockJudgement {
+        Verdict verdict;
+        StaleReason reason;             /* when VERDICT_STALE */
+        uint64_t deadline_ns;           /* when VERDICT_PENDING */
+        char detail[160];
+} LockJudgement;
+
+void verdict_judge(const LockFacts *f, LockJudgement *ret);
+
+/* Information-only aging of a live lock. Given its creation time, the holder's maxHoldMs
+ * and the reasons already reported (bit mask of 1 << AgedReason), returns the first reason
+ * that has passed and is not yet reported (or _AGED_REASON_INVALID), and the realtime at
+ * which the next unreported one will pass (or INT64_MAX) in *ret_next_us. */
+AgedReason verdict_aged(int64_t created_at_us, uint64_t max_hold_ms, unsigned reported,
+                        int64_t now_us, int64_t *ret_next_us);
+
+const char *verdict_to_string(Verdict v);
+const char *stale_reason_to_string(StaleReason r);
+StaleReason stale_reason_from_string(const char *s);
+const char *aged_reason_to_string(AgedReason r);
