@@ -10,6 +10,7 @@
  * 4. Unlink the quarantine name. Nothing but us ever uses that name. */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -53,7 +54,20 @@ static int same_payload(int fd, const char *payload, size_t len) {
         return n == len && memcmp(buf, payload, len) == 0;
 }
 
-int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino,
+/* The file handle carries the inode generation: a new lock that got the inode number of the
+ * judged one (ext4 reuses them at once) is told apart. */
+static bool same_file(const struct stat *st, dev_t dev, ino_t ino, const FileId *fid,
+                      int dirfd, const char *name) {
+        FileId now;
+
+        if (!S_ISREG(st->st_mode) || st->st_dev != dev || st->st_ino != ino)
+                return false;
+        if (!fid)
+                return true;
+        return file_id_at(dirfd, name, &now) >= 0 && file_id_hash_ops.equal(&now, fid);
+}
+
+int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino, const FileId *fid,
                         const char *payload, size_t payload_len, char *why, size_t why_size) {
         static unsigned long counter;
         _cleanup_close_ int fd = -1;
@@ -78,7 +92,7 @@ int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino,
                 snprintf(why, why_size, "cannot stat: %s", strerror(-r));
                 return r;
         }
-        if (!S_ISREG(st.st_mode) || st.st_dev != dev || st.st_ino != ino) {
+        if (!same_file(&st, dev, ino, fid, fd, "")) {
                 snprintf(why, why_size, "replaced by another file before removal");
                 return CLEANUP_KEPT;
         }
@@ -105,7 +119,7 @@ int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino,
                 return r;
         }
         if (fstatat(dirfd, qname, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-            st.st_dev != dev || st.st_ino != ino) {
+            !same_file(&st, dev, ino, fid, dirfd, qname)) {
                 /* Not ours: a new lock took the name between verify and rename. Put it back. */
                 if (renameat2(dirfd, qname, dirfd, name, RENAME_NOREPLACE) < 0) {
                         r = negative_errno();

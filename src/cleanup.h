@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "file-id.h"
+
 typedef enum CleanupResult {
         CLEANUP_REMOVED,
         CLEANUP_KEPT,      /* it changed under us; *why says how; nothing was removed */
@@ -14,5 +16,5 @@ typedef enum CleanupResult {
 
 /* Returns CLEANUP_REMOVED or CLEANUP_KEPT (why filled), or -errno (why filled) when an
  * operation failed; in every case a lock that is not the judged one is left in place. */
-int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino,
+int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino, const FileId *fid,
                         const char *payload, size_t payload_len, char *why, size_t why_size);

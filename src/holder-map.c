@@ -99,11 +99,27 @@ int holder_map_add(HolderMap *h, FileKind kind, dev_t dev, ino_t ino, const File
         return 0;
 }
 
-void holder_map_remove(HolderMap *h, TrackedFile *f) {
-        hashmap_remove(h->by_inode, &f->inode);
+void holder_map_retire(HolderMap *h, TrackedFile *f) {
+        if (f->retired)
+                return;
+        if (hashmap_get(h->by_inode, &f->inode) == f)
+                hashmap_remove(h->by_inode, &f->inode);
         if (f->fid && hashmap_get(h->by_fid, f->fid) == f)
                 hashmap_remove(h->by_fid, f->fid);
         h->n_files[f->kind]--;
+        f->retired = true;
+}
+
+bool tracked_file_is(const TrackedFile *f, dev_t dev, ino_t ino, const FileId *fid) {
+        if (f->inode.dev != dev || f->inode.ino != ino)
+                return false;
+        if (f->fid && fid)
+                return file_id_hash_ops.equal(f->fid, fid);
+        return true;
+}
+
+void holder_map_remove(HolderMap *h, TrackedFile *f) {
+        holder_map_retire(h, f);
         free(f->fid);
         free(f->name);
         free(f->holders);

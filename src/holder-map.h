@@ -38,6 +38,7 @@ typedef struct TrackedFile {
         unsigned n_holders, n_holders_alloc;
         uint64_t unheld_since_ns;
         bool orphaned;           /* on the manager's list of files without a name */
+        bool retired;            /* its inode number was reused by a new file: out of the maps */
 } TrackedFile;
 
 typedef struct HolderMap {
@@ -57,6 +58,12 @@ TrackedFile *holder_map_get_fid(HolderMap *h, const FileId *fid);
 int holder_map_add(HolderMap *h, FileKind kind, dev_t dev, ino_t ino, const FileId *fid,
                    TrackedFile **ret);
 void holder_map_remove(HolderMap *h, TrackedFile *f);
+/* Take F out of the lookups (its inode number now belongs to another file) but keep the
+ * memory until the end of the batch, for pointers still queued. */
+void holder_map_retire(HolderMap *h, TrackedFile *f);
+/* Same file? Compares file handles when both are known (they carry the inode generation, so a
+ * reused inode number does not compare equal), else dev/inode. */
+bool tracked_file_is(const TrackedFile *f, dev_t dev, ino_t ino, const FileId *fid);
 
 bool tracked_file_has_holder(const TrackedFile *f, pid_t pid);
 /* Both return true when the holder set changed. remove keeps unheld_since_ns current. */

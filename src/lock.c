@@ -305,7 +305,7 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
         }
 
         r = cleanup_remove_lock(l->file->folder->dirfd, l->file->name, l->file->inode.dev,
-                                l->file->inode.ino, l->payload_buf, l->payload_len, why, sizeof(why));
+                                l->file->inode.ino, l->file->fid, l->payload_buf, l->payload_len, why, sizeof(why));
         if (r == CLEANUP_REMOVED) {
                 uint64_t done = now_mono_ns();
                 json_t *lockp = lock_path_json(l);

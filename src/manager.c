@@ -4,6 +4,7 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
+#include "capability.h"
 #include "config.h"
 #include "fanotify-source.h"
 #include "lock.h"
@@ -46,6 +47,11 @@ Manager *manager_free(Manager *m) {
         while (m->locks)
                 lock_free(m->locks);
         tree_free_all(m);
+        /* Files retired from the maps live only on the orphan list. */
+        for (size_t i = 0; i < m->n_orphans; i++)
+                if (m->orphans[i]->retired)
+                        holder_map_remove(&m->holders, m->orphans[i]);
+        m->n_orphans = 0;
         holder_map_done(&m->holders);
         hashmap_free(m->nodes_by_fid);
         hashmap_free(m->owners);
@@ -159,6 +165,8 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "cannot open events file %s: %m", o->events_path);
 
+        if (!capability_have(CAP_SYS_ADMIN))
+                return fanotify_error_message(-EPERM);
         r = fanotify_source_open(&m->fan_fd);
         if (r < 0)
                 return fanotify_error_message(r);

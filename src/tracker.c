@@ -56,6 +56,7 @@ static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_
                       bool appeared, uint64_t now_ns) {
         TrackedFile *cur = hashmap_get(n->files, name), *f;
         struct stat st;
+        bool have_id;
         FileId id;
         int r;
 
@@ -77,21 +78,30 @@ static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_
                         report_not_regular(m, n, name, st.st_mode);
                 return;
         }
-        if (cur && cur->inode.dev == st.st_dev && cur->inode.ino == st.st_ino)
+        have_id = file_id_at(n->dirfd, name, &id) >= 0;
+        if (cur && tracked_file_is(cur, st.st_dev, st.st_ino, have_id ? &id : NULL))
                 return;
         if (cur) {
-                /* Replaced by another inode (rename over it, or unlinked and re-created). */
+                /* Replaced by another file (rename over it, or unlinked and re-created; the
+                 * new one may even have the same inode number). */
                 if (cur->lock)
                         lock_on_unlinked(cur->lock, pid, now_ns);
                 file_unname(m, cur);
         }
 
         f = holder_map_get_inode(&m->holders, st.st_dev, st.st_ino);
+        if (f && !tracked_file_is(f, st.st_dev, st.st_ino, have_id ? &id : NULL)) {
+                /* A record for an older file whose inode number was reused: it is gone. */
+                if (f->lock)
+                        lock_on_unlinked(f->lock, 0, now_ns);
+                file_unname(m, f);
+                holder_map_retire(&m->holders, f);
+                f = NULL;
+        }
         if (f && f->name)
                 return; /* a second hard link to a file we know by another name */
         if (!f) {
-                r = file_id_at(n->dirfd, name, &id);
-                r = holder_map_add(&m->holders, kind, st.st_dev, st.st_ino, r >= 0 ? &id : NULL, &f);
+                r = holder_map_add(&m->holders, kind, st.st_dev, st.st_ino, have_id ? &id : NULL, &f);
                 if (r < 0)
                         return;
         } else if (f->kind != kind) {
@@ -254,7 +264,7 @@ void tracker_flush(Manager *m) {
                         f->orphaned = false; /* it came back under a name */
                         continue;
                 }
-                if (f->n_holders == 0 || !f->folder)
+                if (f->n_holders == 0 || !f->folder || f->retired)
                         holder_map_remove(&m->holders, f);
                 else
                         m->orphans[keep++] = f;

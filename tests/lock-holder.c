@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lock-holder: takes a session lock exactly as OpenClaw does (PROTOCOL.md), for tests and
+ * benchmarks. Deliberately shares no code with the daemon: it is the other side of the
+ * protocol.
+ *
+ *   lock-holder [--mode=hold|leak] [--no-starttime] [--max-hold-ms N] [--created-at ISO] LOCK
+ *
+ * Acquire: open(LOCK, O_WRONLY|O_CREAT|O_EXCL), write the pretty-printed JSON payload and a
+ * newline, keep the fd open. Then print "locked PID\n" on stdout and:
+ *   hold: hold until SIGTERM/SIGINT, then release: close, re-read and compare, unlink.
+ *   leak: close the fd at once without unlinking (a leaked lock), stay alive until a signal.
+ * Exit 0 after a release, 3 if the lock exists already, 1 on any other error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig) {
+        (void) sig;
+        stop = 1;
+}
+
+static unsigned long long my_starttime(void) {
+        char buf[1024], *p;
+        FILE *f = fopen("/proc/self/stat", "re");
+        size_t n;
+
+        if (!f)
+                return 0;
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        p = strrchr(buf, ')');
+        if (!p)
+                return 0;
+        p += 2;
+        for (int i = 0; i < 19 && p; i++) {
+                p = strchr(p, ' ');
+                if (p)
+                        p++;
+        }
+        return p ? strtoull(p, NULL, 10) : 0;
+}
+
+int main(int argc, char **argv) {
+        const char *mode = "hold", *created_at = NULL, *lock = NULL;
+        long long max_hold = 300000;
+        int with_starttime = 1;
+        char payload[512], iso[64], back[600];
+        struct timespec ts;
+        struct tm tm;
+        struct stat st_written, st_now;
+        sigset_t empty;
+        int fd, n;
+
+        for (int i = 1; i < argc; i++) {
+                if (strncmp(argv[i], "--mode=", 7) == 0)
+                        mode = argv[i] + 7;
+                else if (strcmp(argv[i], "--no-starttime") == 0)
+                        with_starttime = 0;
+                else if (strcmp(argv[i], "--max-hold-ms") == 0 && i + 1 < argc)
+                        max_hold = atoll(argv[++i]);
+                else if (strcmp(argv[i], "--created-at") == 0 && i + 1 < argc)
+                        created_at = argv[++i];
+                else if (argv[i][0] != '-' && !lock)
+                        lock = argv[i];
+                else {
+                        fprintf(stderr, "lock-holder: bad argument %s\n", argv[i]);
+                        return 1;
+                }
+        }
+        if (!lock) {
+                fprintf(stderr, "lock-holder: no lock path\n");
+                return 1;
+        }
+
+        /* Blocked until sigsuspend(), so a signal cannot slip in between check and wait. */
+        sigset_t block;
+        sigemptyset(&block);
+        sigaddset(&block, SIGTERM);
+        sigaddset(&block, SIGINT);
+        sigprocmask(SIG_BLOCK, &block, NULL);
+        signal(SIGTERM, on_signal);
+        signal(SIGINT, on_signal);
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+
+        fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0) {
+                fprintf(stderr, "lock-holder: %s: %s\n", lock, strerror(errno));
+                return errno == EEXIST ? 3 : 1;
+        }
+        if (with_starttime)
+                n = snprintf(payload, sizeof(payload),
+                             "{\n  \"pid\": %d,\n  \"createdAt\": \"%s\",\n  \"maxHoldMs\": %lld,\n  \"starttime\": %llu\n}\n",
+                             (int) getpid(), created_at ? created_at : iso, max_hold, my_starttime());
+        else
+                n = snprintf(payload, sizeof(payload), "{\n  \"pid\": %d,\n  \"createdAt\": \"%s\"\n}\n",
+                             (int) getpid(), created_at ? created_at : iso);
+        if (write(fd, payload, (size_t) n) != n || fstat(fd, &st_written) < 0) {
+                fprintf(stderr, "lock-holder: write: %s\n", strerror(errno));
+                return 1;
+        }
+
+        if (strcmp(mode, "leak") == 0)
+                close(fd);
+
+        printf("locked %d\n", (int) getpid());
+        fflush(stdout);
+
+        sigemptyset(&empty);
+        while (!stop)
+                sigsuspend(&empty);
+
+        if (strcmp(mode, "leak") == 0)
+                return 0;
+
+        /* Release: close, re-read and compare (inode and bytes), only then unlink. */
+        close(fd);
+        fd = open(lock, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 0; /* someone removed it: nothing to release */
+        n = (int) read(fd, back, sizeof(back));
+        if (fstat(fd, &st_now) == 0 && st_now.st_ino == st_written.st_ino &&
+            st_now.st_dev == st_written.st_dev && n == (int) strlen(payload) &&
+            memcmp(back, payload, (size_t) n) == 0)
+                unlink(lock);
+        close(fd);
+        return 0;
+}

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lwtest.c: see lwtest.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lwtest.h"
+
+static char *tmp_dirs[16];
+static size_t n_tmp_dirs;
+
+uint64_t lw_mono_ns(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+}
+
+const char *lw_builddir(void) {
+        const char *b = getenv("LW_BUILDDIR");
+        return b ? b : ".";
+}
+
+void lw_require_root(void) {
+        if (geteuid() != 0) {
+                fprintf(stderr, "SKIP: needs root\n");
+                exit(LW_SKIP);
+        }
+}
+
+void lw_require_fanotify(void) {
+        int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_REPORT_FID, O_RDONLY);
+
+        if (fd < 0) {
+                fprintf(stderr, "SKIP: fanotify with FID reporting not available: %s\n", strerror(errno));
+                exit(LW_SKIP);
+        }
+        close(fd);
+}
+
+static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st;
+        (void) flag;
+        (void) ftw;
+        remove(path);
+        return 0;
+}
+
+static void cleanup_tmp(void) {
+        for (size_t i = 0; i < n_tmp_dirs; i++)
+                nftw(tmp_dirs[i], rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *lw_tmpdir(void) {
+        const char *base = getenv("LW_TEST_TMPDIR");
+        char *t;
+
+        /* /var/tmp: a disk filesystem with file handles; tmpfs lacks them on older kernels. */
+        if (asprintf(&t, "%s/lockwarden-test.XXXXXX", base ? base : "/var/tmp") < 0 || !mkdtemp(t))
+                CHECK(false, "cannot make a temporary folder: %s", strerror(errno));
+        if (n_tmp_dirs == 0)
+                atexit(cleanup_tmp);
+        if (n_tmp_dirs < 16)
+                tmp_dirs[n_tmp_dirs++] = t;
+        return t;
+}
+
+void lw_mkdir_p(const char *path) {
+        char *p = strdup(path);
+
+        for (char *s = p + 1; *s; s++)
+                if (*s == '/') {
+                        *s = '\0';
+                        mkdir(p, 0755);
+                        *s = '/';
+                }
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                CHECK(false, "mkdir %s: %s", p, strerror(errno));
+        free(p);
+}
+
+char *lw_path(const char *dir, const char *name) {
+        char *p;
+
+        CHECK(asprintf(&p, "%s/%s", dir, name) >= 0, "oom");
+        return p;
+}
+
+void lw_write_file(const char *path, const void *data, size_t len) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+        CHECK(fd >= 0, "open %s: %s", path, strerror(errno));
+        CHECK(write(fd, data, len) == (ssize_t) len, "write %s", path);
+        close(fd);
+}
+
+bool lw_exists(const char *path) {
+        struct stat st;
+        return lstat(path, &st) == 0;
+}
+
+LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const char *const *env) {
+        LwDaemon *d = calloc(1, sizeof(*d));
+        char default_bin[4096];
+        int p[2];
+
+        if (!binary) {
+                snprintf(default_bin, sizeof(default_bin), "%s/src/lockwarden", lw_builddir());
+                binary = default_bin;
+        }
+        CHECK(pipe2(p, O_CLOEXEC) == 0, "pipe");
+        d->seen = json_array();
+        d->pid = fork();
+        CHECK(d->pid >= 0, "fork");
+        if (d->pid == 0) {
+                const char *argv[64];
+                size_t n = 0;
+
+                dup2(p[1], STDOUT_FILENO);
+                argv[n++] = binary;
+                argv[n++] = "run";
+                for (size_t i = 0; args && args[i] && n < 60; i++)
+                        argv[n++] = args[i];
+                argv[n++] = "--events";
+                argv[n++] = "-";
+                argv[n] = NULL;
+                for (size_t i = 0; env && env[i]; i++)
+                        putenv((char *) env[i]);
+                execv(binary, (char **) argv);
+                fprintf(stderr, "exec %s: %s\n", binary, strerror(errno));
+                _exit(127);
+        }
+        close(p[1]);
+        d->ev_fd = p[0];
+        return d;
+}
+
+static bool matches(json_t *ev, const char *event, const char *key, const char *value) {
+        const char *name = json_string_value(json_object_get(ev, "event"));
+
+        if (!name || strcmp(name, event) != 0)
+                return false;
+        if (!key)
+                return true;
+        const char *v = json_string_value(json_object_get(ev, key));
+        return v && value && strcmp(v, value) == 0;
+}
+
+/* Reads what is available within timeout_ms into d->seen. False on timeout or EOF. */
+static bool read_more(LwDaemon *d, int timeout_ms) {
+        struct pollfd pfd = { .fd = d->ev_fd, .events = POLLIN };
+        char *nl;
+        ssize_t n;
+
+        if (poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms) <= 0)
+                return false;
+        n = read(d->ev_fd, d->buf + d->len, sizeof(d->buf) - 1 - d->len);
+        if (n <= 0)
+                return false;
+        d->len += (size_t) n;
+        d->buf[d->len] = '\0';
+        while ((nl = memchr(d->buf, '\n', d->len))) {
+                json_error_t err;
+                json_t *ev;
+
+                *nl = '\0';
+                ev = json_loads(d->buf, 0, &err);
+                CHECK(ev, "daemon wrote a line that is not JSON (%s): %s", err.text, d->buf);
+                json_array_append_new(d->seen, ev);
+                d->len -= (size_t) (nl + 1 - d->buf);
+                memmove(d->buf, nl + 1, d->len);
+        }
+        return true;
+}
+
+json_t *lw_expect(LwDaemon *d, int timeout_ms, const char *event, const char *key, const char *value) {
+        uint64_t deadline = lw_mono_ns() + (uint64_t) timeout_ms * 1000000ull;
+        size_t i = 0;
+
+        for (;;) {
+                for (; i < json_array_size(d->seen); i++) {
+                        json_t *ev = json_array_get(d->seen, i);
+                        if (!json_object_get(ev, "_consumed") && matches(ev, event, key, value)) {
+                                json_object_set_new(ev, "_consumed", json_true());
+                                return ev;
+                        }
+                }
+                uint64_t now = lw_mono_ns();
+                if (now >= deadline || !read_more(d, (int) ((deadline - now) / 1000000ull) + 1)) {
+                        if (lw_mono_ns() < deadline)
+                                continue;
+                        char *all = json_dumps(d->seen, JSON_COMPACT);
+                        fprintf(stderr, "events so far: %s\n", all);
+                        free(all);
+                        CHECK(false, "no %s event%s%s%s%s within %d ms", event, key ? " with " : "",
+                              key ? key : "", key ? "=" : "", value ? value : "", timeout_ms);
+                }
+        }
+}
+
+void lw_expect_none(LwDaemon *d, int window_ms, const char *event, const char *key, const char *value) {
+        uint64_t deadline = lw_mono_ns() + (uint64_t) window_ms * 1000000ull;
+
+        for (;;) {
+                uint64_t now = lw_mono_ns();
+                if (now >= deadline)
+                        break;
+                read_more(d, (int) ((deadline - now) / 1000000ull) + 1);
+        }
+        for (size_t i = 0; i < json_array_size(d->seen); i++) {
+                json_t *ev = json_array_get(d->seen, i);
+                if (matches(ev, event, key, value)) {
+                        char *s = json_dumps(ev, JSON_COMPACT);
+                        CHECK(false, "unexpected event: %s", s);
+                }
+        }
+}
+
+size_t lw_count(LwDaemon *d, const char *event, const char *key, const char *value) {
+        size_t n = 0;
+
+        while (read_more(d, 0))
+                ;
+        for (size_t i = 0; i < json_array_size(d->seen); i++)
+                if (matches(json_array_get(d->seen, i), event, key, value))
+                        n++;
+        return n;
+}
+
+json_t *lw_daemon_ready(LwDaemon *d) {
+        return lw_expect(d, LW_TIMEOUT_MS, "monitor.ready", NULL, NULL);
+}
+
+static int wait_bounded(pid_t pid, int timeout_ms) {
+        int pidfd = (int) syscall(SYS_pidfd_open, pid, 0), status;
+        struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+        /* The pidfd turns readable when the child exits: wait for that, with a deadline. */
+        CHECK(pidfd >= 0, "pidfd_open %d: %s", (int) pid, strerror(errno));
+        CHECK(poll(&pfd, 1, timeout_ms) == 1, "pid %d did not exit within %d ms", (int) pid, timeout_ms);
+        close(pidfd);
+        CHECK(waitpid(pid, &status, 0) == pid, "waitpid %d: %s", (int) pid, strerror(errno));
+        return status;
+}
+
+int lw_daemon_stop(LwDaemon *d) {
+        int status;
+
+        kill(d->pid, SIGTERM);
+        status = wait_bounded(d->pid, LW_TIMEOUT_MS);
+        while (read_more(d, 0))
+                ;
+        close(d->ev_fd);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+pid_t lw_holder_start(const char *lock, const char *const *args) {
+        char bin[4096], line[128];
+        int p[2];
+        pid_t pid;
+        struct pollfd pfd;
+        ssize_t n;
+
+        snprintf(bin, sizeof(bin), "%s/tests/lock-holder", lw_builddir());
+        CHECK(pipe2(p, O_CLOEXEC) == 0, "pipe");
+        pid = fork();
+        CHECK(pid >= 0, "fork");
+        if (pid == 0) {
+                const char *argv[16];
+                size_t k = 0;
+
+                dup2(p[1], STDOUT_FILENO);
+                argv[k++] = bin;
+                for (size_t i = 0; args && args[i] && k < 14; i++)
+                        argv[k++] = args[i];
+                argv[k++] = lock;
+                argv[k] = NULL;
+                execv(bin, (char **) argv);
+                _exit(127);
+        }
+        close(p[1]);
+        pfd = (struct pollfd) { .fd = p[0], .events = POLLIN };
+        CHECK(poll(&pfd, 1, LW_TIMEOUT_MS) == 1, "lock-holder did not report within %d ms", LW_TIMEOUT_MS);
+        n = read(p[0], line, sizeof(line) - 1);
+        close(p[0]);
+        CHECK(n > 0 && strncmp(line, "locked ", 7) == 0, "lock-holder failed to take %s", lock);
+        return pid;
+}
+
+int lw_kill_wait(pid_t pid, int sig) {
+        kill(pid, sig);
+        return wait_bounded(pid, LW_TIMEOUT_MS);
+}
+
+pid_t lw_spawn_sleeper(void) {
+        pid_t pid = fork();
+
+        CHECK(pid >= 0, "fork");
+        if (pid == 0) {
+                for (;;)
+                        pause();
+        }
+        return pid;
+}
+
+void lw_env_start(LwEnv *e, const char *grace_ms, const char *const *extra) {
+        const char *args[32];
+        size_t n = 0;
+
+        lw_require_root();
+        lw_require_fanotify();
+        /* A private parent: the daemon also watches the state dir's parent (to see it deleted
+         * and re-created), and a shared /var/tmp would wake it for other tests' files. */
+        e->state = lw_path(lw_tmpdir(), "state");
+        e->sessions = lw_path(e->state, "agents/main/sessions");
+        lw_mkdir_p(e->sessions);
+        args[n++] = "--state-dir";
+        args[n++] = e->state;
+        args[n++] = "--leak-grace-ms";
+        args[n++] = grace_ms;
+        for (size_t i = 0; extra && extra[i] && n < 30; i++)
+                args[n++] = extra[i];
+        args[n] = NULL;
+        e->d = lw_daemon_start(NULL, args, NULL);
+        lw_daemon_ready(e->d);
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lwtest.h: what the integration tests share: start the real daemon with its event stream on
+ * a pipe, wait for events with a deadline (never a bare sleep), start real lock holders and
+ * kill them. Exit 77 skips (Automake's convention). */
+#pragma once
+
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+
+#define LW_SKIP 77
+#define LW_TIMEOUT_MS 5000
+
+#define CHECK(cond, ...)                                                              \
+        do {                                                                          \
+                if (!(cond)) {                                                        \
+                        fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+                        fprintf(stderr, __VA_ARGS__);                                 \
+                        fputc('\n', stderr);                                          \
+                        exit(1);                                                      \
+                }                                                                     \
+        } while (0)
+
+void lw_require_root(void);
+void lw_require_fanotify(void);
+/* A fresh folder removed at exit. */
+char *lw_tmpdir(void);
+void lw_mkdir_p(const char *path);
+char *lw_path(const char *dir, const char *name);
+void lw_write_file(const char *path, const void *data, size_t len);
+bool lw_exists(const char *path);
+uint64_t lw_mono_ns(void);
+const char *lw_builddir(void);
+
+typedef struct LwDaemon {
+        pid_t pid;
+        int ev_fd;
+        char buf[1 << 16];
+        size_t len;
+        json_t *seen;     /* every event received so far, in order */
+} LwDaemon;
+
+/* Starts BINARY (NULL: the daemon under test) with ARGS (NULL-terminated, after argv[0]) and
+ * "--events -" appended; extra environment "K=V" strings in ENV (may be NULL). */
+LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const char *const *env);
+/* Waits for monitor.ready and returns it. */
+json_t *lw_daemon_ready(LwDaemon *d);
+/* Waits for the first not-yet-consumed event named EVENT whose string field KEY equals VALUE
+ * (KEY NULL: any). Fails the test after timeout_ms. Returns a borrowed reference. */
+json_t *lw_expect(LwDaemon *d, int timeout_ms, const char *event, const char *key, const char *value);
+/* Reads events for window_ms; fails the test if EVENT (with KEY=VALUE if given) appears. */
+void lw_expect_none(LwDaemon *d, int window_ms, const char *event, const char *key, const char *value);
+/* Counts events named EVENT seen so far (KEY=VALUE if given). */
+size_t lw_count(LwDaemon *d, const char *event, const char *key, const char *value);
+/* SIGTERM, wait (bounded), return the exit status (or -1 if it did not exit normally). */
+int lw_daemon_stop(LwDaemon *d);
+
+/* Starts tests/lock-holder on LOCK with extra ARGS; returns once it holds the lock. */
+pid_t lw_holder_start(const char *lock, const char *const *args);
+/* Sends SIG and reaps (bounded). Returns the wait status. */
+int lw_kill_wait(pid_t pid, int sig);
+/* A child that just sleeps until killed (an alive pid to name in payloads). */
+pid_t lw_spawn_sleeper(void);
+
+static inline const char *jstr(json_t *o, const char *k) {
+        const char *s = json_string_value(json_object_get(o, k));
+        return s ? s : "";
+}
+
+static inline long long jint(json_t *o, const char *k) {
+        return json_integer_value(json_object_get(o, k));
+}
+
+/* The common set-up: a state dir with agents/main/sessions, a daemon guarding it with the
+ * given grace and extra args, ready. */
+typedef struct LwEnv {
+        char *state;
+        char *sessions;
+        LwDaemon *d;
+} LwEnv;
+
+void lw_env_start(LwEnv *e, const char *grace_ms, const char *const *extra);

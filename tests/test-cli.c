@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The command line contract: --help and --version, exit 2 with a clear message on bad usage,
+ * exit 1 with a message naming CAP_SYS_ADMIN when fanotify is not permitted, exit 1 when the
+ * events file cannot be opened. */
+#include <poll.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lwtest.h"
+
+/* Runs the daemon with ARGV (after argv[0]); as UID if >= 0. Returns the exit status and
+ * stdout+stderr in out. Bounded. */
+static int run(const char *const *args, int uid, char *out, size_t size) {
+        char bin[4096];
+        int p[2], status;
+        size_t len = 0;
+        pid_t pid;
+
+        snprintf(bin, sizeof(bin), "%s/src/lockwarden", lw_builddir());
+        CHECK(pipe(p) == 0, "pipe");
+        pid = fork();
+        if (pid == 0) {
+                const char *argv[32] = { bin };
+                size_t n = 1;
+                for (size_t i = 0; args[i]; i++)
+                        argv[n++] = args[i];
+                dup2(p[1], 1);
+                dup2(p[1], 2);
+                if (uid >= 0 && (setgid((gid_t) uid) < 0 || setuid((uid_t) uid) < 0))
+                        _exit(99);
+                execv(bin, (char **) argv);
+                _exit(127);
+        }
+        close(p[1]);
+        uint64_t deadline = lw_mono_ns() + LW_TIMEOUT_MS * 1000000ull;
+        for (;;) {
+                struct pollfd pf = { .fd = p[0], .events = POLLIN };
+                uint64_t now = lw_mono_ns();
+                CHECK(now < deadline, "lockwarden did not finish");
+                if (poll(&pf, 1, (int) ((deadline - now) / 1000000) + 1) <= 0)
+                        continue;
+                ssize_t n = read(p[0], out + len, size - 1 - len);
+                if (n <= 0)
+                        break;
+                len += (size_t) n;
+        }
+        out[len] = '\0';
+        close(p[0]);
+        CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#define EXPECT(status, text, ...)                                                        \
+        do {                                                                             \
+                const char *a_[] = { __VA_ARGS__, NULL };                                 \
+                int s_ = run(a_, -1, out, sizeof(out));                                    \
+                CHECK(s_ == (status), "exit %d, expected %d; output: %s", s_, status, out); \
+                CHECK(strstr(out, text), "output lacks '%s': %s", text, out);            \
+        } while (0)
+
+int main(void) {
+        static char out[65536];
+
+        EXPECT(0, "--state-dir", "--help");
+        CHECK(strstr(out, "--watch") && strstr(out, "--cleanup=auto|report") && strstr(out, "--events") &&
+              strstr(out, "--leak-grace-ms") && strstr(out, "--backend=auto|fanotify"), "help lacks an option");
+        EXPECT(0, "lockwarden " PACKAGE_VERSION, "--version");
+        EXPECT(0, "Usage", "run", "--help");
+        EXPECT(2, "--cleanup must be auto or report", "run", "--cleanup=maybe");
+        EXPECT(2, "unknown option", "run", "--bogus");
+        EXPECT(2, "unknown command", "frobnicate");
+        EXPECT(2, "no command", "--watch", "/tmp");
+        EXPECT(2, "--leak-grace-ms", "run", "--leak-grace-ms", "-5");
+        EXPECT(2, "--leak-grace-ms", "run", "--leak-grace-ms", "12ms");
+        EXPECT(2, "needs a value", "run", "--watch");
+        EXPECT(2, "unexpected argument", "run", "extra");
+        EXPECT(2, "--backend must be", "run", "--backend=inotify2");
+
+        if (geteuid() == 0) {
+                const char *a[] = { "run", "--watch", "/var/tmp", NULL };
+                int s = run(a, 65534, out, sizeof(out));
+                CHECK(s == 1, "unprivileged run exit %d: %s", s, out);
+                CHECK(strstr(out, "CAP_SYS_ADMIN"), "message does not name the capability: %s", out);
+
+                EXPECT(1, "cannot open events file", "run", "--watch", "/var/tmp", "--events", "/nonexistent/dir/ev");
+        } else
+                fprintf(stderr, "not root: privileged checks skipped\n");
+        return 0;
+}

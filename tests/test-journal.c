@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The journal gets each cleanup as a structured entry: `journalctl MESSAGE_ID=<lock.cleaned>`
+ * shows it with LOCK_PATH, OWNER_PID, REASON. A real systemd-journald is started when none is
+ * running (and stopped again at the end). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lwtest.h"
+
+#define CLEANED_ID "40421cfd85674fddb5db4a8b3a92c4d6"
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
+
+static pid_t journald;
+
+static void stop_journald(void) {
+        if (journald > 0)
+                lw_kill_wait(journald, SIGTERM);
+}
+
+/* Waits (inotify, bounded) until PATH exists in DIR. */
+static void wait_for_file(const char *dir, const char *path) {
+        int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        uint64_t deadline = lw_mono_ns() + LW_TIMEOUT_MS * 1000000ull;
+
+        CHECK(fd >= 0 && inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO) >= 0, "inotify %s", dir);
+        while (!lw_exists(path)) {
+                char buf[4096];
+                uint64_t now = lw_mono_ns();
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+
+                CHECK(now < deadline, "%s did not appear", path);
+                poll(&p, 1, (int) ((deadline - now) / 1000000) + 1);
+                while (read(fd, buf, sizeof(buf)) > 0)
+                        ;
+        }
+        close(fd);
+}
+
+static void ensure_journald(void) {
+        if (lw_exists(JOURNAL_SOCKET)) {
+                /* Is somebody listening? A stale socket from a dead journald is not enough. */
+                if (system("journalctl -n0 --quiet >/dev/null 2>&1 && pgrep -x systemd-journal >/dev/null") == 0)
+                        return;
+                unlink(JOURNAL_SOCKET);
+        }
+        if (!lw_exists("/lib/systemd/systemd-journald")) {
+                fprintf(stderr, "SKIP: no journald running and none to start\n");
+                exit(LW_SKIP);
+        }
+        lw_mkdir_p("/run/systemd/journal");
+        journald = fork();
+        CHECK(journald >= 0, "fork");
+        if (journald == 0) {
+                execl("/lib/systemd/systemd-journald", "systemd-journald", (char *) NULL);
+                _exit(127);
+        }
+        atexit(stop_journald);
+        wait_for_file("/run/systemd/journal", JOURNAL_SOCKET);
+}
+
+int main(void) {
+        lw_require_root();
+        lw_require_fanotify();
+        ensure_journald();
+
+        LwEnv e;
+        lw_env_start(&e, "200", NULL);
+        char *lock = lw_path(e.sessions, "journal.jsonl.lock");
+        pid_t h = lw_holder_start(lock, NULL);
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);
+        lw_kill_wait(h, SIGKILL);
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lock);
+
+        /* Follow the journal (inotify inside journalctl) until our entry shows up. */
+        char *cmd;
+        CHECK(asprintf(&cmd, "exec timeout 10 journalctl --no-pager -f -n all -o json MESSAGE_ID=%s LOCK_PATH=%s",
+                       CLEANED_ID, lock) > 0, "oom");
+        FILE *f = popen(cmd, "r");
+        CHECK(f, "journalctl");
+        char line[8192];
+        json_t *entry = NULL;
+        while (fgets(line, sizeof(line), f)) {
+                entry = json_loads(line, 0, NULL);
+                if (entry)
+                        break;
+        }
+        pclose(f);
+        CHECK(entry, "journalctl shows no lock.cleaned entry for %s", lock);
+        CHECK(strcmp(jstr(entry, "LOCK_PATH"), lock) == 0, "LOCK_PATH %s", jstr(entry, "LOCK_PATH"));
+        CHECK(atoi(jstr(entry, "OWNER_PID")) == h, "OWNER_PID %s", jstr(entry, "OWNER_PID"));
+        CHECK(strcmp(jstr(entry, "REASON"), "dead-pid") == 0, "REASON %s", jstr(entry, "REASON"));
+        CHECK(strcmp(jstr(entry, "PRIORITY"), "5") == 0, "PRIORITY %s", jstr(entry, "PRIORITY"));
+        CHECK(strcmp(jstr(entry, "SYSLOG_IDENTIFIER"), "lockwarden") == 0, "identifier");
+        CHECK(*jstr(entry, "LATENCY_US") && strstr(jstr(entry, "MESSAGE"), lock), "MESSAGE/LATENCY_US");
+        CHECK(lw_daemon_stop(e.d) == 0, "exit status");
+        return 0;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A lock taken before lockwarden starts is known live from the /proc seed (no cleanup for
+ * several grace periods), and is cleaned the moment its owner is killed. A dead owner's lock
+ * left from before start-up is cleaned right after monitor.ready. */
+#include <signal.h>
+
+#include "lwtest.h"
+
+int main(void) {
+        lw_require_root();
+        lw_require_fanotify();
+        char *state = lw_path(lw_tmpdir(), "state");
+        char *sessions = lw_path(state, "agents/main/sessions");
+        lw_mkdir_p(sessions);
+        char *live = lw_path(sessions, "live.jsonl.lock");
+        char *dead = lw_path(sessions, "dead.jsonl.lock");
+        char *transcript = lw_path(sessions, "live.jsonl");
+        lw_write_file(transcript, "{}\n", 3);
+
+        pid_t h = lw_holder_start(live, NULL);
+        pid_t gone = lw_holder_start(dead, NULL);
+        lw_kill_wait(gone, SIGKILL);
+
+        const char *args[] = { "--state-dir", state, "--leak-grace-ms", "200", NULL };
+        LwDaemon *d = lw_daemon_start(NULL, args, NULL);
+        json_t *ready = lw_daemon_ready(d);
+        CHECK(jint(ready, "locks") == 2, "ready.locks = %lld", jint(ready, "locks"));
+        CHECK(jint(ready, "sessions") == 1, "ready.sessions = %lld", jint(ready, "sessions"));
+        CHECK(strcmp(jstr(ready, "backend"), "fanotify") == 0, "backend");
+        CHECK(json_array_size(json_object_get(ready, "dirs")) == 1, "dirs");
+
+        json_t *c = lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", dead);
+        CHECK(strcmp(jstr(c, "reason"), "dead-pid") == 0, "reason %s", jstr(c, "reason"));
+
+        lw_expect_none(d, 700, "lock.stale", "lock", live);
+        CHECK(lw_exists(live), "live pre-existing lock removed");
+
+        lw_kill_wait(h, SIGKILL);
+        c = lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", live);
+        CHECK(strcmp(jstr(c, "reason"), "dead-pid") == 0, "reason %s", jstr(c, "reason"));
+        CHECK(!lw_exists(live), "lock still there");
+        CHECK(lw_exists(transcript), "transcript touched");
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+        return 0;
+}
