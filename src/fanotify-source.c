@@ -7,6 +7,7 @@
  * queued events for the same object and pid into one mask, so a mask says what happened, not
  * in which order. */
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "fanotify-source.h"
@@ -39,22 +40,23 @@ int fanotify_source_unmark(int fan_fd, int dirfd) {
 
 static const FileId *decode_fid(const struct fanotify_event_info_fid *info, size_t avail,
                                 FileId *out, const char **ret_name) {
-        const struct file_handle *fh;
+        const char *raw = (const char *) info;
         size_t need = sizeof(*info) + sizeof(struct file_handle);
+        struct file_handle fh;
 
         if (avail < need)
                 return NULL;
-        fh = (const struct file_handle *) info->handle;
-        if (fh->handle_bytes > FILE_ID_MAX_HANDLE || need + fh->handle_bytes > avail)
+        memcpy(&fh, raw + sizeof(*info), sizeof(fh));
+        if (fh.handle_bytes > FILE_ID_MAX_HANDLE || need + fh.handle_bytes > avail)
                 return NULL;
 
-        *out = (FileId) { .type = fh->handle_type, .len = fh->handle_bytes };
-        memcpy(&out->fsid, &info->fsid, sizeof(out->fsid));
-        memcpy(out->bytes, fh->f_handle, fh->handle_bytes);
+        *out = (FileId) { .type = fh.handle_type, .len = fh.handle_bytes };
+        memcpy(&out->fsid, raw + offsetof(struct fanotify_event_info_fid, fsid), sizeof(out->fsid));
+        memcpy(out->bytes, raw + need, fh.handle_bytes);
 
         if (ret_name) {
-                const char *name = (const char *) fh->f_handle + fh->handle_bytes;
-                size_t max = avail - need - fh->handle_bytes;
+                const char *name = raw + need + fh.handle_bytes;
+                size_t max = avail - need - fh.handle_bytes;
 
                 /* The name must be NUL-terminated inside the record. */
                 if (max == 0 || !memchr(name, '\0', max))
@@ -65,43 +67,55 @@ static const FileId *decode_fid(const struct fanotify_event_info_fid *info, size
 }
 
 size_t fanotify_source_decode(const void *buf, size_t len, FsEventCallback cb, void *userdata) {
-        const struct fanotify_event_metadata *m = buf;
-        ssize_t left = (ssize_t) len;
+        const char *p = buf;
         size_t n = 0;
 
-        for (; FAN_EVENT_OK(m, left); m = FAN_EVENT_NEXT(m, left)) {
+        /* Records are only 4-byte aligned (the kernel pads names to 4), but the metadata struct
+         * has a u64: copy each header out rather than casting in place. */
+        while (len >= FAN_EVENT_METADATA_LEN) {
+                struct fanotify_event_metadata m;
                 FileId dir, obj;
-                FsEvent ev = { .mask = m->mask, .pid = m->pid };
-                const char *p = (const char *) (m + 1), *end = (const char *) m + m->event_len;
+                const char *info, *end;
 
-                if (m->vers != FANOTIFY_METADATA_VERSION)
+                memcpy(&m, p, sizeof(m));
+                if (m.event_len < FAN_EVENT_METADATA_LEN || m.event_len > len)
+                        break;
+                info = p + m.metadata_len;
+                end = p + m.event_len;
+                p = end;
+                len -= m.event_len;
+
+                FsEvent ev = { .mask = m.mask, .pid = m.pid };
+                if (m.vers != FANOTIFY_METADATA_VERSION || m.metadata_len < FAN_EVENT_METADATA_LEN ||
+                    m.metadata_len > m.event_len)
                         continue;
-                if (m->mask & FAN_Q_OVERFLOW) {
+                if (m.mask & FAN_Q_OVERFLOW) {
                         cb(&ev, userdata);
                         n++;
                         continue;
                 }
 
-                while (p + sizeof(struct fanotify_event_info_header) <= end) {
-                        const struct fanotify_event_info_header *h = (const void *) p;
-                        size_t avail = (size_t) (end - p);
+                while (info + sizeof(struct fanotify_event_info_header) <= end) {
+                        struct fanotify_event_info_header h;
+                        size_t avail = (size_t) (end - info);
 
-                        if (h->len < sizeof(*h) || h->len > avail)
+                        memcpy(&h, info, sizeof(h));
+                        if (h.len < sizeof(h) || h.len > avail)
                                 break;
-                        switch (h->info_type) {
+                        switch (h.info_type) {
                         case FAN_EVENT_INFO_TYPE_DFID_NAME:
-                                ev.dir = decode_fid((const void *) p, h->len, &dir, &ev.name);
+                                ev.dir = decode_fid((const void *) info, h.len, &dir, &ev.name);
                                 break;
                         case FAN_EVENT_INFO_TYPE_DFID:
-                                ev.dir = decode_fid((const void *) p, h->len, &dir, NULL);
+                                ev.dir = decode_fid((const void *) info, h.len, &dir, NULL);
                                 break;
                         case FAN_EVENT_INFO_TYPE_FID:
-                                ev.object = decode_fid((const void *) p, h->len, &obj, NULL);
+                                ev.object = decode_fid((const void *) info, h.len, &obj, NULL);
                                 break;
                         default:
                                 break;
                         }
-                        p += h->len;
+                        info += h.len;
                 }
                 /* Self events (a marked folder deleted or moved) name only the object. */
                 if (!ev.dir && ev.object) {

@@ -263,6 +263,7 @@ static void lock_gather_facts(Lock *l, LockFacts *f) {
                 .grace_ns = l->manager->opts->leak_grace_ms * NSEC_PER_MSEC,
         };
         if (l->payload.valid && l->owner) {
+                owner_refresh(l->owner, f->now_ns);
                 f->owner = l->owner->exited ? OWNER_DEAD : OWNER_ALIVE;
                 f->owner_starttime = l->owner->starttime;
                 if (f->owner == OWNER_ALIVE && !l->owner->have_starttime)

@@ -65,6 +65,27 @@ int owner_get(Manager *m, pid_t pid, Owner **ret) {
         o->pid = pid;
         o->n_ref = 1;
         o->pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (o->pidfd < 0 && errno == ENOSYS) {
+                /* No pidfds (valgrind, or a kernel without them): track the owner through
+                 * /proc at each judgment instead; its exit still shows up as the close
+                 * events of its fds, and the grace timer re-judges after that. */
+                if (proc_starttime(pid, &o->starttime) < 0) {
+                        o->exited = true;
+                        o->exited_ns = now_mono_ns();
+                        *ret = o;
+                        return 0;
+                }
+                o->have_starttime = true;
+                proc_comm(pid, o->comm);
+                r = hashmap_put(m->owners, &o->pid, o);
+                if (r < 0) {
+                        free(o);
+                        return r;
+                }
+                o->in_table = true;
+                *ret = o;
+                return 0;
+        }
         if (o->pidfd < 0) {
                 if (errno != ESRCH) {
                         r = negative_errno();
@@ -101,6 +122,17 @@ int owner_get(Manager *m, pid_t pid, Owner **ret) {
                 owner_mark_exited(o, now_mono_ns());
         *ret = o;
         return 0;
+}
+
+void owner_refresh(Owner *o, uint64_t now_ns) {
+        uint64_t st;
+        char state;
+
+        if (o->exited || o->pidfd >= 0)
+                return; /* the pidfd tells us */
+        if (proc_starttime(o->pid, &st) < 0 || st != o->starttime ||
+            (proc_state(o->pid, &state) >= 0 && (state == 'Z' || state == 'X')))
+                owner_mark_exited(o, now_ns);
 }
 
 Owner *owner_ref(Owner *o) {

@@ -32,5 +32,7 @@ typedef struct Owner {
 /* Returns the live Owner for PID, creating it (and its pidfd) if needed. A pid with no process
  * gives an Owner that has exited. */
 int owner_get(Manager *m, pid_t pid, Owner **ret);
+/* Without a pidfd (not available), re-check the owner in /proc. No-op otherwise. */
+void owner_refresh(Owner *o, uint64_t now_ns);
 Owner *owner_ref(Owner *o);
 Owner *owner_unref(Owner *o);
