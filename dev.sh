@@ -1,0 +1,71 @@
+#!/bin/bash
+# dev.sh: the two set-up commands of the README, for a fresh Debian 12 machine as root.
+#   ./dev.sh run [ARGS...]   install build dependencies if missing, build, run the daemon in
+#                            the foreground (default: lockwarden run, guarding ~/.openclaw)
+#   ./dev.sh check           install build and test dependencies if missing, build with
+#                            -Werror and ASan/UBSan, run the whole test suite
+set -euo pipefail
+cd "$(dirname "$0")"
+
+BUILD_DEPS=(build-essential autoconf automake pkg-config libsystemd-dev libcap-dev libjansson-dev)
+# systemd for journald/journalctl, procps for pgrep, util-linux for setpriv, valgrind for
+# `make check-valgrind`.
+TEST_DEPS=(systemd procps util-linux valgrind)
+
+install_missing() {
+        local missing=()
+        for p in "$@"; do
+                dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+        done
+        if ((${#missing[@]})); then
+                echo "dev.sh: installing ${missing[*]}" >&2
+                if [[ $(id -u) -ne 0 ]]; then
+                        echo "dev.sh: need root to install packages" >&2
+                        exit 1
+                fi
+                export DEBIAN_FRONTEND=noninteractive
+                apt-get update -qq
+                apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        fi
+}
+
+configure_in() {
+        local dir=$1
+        shift
+        [[ -x configure ]] || autoreconf -fi
+        mkdir -p "$dir"
+        if [[ ! -f "$dir/Makefile" ]]; then
+                (cd "$dir" && ../../configure -q "$@")
+        fi
+}
+
+case "${1:-}" in
+run)
+        shift
+        install_missing "${BUILD_DEPS[@]}"
+        configure_in build/run --enable-werror
+        make -s -C build/run -j"$(nproc)"
+        exec build/run/src/lockwarden run "$@"
+        ;;
+check)
+        install_missing "${BUILD_DEPS[@]}" "${TEST_DEPS[@]}"
+        configure_in build/check --enable-werror --enable-sanitizers
+        make -s -C build/check -j"$(nproc)"
+        status=0
+        make -s -C build/check -j"$(nproc)" check || status=$?
+        log=build/check/test-suite.log
+        pass=$(sed -n 's/^# PASS: *//p' "$log")
+        fail=$(sed -n 's/^# FAIL: *//p' "$log")
+        err=$(sed -n 's/^# ERROR: *//p' "$log")
+        skip=$(sed -n 's/^# SKIP: *//p' "$log")
+        if ((status != 0)); then
+                grep -h -B2 -A30 '^FAIL\|^ERROR' build/check/tests/*.log 2>/dev/null | head -200 || true
+        fi
+        echo "${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed, ${skip:-0} skipped"
+        exit $status
+        ;;
+*)
+        echo "usage: $0 run [lockwarden run options...] | check" >&2
+        exit 2
+        ;;
+esac
