@@ -39,8 +39,8 @@ int lock_new(Manager *m, TrackedFile *f, pid_t creator_pid, uint64_t now_ns, Loc
         l->creator_pid = creator_pid;
         l->seen_ns = now_ns;
         /* A lock found by the start-up scan was acquired before we watched: don't claim we saw
-         * it being acquired. */
-        l->acquired_reported = creator_pid <= 0;
+         * it being acquired. One found later (in a folder that just appeared) is new. */
+        l->acquired_reported = creator_pid <= 0 && !m->started;
         l->verdict = _VERDICT_INVALID;
         f->lock = l;
         LIST_PREPEND(locks, m->locks, l);
@@ -106,11 +106,12 @@ static void report_error(Lock *l, const char *error) {
 static bool lock_read_payload(Lock *l) {
         _cleanup_free_ char *buf = NULL;
         struct stat st;
+        FileId fid;
         size_t len = 0;
         int r;
 
         l->payload_dirty = false;
-        r = payload_read_at(l->file->folder->dirfd, l->file->name, &buf, &len, &st);
+        r = payload_read_at(l->file->folder->dirfd, l->file->name, &buf, &len, &st, &fid);
         if (r == -ENOENT)
                 return false;
         if (r < 0 && r != -EFBIG) {
@@ -119,7 +120,10 @@ static bool lock_read_payload(Lock *l) {
                 report_error(l, e);
                 return false;
         }
-        if (r == 0 && (st.st_dev != l->file->inode.dev || st.st_ino != l->file->inode.ino))
+        /* The name may hold another file by now, even one with our inode number: a later event
+         * resyncs the name; never take its payload for ours. */
+        if ((r == 0 || r == -EFBIG) &&
+            !tracked_file_is(l->file, st.st_dev, st.st_ino, fid.len ? &fid : NULL))
                 return false;
 
         free(l->payload_buf);

@@ -73,7 +73,8 @@ out:
         *ret = p;
 }
 
-int payload_read_at(int dirfd, const char *name, char **ret_buf, size_t *ret_len, struct stat *ret_st) {
+int payload_read_at(int dirfd, const char *name, char **ret_buf, size_t *ret_len, struct stat *ret_st,
+                    FileId *ret_fid) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         struct stat st;
@@ -86,6 +87,11 @@ int payload_read_at(int dirfd, const char *name, char **ret_buf, size_t *ret_len
                 return negative_errno();
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
+        /* Identity is reported for a too-large file too: the caller must know which file it is. */
+        if (ret_st)
+                *ret_st = st;
+        if (ret_fid && file_id_at(fd, "", ret_fid) < 0)
+                *ret_fid = (FileId) {};
         if (st.st_size > PAYLOAD_MAX)
                 return -EFBIG;
 
@@ -105,13 +111,14 @@ int payload_read_at(int dirfd, const char *name, char **ret_buf, size_t *ret_len
                         break;
                 n += (size_t) k;
         }
-        if (n > PAYLOAD_MAX)
+        if (n > PAYLOAD_MAX) {
+                if (ret_st)
+                        ret_st->st_size = (off_t) n;
                 return -EFBIG;
+        }
         buf[n] = '\0';
 
         *ret_buf = TAKE_PTR(buf);
         *ret_len = n;
-        if (ret_st)
-                *ret_st = st;
         return 0;
 }

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/fanotify.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -24,6 +25,28 @@ const char *__asan_default_options(void) {
 
 static char *tmp_dirs[16];
 static size_t n_tmp_dirs;
+static pid_t children[256];
+static size_t n_children;
+
+/* A failing test exits through CHECK; whatever it started must not outlive it. */
+static void kill_children(void) {
+        for (size_t i = 0; i < n_children; i++)
+                if (children[i] > 0 && kill(children[i], SIGKILL) == 0)
+                        waitpid(children[i], NULL, 0);
+}
+
+static void track_child(pid_t pid) {
+        if (n_children == 0)
+                atexit(kill_children);
+        if (n_children < 256)
+                children[n_children++] = pid;
+}
+
+static void untrack_child(pid_t pid) {
+        for (size_t i = 0; i < n_children; i++)
+                if (children[i] == pid)
+                        children[i] = 0;
+}
 
 uint64_t lw_mono_ns(void) {
         struct timespec ts;
@@ -153,6 +176,7 @@ LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const cha
                 _exit(127);
         }
         close(p[1]);
+        track_child(d->pid);
         d->ev_fd = p[0];
         return d;
 }
@@ -195,6 +219,29 @@ static bool read_more(LwDaemon *d, int timeout_ms) {
         return true;
 }
 
+/* What the daemon is doing, from the kernel's side, for a failing test's log. */
+void lw_dump_process(pid_t pid) {
+        const char *files[] = { "wchan", "syscall", "stack" };
+        char path[64], buf[4096];
+
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+                snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, files[i]);
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+                ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+                if (fd >= 0)
+                        close(fd);
+                buf[n > 0 ? n : 0] = '\0';
+                fprintf(stderr, "daemon %s: %s\n", files[i], buf);
+        }
+        snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+        FILE *f = fopen(path, "re");
+        while (f && fgets(buf, sizeof(buf), f))
+                if (strncmp(buf, "State", 5) == 0 || strncmp(buf, "SigBlk", 6) == 0 || strncmp(buf, "SigPnd", 6) == 0)
+                        fputs(buf, stderr);
+        if (f)
+                fclose(f);
+}
+
 json_t *lw_expect(LwDaemon *d, int timeout_ms, const char *event, const char *key, const char *value) {
         uint64_t deadline = lw_mono_ns() + (uint64_t) timeout_ms * 1000000ull;
         size_t i = 0;
@@ -214,6 +261,7 @@ json_t *lw_expect(LwDaemon *d, int timeout_ms, const char *event, const char *ke
                         char *all = json_dumps(d->seen, JSON_COMPACT);
                         fprintf(stderr, "events so far: %s\n", all);
                         free(all);
+                        lw_dump_process(d->pid);
                         CHECK(false, "no %s event%s%s%s%s within %d ms", event, key ? " with " : "",
                               key ? key : "", key ? "=" : "", value ? value : "", timeout_ms);
                 }
@@ -262,6 +310,7 @@ static int wait_bounded(pid_t pid, int timeout_ms) {
         CHECK(poll(&pfd, 1, timeout_ms) == 1, "pid %d did not exit within %d ms", (int) pid, timeout_ms);
         close(pidfd);
         CHECK(waitpid(pid, &status, 0) == pid, "waitpid %d: %s", (int) pid, strerror(errno));
+        untrack_child(pid);
         return status;
 }
 
@@ -301,6 +350,7 @@ pid_t lw_holder_start(const char *lock, const char *const *args) {
                 _exit(127);
         }
         close(p[1]);
+        track_child(pid);
         pfd = (struct pollfd) { .fd = p[0], .events = POLLIN };
         CHECK(poll(&pfd, 1, LW_TIMEOUT_MS) == 1, "lock-holder did not report within %d ms", LW_TIMEOUT_MS);
         n = read(p[0], line, sizeof(line) - 1);
@@ -322,6 +372,7 @@ pid_t lw_spawn_sleeper(void) {
                 for (;;)
                         pause();
         }
+        track_child(pid);
         return pid;
 }
 
@@ -345,4 +396,37 @@ void lw_env_start(LwEnv *e, const char *grace_ms, const char *const *extra) {
         args[n] = NULL;
         e->d = lw_daemon_start(NULL, args, NULL);
         lw_daemon_ready(e->d);
+}
+
+void lw_wait_stopped(pid_t pid, int timeout_ms) {
+        uint64_t deadline = lw_mono_ns() + (uint64_t) timeout_ms * 1000000ull;
+        sigset_t ss;
+        int sfd, status;
+
+        /* SIGCHLD is sent when a child stops: wait for it on a signalfd, with a deadline. */
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+        sfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
+        CHECK(sfd >= 0, "signalfd");
+        for (;;) {
+                pid_t r = waitpid(pid, &status, WUNTRACED | WNOHANG);
+                CHECK(r >= 0, "waitpid %d: %s", (int) pid, strerror(errno));
+                if (r == pid) {
+                        CHECK(WIFSTOPPED(status), "pid %d exited instead of stopping", (int) pid);
+                        break;
+                }
+                uint64_t now = lw_mono_ns();
+                if (now >= deadline) {
+                        lw_dump_process(pid);
+                        CHECK(false, "pid %d did not stop within %d ms", (int) pid, timeout_ms);
+                }
+                struct pollfd p = { .fd = sfd, .events = POLLIN };
+                if (poll(&p, 1, (int) ((deadline - now) / 1000000) + 1) == 1) {
+                        struct signalfd_siginfo si;
+                        while (read(sfd, &si, sizeof(si)) > 0)
+                                ;
+                }
+        }
+        close(sfd);
 }

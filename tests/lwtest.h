@@ -60,6 +60,10 @@ size_t lw_count(LwDaemon *d, const char *event, const char *key, const char *val
 /* SIGTERM, wait (bounded), return the exit status (or -1 if it did not exit normally). */
 int lw_daemon_stop(LwDaemon *d);
 
+/* Prints the kernel's view of PID (wchan, syscall, stack, state) to stderr. */
+void lw_dump_process(pid_t pid);
+/* Waits (bounded, on SIGCHLD) until child PID is stopped. */
+void lw_wait_stopped(pid_t pid, int timeout_ms);
 /* Starts tests/lock-holder on LOCK with extra ARGS; returns once it holds the lock. */
 pid_t lw_holder_start(const char *lock, const char *const *args);
 /* Sends SIG and reaps (bounded). Returns the wait status. */

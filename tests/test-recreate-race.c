@@ -22,8 +22,6 @@ static void run(const char *point) {
         char *lock = lw_path(sessions, "s1.jsonl.lock");
         const char *args[] = { "--state-dir", state, "--leak-grace-ms", "200", NULL };
         LwDaemon *d = lw_daemon_start(bin, args, envs);
-        int status;
-
         lw_daemon_ready(d);
         pid_t old = lw_holder_start(lock, NULL);
         lw_expect(d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);
@@ -31,7 +29,7 @@ static void run(const char *point) {
         lw_expect(d, LW_TIMEOUT_MS, "lock.stale", "lock", lock);
 
         /* The daemon is now stopping itself inside the removal. */
-        CHECK(waitpid(d->pid, &status, WUNTRACED) == d->pid && WIFSTOPPED(status), "daemon did not stop at %s", point);
+        lw_wait_stopped(d->pid, LW_TIMEOUT_MS);
         CHECK(unlink(lock) == 0, "unlink old lock");
         pid_t fresh = lw_holder_start(lock, NULL);
         kill(d->pid, SIGCONT);
@@ -45,7 +43,7 @@ static void run(const char *point) {
         /* The new lock is the new owner's: it is live, and when that owner dies it goes too.
          * (The hook stops the daemon again on the way; let it through.) */
         lw_kill_wait(fresh, SIGKILL);
-        CHECK(waitpid(d->pid, &status, WUNTRACED) == d->pid && WIFSTOPPED(status), "second stop");
+        lw_wait_stopped(d->pid, LW_TIMEOUT_MS);
         kill(d->pid, SIGCONT);
         json_t *c = lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lock);
         CHECK(jint(c, "owner_pid") == fresh, "cleaned owner %lld", jint(c, "owner_pid"));
