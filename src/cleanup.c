@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
+#include "fs-util.h"
 #include "macro.h"
 #include "payload.h"
 
@@ -36,22 +37,14 @@ static inline void test_hook(const char *point) {
 
 static int same_payload(int fd, const char *payload, size_t len) {
         _cleanup_free_ char *buf = malloc(PAYLOAD_MAX + 1);
-        size_t n = 0;
+        ssize_t n;
 
         if (!buf)
                 return -ENOMEM;
-        while (n <= PAYLOAD_MAX) {
-                ssize_t k = pread(fd, buf + n, PAYLOAD_MAX + 1 - n, (off_t) n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-        }
-        return n == len && memcmp(buf, payload, len) == 0;
+        n = read_all_at(fd, buf, PAYLOAD_MAX + 1);
+        if (n < 0)
+                return (int) n;
+        return (size_t) n == len && memcmp(buf, payload, len) == 0;
 }
 
 /* The file handle carries the inode generation: a new lock that got the inode number of the

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "fs-util.h"
 #include "macro.h"
 #include "payload.h"
 #include "time-util.h"
@@ -78,7 +79,8 @@ int payload_read_at(int dirfd, const char *name, char **ret_buf, size_t *ret_len
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         struct stat st;
-        size_t n = 0;
+        size_t n;
+        ssize_t k;
 
         fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
@@ -98,19 +100,11 @@ int payload_read_at(int dirfd, const char *name, char **ret_buf, size_t *ret_len
         buf = malloc(PAYLOAD_MAX + 2);
         if (!buf)
                 return -ENOMEM;
-        /* Read to EOF, not to st_size: the file may grow while we read. One byte over the cap
-         * tells us it is too large. */
-        while (n <= PAYLOAD_MAX) {
-                ssize_t k = read(fd, buf + n, PAYLOAD_MAX + 1 - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-        }
+        /* One byte over the cap tells us it is too large. */
+        k = read_all_at(fd, buf, PAYLOAD_MAX + 1);
+        if (k < 0)
+                return (int) k;
+        n = (size_t) k;
         if (n > PAYLOAD_MAX) {
                 if (ret_st)
                         ret_st->st_size = (off_t) n;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fs-util.h"
 #include "lock.h"
 #include "macro.h"
 #include "manager.h"
@@ -125,18 +126,12 @@ static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_
 }
 
 void tracker_scan(Manager *m, Node *n, uint64_t now_ns) {
-        int fd = openat(n->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         size_t before = hashmap_size(n->files);
         struct dirent *de;
-        DIR *d;
+        DIR *d = opendir_at(n->dirfd);
 
-        if (fd < 0)
+        if (!d)
                 return;
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return;
-        }
         while ((de = readdir(d))) {
                 FileKind k = file_kind_from_name(de->d_name);
 

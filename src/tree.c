@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fs-util.h"
 #include "macro.h"
 #include "manager.h"
 #include "report.h"
@@ -198,17 +199,11 @@ static void node_add_child(Node *n, const char *name, NodeKind kind, uint64_t no
 }
 
 static void node_scan_children(Node *n, uint64_t now_ns) {
-        int fd = openat(n->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         struct dirent *de;
-        DIR *d;
+        DIR *d = opendir_at(n->dirfd);
 
-        if (fd < 0)
+        if (!d)
                 return;
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return;
-        }
         while ((de = readdir(d))) {
                 NodeKind k;
 
