@@ -32,10 +32,10 @@ install_missing() {
 configure_in() {
         local dir=$1
         shift
-        [[ -x configure ]] || autoreconf -fi
+        [[ -x configure ]] || autoreconf -fi >&2
         mkdir -p "$dir"
         if [[ ! -f "$dir/Makefile" ]]; then
-                (cd "$dir" && ../../configure -q "$@")
+                (cd "$dir" && ../../configure -q "$@") >&2
         fi
 }
 
@@ -44,7 +44,8 @@ run)
         shift
         install_missing "${BUILD_DEPS[@]}"
         configure_in build/run --enable-werror
-        make -s -C build/run -j"$(nproc)"
+        # Build output to stderr: stdout is the daemon's (--events -).
+        make -s -C build/run -j"$(nproc)" >&2
         exec build/run/src/lockwarden run "$@"
         ;;
 check)

@@ -213,9 +213,10 @@ int manager_startup(Manager *m) {
 
         dirs = tree_guarded_json(m);
         report_emit(&m->reporter, EVENT_MONITOR_READY,
-                    json_pack("{s:s, s:o, s:I, s:I, s:s, s:I, s:s}",
+                    json_pack("{s:s, s:o, s:o, s:I, s:I, s:s, s:I, s:s}",
                               "backend", "fanotify",
                               "dirs", dirs ? dirs : json_array(),
+                              "waiting_for", tree_pending_json(m),
                               "locks", (json_int_t) m->holders.n_files[FILE_LOCK],
                               "sessions", (json_int_t) m->holders.n_files[FILE_SESSION],
                               "cleanup", cleanup_mode_to_string(o->cleanup),

@@ -104,9 +104,13 @@ static char *message_for(EventKind k, json_t *f) {
 
         switch (k) {
         case EVENT_MONITOR_READY:
-                r = asprintf(&m, "Watching %lld folders with %s: %lld locks, %lld sessions",
+                r = asprintf(&m, "Watching %lld sessions folders with %s: %lld locks, %lld sessions%s%s",
                              (long long) json_array_size(json_object_get(f, "dirs")),
-                             sget(f, "backend"), iget(f, "locks"), iget(f, "sessions"));
+                             sget(f, "backend"), iget(f, "locks"), iget(f, "sessions"),
+                             json_array_size(json_object_get(f, "waiting_for")) ?
+                                     "; waiting for " : "",
+                             json_array_size(json_object_get(f, "waiting_for")) ?
+                                     json_string_value(json_array_get(json_object_get(f, "waiting_for"), 0)) : "");
                 break;
         case EVENT_MONITOR_ERROR:
                 r = asprintf(&m, "%s: %s", sget(f, "path"), sget(f, "error"));

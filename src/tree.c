@@ -467,3 +467,15 @@ json_t *tree_guarded_json(Manager *m) {
                         count_guarded(m->roots[i]->anchor, &k, arr);
         return arr;
 }
+
+json_t *tree_pending_json(Manager *m) {
+        json_t *arr = json_array();
+
+        for (size_t i = 0; arr && i < m->n_roots; i++) {
+                Node *a = m->roots[i]->anchor;
+                /* The root exists when its anchor has it as a child. */
+                if (!a || !a->children)
+                        json_array_append_new(arr, json_path(NULL, m->roots[i]->path));
+        }
+        return arr;
+}

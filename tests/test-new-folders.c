@@ -27,6 +27,10 @@ int main(void) {
         LwDaemon *d = lw_daemon_start(NULL, args, NULL);
         json_t *ready = lw_daemon_ready(d);
         CHECK(json_array_size(json_object_get(ready, "dirs")) == 0, "nothing to guard yet");
+        json_t *waiting = json_object_get(ready, "waiting_for");
+        CHECK(json_array_size(waiting) == 2 &&
+              strcmp(json_string_value(json_array_get(waiting, 0)), state) == 0 &&
+              strcmp(json_string_value(json_array_get(waiting, 1)), watch) == 0, "waiting_for");
 
         char *s1 = lw_path(state, "agents/a1/sessions");
         lw_mkdir_p(s1);

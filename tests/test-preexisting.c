@@ -28,6 +28,7 @@ int main(void) {
         CHECK(jint(ready, "sessions") == 1, "ready.sessions = %lld", jint(ready, "sessions"));
         CHECK(strcmp(jstr(ready, "backend"), "fanotify") == 0, "backend");
         CHECK(json_array_size(json_object_get(ready, "dirs")) == 1, "dirs");
+        CHECK(json_array_size(json_object_get(ready, "waiting_for")) == 0, "waiting_for");
 
         json_t *c = lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", dead);
         CHECK(strcmp(jstr(c, "reason"), "dead-pid") == 0, "reason %s", jstr(c, "reason"));
