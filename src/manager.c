@@ -176,6 +176,8 @@ int manager_startup(Manager *m) {
         sigaddset(&ss, SIGINT);
         sigprocmask(SIG_BLOCK, &ss, NULL);
         signal(SIGPIPE, SIG_IGN);
+        /* No configuration to reload yet: a hangup must not stop the guard. */
+        signal(SIGHUP, SIG_IGN);
         r = sd_event_add_signal(m->event, NULL, SIGTERM, on_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, NULL, SIGINT, on_signal, m);
