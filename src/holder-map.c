@@ -164,8 +164,17 @@ bool holder_map_confirm(TrackedFile *f, pid_t pid, uint64_t now_ns) {
 
         if (r > 0)
                 return tracked_file_add_holder(f, pid);
-        if (r == 0)
-                return tracked_file_remove_holder(f, pid, now_ns);
+        if (r == 0) {
+                if (tracked_file_remove_holder(f, pid, now_ns))
+                        return true;
+                /* PID held it until this close even if we never saw it as a holder (its open,
+                 * writes and close came merged in one event): nobody holds it since now. */
+                if (f->n_holders == 0 && now_ns > f->unheld_since_ns) {
+                        f->unheld_since_ns = now_ns;
+                        return true;
+                }
+                return false;
+        }
         /* /proc cannot tell (-EACCES): keep what the events said. */
         return false;
 }

@@ -171,8 +171,11 @@ static int on_grace_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = l->manager;
 
         (void) s;
-        /* The deadline passing is the evidence: latency counts from it. */
+        /* The deadline passing is the evidence: latency counts from it. Mark before draining:
+         * the drain may free this lock (its unlink was queued), which also unlists it, so l
+         * is not touched after the drain. */
         lock_mark_dirty(l, usec * NSEC_PER_USEC);
+        manager_drain_events(m);
         manager_flush(m);
         return 0;
 }

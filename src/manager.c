@@ -104,36 +104,43 @@ static void on_fs_event(const FsEvent *ev, void *userdata) {
         tree_dispatch(m, ev, now_ns);
 }
 
-static int on_fanotify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Manager *m = userdata;
-        /* Aligned for struct fanotify_event_metadata. */
-        static union {
-                struct fanotify_event_metadata m;
-                char buf[64 * 1024];
-        } u;
+/* One read() of the fanotify fd, dispatched. Returns false when nothing was there. */
+static bool read_fanotify_once(Manager *m) {
+        static char buf[64 * 1024];
+        ssize_t n = read(m->fan_fd, buf, sizeof(buf));
+        uint64_t now_ns = now_mono_ns();
+        void *ctx[2] = { m, &now_ns };
 
-        (void) s;
-        (void) revents;
-        m->n_wakeups++;
-        /* Bounded: at most a few reads per wake-up, so timers and pidfds are served too. */
-        for (int i = 0; i < 8; i++) {
-                ssize_t n = read(fd, u.buf, sizeof(u.buf));
-                uint64_t now_ns = now_mono_ns();
-                void *ctx[2] = { m, &now_ns };
-
-                if (n < 0) {
-                        if (errno == EAGAIN || errno == EINTR)
-                                break;
+        if (n < 0) {
+                if (errno != EAGAIN && errno != EINTR)
                         report_emit(&m->reporter, EVENT_MONITOR_ERROR,
                                     json_pack("{s:s, s:n}", "error", strerror(errno), "path"));
-                        break;
-                }
-                if (n == 0)
-                        break;
-                fanotify_source_decode(u.buf, (size_t) n, on_fs_event, ctx);
-                /* Settle per read: a batch is what one read returned. */
-                manager_flush(m);
+                return false;
         }
+        if (n == 0)
+                return false;
+        fanotify_source_decode(buf, (size_t) n, on_fs_event, ctx);
+        return true;
+}
+
+void manager_drain_events(Manager *m) {
+        /* Bounded: a storm cannot keep a decision waiting forever; what is left is read by
+         * the fanotify handler, which runs before anything else. */
+        for (int i = 0; i < 64 && read_fanotify_once(m); i++)
+                ;
+}
+
+static int on_fanotify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+
+        (void) s;
+        (void) fd;
+        (void) revents;
+        m->n_wakeups++;
+        /* Bounded: at most a few reads per wake-up, so timers and pidfds are served too.
+         * Settle per read: a batch is what one read returned. */
+        for (int i = 0; i < 8 && read_fanotify_once(m); i++)
+                manager_flush(m);
         return 0;
 }
 
@@ -142,6 +149,33 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         (void) si;
         (void) userdata;
         return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+        json_t *locks = json_array();
+
+        (void) s;
+        (void) si;
+        for (Lock *l = m->locks; locks && l; l = l->locks_next) {
+                json_t *holders = json_array();
+                for (unsigned i = 0; holders && i < l->file->n_holders; i++)
+                        json_array_append_new(holders, json_integer(l->file->holders[i]));
+                json_array_append_new(locks, json_pack(
+                        "{s:o, s:s?, s:i, s:b, s:o, s:b}",
+                        "lock", json_path(l->file->folder ? l->file->folder->path : NULL, l->file->name),
+                        "verdict", verdict_to_string(l->verdict),
+                        "owner_pid", (int) l->payload.pid,
+                        "owner_exited", l->owner && l->owner->exited,
+                        "holders", holders ? holders : json_array(),
+                        "grace_armed", l->grace_timer && sd_event_source_get_enabled(l->grace_timer, NULL) > 0));
+        }
+        report_emit(&m->reporter, EVENT_MONITOR_DUMP,
+                    json_pack("{s:o, s:I, s:I, s:I}", "locks", locks ? locks : json_array(),
+                              "files", (json_int_t) (m->holders.n_files[FILE_LOCK] + m->holders.n_files[FILE_SESSION]),
+                              "owners", (json_int_t) hashmap_size(m->owners),
+                              "events", (json_int_t) m->n_events));
+        return 0;
 }
 
 static int fanotify_error_message(int r) {
@@ -174,6 +208,7 @@ int manager_startup(Manager *m) {
         sigemptyset(&ss);
         sigaddset(&ss, SIGTERM);
         sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGUSR1);
         sigprocmask(SIG_BLOCK, &ss, NULL);
         signal(SIGPIPE, SIG_IGN);
         /* No configuration to reload yet: a hangup must not stop the guard. */
@@ -181,6 +216,8 @@ int manager_startup(Manager *m) {
         r = sd_event_add_signal(m->event, NULL, SIGTERM, on_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, NULL, SIGINT, on_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGUSR1, on_dump, m);
         if (r < 0)
                 return log_error_errno(r, "cannot watch signals: %m");
 
@@ -188,6 +225,9 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "cannot watch the fanotify fd: %m");
         (void) sd_event_source_set_description(m->fan_source, "fanotify");
+        /* Kernel events first: a pidfd or timer is never handled while older file events
+         * wait in the queue (they also drain it themselves before deciding). */
+        (void) sd_event_source_set_priority(m->fan_source, SD_EVENT_PRIORITY_IMPORTANT);
 
         /* Pings WATCHDOG=1 at half of WATCHDOG_USEC when the service manager asks for it;
          * otherwise adds nothing, so an idle daemon never wakes. */

@@ -62,3 +62,7 @@ int manager_startup(Manager *m);
 int manager_run(Manager *m);
 /* End of a batch of input: settle holders, judge, act, update STATUS=. */
 void manager_flush(Manager *m);
+/* Read and dispatch what the fanotify queue holds now, without settling. Every handler that
+ * may lead to a decision (pidfd, timer) calls it first, so that verdicts never rest on a view
+ * older than what the kernel has already reported. */
+void manager_drain_events(Manager *m);

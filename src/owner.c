@@ -41,9 +41,13 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
                 now_ns *= NSEC_PER_USEC;
 
         owner_ref(o);
+        manager_drain_events(o->manager);
         owner_mark_exited(o, now_ns);
-        LIST_FOREACH_SAFE(owner, l, n, o->locks)
+        LIST_FOREACH_SAFE(owner, l, n, o->locks) {
+                /* An exited process holds nothing open, whatever events are still to come. */
+                tracked_file_remove_holder(l->file, o->pid, now_ns);
                 lock_mark_dirty(l, now_ns);
+        }
         manager_flush(o->manager);
         owner_unref(o);
         return 0;

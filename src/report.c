@@ -28,6 +28,7 @@ static const EventInfo event_table[_EVENT_KIND_MAX] = {
         [EVENT_LOCK_CLEANED]  = { "lock.cleaned",  "40421cfd85674fddb5db4a8b3a92c4d6", LOG_NOTICE },
         [EVENT_LOCK_KEPT]     = { "lock.kept",     "49e02139e12b461eb4acd895509c8427", LOG_WARNING },
         [EVENT_LOCK_AGED]     = { "lock.aged",     "8b3fdf9e89f94fcaa0622029f6e777f1", LOG_NOTICE },
+        [EVENT_MONITOR_DUMP]  = { "monitor.dump",  "e5a0e0a2a3a84d8c9a6a2b8f3c1d7e42", LOG_INFO },
 };
 
 const char *event_kind_to_string(EventKind k) {
@@ -139,6 +140,10 @@ static char *message_for(EventKind k, json_t *f) {
         case EVENT_LOCK_KEPT:
                 r = asprintf(&m, "Kept stale-looking lock %s (%s): %s", sget(f, "lock"),
                              sget(f, "reason"), sget(f, "why"));
+                break;
+        case EVENT_MONITOR_DUMP:
+                r = asprintf(&m, "State on request: %lld locks, %lld tracked files",
+                             (long long) json_array_size(json_object_get(f, "locks")), iget(f, "files"));
                 break;
         case EVENT_LOCK_AGED:
                 r = asprintf(&m, "Lock %s is live but %s (%lld ms old)", sget(f, "lock"),

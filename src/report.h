@@ -20,6 +20,7 @@ typedef enum EventKind {
         EVENT_LOCK_CLEANED,
         EVENT_LOCK_KEPT,
         EVENT_LOCK_AGED,
+        EVENT_MONITOR_DUMP,
         _EVENT_KIND_MAX,
         _EVENT_KIND_INVALID = -EINVAL,
 } EventKind;

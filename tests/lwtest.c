@@ -258,6 +258,9 @@ json_t *lw_expect(LwDaemon *d, int timeout_ms, const char *event, const char *ke
                 if (now >= deadline || !read_more(d, (int) ((deadline - now) / 1000000ull) + 1)) {
                         if (lw_mono_ns() < deadline)
                                 continue;
+                        /* Ask the daemon for its state (SIGUSR1) and show it. */
+                        kill(d->pid, SIGUSR1);
+                        read_more(d, 1000);
                         char *all = json_dumps(d->seen, JSON_COMPACT);
                         fprintf(stderr, "events so far: %s\n", all);
                         free(all);
