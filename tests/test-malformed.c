@@ -3,7 +3,9 @@
  * deeply nested JSON, a JSON array) are stale as `malformed` only after the grace, and the
  * daemon survives them all (CI runs this under ASan/UBSan). A lock too large to verify byte
  * for byte is reported and kept, never removed. */
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lwtest.h"
 
@@ -13,8 +15,12 @@ static void check_one(LwEnv *e, const char *name, const char *data, size_t len, 
         char *lock = lw_path(e->sessions, name);
         uint64_t written;
 
-        lw_write_file(lock, data, len);
+        /* The grace runs from the writer's close; a time taken just before close() is a
+         * lower bound for it (one taken after could be late by a descheduling). */
+        int fd = open(lock, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        CHECK(fd >= 0 && write(fd, data, len) == (ssize_t) len, "write %s", name);
         written = lw_mono_ns();
+        close(fd);
         json_t *st = lw_expect(e->d, LW_TIMEOUT_MS, "lock.stale", "lock", lock);
         CHECK(strcmp(jstr(st, "reason"), "malformed") == 0, "%s: reason %s", name, jstr(st, "reason"));
         CHECK((uint64_t) jint(st, "mono_ns") >= written + GRACE_MS * 1000000ull,
