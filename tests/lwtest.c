@@ -171,7 +171,7 @@ LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const cha
                 argv[n] = NULL;
                 for (size_t i = 0; env && env[i]; i++)
                         putenv((char *) env[i]);
-                execv(argv[0], (char **) argv);
+                execvp(argv[0], (char **) argv);
                 fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
                 _exit(127);
         }

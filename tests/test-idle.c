@@ -2,29 +2,46 @@
 /* Idle means asleep: with no watchdog and nothing happening for 2 s, the daemon is never
  * scheduled (its context-switch counters in /proc do not move), even while it guards a live
  * lock whose owner is alive. No polling interval exists to wake it. */
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lwtest.h"
 
+/* Context switches of every task (thread) of PID: a wake-up of any of them counts. */
 static unsigned long long switches(pid_t pid) {
-        char path[64], line[256];
+        char path[320], line[256];
         unsigned long long total = 0, v;
-        FILE *f;
+        struct dirent *de;
+        DIR *d;
 
-        snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
-        f = fopen(path, "re");
-        CHECK(f, "open %s", path);
-        while (fgets(line, sizeof(line), f))
-                if (sscanf(line, "voluntary_ctxt_switches: %llu", &v) == 1 ||
-                    sscanf(line, "nonvoluntary_ctxt_switches: %llu", &v) == 1)
-                        total += v;
-        fclose(f);
+        snprintf(path, sizeof(path), "/proc/%d/task", (int) pid);
+        d = opendir(path);
+        CHECK(d, "open %s", path);
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int) pid, de->d_name);
+                FILE *f = fopen(path, "re");
+                if (!f)
+                        continue;
+                while (fgets(line, sizeof(line), f))
+                        if (sscanf(line, "voluntary_ctxt_switches: %llu", &v) == 1 ||
+                            sscanf(line, "nonvoluntary_ctxt_switches: %llu", &v) == 1)
+                                total += v;
+                fclose(f);
+        }
+        closedir(d);
         return total;
 }
 
 int main(void) {
+        if (getenv("LW_DAEMON_WRAPPER") && *getenv("LW_DAEMON_WRAPPER")) {
+                /* Under a tool (valgrind) the counters describe the tool's scheduling. */
+                fprintf(stderr, "SKIP: idle wake-ups are measured on the bare daemon only\n");
+                return LW_SKIP;
+        }
         unsetenv("WATCHDOG_USEC");
         unsetenv("NOTIFY_SOCKET");
         LwEnv e;
