@@ -32,6 +32,11 @@ install_missing() {
 configure_in() {
         local dir=$1
         shift
+        if [[ -f config.status ]]; then
+                echo "dev.sh: this source tree was configured in place (./configure); dev.sh builds" >&2
+                echo "dev.sh: in build/. Run 'make distclean' here first." >&2
+                exit 1
+        fi
         [[ -x configure ]] || autoreconf -fi >&2
         mkdir -p "$dir"
         if [[ ! -f "$dir/Makefile" ]]; then

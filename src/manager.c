@@ -170,8 +170,12 @@ static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *
                         "holders", holders ? holders : json_array(),
                         "grace_armed", l->grace_timer && sd_event_source_get_enabled(l->grace_timer, NULL) > 0));
         }
+        uint64_t iterations = 0;
+        (void) sd_event_get_iteration(m->event, &iterations);
         report_emit(&m->reporter, EVENT_MONITOR_DUMP,
-                    json_pack("{s:o, s:I, s:I, s:I}", "locks", locks ? locks : json_array(),
+                    json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}", "locks", locks ? locks : json_array(),
+                              "loop_iterations", (json_int_t) iterations,
+                              "wakeups", (json_int_t) m->n_wakeups,
                               "files", (json_int_t) (m->holders.n_files[FILE_LOCK] + m->holders.n_files[FILE_SESSION]),
                               "owners", (json_int_t) hashmap_size(m->owners),
                               "events", (json_int_t) m->n_events));
