@@ -431,7 +431,12 @@ void tree_dispatch(Manager *m, const FsEvent *ev, uint64_t now_ns) {
                         continue;
                 }
                 if (ev->mask & FAN_ONDIR) {
-                        if (ev->mask & (FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO))
+                        if (!(ev->mask & (FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO)))
+                                continue;
+                        if (n->kind == NODE_SESSIONS)
+                                /* A directory named like a lock: reported, never touched. */
+                                tracker_on_event(m, n, ev, now_ns);
+                        else
                                 node_on_dir_event(n, ev, now_ns);
                         continue;
                 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A symlink planted as X.jsonl.lock pointing at a file outside the folder: reported, never
  * followed, never removed; the target is untouched. Same for a fifo (which must not block
- * the daemon) and for a symlink planted where an agent's sessions folder should be. */
+ * the daemon), a directory named like a lock, and a symlink planted where an agent's
+ * sessions folder should be. */
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +26,12 @@ int main(void) {
         err = lw_expect(e.d, LW_TIMEOUT_MS, "monitor.error", "path", fifo);
         CHECK(strstr(jstr(err, "error"), "fifo"), "error text: %s", jstr(err, "error"));
 
+        /* A directory where a lock should be. */
+        char *dirlock = lw_path(e.sessions, "dir.jsonl.lock");
+        CHECK(mkdir(dirlock, 0700) == 0, "mkdir");
+        err = lw_expect(e.d, LW_TIMEOUT_MS, "monitor.error", "path", dirlock);
+        CHECK(strstr(jstr(err, "error"), "directory"), "error text: %s", jstr(err, "error"));
+
         /* A symlink where agents/<id>/sessions should be. */
         char *agent = lw_path(e.state, "agents/sneaky");
         lw_mkdir_p(agent);
@@ -37,6 +44,7 @@ int main(void) {
         struct stat st;
         CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "symlink removed");
         CHECK(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "fifo removed");
+        CHECK(lstat(dirlock, &st) == 0 && S_ISDIR(st.st_mode), "directory removed");
         CHECK(lstat(target, &st) == 0 && (size_t) st.st_size == strlen(content), "target touched");
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
         return 0;
