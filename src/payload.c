@@ -97,11 +97,11 @@ int payload_read_at(int dirfd, const char *name, char **ret_buf, size_t *ret_len
         if (st.st_size > PAYLOAD_MAX)
                 return -EFBIG;
 
-        buf = malloc(PAYLOAD_MAX + 2);
-        if (!buf)
-                return -ENOMEM;
-        /* One byte over the cap tells us it is too large. */
-        k = read_all_at(fd, buf, PAYLOAD_MAX + 1);
+        /* Read into one scratch buffer (the daemon has one thread) and keep only what the
+         * payload needs: a lock holds ~100 bytes, not the 64 KiB cap. One byte over the cap
+         * tells us it is too large. */
+        static char scratch[PAYLOAD_MAX + 1];
+        k = read_all_at(fd, scratch, sizeof(scratch));
         if (k < 0)
                 return (int) k;
         n = (size_t) k;
@@ -110,6 +110,10 @@ int payload_read_at(int dirfd, const char *name, char **ret_buf, size_t *ret_len
                         ret_st->st_size = (off_t) n;
                 return -EFBIG;
         }
+        buf = malloc(n + 1);
+        if (!buf)
+                return -ENOMEM;
+        memcpy(buf, scratch, n);
         buf[n] = '\0';
 
         *ret_buf = TAKE_PTR(buf);
