@@ -47,17 +47,18 @@ static int same_payload(int fd, const char *payload, size_t len) {
         return (size_t) n == len && memcmp(buf, payload, len) == 0;
 }
 
-/* The file handle carries the inode generation: a new lock that got the inode number of the
- * judged one (ext4 reuses them at once) is told apart. */
+/* Is what NAME holds now (stat ST) the judged file? A new lock that got the judged one's inode
+ * number (ext4 reuses them at once) differs in its file handle. */
 static bool same_file(const struct stat *st, dev_t dev, ino_t ino, const FileId *fid,
                       int dirfd, const char *name) {
         FileId now;
 
-        if (!S_ISREG(st->st_mode) || st->st_dev != dev || st->st_ino != ino)
+        if (!S_ISREG(st->st_mode))
                 return false;
         if (!fid)
-                return true;
-        return file_id_at(dirfd, name, &now) >= 0 && file_id_hash_ops.equal(&now, fid);
+                return file_same(st->st_dev, st->st_ino, NULL, dev, ino, NULL);
+        return file_id_at(dirfd, name, fid->fsid, &now) >= 0 &&
+               file_same(st->st_dev, st->st_ino, &now, dev, ino, fid);
 }
 
 int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino, const FileId *fid,

@@ -8,28 +8,38 @@
 #include "file-id.h"
 #include "macro.h"
 
-int file_id_at(int dirfd, const char *name, FileId *ret) {
+int file_id_fsid(int fd, uint64_t *ret) {
+        struct statfs sfs;
+
+        if (fstatfs(fd, &sfs) < 0)
+                return negative_errno();
+        memcpy(ret, &sfs.f_fsid, sizeof(*ret));
+        return 0;
+}
+
+int file_id_at(int dirfd, const char *name, uint64_t fsid, FileId *ret) {
         union {
                 struct file_handle fh;
                 unsigned char buf[sizeof(struct file_handle) + FILE_ID_MAX_HANDLE];
         } h = { .fh.handle_bytes = FILE_ID_MAX_HANDLE };
-        _cleanup_close_ int fd = -1;
-        struct statfs sfs;
         int mount_id;
 
         if (name_to_handle_at(dirfd, name, &h.fh, &mount_id, name[0] ? 0 : AT_EMPTY_PATH) < 0)
                 return negative_errno();
-        if (name[0]) {
-                /* statfs() of the containing folder: same filesystem, no symlink to follow. */
-                if (fstatfs(dirfd, &sfs) < 0)
-                        return negative_errno();
-        } else if (fstatfs(dirfd, &sfs) < 0)
-                return negative_errno();
-
-        *ret = (FileId) { .type = h.fh.handle_type, .len = h.fh.handle_bytes };
-        memcpy(&ret->fsid, &sfs.f_fsid, sizeof(ret->fsid));
+        *ret = (FileId) { .fsid = fsid, .type = h.fh.handle_type, .len = h.fh.handle_bytes };
         memcpy(ret->bytes, h.fh.f_handle, h.fh.handle_bytes);
         return 0;
+}
+
+bool file_id_equal(const FileId *a, const FileId *b) {
+        return a->len == b->len && memcmp(a, b, offsetof(FileId, bytes) + a->len) == 0;
+}
+
+bool file_same(dev_t a_dev, ino_t a_ino, const FileId *a_fid, dev_t b_dev, ino_t b_ino,
+               const FileId *b_fid) {
+        if (a_dev != b_dev || a_ino != b_ino)
+                return false;
+        return !a_fid || !b_fid || file_id_equal(a_fid, b_fid);
 }
 
 FileId *file_id_dup(const FileId *id) {
@@ -46,10 +56,8 @@ static uint64_t file_id_hash(const void *key, uint64_t seed) {
         return hash_bytes(id, offsetof(FileId, bytes) + id->len, seed);
 }
 
-static bool file_id_equal(const void *a, const void *b) {
-        const FileId *x = a, *y = b;
-
-        return x->len == y->len && memcmp(x, y, offsetof(FileId, bytes) + x->len) == 0;
+static bool file_id_equal_op(const void *a, const void *b) {
+        return file_id_equal(a, b);
 }
 
-const HashOps file_id_hash_ops = { file_id_hash, file_id_equal };
+const HashOps file_id_hash_ops = { file_id_hash, file_id_equal_op };

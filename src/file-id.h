@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "hashmap.h"
 
@@ -18,9 +19,17 @@ typedef struct FileId {
         unsigned char bytes[FILE_ID_MAX_HANDLE];
 } FileId;
 
+/* The id of the filesystem FD is on (statfs f_fsid), as fanotify reports it. */
+int file_id_fsid(int fd, uint64_t *ret);
 /* Identity of NAME relative to DIRFD (not following a final symlink), or of DIRFD itself when
- * NAME is "". */
-int file_id_at(int dirfd, const char *name, FileId *ret);
+ * NAME is "". FSID is that of DIRFD's filesystem: a folder's entries share it, so callers
+ * pass the folder's rather than asking the kernel again. */
+int file_id_at(int dirfd, const char *name, uint64_t fsid, FileId *ret);
+bool file_id_equal(const FileId *a, const FileId *b);
+/* Same file? Device and inode must match, and the file handles too when both are known: they
+ * carry the inode generation, so a file that got a reused inode number is told apart. */
+bool file_same(dev_t a_dev, ino_t a_ino, const FileId *a_fid, dev_t b_dev, ino_t b_ino,
+               const FileId *b_fid);
 FileId *file_id_dup(const FileId *id);
 
 extern const HashOps file_id_hash_ops; /* key: const FileId * */

@@ -111,11 +111,7 @@ void holder_map_retire(HolderMap *h, TrackedFile *f) {
 }
 
 bool tracked_file_is(const TrackedFile *f, dev_t dev, ino_t ino, const FileId *fid) {
-        if (f->inode.dev != dev || f->inode.ino != ino)
-                return false;
-        if (f->fid && fid)
-                return file_id_hash_ops.equal(f->fid, fid);
-        return true;
+        return file_same(f->inode.dev, f->inode.ino, f->fid, dev, ino, fid);
 }
 
 void holder_map_remove(HolderMap *h, TrackedFile *f) {

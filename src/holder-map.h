@@ -61,8 +61,7 @@ void holder_map_remove(HolderMap *h, TrackedFile *f);
 /* Take F out of the lookups (its inode number now belongs to another file) but keep the
  * memory until the end of the batch, for pointers still queued. */
 void holder_map_retire(HolderMap *h, TrackedFile *f);
-/* Same file? Compares file handles when both are known (they carry the inode generation, so a
- * reused inode number does not compare equal), else dev/inode. */
+/* Is F the file (dev, ino, fid)? See file_same(). */
 bool tracked_file_is(const TrackedFile *f, dev_t dev, ino_t ino, const FileId *fid);
 
 bool tracked_file_has_holder(const TrackedFile *f, pid_t pid);

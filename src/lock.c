@@ -111,7 +111,8 @@ static bool lock_read_payload(Lock *l) {
         int r;
 
         l->payload_dirty = false;
-        r = payload_read_at(l->file->folder->dirfd, l->file->name, &buf, &len, &st, &fid);
+        r = payload_read_at(l->file->folder->dirfd, l->file->name, l->file->folder->fid->fsid,
+                            &buf, &len, &st, &fid);
         if (r == -ENOENT)
                 return false;
         if (r < 0 && r != -EFBIG) {

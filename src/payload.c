@@ -74,8 +74,8 @@ out:
         *ret = p;
 }
 
-int payload_read_at(int dirfd, const char *name, char **ret_buf, size_t *ret_len, struct stat *ret_st,
-                    FileId *ret_fid) {
+int payload_read_at(int dirfd, const char *name, uint64_t fsid, char **ret_buf, size_t *ret_len,
+                    struct stat *ret_st, FileId *ret_fid) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         struct stat st;
@@ -92,7 +92,7 @@ int payload_read_at(int dirfd, const char *name, char **ret_buf, size_t *ret_len
         /* Identity is reported for a too-large file too: the caller must know which file it is. */
         if (ret_st)
                 *ret_st = st;
-        if (ret_fid && file_id_at(fd, "", ret_fid) < 0)
+        if (ret_fid && file_id_at(fd, "", fsid, ret_fid) < 0)
                 *ret_fid = (FileId) {};
         if (st.st_size > PAYLOAD_MAX)
                 return -EFBIG;

@@ -33,6 +33,6 @@ void payload_parse(const char *buf, size_t len, LockPayload *ret);
  * fifo. Returns 0 with a malloc'd buffer (NUL-terminated, *ret_len bytes) and the file's stat,
  * -ELOOP for a symlink, -EBADFD for anything but a regular file, -EFBIG when the
  * file is larger than PAYLOAD_MAX, or another -errno. *ret_fid (if not NULL) is the handle of
- * the file that was read; *ret_st and *ret_fid are also set with -EFBIG (or len 0 if the filesystem has none). */
-int payload_read_at(int dirfd, const char *name, char **ret_buf, size_t *ret_len, struct stat *ret_st,
-                    FileId *ret_fid);
+ * the file that was read (FSID: that of DIRFD's filesystem); *ret_st and *ret_fid are also set with -EFBIG (or len 0 if the filesystem has none). */
+int payload_read_at(int dirfd, const char *name, uint64_t fsid, char **ret_buf, size_t *ret_len,
+                    struct stat *ret_st, FileId *ret_fid);

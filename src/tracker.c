@@ -79,7 +79,7 @@ static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_
                         report_not_regular(m, n, name, st.st_mode);
                 return;
         }
-        have_id = file_id_at(n->dirfd, name, &id) >= 0;
+        have_id = file_id_at(n->dirfd, name, n->fid->fsid, &id) >= 0;
         if (cur && tracked_file_is(cur, st.st_dev, st.st_ino, have_id ? &id : NULL))
                 return;
         if (cur) {

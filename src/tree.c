@@ -38,11 +38,15 @@ static void node_kill(Node *n);
 static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const char *path,
                     const char *name, int dirfd, Node **ret) {
         _cleanup_close_ int fd = dirfd;
+        uint64_t fsid;
         FileId id;
         Node *n, *head;
         int r;
 
-        r = file_id_at(fd, "", &id);
+        r = file_id_fsid(fd, &fsid);
+        if (r < 0)
+                return r;
+        r = file_id_at(fd, "", fsid, &id);
         if (r < 0)
                 return r;
         head = hashmap_get(m->nodes_by_fid, &id);
@@ -390,8 +394,8 @@ static void node_on_dir_event(Node *n, const FsEvent *ev, uint64_t now_ns) {
                         FileId id;
 
                         if (fstatat(n->dirfd, ev->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-                            file_id_at(n->dirfd, ev->name, &id) < 0 ||
-                            !file_id_hash_ops.equal(&id, c->fid))
+                            file_id_at(n->dirfd, ev->name, n->fid->fsid, &id) < 0 ||
+                            !file_id_equal(&id, c->fid))
                                 node_kill(c);
                 }
         }

@@ -81,15 +81,15 @@ int main(void) {
         char *out;
         size_t len;
         struct stat st;
-        CHECK(payload_read_at(dfd, "a.jsonl.lock", &out, &len, &st, NULL) == 0 && len == 10, "read");
+        CHECK(payload_read_at(dfd, "a.jsonl.lock", 0, &out, &len, &st, NULL) == 0 && len == 10, "read");
         free(out);
         CHECK(symlinkat("a.jsonl.lock", dfd, "l.jsonl.lock") == 0, "symlink");
-        CHECK(payload_read_at(dfd, "l.jsonl.lock", &out, &len, &st, NULL) == -ELOOP, "followed a symlink");
+        CHECK(payload_read_at(dfd, "l.jsonl.lock", 0, &out, &len, &st, NULL) == -ELOOP, "followed a symlink");
         CHECK(mkfifoat(dfd, "f.jsonl.lock", 0600) == 0, "fifo");
-        CHECK(payload_read_at(dfd, "f.jsonl.lock", &out, &len, &st, NULL) == -EBADFD, "fifo not refused");
+        CHECK(payload_read_at(dfd, "f.jsonl.lock", 0, &out, &len, &st, NULL) == -EBADFD, "fifo not refused");
         char *huge = lw_path(dir, "h.jsonl.lock");
         lw_write_file(huge, big, PAYLOAD_MAX + 1);
-        CHECK(payload_read_at(dfd, "h.jsonl.lock", &out, &len, &st, NULL) == -EFBIG, "huge not refused");
+        CHECK(payload_read_at(dfd, "h.jsonl.lock", 0, &out, &len, &st, NULL) == -EFBIG, "huge not refused");
         free(big);
         return 0;
 }
