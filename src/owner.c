@@ -69,28 +69,7 @@ int owner_get(Manager *m, pid_t pid, Owner **ret) {
         o->pid = pid;
         o->n_ref = 1;
         o->pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-        if (o->pidfd < 0 && errno == ENOSYS) {
-                /* No pidfds (valgrind, or a kernel without them): track the owner through
-                 * /proc at each judgment instead; its exit still shows up as the close
-                 * events of its fds, and the grace timer re-judges after that. */
-                if (proc_starttime(pid, &o->starttime) < 0) {
-                        o->exited = true;
-                        o->exited_ns = now_mono_ns();
-                        *ret = o;
-                        return 0;
-                }
-                o->have_starttime = true;
-                proc_comm(pid, o->comm);
-                r = hashmap_put(m->owners, &o->pid, o);
-                if (r < 0) {
-                        free(o);
-                        return r;
-                }
-                o->in_table = true;
-                *ret = o;
-                return 0;
-        }
-        if (o->pidfd < 0) {
+        if (o->pidfd < 0 && errno != ENOSYS) {
                 if (errno != ESRCH) {
                         r = negative_errno();
                         free(o);
@@ -107,17 +86,23 @@ int owner_get(Manager *m, pid_t pid, Owner **ret) {
                 o->have_starttime = true;
         proc_comm(pid, o->comm);
 
-        r = sd_event_add_io(m->event, &o->source, o->pidfd, EPOLLIN, on_pidfd, o);
-        if (r < 0) {
-                close(o->pidfd);
-                free(o);
-                return r;
+        /* Without pidfds (ENOSYS: valgrind, or a kernel without them) there is no source: the
+         * owner is re-checked in /proc at each judgment (owner_refresh); its exit still shows
+         * up as the close events of its fds, and the grace timer re-judges after that. */
+        if (o->pidfd >= 0) {
+                r = sd_event_add_io(m->event, &o->source, o->pidfd, EPOLLIN, on_pidfd, o);
+                if (r < 0) {
+                        close(o->pidfd);
+                        free(o);
+                        return r;
+                }
+                (void) sd_event_source_set_description(o->source, "owner-pidfd");
         }
-        (void) sd_event_source_set_description(o->source, "owner-pidfd");
         r = hashmap_put(m->owners, &o->pid, o);
         if (r < 0) {
                 sd_event_source_disable_unref(o->source);
-                close(o->pidfd);
+                if (o->pidfd >= 0)
+                        close(o->pidfd);
                 free(o);
                 return r;
         }
