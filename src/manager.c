@@ -89,9 +89,7 @@ void manager_flush(Manager *m) {
 }
 
 static void on_fs_event(const FsEvent *ev, void *userdata) {
-        void **ctx = userdata;
-        Manager *m = ctx[0];
-        uint64_t now_ns = *(uint64_t *) ctx[1];
+        Manager *m = userdata;
 
         m->n_events++;
         if (ev->mask & FAN_Q_OVERFLOW) {
@@ -101,15 +99,13 @@ static void on_fs_event(const FsEvent *ev, void *userdata) {
                                       "as new events arrive", "path"));
                 return;
         }
-        tree_dispatch(m, ev, now_ns);
+        tree_dispatch(m, ev, m->batch_ns);
 }
 
 /* One read() of the fanotify fd, dispatched. Returns false when nothing was there. */
 static bool read_fanotify_once(Manager *m) {
         static char buf[64 * 1024];
         ssize_t n = read(m->fan_fd, buf, sizeof(buf));
-        uint64_t now_ns = now_mono_ns();
-        void *ctx[2] = { m, &now_ns };
 
         if (n < 0) {
                 if (errno != EAGAIN && errno != EINTR)
@@ -119,7 +115,8 @@ static bool read_fanotify_once(Manager *m) {
         }
         if (n == 0)
                 return false;
-        fanotify_source_decode(buf, (size_t) n, on_fs_event, ctx);
+        m->batch_ns = now_mono_ns();
+        fanotify_source_decode(buf, (size_t) n, on_fs_event, m);
         return true;
 }
 

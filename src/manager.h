@@ -51,6 +51,7 @@ typedef struct Manager {
         TrackedFile **orphans;
         size_t n_orphans, n_orphans_alloc;
 
+        uint64_t batch_ns;            /* when the current fanotify read returned */
         uint64_t n_stale, n_cleaned, n_events, n_wakeups;
         char *last_status;
 } Manager;

@@ -104,15 +104,15 @@ static char *message_for(EventKind k, json_t *f) {
         int r = -1;
 
         switch (k) {
-        case EVENT_MONITOR_READY:
+        case EVENT_MONITOR_READY: {
+                const char *waiting = json_string_value(json_array_get(json_object_get(f, "waiting_for"), 0));
+
                 r = asprintf(&m, "Watching %lld sessions folders with %s: %lld locks, %lld sessions%s%s",
                              (long long) json_array_size(json_object_get(f, "dirs")),
                              sget(f, "backend"), iget(f, "locks"), iget(f, "sessions"),
-                             json_array_size(json_object_get(f, "waiting_for")) ?
-                                     "; waiting for " : "",
-                             json_array_size(json_object_get(f, "waiting_for")) ?
-                                     json_string_value(json_array_get(json_object_get(f, "waiting_for"), 0)) : "");
+                             waiting ? "; waiting for " : "", waiting ? waiting : "");
                 break;
+        }
         case EVENT_MONITOR_ERROR:
                 r = asprintf(&m, "%s: %s", sget(f, "path"), sget(f, "error"));
                 break;
