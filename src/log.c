@@ -4,26 +4,10 @@
 
 #include "log.h"
 
-static int log_quiet;
-
-void log_set_quiet(int quiet) {
-        log_quiet = quiet;
-}
-
 static void log_v(const char *fmt, va_list ap) {
         fputs("lockwarden: ", stderr);
         vfprintf(stderr, fmt, ap);
         fputc('\n', stderr);
-}
-
-void log_info(const char *fmt, ...) {
-        va_list ap;
-
-        if (log_quiet)
-                return;
-        va_start(ap, fmt);
-        log_v(fmt, ap);
-        va_end(ap);
 }
 
 void log_error(const char *fmt, ...) {

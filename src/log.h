@@ -5,8 +5,6 @@
 
 #include "macro.h"
 
-void log_set_quiet(int quiet);
-_printf_(1, 2) void log_info(const char *fmt, ...);
 _printf_(1, 2) void log_error(const char *fmt, ...);
 /* Logs with errno set from r (so %m works) and returns r, which must be negative. */
 _printf_(2, 3) int log_error_errno(int r, const char *fmt, ...);

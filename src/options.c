@@ -26,10 +26,6 @@ const char *cleanup_mode_to_string(CleanupMode m) {
         return m >= 0 && m < _CLEANUP_MODE_MAX ? cleanup_mode_table[m] : NULL;
 }
 
-const char *backend_to_string(BackendKind b) {
-        return b >= 0 && b < _BACKEND_MAX ? backend_table[b] : NULL;
-}
-
 static int lookup(const char *const *table, size_t n, const char *s) {
         for (size_t i = 0; i < n; i++)
                 if (strcmp(table[i], s) == 0)

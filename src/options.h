@@ -47,4 +47,3 @@ int options_default_state_dir(char **ret);
 void options_help(void);
 
 const char *cleanup_mode_to_string(CleanupMode m);
-const char *backend_to_string(BackendKind b);

@@ -15,18 +15,6 @@
 #include "tracker.h"
 #include "tree.h"
 
-static const char *const node_kind_table[_NODE_KIND_MAX] = {
-        [NODE_ANCHOR] = "anchor",
-        [NODE_STATE] = "state-dir",
-        [NODE_AGENTS] = "agents",
-        [NODE_AGENT] = "agent",
-        [NODE_SESSIONS] = "sessions",
-};
-
-const char *node_kind_to_string(NodeKind k) {
-        return k >= 0 && k < _NODE_KIND_MAX ? node_kind_table[k] : NULL;
-}
-
 static void tree_error(Manager *m, const char *dir, const char *name, const char *error) {
         report_emit(&m->reporter, EVENT_MONITOR_ERROR,
                     json_pack("{s:s, s:o}", "error", error, "path", json_path(dir, name)));
@@ -452,28 +440,20 @@ void tree_dispatch(Manager *m, const FsEvent *ev, uint64_t now_ns) {
         }
 }
 
-static void count_guarded(Node *n, size_t *k, json_t *arr) {
+static void collect_guarded(Node *n, json_t *arr) {
         for (; n; n = n->siblings_next) {
-                if (n->kind == NODE_SESSIONS) {
-                        (*k)++;
-                        if (arr)
-                                json_array_append_new(arr, json_path(NULL, n->path));
-                }
-                count_guarded(n->children, k, arr);
+                if (n->kind == NODE_SESSIONS)
+                        json_array_append_new(arr, json_path(NULL, n->path));
+                collect_guarded(n->children, arr);
         }
-}
-
-size_t tree_count_guarded(Manager *m) {
-        return m->n_guarded;
 }
 
 json_t *tree_guarded_json(Manager *m) {
         json_t *arr = json_array();
-        size_t k = 0;
 
         for (size_t i = 0; arr && i < m->n_roots; i++)
                 if (m->roots[i]->anchor)
-                        count_guarded(m->roots[i]->anchor, &k, arr);
+                        collect_guarded(m->roots[i]->anchor, arr);
         return arr;
 }
 

@@ -57,8 +57,6 @@ void tree_dispatch(Manager *m, const FsEvent *ev, uint64_t now_ns);
 void tree_reap(Manager *m);
 void tree_free_all(Manager *m);
 
-size_t tree_count_guarded(Manager *m);
 json_t *tree_guarded_json(Manager *m);
 /* Configured folders that do not exist yet (guarded once they appear). */
 json_t *tree_pending_json(Manager *m);
-const char *node_kind_to_string(NodeKind k);
