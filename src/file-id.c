@@ -17,18 +17,26 @@ int file_id_fsid(int fd, uint64_t *ret) {
         return 0;
 }
 
-int file_id_at(int dirfd, const char *name, uint64_t fsid, FileId *ret) {
+static int file_id_get(int dirfd, const char *name, int flags, uint64_t fsid, FileId *ret) {
         union {
                 struct file_handle fh;
                 unsigned char buf[sizeof(struct file_handle) + FILE_ID_MAX_HANDLE];
         } h = { .fh.handle_bytes = FILE_ID_MAX_HANDLE };
         int mount_id;
 
-        if (name_to_handle_at(dirfd, name, &h.fh, &mount_id, name[0] ? 0 : AT_EMPTY_PATH) < 0)
+        if (name_to_handle_at(dirfd, name, &h.fh, &mount_id, flags) < 0)
                 return negative_errno();
         *ret = (FileId) { .fsid = fsid, .type = h.fh.handle_type, .len = h.fh.handle_bytes };
         memcpy(ret->bytes, h.fh.f_handle, h.fh.handle_bytes);
         return 0;
+}
+
+int file_id_at(int dirfd, const char *name, uint64_t fsid, FileId *ret) {
+        return file_id_get(dirfd, name, name[0] ? 0 : AT_EMPTY_PATH, fsid, ret);
+}
+
+int file_id_follow(const char *path, uint64_t fsid, FileId *ret) {
+        return file_id_get(AT_FDCWD, path, AT_SYMLINK_FOLLOW, fsid, ret);
 }
 
 bool file_id_equal(const FileId *a, const FileId *b) {

@@ -25,6 +25,9 @@ int file_id_fsid(int fd, uint64_t *ret);
  * NAME is "". FSID is that of DIRFD's filesystem: a folder's entries share it, so callers
  * pass the folder's rather than asking the kernel again. */
 int file_id_at(int dirfd, const char *name, uint64_t fsid, FileId *ret);
+/* Identity of what PATH leads to, following symlinks: through /proc/PID/fd/N, the open file
+ * itself, even unlinked. */
+int file_id_follow(const char *path, uint64_t fsid, FileId *ret);
 bool file_id_equal(const FileId *a, const FileId *b);
 /* Same file? Device and inode must match, and the file handles too when both are known: they
  * carry the inode generation, so a file that got a reused inode number is told apart. */

@@ -86,6 +86,73 @@ void proc_comm(pid_t pid, char buf[static COMM_MAX]) {
                 buf[n - 1] = '\0';
 }
 
+void proc_exe(pid_t pid, char *buf, size_t size) {
+        char path[64];
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/exe", (int) pid);
+        n = readlink(path, buf, size - 1);
+        if (n <= 0) {
+                snprintf(buf, size, "?");
+                return;
+        }
+        buf[n] = '\0';
+}
+
+static bool is_unit_name(const char *s, size_t n) {
+        static const char *const suffixes[] = { ".service", ".scope" };
+
+        for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+                size_t k = strlen(suffixes[i]);
+                if (n > k && memcmp(s + n - k, suffixes[i], k) == 0)
+                        return true;
+        }
+        return false;
+}
+
+int proc_unit(pid_t pid, char *buf, size_t size) {
+        char path[64], data[4096], *line, *save = NULL;
+        const char *best = NULL;
+        size_t best_len = 0;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/cgroup", (int) pid);
+        r = read_small_file(path, data, sizeof(data), NULL);
+        if (r < 0)
+                return r;
+        for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                const char *p;
+
+                /* cgroup v2 ("0::/path"), or the v1 hierarchy systemd names. */
+                if (strncmp(line, "0::", 3) == 0)
+                        p = line + 3;
+                else if ((p = strstr(line, ":name=systemd:")))
+                        p += strlen(":name=systemd:");
+                else
+                        continue;
+                /* The innermost unit is the last path component that names one. */
+                while (*p) {
+                        const char *e;
+
+                        while (*p == '/')
+                                p++;
+                        e = strchrnul(p, '/');
+                        if (is_unit_name(p, (size_t) (e - p))) {
+                                best = p;
+                                best_len = (size_t) (e - p);
+                        }
+                        p = e;
+                }
+                if (best)
+                        break;
+        }
+        if (!best || best_len + 1 > size)
+                return -ENOENT;
+        memcpy(buf, best, best_len);
+        buf[best_len] = '\0';
+        return 0;
+}
+
 static int fd_flags(pid_t pid, int fd) {
         char path[64], buf[512], *p;
 
@@ -101,18 +168,25 @@ static int fd_flags(pid_t pid, int fd) {
 typedef struct HoldsQuery {
         dev_t dev;
         ino_t ino;
+        const FileId *fid;
         int fd;
 } HoldsQuery;
 
 static int holds_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
         HoldsQuery *q = userdata;
 
-        (void) pid;
-        if (dev == q->dev && ino == q->ino) {
-                q->fd = fd;
-                return -ECANCELED; /* found: stop the walk */
+        if (dev != q->dev || ino != q->ino)
+                return 0;
+        if (q->fid) {
+                char path[64];
+                FileId id;
+
+                snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int) pid, fd);
+                if (file_id_follow(path, q->fid->fsid, &id) >= 0 && !file_id_equal(&id, q->fid))
+                        return 0; /* the inode number, but another (newer) file */
         }
-        return 0;
+        q->fd = fd;
+        return -ECANCELED; /* found: stop the walk */
 }
 
 static int walk_one(pid_t pid, int proc_fd, ProcFdCallback cb, void *userdata) {
@@ -180,6 +254,16 @@ int proc_walk_fds(pid_t only_pid, ProcFdCallback cb, void *userdata) {
         }
         closedir(d);
         return r;
+}
+
+int proc_pid_holds_file(pid_t pid, dev_t dev, ino_t ino, const FileId *fid) {
+        HoldsQuery q = { .dev = dev, .ino = ino, .fid = fid, .fd = -1 };
+        int r;
+
+        r = proc_walk_fds(pid, holds_cb, &q);
+        if (r < 0 && r != -ECANCELED)
+                return r;
+        return q.fd >= 0;
 }
 
 int proc_pid_holds(pid_t pid, dev_t dev, ino_t ino, int *ret_fd, int *ret_flags) {

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "file-id.h"
+
 #define COMM_MAX 17
 
 /* Field 22 of /proc/PID/stat. -ENOENT/-ESRCH when the process is gone. */
@@ -16,10 +18,21 @@ int proc_state(pid_t pid, char *ret);
 /* Best effort: "?" when unknown. Always NUL-terminates. */
 void proc_comm(pid_t pid, char buf[static COMM_MAX]);
 
+/* Best effort: the executable's path, "?" when unknown (e.g. the process is gone). */
+void proc_exe(pid_t pid, char *buf, size_t size);
+/* The systemd unit the process runs in (a .service or .scope, the innermost one: a user's
+ * app scope rather than user@UID.service), from /proc/PID/cgroup. -ENOENT when there is
+ * none (not under systemd, or the process is gone). */
+int proc_unit(pid_t pid, char *buf, size_t size);
+
 /* Does PID have the inode (dev, ino) open? 1 yes, 0 no (including: the process is gone or is
  * exiting and has no fd table any more), -errno when /proc cannot tell (e.g. -EACCES). On yes,
  * *ret_fd and *ret_flags (from /proc/PID/fdinfo, or -1) describe the first such fd. */
 int proc_pid_holds(pid_t pid, dev_t dev, ino_t ino, int *ret_fd, int *ret_flags);
+
+/* Like proc_pid_holds(), but the file must also have the handle FID (when not NULL): an inode
+ * number freed and reused by a newer file is not the same file. */
+int proc_pid_holds_file(pid_t pid, dev_t dev, ino_t ino, const FileId *fid);
 
 /* Calls cb for every open fd of every process: (pid, fd, dev, ino). Processes and fds that
  * vanish during the walk are skipped. The callback returns <0 to abort. */
