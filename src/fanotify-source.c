@@ -2,9 +2,11 @@
 /* fanotify-source.c: fanotify_init/fanotify_mark and the record walk.
  *
  * Records look like: metadata, then info records. We ask for FAN_REPORT_DFID_NAME (folder +
- * entry name) and FAN_REPORT_FID (the object itself). Directory-entry events (create, delete,
- * moves) carry only the folder and name; open/close/modify carry both. The kernel merges
- * queued events for the same object and pid into one mask, so a mask says what happened, not
+ * entry name), FAN_REPORT_FID (the object itself) and, since Linux 5.17, FAN_REPORT_TARGET_FID:
+ * then directory-entry events (create, delete, moves) name the exact file created or removed
+ * too, so who created or removed which file is known even when the daemon reads late. Older
+ * kernels give those events only the folder and name. The kernel merges queued events for the
+ * same object and pid into one mask, so a mask says what happened, not
  * in which order. */
 #include <fcntl.h>
 #include <stddef.h>
@@ -13,15 +15,25 @@
 #include "fanotify-source.h"
 #include "macro.h"
 
-int fanotify_source_open(int *ret_fd) {
+#ifndef FAN_REPORT_TARGET_FID
+#define FAN_REPORT_TARGET_FID 0x00001000
+#endif
+
+int fanotify_source_open(int *ret_fd, bool *ret_target_fid) {
+        const unsigned base = FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK |
+                              FAN_REPORT_DFID_NAME | FAN_REPORT_FID;
+        bool target = true;
         int fd;
 
-        fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK |
-                           FAN_REPORT_DFID_NAME | FAN_REPORT_FID,
-                           O_RDONLY | O_CLOEXEC | O_LARGEFILE);
+        fd = fanotify_init(base | FAN_REPORT_TARGET_FID, O_RDONLY | O_CLOEXEC | O_LARGEFILE);
+        if (fd < 0 && errno == EINVAL) {
+                target = false;
+                fd = fanotify_init(base, O_RDONLY | O_CLOEXEC | O_LARGEFILE);
+        }
         if (fd < 0)
                 return negative_errno();
         *ret_fd = fd;
+        *ret_target_fid = target;
         return 0;
 }
 

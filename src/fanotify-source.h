@@ -3,6 +3,7 @@
  * plain FsEvent values. No policy lives here: what an event means is decided elsewhere. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/fanotify.h>
 #include <sys/types.h>
@@ -24,12 +25,13 @@ typedef struct FsEvent {
         const FileId *dir;       /* folder the entry is in (or the object itself, self events) */
         const char *name;        /* entry name, NULL for self events and overflow */
         const FileId *object;    /* the file itself when the kernel reports it (open, close,
-                                  * modify), else NULL */
+                                  * modify; with FAN_REPORT_TARGET_FID also the file created,
+                                  * removed or moved), else NULL */
 } FsEvent;
 
 /* 0 and the fd, -EPERM when the caller lacks CAP_SYS_ADMIN, -EINVAL/-ENOSYS on kernels
- * without FID reporting. */
-int fanotify_source_open(int *ret_fd);
+ * without FID reporting. *ret_target_fid tells whether entry events name their file. */
+int fanotify_source_open(int *ret_fd, bool *ret_target_fid);
 int fanotify_source_mark(int fan_fd, int dirfd, uint64_t mask);
 int fanotify_source_unmark(int fan_fd, int dirfd);
 

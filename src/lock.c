@@ -9,6 +9,7 @@
 #include "manager.h"
 #include "owner.h"
 #include "report.h"
+#include "session.h"
 #include "time-util.h"
 #include "tracker.h"
 #include "tree.h"
@@ -165,6 +166,29 @@ static void lock_update_owner(Lock *l) {
                 return;
         }
         lock_set_owner(l, o);
+}
+
+bool lock_load_payload(Lock *l) {
+        uint8_t old[sizeof(LockPayload)];
+
+        if (!l->payload_dirty)
+                return true;
+        if (!l->file->name || !l->file->folder)
+                return false;
+        memcpy(old, &l->payload, sizeof(old));
+        if (!lock_read_payload(l))
+                return false;
+        if (memcmp(old, &l->payload, sizeof(old)) != 0)
+                l->stale_handled = false;
+        lock_update_owner(l);
+        return true;
+}
+
+int64_t lock_held_ms(Lock *l) {
+        /* Since we saw it created; for a lock that predates us, since its payload says. */
+        if (l->creator_pid <= 0 && l->payload.valid && l->payload.has_created_at)
+                return (now_realtime_us() - l->payload.created_at_us) / USEC_PER_MSEC;
+        return (int64_t) ((now_mono_ns() - l->seen_ns) / NSEC_PER_MSEC);
 }
 
 static int on_grace_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -351,15 +375,8 @@ void lock_refresh(Lock *l) {
         }
         if (!l->file->name || !l->file->folder)
                 return;
-        if (l->payload_dirty) {
-                uint8_t old[sizeof(LockPayload)];
-                memcpy(old, &l->payload, sizeof(old));
-                if (!lock_read_payload(l))
-                        return;
-                if (memcmp(old, &l->payload, sizeof(old)) != 0)
-                        l->stale_handled = false;
-                lock_update_owner(l);
-        }
+        if (l->payload_dirty && !lock_load_payload(l))
+                return;
 
         lock_gather_facts(l, &facts);
         verdict_judge(&facts, &j);
@@ -399,12 +416,14 @@ void lock_on_unlinked(Lock *l, pid_t pid, uint64_t now_ns) {
         Manager *m = l->manager;
         char comm[COMM_MAX];
 
+        /* Races first: the report of a stolen lock quotes the events up to its removal. */
+        if (l->file->folder && l->file->name)
+                session_on_lock_gone(session_get(m, l->file->folder, l->file->name, FILE_LOCK),
+                                     l, pid, now_ns);
         proc_comm(pid, comm);
         if (l->payload.valid ? pid == l->payload.pid : pid == l->creator_pid) {
-                int64_t held_ms = (int64_t) ((now_ns - l->seen_ns) / NSEC_PER_MSEC);
+                int64_t held_ms = lock_held_ms(l);
 
-                if (l->creator_pid <= 0 && l->payload.has_created_at)
-                        held_ms = (now_realtime_us() - l->payload.created_at_us) / 1000;
                 report_emit(&m->reporter, EVENT_LOCK_RELEASED,
                             json_pack("{s:o, s:i, s:s, s:I}", "lock", lock_path_json(l),
                                       "pid", (int) pid, "comm", comm, "held_ms", (json_int_t) held_ms));

@@ -51,6 +51,13 @@ void lock_free(Lock *l);
 void lock_mark_dirty(Lock *l, uint64_t now_ns);
 void lock_mark_payload_dirty(Lock *l, uint64_t now_ns);
 
+/* Re-read the payload now if events said it changed (also used by the race detector, which
+ * must know the owner at the moment of an event). False if the name no longer holds it. */
+bool lock_load_payload(Lock *l);
+/* How long it has been held, in ms: since we saw it created, or since its payload's
+ * createdAt for a lock that predates us. */
+int64_t lock_held_ms(Lock *l);
+
 /* Re-read what is dirty, judge, act. May free the lock (when it was cleaned). */
 void lock_refresh(Lock *l);
 

@@ -12,6 +12,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "owner.h"
+#include "session.h"
 #include "time-util.h"
 #include "tracker.h"
 #include "tree.h"
@@ -44,6 +45,7 @@ int manager_new(const RunOptions *opts, Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        session_free_all(m);
         while (m->locks)
                 lock_free(m->locks);
         tree_free_all(m);
@@ -70,9 +72,9 @@ Manager *manager_free(Manager *m) {
 static void manager_update_status(Manager *m) {
         _cleanup_free_ char *s = NULL;
 
-        if (asprintf(&s, "STATUS=Guarding %zu folders: %zu locks, %llu stale, %llu cleaned",
+        if (asprintf(&s, "STATUS=Guarding %zu folders: %zu locks, %llu stale, %llu cleaned, %llu races",
                      m->n_guarded, m->n_locks, (unsigned long long) m->n_stale,
-                     (unsigned long long) m->n_cleaned) < 0)
+                     (unsigned long long) m->n_cleaned, (unsigned long long) m->n_races) < 0)
                 return;
         if (m->last_status && strcmp(m->last_status, s) == 0)
                 return;
@@ -83,6 +85,7 @@ static void manager_update_status(Manager *m) {
 
 void manager_flush(Manager *m) {
         tracker_flush(m);
+        session_gc(m);
         tree_reap(m);
         if (m->started)
                 manager_update_status(m);
@@ -108,7 +111,10 @@ static bool read_fanotify_once(Manager *m) {
         ssize_t n = read(m->fan_fd, buf, sizeof(buf));
 
         if (n < 0) {
-                if (errno != EAGAIN && errno != EINTR)
+                if (errno == EAGAIN)
+                        /* Every event so far is applied: the view of the names is exact. */
+                        session_settle(m);
+                else if (errno != EINTR)
                         report_emit(&m->reporter, EVENT_MONITOR_ERROR,
                                     json_pack("{s:s, s:n}", "error", strerror(errno), "path"));
                 return false;
@@ -170,12 +176,14 @@ static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *
         uint64_t iterations = 0;
         (void) sd_event_get_iteration(m->event, &iterations);
         report_emit(&m->reporter, EVENT_MONITOR_DUMP,
-                    json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}", "locks", locks ? locks : json_array(),
+                    json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "locks", locks ? locks : json_array(),
                               "loop_iterations", (json_int_t) iterations,
                               "wakeups", (json_int_t) m->n_wakeups,
                               "files", (json_int_t) (m->holders.n_files[FILE_LOCK] + m->holders.n_files[FILE_SESSION]),
                               "owners", (json_int_t) hashmap_size(m->owners),
-                              "events", (json_int_t) m->n_events));
+                              "events", (json_int_t) m->n_events,
+                              "sessions", (json_int_t) m->n_sessions,
+                              "races", (json_int_t) m->n_races));
         return 0;
 }
 
@@ -202,7 +210,7 @@ int manager_startup(Manager *m) {
 
         if (!capability_have(CAP_SYS_ADMIN))
                 return fanotify_error_message(-EPERM);
-        r = fanotify_source_open(&m->fan_fd);
+        r = fanotify_source_open(&m->fan_fd, &m->target_fid);
         if (r < 0)
                 return fanotify_error_message(r);
 
@@ -256,7 +264,7 @@ int manager_startup(Manager *m) {
 
         dirs = tree_guarded_json(m);
         report_emit(&m->reporter, EVENT_MONITOR_READY,
-                    json_pack("{s:s, s:o, s:o, s:I, s:I, s:s, s:I, s:s}",
+                    json_pack("{s:s, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s}",
                               "backend", "fanotify",
                               "dirs", dirs ? dirs : json_array(),
                               "waiting_for", tree_pending_json(m),
@@ -264,6 +272,8 @@ int manager_startup(Manager *m) {
                               "sessions", (json_int_t) m->holders.n_files[FILE_SESSION],
                               "cleanup", cleanup_mode_to_string(o->cleanup),
                               "leak_grace_ms", (json_int_t) o->leak_grace_ms,
+                              "races", races_mode_to_string(o->races),
+                              "race_coalesce_ms", (json_int_t) o->race_coalesce_ms,
                               "version", PACKAGE_VERSION));
 
         /* Judge every lock found, now that the holder map is seeded. */
@@ -278,6 +288,10 @@ int manager_startup(Manager *m) {
 int manager_run(Manager *m) {
         int r = sd_event_loop(m->event);
 
+        /* Coalesced races still waiting for their window to end are reported, not lost. */
+        manager_drain_events(m);
+        session_flush_all(m);
+        manager_flush(m);
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
         if (r < 0)
                 return log_error_errno(r, "event loop failed: %m");

@@ -16,6 +16,7 @@
 typedef struct Lock Lock;
 typedef struct Node Node;
 typedef struct Root Root;
+typedef struct Session Session;
 
 typedef struct Confirm {
         TrackedFile *file;
@@ -30,6 +31,7 @@ typedef struct Manager {
         bool started;
 
         int fan_fd;
+        bool target_fid;              /* entry events name the exact file (Linux 5.17+) */
         sd_event_source *fan_source;
 
         Reporter reporter;
@@ -46,13 +48,18 @@ typedef struct Manager {
         size_t n_locks;
         Lock *dirty_locks;
 
+        Session *sessions;            /* every session of every folder */
+        size_t n_sessions;
+        Session *sessions_unsettled;  /* with lock takers not yet settled (session.h) */
+        Session *sessions_gc;         /* that may have nothing left to watch */
+
         Confirm *confirms;
         size_t n_confirms, n_confirms_alloc;
         TrackedFile **orphans;
         size_t n_orphans, n_orphans_alloc;
 
         uint64_t batch_ns;            /* when the current fanotify read returned */
-        uint64_t n_stale, n_cleaned, n_events, n_wakeups;
+        uint64_t n_stale, n_cleaned, n_races, n_events, n_wakeups;
         char *last_status;
 } Manager;
 

@@ -22,6 +22,15 @@ static const char *const backend_table[_BACKEND_MAX] = {
         [BACKEND_FANOTIFY] = "fanotify",
 };
 
+static const char *const races_mode_table[_RACES_MODE_MAX] = {
+        [RACES_REPORT] = "report",
+        [RACES_OFF] = "off",
+};
+
+const char *races_mode_to_string(RacesMode m) {
+        return m >= 0 && m < _RACES_MODE_MAX ? races_mode_table[m] : NULL;
+}
+
 const char *cleanup_mode_to_string(CleanupMode m) {
         return m >= 0 && m < _CLEANUP_MODE_MAX ? cleanup_mode_table[m] : NULL;
 }
@@ -40,7 +49,10 @@ void options_help(void) {
                "Guard OpenClaw session locks: follow every open, close, write, create, unlink and\n"
                "rename of session transcripts (*.jsonl) and their locks (*.jsonl.lock) through\n"
                "fanotify, keep a live map of which process holds which file open, and remove a\n"
-               "lock the moment it is stale (owner exited, pid recycled, lock leaked).\n"
+               "lock the moment it is stale (owner exited, pid recycled, lock leaked). Report\n"
+               "takeover races as they happen: a lock stolen from a live holder, two holders,\n"
+               "a transcript written without the lock or by another process, replaced, or a\n"
+               "lock rewritten by a process that does not own it.\n"
                "\n"
                "Options for run:\n"
                "  --state-dir DIR       guard every DIR/agents/*/sessions/ folder, including ones\n"
@@ -53,6 +65,10 @@ void options_help(void) {
                "                        FILE (appended; '-' for standard output)\n"
                "  --leak-grace-ms N     how long a lock may stay on disk with nobody holding it\n"
                "                        open before it counts as leaked (default %d)\n"
+               "  --races=report|off    report takeover races (report, the default) or not\n"
+               "  --race-coalesce-ms N  a burst of unlocked or foreign writes by one process is\n"
+               "                        one race, reported when no write came for N ms or a\n"
+               "                        lock appeared (default %d; 0 reports every write)\n"
                "  --backend=auto|fanotify\n"
                "                        event source; fanotify needs CAP_SYS_ADMIN (default auto,\n"
                "                        which is fanotify in this version)\n"
@@ -62,7 +78,7 @@ void options_help(void) {
                "Exit status: 0 stopped by SIGTERM or SIGINT, 1 runtime failure, 2 bad usage.\n"
                "Reports go to the journal (MESSAGE_ID per event kind), to --events, and to\n"
                "standard error unless standard error is the journal. See lockwarden(8).\n",
-               DEFAULT_LEAK_GRACE_MS);
+               DEFAULT_LEAK_GRACE_MS, DEFAULT_RACE_COALESCE_MS);
 }
 
 static int append(char ***list, size_t *n, const char *s) {
@@ -88,6 +104,18 @@ _printf_(1, 2) static int usage_error(const char *fmt, ...) {
         return -EINVAL;
 }
 
+static int parse_ms(const char *s, uint64_t max, uint64_t *ret) {
+        char *end;
+        unsigned long long v;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || end == s || *end || s[0] == '-' || v > max)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
 int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
         enum {
                 ARG_VERSION = 0x100,
@@ -97,6 +125,8 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                 ARG_EVENTS,
                 ARG_LEAK_GRACE,
                 ARG_BACKEND,
+                ARG_RACES,
+                ARG_RACE_COALESCE,
         };
         static const struct option options[] = {
                 { "help",          no_argument,       NULL, 'h'            },
@@ -107,9 +137,12 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                 { "events",        required_argument, NULL, ARG_EVENTS     },
                 { "leak-grace-ms", required_argument, NULL, ARG_LEAK_GRACE },
                 { "backend",       required_argument, NULL, ARG_BACKEND    },
+                { "races",         required_argument, NULL, ARG_RACES      },
+                { "race-coalesce-ms", required_argument, NULL, ARG_RACE_COALESCE },
                 {}
         };
-        RunOptions o = { .leak_grace_ms = DEFAULT_LEAK_GRACE_MS };
+        RunOptions o = { .leak_grace_ms = DEFAULT_LEAK_GRACE_MS,
+                         .race_coalesce_ms = DEFAULT_RACE_COALESCE_MS };
         bool have_verb = false;
         int c, r;
 
@@ -164,19 +197,26 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                                 return -ENOMEM;
                         }
                         break;
-                case ARG_LEAK_GRACE: {
-                        char *end;
-                        unsigned long long v;
-
-                        errno = 0;
-                        v = strtoull(optarg, &end, 10);
-                        if (errno || end == optarg || *end || optarg[0] == '-' || v > 86400000ULL) {
+                case ARG_LEAK_GRACE:
+                        if (parse_ms(optarg, 86400000, &o.leak_grace_ms) < 0) {
                                 options_done(&o);
                                 return usage_error("--leak-grace-ms takes milliseconds from 0 to 86400000, not '%s'", optarg);
                         }
-                        o.leak_grace_ms = v;
                         break;
-                }
+                case ARG_RACE_COALESCE:
+                        if (parse_ms(optarg, 60000, &o.race_coalesce_ms) < 0) {
+                                options_done(&o);
+                                return usage_error("--race-coalesce-ms takes milliseconds from 0 to 60000, not '%s'", optarg);
+                        }
+                        break;
+                case ARG_RACES:
+                        r = lookup(races_mode_table, _RACES_MODE_MAX, optarg);
+                        if (r < 0) {
+                                options_done(&o);
+                                return usage_error("--races must be report or off, not '%s'", optarg);
+                        }
+                        o.races = (RacesMode) r;
+                        break;
                 case ARG_BACKEND:
                         r = lookup(backend_table, _BACKEND_MAX, optarg);
                         if (r < 0) {

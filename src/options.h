@@ -20,6 +20,13 @@ typedef enum BackendKind {
         _BACKEND_INVALID = -22,
 } BackendKind;
 
+typedef enum RacesMode {
+        RACES_REPORT,
+        RACES_OFF,
+        _RACES_MODE_MAX,
+        _RACES_MODE_INVALID = -22,
+} RacesMode;
+
 typedef enum Command {
         COMMAND_RUN,
         COMMAND_HELP,
@@ -35,9 +42,12 @@ typedef struct RunOptions {
         char *events_path;
         uint64_t leak_grace_ms;
         BackendKind backend;
+        RacesMode races;
+        uint64_t race_coalesce_ms;
 } RunOptions;
 
 #define DEFAULT_LEAK_GRACE_MS 1000
+#define DEFAULT_RACE_COALESCE_MS 250
 
 /* Returns 0 and fills *ret_cmd / *ret; on bad usage prints why to stderr and returns -EINVAL. */
 int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret);
@@ -47,3 +57,4 @@ int options_default_state_dir(char **ret);
 void options_help(void);
 
 const char *cleanup_mode_to_string(CleanupMode m);
+const char *races_mode_to_string(RacesMode m);

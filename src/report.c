@@ -29,6 +29,12 @@ static const EventInfo event_table[_EVENT_KIND_MAX] = {
         [EVENT_LOCK_KEPT]     = { "lock.kept",     "49e02139e12b461eb4acd895509c8427", LOG_WARNING },
         [EVENT_LOCK_AGED]     = { "lock.aged",     "8b3fdf9e89f94fcaa0622029f6e777f1", LOG_NOTICE },
         [EVENT_MONITOR_DUMP]  = { "monitor.dump",  "e5a0e0a2a3a84d8c9a6a2b8f3c1d7e42", LOG_INFO },
+        [EVENT_RACE_LOCK_STOLEN]      = { "race.lock-stolen",      "7764b8465238456c8f452ac5398bfbab", LOG_WARNING },
+        [EVENT_RACE_DOUBLE_HOLDER]    = { "race.double-holder",    "37b98053184a4c4fa1384564dc92466e", LOG_WARNING },
+        [EVENT_RACE_UNLOCKED_WRITE]   = { "race.unlocked-write",   "a64b76109975407598ad3b2244629cd6", LOG_WARNING },
+        [EVENT_RACE_FOREIGN_WRITE]    = { "race.foreign-write",    "c416227b4b6e472c97bedddc5db566a6", LOG_WARNING },
+        [EVENT_RACE_SESSION_REPLACED] = { "race.session-replaced", "3ac152021a9c4ec288a7b7203e511eae", LOG_WARNING },
+        [EVENT_RACE_LOCK_TAMPERED]    = { "race.lock-tampered",    "b0b83890b1f3468c8dc94ce041fb1409", LOG_WARNING },
 };
 
 const char *event_kind_to_string(EventKind k) {
@@ -148,6 +154,37 @@ static char *message_for(EventKind k, json_t *f) {
         case EVENT_LOCK_AGED:
                 r = asprintf(&m, "Lock %s is live but %s (%lld ms old)", sget(f, "lock"),
                              sget(f, "reason"), iget(f, "age_ms"));
+                break;
+        case EVENT_RACE_LOCK_STOLEN:
+                r = asprintf(&m, "Takeover race: lock %s of pid %lld (%s), held and open, removed by pid %lld (%s)",
+                             sget(f, "lock"), iget(f, "owner_pid"), sget(f, "owner_comm"),
+                             iget(f, "actor_pid"), sget(f, "actor_comm"));
+                break;
+        case EVENT_RACE_DOUBLE_HOLDER:
+                r = asprintf(&m, "Takeover race: pid %lld (%s) took a new lock %s while pid %lld (%s) still holds the old one: two holders of %s",
+                             iget(f, "actor_pid"), sget(f, "actor_comm"), sget(f, "lock"),
+                             iget(f, "owner_pid"), sget(f, "owner_comm"), sget(f, "session"));
+                break;
+        case EVENT_RACE_UNLOCKED_WRITE:
+                r = asprintf(&m, "Takeover race: %s written without its lock by pid %lld (%s): %lld writes, %lld bytes",
+                             sget(f, "session"), iget(f, "actor_pid"), sget(f, "actor_comm"),
+                             iget(f, "writes"), iget(f, "bytes"));
+                break;
+        case EVENT_RACE_FOREIGN_WRITE:
+                r = asprintf(&m, "Takeover race: %s written by pid %lld (%s) while pid %lld (%s) holds its lock: %lld writes, %lld bytes",
+                             sget(f, "session"), iget(f, "actor_pid"), sget(f, "actor_comm"),
+                             iget(f, "owner_pid"), sget(f, "owner_comm"), iget(f, "writes"), iget(f, "bytes"));
+                break;
+        case EVENT_RACE_SESSION_REPLACED:
+                r = asprintf(&m, "Takeover race: %s %s by pid %lld (%s)%s; fingerprints taken under the lock are void",
+                             sget(f, "session"), sget(f, "how"), iget(f, "actor_pid"), sget(f, "actor_comm"),
+                             json_is_true(json_object_get(f, "locked")) ? " while its lock was held" :
+                                                                         " while no lock was held");
+                break;
+        case EVENT_RACE_LOCK_TAMPERED:
+                r = asprintf(&m, "Takeover race: lock %s of pid %lld (%s) rewritten by pid %lld (%s)",
+                             sget(f, "lock"), iget(f, "owner_pid"), sget(f, "owner_comm"),
+                             iget(f, "actor_pid"), sget(f, "actor_comm"));
                 break;
         default:
                 break;

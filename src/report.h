@@ -21,6 +21,13 @@ typedef enum EventKind {
         EVENT_LOCK_KEPT,
         EVENT_LOCK_AGED,
         EVENT_MONITOR_DUMP,
+        /* Takeover races, in the order of RaceKind (race.h). */
+        EVENT_RACE_LOCK_STOLEN,
+        EVENT_RACE_DOUBLE_HOLDER,
+        EVENT_RACE_UNLOCKED_WRITE,
+        EVENT_RACE_FOREIGN_WRITE,
+        EVENT_RACE_SESSION_REPLACED,
+        EVENT_RACE_LOCK_TAMPERED,
         _EVENT_KIND_MAX,
         _EVENT_KIND_INVALID = -EINVAL,
 } EventKind;

@@ -11,6 +11,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "report.h"
+#include "session.h"
 #include "tracker.h"
 #include "tree.h"
 
@@ -51,47 +52,64 @@ static void report_not_regular(Manager *m, Node *n, const char *name, mode_t mod
                     json_pack("{s:s, s:o}", "error", e, "path", json_path(n->path, name)));
 }
 
-/* Bring NAME in folder N in line with what is on disk now. PID did it (0: start-up scan).
- * created: the name just appeared (so a non-regular lock is worth a report). */
-static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_t pid,
-                      bool appeared, uint64_t now_ns) {
-        TrackedFile *cur = hashmap_get(n->files, name), *f;
+/* The transcript CUR lost its name (REPLACED: the name now holds another file). */
+static void transcript_gone(Manager *m, Node *n, TrackedFile *cur, pid_t pid, uint64_t mask,
+                            bool replaced, uint64_t now_ns) {
+        session_on_transcript_gone(session_get(m, n, cur->name, FILE_SESSION), cur, pid, mask,
+                                   replaced, now_ns);
+}
+
+/* CUR's name went away, by PID (0: we cannot say who). */
+static void name_lost(Manager *m, Node *n, TrackedFile *cur, pid_t pid, uint64_t mask,
+                      bool replaced, uint64_t now_ns) {
+        if (cur->lock)
+                lock_on_unlinked(cur->lock, pid, now_ns);
+        else if (cur->kind == FILE_SESSION)
+                transcript_gone(m, n, cur, pid, mask, replaced, now_ns);
+        file_unname(m, cur);
+}
+
+/* What a name holds on disk right now. */
+typedef struct Present {
+        bool exists;
         struct stat st;
         bool have_id;
         FileId id;
+} Present;
+
+static void present_read(Node *n, const char *name, Present *p) {
+        /* Both facts from one O_PATH fd: read by name one after the other, they could describe
+         * two different files (ext4 hands a freed inode number to the next file at once). */
+        _cleanup_close_ int fd = openat(n->dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+        *p = (Present) {};
+        if (fd < 0 || fstat(fd, &p->st) < 0)
+                return;
+        p->exists = true;
+        p->have_id = file_id_at(fd, "", n->fid->fsid, &p->id) >= 0;
+}
+
+static bool present_is(const Present *p, const TrackedFile *f) {
+        return p->exists && tracked_file_is(f, p->st.st_dev, p->st.st_ino, p->have_id ? &p->id : NULL);
+}
+
+static bool present_is_id(const Present *p, const FileId *id) {
+        return p->exists && p->have_id && id && file_id_equal(&p->id, id);
+}
+
+/* Start tracking the file the name holds now. CREATOR made it (0: unknown). */
+static void track_present(Manager *m, Node *n, const char *name, FileKind kind, const Present *p,
+                          pid_t creator, uint64_t mask, uint64_t now_ns) {
+        TrackedFile *f;
         int r;
 
-        if (fstatat(n->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                if (cur) {
-                        if (cur->lock)
-                                lock_on_unlinked(cur->lock, pid, now_ns);
-                        file_unname(m, cur);
-                }
+        if (!S_ISREG(p->st.st_mode)) {
+                if (kind == FILE_LOCK && (mask & (FAN_CREATE | FAN_MOVED_TO)))
+                        report_not_regular(m, n, name, p->st.st_mode);
                 return;
         }
-        if (!S_ISREG(st.st_mode)) {
-                if (cur) {
-                        if (cur->lock)
-                                lock_on_unlinked(cur->lock, pid, now_ns);
-                        file_unname(m, cur);
-                }
-                if (kind == FILE_LOCK && appeared)
-                        report_not_regular(m, n, name, st.st_mode);
-                return;
-        }
-        have_id = file_id_at(n->dirfd, name, n->fid->fsid, &id) >= 0;
-        if (cur && tracked_file_is(cur, st.st_dev, st.st_ino, have_id ? &id : NULL))
-                return;
-        if (cur) {
-                /* Replaced by another file (rename over it, or unlinked and re-created; the
-                 * new one may even have the same inode number). */
-                if (cur->lock)
-                        lock_on_unlinked(cur->lock, pid, now_ns);
-                file_unname(m, cur);
-        }
-
-        f = holder_map_get_inode(&m->holders, st.st_dev, st.st_ino);
-        if (f && !tracked_file_is(f, st.st_dev, st.st_ino, have_id ? &id : NULL)) {
+        f = holder_map_get_inode(&m->holders, p->st.st_dev, p->st.st_ino);
+        if (f && !present_is(p, f)) {
                 /* A record for an older file whose inode number was reused: it is gone. */
                 if (f->lock)
                         lock_on_unlinked(f->lock, 0, now_ns);
@@ -102,7 +120,8 @@ static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_
         if (f && f->name)
                 return; /* a second hard link to a file we know by another name */
         if (!f) {
-                r = holder_map_add(&m->holders, kind, st.st_dev, st.st_ino, have_id ? &id : NULL, &f);
+                r = holder_map_add(&m->holders, kind, p->st.st_dev, p->st.st_ino,
+                                   p->have_id ? &p->id : NULL, &f);
                 if (r < 0)
                         return;
         } else if (f->kind != kind) {
@@ -121,8 +140,60 @@ static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_
         }
         if (kind == FILE_LOCK) {
                 Lock *l;
-                (void) lock_new(m, f, pid, now_ns, &l);
+                if (lock_new(m, f, creator, now_ns, &l) >= 0 && creator > 0)
+                        session_on_lock_new(session_get(m, n, name, FILE_LOCK), l, creator, now_ns);
+        } else
+                session_on_transcript_new(session_get(m, n, name, FILE_SESSION), f, &p->st,
+                                          creator > 0 && (mask & FAN_CREATE));
+}
+
+/* An entry event that names its file (FAN_REPORT_TARGET_FID): apply exactly what PID did to
+ * TARGET, even if the name has changed again since. Each file's own events say what became
+ * of it, in queue order, so who created and who removed which file stays exact when the
+ * daemon reads late. */
+static void sync_exact(Manager *m, Node *n, const char *name, FileKind kind, pid_t pid,
+                       uint64_t mask, const FileId *target, uint64_t now_ns) {
+        TrackedFile *cur = hashmap_get(n->files, name);
+        bool appears = mask & (FAN_CREATE | FAN_MOVED_TO);
+        Present p;
+
+        present_read(n, name, &p);
+        if (cur && !present_is(&p, cur)) {
+                if ((mask & (FAN_DELETE | FAN_MOVED_FROM)) && cur->fid && file_id_equal(cur->fid, target))
+                        name_lost(m, n, cur, pid, mask, false, now_ns);   /* PID removed it */
+                else if ((mask & FAN_MOVED_TO) && present_is_id(&p, target))
+                        name_lost(m, n, cur, pid, mask, true, now_ns);    /* PID renamed over it */
+                else if (appears && present_is_id(&p, target))
+                        name_lost(m, n, cur, 0, mask, true, now_ns);      /* its own event was lost */
+                else
+                        return; /* about another file; CUR's own event is still to come */
+                cur = NULL;
+        } else if (cur && appears && cur->fid && file_id_equal(cur->fid, target) && cur->lock &&
+                   cur->lock->creator_pid <= 0)
+                cur->lock->creator_pid = pid; /* first seen through an open: now we know who */
+
+        if (cur || !appears || !present_is_id(&p, target))
+                return; /* nothing new, or what appeared is gone already */
+        track_present(m, n, name, kind, &p, pid, mask, now_ns);
+}
+
+/* Bring NAME in folder N in line with what is on disk now, when the event does not say which
+ * file it is about (start-up scan, older kernels). PID did it (0: a scan). */
+static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_t pid,
+                      uint64_t mask, uint64_t now_ns) {
+        TrackedFile *cur = hashmap_get(n->files, name);
+        Present p;
+
+        present_read(n, name, &p);
+        if (cur && present_is(&p, cur))
+                return;
+        if (cur) {
+                /* Gone, or replaced by another file (rename over it, or unlinked and
+                 * re-created; the new one may even have the same inode number). */
+                name_lost(m, n, cur, pid, mask, p.exists, now_ns);
         }
+        if (p.exists)
+                track_present(m, n, name, kind, &p, pid, mask, now_ns);
 }
 
 void tracker_scan(Manager *m, Node *n, uint64_t now_ns) {
@@ -136,7 +207,7 @@ void tracker_scan(Manager *m, Node *n, uint64_t now_ns) {
                 FileKind k = file_kind_from_name(de->d_name);
 
                 if (k >= 0)
-                        sync_name(m, n, de->d_name, k, 0, true, now_ns);
+                        sync_name(m, n, de->d_name, k, 0, FAN_CREATE, now_ns);
         }
         closedir(d);
 
@@ -170,17 +241,30 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *ev, uint64_t now_ns) {
         if (kind < 0 || ev->pid == m->self_pid)
                 return;
 
-        if (ev->mask & (FAN_CREATE | FAN_MOVED_TO | FAN_DELETE | FAN_MOVED_FROM))
-                sync_name(m, n, ev->name, kind, ev->pid,
-                          (ev->mask & (FAN_CREATE | FAN_MOVED_TO)) != 0, now_ns);
+        /* Into the session's history first: a race report quotes the event that caused it. */
+        session_record(session_get(m, n, ev->name, kind), kind, ev->mask, ev->pid, now_ns);
+
+        if (ev->mask & (FAN_CREATE | FAN_MOVED_TO | FAN_DELETE | FAN_MOVED_FROM)) {
+                uint64_t entry = ev->mask & (FAN_CREATE | FAN_MOVED_TO | FAN_DELETE | FAN_MOVED_FROM);
+
+                if (m->target_fid && ev->object)
+                        sync_exact(m, n, ev->name, kind, ev->pid, entry, ev->object, now_ns);
+                else
+                        sync_name(m, n, ev->name, kind, ev->pid, entry, now_ns);
+        }
 
         if (!(ev->mask & (FAN_OPEN | FAN_CLOSE | FAN_MODIFY)))
                 return;
 
         f = ev->object ? holder_map_get_fid(&m->holders, ev->object) : NULL;
         if (!f) {
-                /* Not known by handle: perhaps created and opened in one batch. */
-                sync_name(m, n, ev->name, kind, ev->pid, false, now_ns);
+                /* With exact entry events, a file we do not know is one whose creation we saw
+                 * after it was already gone (or a later file's events are still queued):
+                 * its own events tell. Without them, it may have been created and opened in
+                 * one batch: look at the name. */
+                if (m->target_fid)
+                        return;
+                sync_name(m, n, ev->name, kind, 0, 0, now_ns);
                 f = ev->object ? holder_map_get_fid(&m->holders, ev->object) : NULL;
                 if (!f)
                         return; /* an inode that is already gone from the folder */
@@ -194,8 +278,17 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *ev, uint64_t now_ns) {
         }
         if (ev->mask & FAN_CLOSE)
                 confirm_later(m, f, ev->pid, now_ns);
-        if ((ev->mask & (FAN_MODIFY | FAN_CLOSE_WRITE)) && f->lock)
-                lock_mark_payload_dirty(f->lock, now_ns);
+        if (ev->mask & (FAN_MODIFY | FAN_CLOSE_WRITE)) {
+                if (f->lock) {
+                        /* Judged before the payload is re-read: the owner is who it was. */
+                        if (ev->mask & FAN_MODIFY)
+                                session_on_lock_write(session_get(m, n, ev->name, kind), f->lock,
+                                                      ev->pid, now_ns);
+                        lock_mark_payload_dirty(f->lock, now_ns);
+                } else if (f->kind == FILE_SESSION && f->name && f->folder == n)
+                        session_on_transcript_write(session_get(m, n, f->name, FILE_SESSION), f,
+                                                    ev->pid, ev->mask, now_ns);
+        }
 }
 
 void tracker_detach_file(Manager *m, TrackedFile *f) {
@@ -212,6 +305,7 @@ void tracker_forget_folder(Manager *m, Node *n) {
         all = calloc(hashmap_size(n->files) + 1, sizeof(*all));
         if (!all)
                 return;
+        session_forget_folder(m, n);
         while (hashmap_iterate(n->files, &i, (void **) &f, NULL))
                 all[k++] = f;
         for (i = 0; i < k; i++) {

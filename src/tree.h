@@ -49,6 +49,7 @@ struct Node {
         int dirfd;
         FileId *fid;
         Hashmap *files;                /* NODE_SESSIONS: name → TrackedFile */
+        Hashmap *sessions;             /* NODE_SESSIONS: transcript name → Session */
 };
 
 int tree_add_root(Manager *m, const char *path, NodeKind kind);

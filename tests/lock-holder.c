@@ -3,12 +3,16 @@
  * benchmarks. Deliberately shares no code with the daemon: it is the other side of the
  * protocol.
  *
- *   lock-holder [--mode=hold|leak] [--no-starttime] [--max-hold-ms N] [--created-at ISO] LOCK
+ *   lock-holder [--mode=hold|leak] [--no-starttime] [--max-hold-ms N] [--created-at ISO]
+ *               [--transcript FILE] [--cycles N] LOCK
  *
  * Acquire: open(LOCK, O_WRONLY|O_CREAT|O_EXCL), write the pretty-printed JSON payload and a
  * newline, keep the fd open. Then print "locked PID\n" on stdout and:
  *   hold: hold until SIGTERM/SIGINT, then release: close, re-read and compare, unlink.
  *   leak: close the fd at once without unlinking (a leaked lock), stay alive until a signal.
+ * With --transcript, append one line to FILE while holding (open O_APPEND, write, close).
+ * With --cycles N: N times acquire (retrying every 20-200 µs while another process holds it),
+ * append, release; then exit 0 without waiting for a signal: the normal contended lifecycle.
  * Exit 0 after a release, 3 if the lock exists already, 1 on any other error. */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,14 +53,85 @@ static unsigned long long my_starttime(void) {
         return p ? strtoull(p, NULL, 10) : 0;
 }
 
-int main(int argc, char **argv) {
-        const char *mode = "hold", *created_at = NULL, *lock = NULL;
-        long long max_hold = 300000;
-        int with_starttime = 1;
-        char payload[512], iso[64], back[600];
+static int append_line(const char *path) {
+        char line[128];
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644), n;
+
+        if (fd < 0)
+                return -1;
+        n = snprintf(line, sizeof(line), "{\"type\":\"message\",\"pid\":%d}\n", (int) getpid());
+        if (write(fd, line, (size_t) n) != n) {
+                close(fd);
+                return -1;
+        }
+        return close(fd);
+}
+
+/* O_EXCL create, payload, fd kept open. With RETRY, waits 20-200 µs and tries again while the
+ * lock exists (the application polls too, only slower). */
+static int acquire(const char *lock, int with_starttime, const char *created_at, long long max_hold,
+                   int retry, char *payload, size_t size, int *ret_fd, struct stat *ret_st) {
+        char iso[64];
         struct timespec ts;
         struct tm tm;
-        struct stat st_written, st_now;
+        int fd, n;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+
+        for (;;) {
+                fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+                if (fd >= 0)
+                        break;
+                if (errno != EEXIST || !retry) {
+                        fprintf(stderr, "lock-holder: %s: %s\n", lock, strerror(errno));
+                        return -errno;
+                }
+                struct timespec pause = { 0, 20000 + (rand() % 180000) };
+                nanosleep(&pause, NULL);
+        }
+        if (with_starttime)
+                n = snprintf(payload, size,
+                             "{\n  \"pid\": %d,\n  \"createdAt\": \"%s\",\n  \"maxHoldMs\": %lld,\n  \"starttime\": %llu\n}\n",
+                             (int) getpid(), created_at ? created_at : iso, max_hold, my_starttime());
+        else
+                n = snprintf(payload, size, "{\n  \"pid\": %d,\n  \"createdAt\": \"%s\"\n}\n",
+                             (int) getpid(), created_at ? created_at : iso);
+        if (write(fd, payload, (size_t) n) != n || fstat(fd, ret_st) < 0) {
+                fprintf(stderr, "lock-holder: write: %s\n", strerror(errno));
+                close(fd);
+                return -EIO;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+/* Close, re-read and compare (inode and bytes), only then unlink. */
+static void release(int fd, const char *lock, const char *payload, const struct stat *st_written) {
+        char back[600];
+        struct stat st_now;
+        int n;
+
+        close(fd);
+        fd = open(lock, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return; /* someone removed it: nothing to release */
+        n = (int) read(fd, back, sizeof(back));
+        if (fstat(fd, &st_now) == 0 && st_now.st_ino == st_written->st_ino &&
+            st_now.st_dev == st_written->st_dev && n == (int) strlen(payload) &&
+            memcmp(back, payload, (size_t) n) == 0)
+                unlink(lock);
+        close(fd);
+}
+
+int main(int argc, char **argv) {
+        const char *mode = "hold", *created_at = NULL, *lock = NULL, *transcript = NULL;
+        long long max_hold = 300000, cycles = 0;
+        int with_starttime = 1;
+        char payload[512];
+        struct stat st_written;
         sigset_t empty;
         int fd, n;
 
@@ -69,6 +144,10 @@ int main(int argc, char **argv) {
                         max_hold = atoll(argv[++i]);
                 else if (strcmp(argv[i], "--created-at") == 0 && i + 1 < argc)
                         created_at = argv[++i];
+                else if (strcmp(argv[i], "--transcript") == 0 && i + 1 < argc)
+                        transcript = argv[++i];
+                else if (strcmp(argv[i], "--cycles") == 0 && i + 1 < argc)
+                        cycles = atoll(argv[++i]);
                 else if (argv[i][0] != '-' && !lock)
                         lock = argv[i];
                 else {
@@ -90,25 +169,25 @@ int main(int argc, char **argv) {
         signal(SIGTERM, on_signal);
         signal(SIGINT, on_signal);
 
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
-
-        fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd < 0) {
-                fprintf(stderr, "lock-holder: %s: %s\n", lock, strerror(errno));
-                return errno == EEXIST ? 3 : 1;
+        for (long long c = 0; c < cycles; c++) {
+                if (acquire(lock, with_starttime, created_at, max_hold, 1, payload, sizeof(payload),
+                            &fd, &st_written) < 0)
+                        return 1;
+                if (transcript && append_line(transcript) < 0) {
+                        fprintf(stderr, "lock-holder: append %s: %s\n", transcript, strerror(errno));
+                        return 1;
+                }
+                release(fd, lock, payload, &st_written);
         }
-        if (with_starttime)
-                n = snprintf(payload, sizeof(payload),
-                             "{\n  \"pid\": %d,\n  \"createdAt\": \"%s\",\n  \"maxHoldMs\": %lld,\n  \"starttime\": %llu\n}\n",
-                             (int) getpid(), created_at ? created_at : iso, max_hold, my_starttime());
-        else
-                n = snprintf(payload, sizeof(payload), "{\n  \"pid\": %d,\n  \"createdAt\": \"%s\"\n}\n",
-                             (int) getpid(), created_at ? created_at : iso);
-        if (write(fd, payload, (size_t) n) != n || fstat(fd, &st_written) < 0) {
-                fprintf(stderr, "lock-holder: write: %s\n", strerror(errno));
+        if (cycles > 0)
+                return 0;
+
+        n = acquire(lock, with_starttime, created_at, max_hold, 0, payload, sizeof(payload),
+                    &fd, &st_written);
+        if (n < 0)
+                return n == -EEXIST ? 3 : 1;
+        if (transcript && append_line(transcript) < 0) {
+                fprintf(stderr, "lock-holder: append %s: %s\n", transcript, strerror(errno));
                 return 1;
         }
 
@@ -125,16 +204,6 @@ int main(int argc, char **argv) {
         if (strcmp(mode, "leak") == 0)
                 return 0;
 
-        /* Release: close, re-read and compare (inode and bytes), only then unlink. */
-        close(fd);
-        fd = open(lock, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return 0; /* someone removed it: nothing to release */
-        n = (int) read(fd, back, sizeof(back));
-        if (fstat(fd, &st_now) == 0 && st_now.st_ino == st_written.st_ino &&
-            st_now.st_dev == st_written.st_dev && n == (int) strlen(payload) &&
-            memcmp(back, payload, (size_t) n) == 0)
-                unlink(lock);
-        close(fd);
+        release(fd, lock, payload, &st_written);
         return 0;
 }

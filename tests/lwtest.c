@@ -304,38 +304,58 @@ json_t *lw_daemon_ready(LwDaemon *d) {
         return lw_expect(d, LW_TIMEOUT_MS, "monitor.ready", NULL, NULL);
 }
 
-static int wait_bounded(pid_t pid, int timeout_ms) {
+/* Waits for PID to exit (bounded), reading D's events meanwhile when D is given: a daemon
+ * must never block on a full events pipe because the test stopped reading. */
+static int wait_bounded_pumping(LwDaemon *d, pid_t pid, int timeout_ms) {
         int pidfd = (int) syscall(SYS_pidfd_open, pid, 0), status;
-        struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+        uint64_t deadline = lw_mono_ns() + (uint64_t) timeout_ms * 1000000ull;
 
         /* The pidfd turns readable when the child exits: wait for that, with a deadline. */
         CHECK(pidfd >= 0, "pidfd_open %d: %s", (int) pid, strerror(errno));
-        CHECK(poll(&pfd, 1, timeout_ms) == 1, "pid %d did not exit within %d ms", (int) pid, timeout_ms);
+        for (;;) {
+                struct pollfd pfd[2] = { { .fd = pidfd, .events = POLLIN },
+                                         { .fd = d ? d->ev_fd : -1, .events = POLLIN } };
+                uint64_t now = lw_mono_ns();
+
+                CHECK(now < deadline, "pid %d did not exit within %d ms", (int) pid, timeout_ms);
+                CHECK(poll(pfd, 2, (int) ((deadline - now) / 1000000ull) + 1) >= 0, "poll");
+                if (pfd[0].revents)
+                        break;
+                if (pfd[1].revents && !read_more(d, 0))
+                        d = NULL; /* EOF: nothing more to read */
+        }
         close(pidfd);
         CHECK(waitpid(pid, &status, 0) == pid, "waitpid %d: %s", (int) pid, strerror(errno));
         untrack_child(pid);
         return status;
 }
 
+static int wait_bounded(pid_t pid, int timeout_ms) {
+        return wait_bounded_pumping(NULL, pid, timeout_ms);
+}
+
 int lw_daemon_stop(LwDaemon *d) {
         int status;
 
         kill(d->pid, SIGTERM);
-        status = wait_bounded(d->pid, LW_TIMEOUT_MS);
+        status = wait_bounded_pumping(d, d->pid, LW_TIMEOUT_MS);
         while (read_more(d, 0))
                 ;
         close(d->ev_fd);
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-pid_t lw_holder_start(const char *lock, const char *const *args) {
+/* Starts BIN (under the build dir) with ARGS then LAST (if any); returns once it printed a
+ * line starting with PREFIX. */
+static pid_t spawn_until_line(const char *bin_rel, const char *const *args, const char *last,
+                              const char *prefix) {
         char bin[4096], line[128];
         int p[2];
         pid_t pid;
         struct pollfd pfd;
         ssize_t n;
 
-        snprintf(bin, sizeof(bin), "%s/tests/lock-holder", lw_builddir());
+        snprintf(bin, sizeof(bin), "%s/%s", lw_builddir(), bin_rel);
         CHECK(pipe2(p, O_CLOEXEC) == 0, "pipe");
         pid = fork();
         CHECK(pid >= 0, "fork");
@@ -347,7 +367,8 @@ pid_t lw_holder_start(const char *lock, const char *const *args) {
                 argv[k++] = bin;
                 for (size_t i = 0; args && args[i] && k < 14; i++)
                         argv[k++] = args[i];
-                argv[k++] = lock;
+                if (last)
+                        argv[k++] = last;
                 argv[k] = NULL;
                 execv(bin, (char **) argv);
                 _exit(127);
@@ -355,11 +376,70 @@ pid_t lw_holder_start(const char *lock, const char *const *args) {
         close(p[1]);
         track_child(pid);
         pfd = (struct pollfd) { .fd = p[0], .events = POLLIN };
-        CHECK(poll(&pfd, 1, LW_TIMEOUT_MS) == 1, "lock-holder did not report within %d ms", LW_TIMEOUT_MS);
+        CHECK(poll(&pfd, 1, LW_TIMEOUT_MS) == 1, "%s did not report within %d ms", bin_rel, LW_TIMEOUT_MS);
         n = read(p[0], line, sizeof(line) - 1);
         close(p[0]);
-        CHECK(n > 0 && strncmp(line, "locked ", 7) == 0, "lock-holder failed to take %s", lock);
+        CHECK(n > 0 && strncmp(line, prefix, strlen(prefix)) == 0, "%s %s failed", bin_rel,
+              args && args[0] ? args[0] : "");
         return pid;
+}
+
+pid_t lw_holder_start(const char *lock, const char *const *args) {
+        return spawn_until_line("tests/lock-holder", args, lock, "locked ");
+}
+
+pid_t lw_actor_start(const char *const *args) {
+        return spawn_until_line("tests/session-actor", args, NULL, "done ");
+}
+
+pid_t lw_spawn(const char *bin_rel, const char *const *args) {
+        char bin[4096];
+        pid_t pid;
+
+        snprintf(bin, sizeof(bin), "%s/%s", lw_builddir(), bin_rel);
+        pid = fork();
+        CHECK(pid >= 0, "fork");
+        if (pid == 0) {
+                const char *argv[32];
+                size_t k = 0;
+
+                argv[k++] = bin;
+                for (size_t i = 0; args && args[i] && k < 31; i++)
+                        argv[k++] = args[i];
+                argv[k] = NULL;
+                execv(bin, (char **) argv);
+                _exit(127);
+        }
+        track_child(pid);
+        return pid;
+}
+
+int lw_wait_exit(pid_t pid, int timeout_ms) {
+        return wait_bounded(pid, timeout_ms);
+}
+
+int lw_wait_exit_pumping(LwDaemon *d, pid_t pid, int timeout_ms) {
+        return wait_bounded_pumping(d, pid, timeout_ms);
+}
+
+bool lw_recent_has(json_t *ev, const LwRecent *seq, size_t n) {
+        json_t *recent = json_object_get(ev, "recent");
+        size_t k = 0;
+
+        /* SEQ must appear in order (not necessarily adjacent). */
+        for (size_t i = 0; i < json_array_size(recent) && k < n; i++) {
+                json_t *r = json_array_get(recent, i);
+                if (strcmp(jstr(r, "file"), seq[k].file) == 0 && strcmp(jstr(r, "kind"), seq[k].kind) == 0 &&
+                    (seq[k].pid == 0 || jint(r, "pid") == seq[k].pid))
+                        k++;
+        }
+        if (k < n) {
+                char *s = json_dumps(recent, JSON_COMPACT);
+                fprintf(stderr, "recent lacks %s %s by %d (step %zu): %s\n", seq[k].file, seq[k].kind,
+                        (int) seq[k].pid, k, s);
+                free(s);
+        }
+        return k == n;
 }
 
 int lw_kill_wait(pid_t pid, int sig) {

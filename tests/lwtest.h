@@ -66,6 +66,15 @@ void lw_dump_process(pid_t pid);
 void lw_wait_stopped(pid_t pid, int timeout_ms);
 /* Starts tests/lock-holder on LOCK with extra ARGS; returns once it holds the lock. */
 pid_t lw_holder_start(const char *lock, const char *const *args);
+/* Starts tests/session-actor with ARGS; returns once it has done its action (it then stays
+ * alive until SIGTERM). */
+pid_t lw_actor_start(const char *const *args);
+/* Starts a build-dir program (e.g. "tests/lock-holder") with ARGS; does not wait. */
+pid_t lw_spawn(const char *bin_rel, const char *const *args);
+/* Waits (bounded) for a child to exit and reaps it. Returns the wait status. */
+int lw_wait_exit(pid_t pid, int timeout_ms);
+/* The same, reading D's events meanwhile (so the daemon never blocks on a full pipe). */
+int lw_wait_exit_pumping(LwDaemon *d, pid_t pid, int timeout_ms);
 /* Sends SIG and reaps (bounded). Returns the wait status. */
 int lw_kill_wait(pid_t pid, int sig);
 /* A child that just sleeps until killed (an alive pid to name in payloads). */
@@ -79,6 +88,16 @@ static inline const char *jstr(json_t *o, const char *k) {
 static inline long long jint(json_t *o, const char *k) {
         return json_integer_value(json_object_get(o, k));
 }
+
+/* One step expected in a race event's "recent" list: file "lock"/"transcript", kind, pid (0:
+ * any). */
+typedef struct LwRecent {
+        const char *file;
+        const char *kind;
+        pid_t pid;
+} LwRecent;
+/* Do the steps appear in EV's "recent" list in this order? Prints the list when not. */
+bool lw_recent_has(json_t *ev, const LwRecent *seq, size_t n);
 
 /* The common set-up: a state dir with agents/main/sessions, a daemon guarding it with the
  * given grace and extra args, ready. */

@@ -1,0 +1,726 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* session.c: per-session race state machine (see ARCHITECTURE.md, "Races"). */
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "list.h"
+#include "lock.h"
+#include "macro.h"
+#include "manager.h"
+#include "owner.h"
+#include "proc.h"
+#include "report.h"
+#include "session.h"
+#include "time-util.h"
+#include "tree.h"
+
+#define SESSION_LOCKERS_MAX 8
+
+typedef struct RecentEvent {
+        uint64_t mono_ns;
+        pid_t pid;
+        uint32_t count;          /* identical consecutive events folded into one entry */
+        uint8_t file;            /* FileKind */
+        uint8_t op;              /* index into recent_ops */
+} RecentEvent;
+
+/* Who did it, read from /proc when it happened (the process may be gone by the report). */
+typedef struct Actor {
+        pid_t pid;
+        char comm[COMM_MAX];
+        char *exe;
+        char *unit;              /* NULL: not in a systemd unit */
+} Actor;
+
+/* The owner of the lock concerned, as it was when the race happened. */
+typedef struct OwnerSnap {
+        pid_t pid;               /* 0: no owner */
+        char comm[COMM_MAX];
+        int64_t held_ms;         /* at taken_ns; -1 unknown */
+        uint64_t taken_ns;
+} OwnerSnap;
+
+/* Writes by one actor, coalesced until the window ends. */
+typedef struct Window {
+        RaceKind kind;           /* _RACE_KIND_INVALID: no window open */
+        Actor actor;
+        OwnerSnap owner;
+        bool had_lock;
+        unsigned writes;
+        int64_t bytes;
+        uint64_t first_ns, last_ns;
+} Window;
+
+/* The session's previous lock, if it went away while its owner still held it. */
+typedef struct PrevLock {
+        pid_t owner;             /* 0: none */
+        dev_t dev;
+        ino_t ino;
+        pid_t removed_by;
+        bool have_fid;
+        FileId fid;
+        OwnerSnap snap;
+} PrevLock;
+
+struct Session {
+        Manager *manager;
+        Node *folder;            /* NULL once the folder is gone */
+        char *name;              /* X.jsonl */
+        char *lock_name;         /* X.jsonl.lock */
+        LIST_FIELDS(Session, all);
+        LIST_FIELDS(Session, unsettled);
+        LIST_FIELDS(Session, gc);
+        bool in_unsettled, in_gc;
+
+        RecentEvent recent[SESSION_RECENT_MAX];
+        unsigned recent_head, n_recent;
+
+        pid_t lockers[SESSION_LOCKERS_MAX];
+        unsigned n_lockers;
+
+        bool have_size;
+        off_t size;
+        struct timespec mtime;
+
+        PrevLock prev;
+        Window window;
+        sd_event_source *window_timer;
+};
+
+/* The order bits of one merged record are listed in: the kernel merges a process's queued
+ * events on one object into one mask, which keeps no order; this is the order of a normal
+ * lifecycle. */
+static const struct {
+        uint64_t bit;
+        const char *name;
+} recent_ops[] = {
+        { FAN_CREATE,        "create"        },
+        { FAN_MOVED_TO,      "moved-to"      },
+        { FAN_OPEN,          "open"          },
+        { FAN_MODIFY,        "modify"        },
+        { FAN_CLOSE_WRITE,   "close-write"   },
+        { FAN_CLOSE_NOWRITE, "close-nowrite" },
+        { FAN_DELETE,        "delete"        },
+        { FAN_MOVED_FROM,    "moved-from"    },
+};
+
+static EventKind race_event(RaceKind k) {
+        return (EventKind) (EVENT_RACE_LOCK_STOLEN + k);
+}
+
+/* ---- lifetime ---- */
+
+static void window_end(Session *s);
+
+static void gc_candidate(Session *s) {
+        if (s->in_gc)
+                return;
+        s->in_gc = true;
+        LIST_PREPEND(gc, s->manager->sessions_gc, s);
+}
+
+static void session_free(Session *s) {
+        Manager *m = s->manager;
+
+        window_end(s);
+        if (s->folder && s->folder->sessions)
+                hashmap_remove(s->folder->sessions, s->name);
+        LIST_REMOVE(all, m->sessions, s);
+        m->n_sessions--;
+        if (s->in_unsettled)
+                LIST_REMOVE(unsettled, m->sessions_unsettled, s);
+        if (s->in_gc)
+                LIST_REMOVE(gc, m->sessions_gc, s);
+        sd_event_source_disable_unref(s->window_timer);
+        free(s->name);
+        free(s->lock_name);
+        free(s);
+}
+
+Session *session_get(Manager *m, Node *n, const char *name, FileKind kind) {
+        _cleanup_free_ char *base = NULL;
+        Session *s;
+        size_t len;
+
+        if (m->opts->races == RACES_OFF || !n->files)
+                return NULL;
+        base = strdup(name);
+        if (!base)
+                return NULL;
+        len = strlen(base);
+        if (kind == FILE_LOCK && len > 5)
+                base[len - 5] = '\0'; /* strip ".lock" */
+
+        if (!n->sessions) {
+                n->sessions = hashmap_new(&string_hash_ops);
+                if (!n->sessions)
+                        return NULL;
+        }
+        s = hashmap_get(n->sessions, base);
+        if (s)
+                return s;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return NULL;
+        *s = (Session) { .manager = m, .folder = n, .window.kind = _RACE_KIND_INVALID };
+        s->name = TAKE_PTR(base);
+        if (asprintf(&s->lock_name, "%s.lock", s->name) < 0) {
+                free(s->name);
+                free(s);
+                return NULL;
+        }
+        if (hashmap_put(n->sessions, s->name, s) < 0) {
+                free(s->lock_name);
+                free(s->name);
+                free(s);
+                return NULL;
+        }
+        LIST_PREPEND(all, m->sessions, s);
+        m->n_sessions++;
+        gc_candidate(s); /* until a file of it is seen on disk */
+        return s;
+}
+
+static TrackedFile *session_file(Session *s, FileKind kind) {
+        if (!s->folder || !s->folder->files)
+                return NULL;
+        return hashmap_get(s->folder->files, kind == FILE_LOCK ? s->lock_name : s->name);
+}
+
+static Lock *session_lock(Session *s) {
+        TrackedFile *f = session_file(s, FILE_LOCK);
+        return f ? f->lock : NULL;
+}
+
+/* Is the previous lock's owner still holding that inode, per the holder map? */
+static bool prev_maybe_held(Session *s) {
+        TrackedFile *f;
+
+        if (s->prev.owner <= 0)
+                return false;
+        f = holder_map_get_inode(&s->manager->holders, s->prev.dev, s->prev.ino);
+        return f && !f->name && tracked_file_is(f, s->prev.dev, s->prev.ino, s->prev.have_fid ? &s->prev.fid : NULL) &&
+               tracked_file_has_holder(f, s->prev.owner);
+}
+
+static bool session_idle(Session *s) {
+        if (s->window.kind >= 0)
+                return false;
+        if (!s->folder)
+                return true;
+        if (session_file(s, FILE_SESSION) || session_file(s, FILE_LOCK))
+                return false;
+        if (prev_maybe_held(s))
+                return false;
+        return true;
+}
+
+void session_gc(Manager *m) {
+        Session *s, *next;
+
+        for (s = m->sessions_gc; s; s = next) {
+                next = s->gc_next;
+                if (s->folder && (session_file(s, FILE_SESSION) || session_file(s, FILE_LOCK))) {
+                        LIST_REMOVE(gc, m->sessions_gc, s);
+                        s->in_gc = false;
+                } else if (session_idle(s))
+                        session_free(s);
+        }
+}
+
+void session_free_all(Manager *m) {
+        while (m->sessions)
+                session_free(m->sessions);
+}
+
+void session_flush_all(Manager *m) {
+        for (Session *s = m->sessions; s; s = s->all_next)
+                window_end(s);
+}
+
+void session_forget_folder(Manager *m, Node *n) {
+        Session *s;
+        size_t i = 0;
+
+        (void) m;
+        if (!n->sessions)
+                return;
+        while (hashmap_iterate(n->sessions, &i, (void **) &s, NULL)) {
+                window_end(s);      /* while the folder's path is still known */
+                s->folder = NULL;
+                gc_candidate(s);
+        }
+        /* The sessions no longer point at the folder: the map can go. */
+        hashmap_free(n->sessions);
+        n->sessions = NULL;
+}
+
+/* ---- what happened: recent events, lock takers ---- */
+
+void session_record(Session *s, FileKind kind, uint64_t mask, pid_t pid, uint64_t now_ns) {
+        if (!s)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(recent_ops); i++) {
+                RecentEvent *last;
+
+                if (!(mask & recent_ops[i].bit))
+                        continue;
+                last = s->n_recent ? &s->recent[(s->recent_head + SESSION_RECENT_MAX - 1) % SESSION_RECENT_MAX] : NULL;
+                if (last && last->pid == pid && last->file == kind && last->op == i) {
+                        if (last->count < UINT32_MAX)
+                                last->count++;
+                        continue;
+                }
+                s->recent[s->recent_head] = (RecentEvent) {
+                        .mono_ns = now_ns, .pid = pid, .count = 1, .file = (uint8_t) kind, .op = (uint8_t) i,
+                };
+                s->recent_head = (s->recent_head + 1) % SESSION_RECENT_MAX;
+                if (s->n_recent < SESSION_RECENT_MAX)
+                        s->n_recent++;
+        }
+
+        if (kind != FILE_LOCK || pid <= 0)
+                return;
+        /* Lock takers. A create makes PID one. Only a record that is nothing but a removal
+         * places the removal exactly: the kernel merges a process's later events on the same
+         * file (its open, writes, close, even its unlink) into the record of its first one
+         * still queued, so a removal merged with anything else may have happened any time
+         * after that record's place in the queue. Its author keeps the benefit of the doubt
+         * until the queue is drained (session_settle). */
+        bool removal = mask & (FAN_DELETE | FAN_MOVED_FROM);
+        bool pure_removal = removal && !(mask & ~(uint64_t) (FAN_DELETE | FAN_MOVED_FROM | FAN_ONDIR));
+
+        if (pure_removal) {
+                for (unsigned i = 0; i < s->n_lockers; i++)
+                        if (s->lockers[i] == pid) {
+                                s->lockers[i] = s->lockers[--s->n_lockers];
+                                break;
+                        }
+                return;
+        }
+        if (!(mask & (FAN_CREATE | FAN_MOVED_TO)) && !removal)
+                return;
+        for (unsigned i = 0; i < s->n_lockers; i++)
+                if (s->lockers[i] == pid)
+                        return;
+        if (s->n_lockers < SESSION_LOCKERS_MAX)
+                s->lockers[s->n_lockers++] = pid;
+        if (!s->in_unsettled) {
+                s->in_unsettled = true;
+                LIST_PREPEND(unsettled, s->manager->sessions_unsettled, s);
+        }
+}
+
+void session_settle(Manager *m) {
+        Session *s;
+
+        while ((s = m->sessions_unsettled)) {
+                LIST_REMOVE(unsettled, m->sessions_unsettled, s);
+                s->in_unsettled = false;
+                s->n_lockers = 0;
+        }
+}
+
+static bool is_locker(Session *s, pid_t pid) {
+        for (unsigned i = 0; i < s->n_lockers; i++)
+                if (s->lockers[i] == pid)
+                        return true;
+        return false;
+}
+
+/* ---- facts ---- */
+
+static void actor_capture(Actor *a, pid_t pid) {
+        char buf[PATH_MAX], unit[256];
+
+        *a = (Actor) { .pid = pid };
+        proc_comm(pid, a->comm);
+        proc_exe(pid, buf, sizeof(buf));
+        a->exe = strdup(buf);
+        if (proc_unit(pid, unit, sizeof(unit)) >= 0)
+                a->unit = strdup(unit);
+}
+
+static void actor_done(Actor *a) {
+        free(a->exe);
+        free(a->unit);
+        *a = (Actor) {};
+}
+
+static pid_t lock_effective_owner(Lock *l) {
+        return l->payload.valid ? l->payload.pid : l->creator_pid;
+}
+
+static void owner_capture(OwnerSnap *o, Lock *l) {
+        pid_t pid = l ? lock_effective_owner(l) : 0;
+
+        *o = (OwnerSnap) { .pid = pid, .held_ms = -1, .taken_ns = now_mono_ns() };
+        if (pid <= 0)
+                return;
+        if (l->owner && l->owner->pid == pid)
+                memcpy(o->comm, l->owner->comm, sizeof(o->comm));
+        else
+                proc_comm(pid, o->comm);
+        o->held_ms = lock_held_ms(l);
+}
+
+static bool pid_alive(pid_t pid) {
+        char state;
+
+        if (pid <= 0)
+                return false;
+        if (proc_state(pid, &state) < 0)
+                return false;
+        return state != 'Z' && state != 'X';
+}
+
+/* The facts about lock L (the session's current one, or the one going away). The /proc
+ * checks are made only when the actor is not the lock's owner: they matter only then. */
+static void facts_for_lock(RaceFacts *f, Lock *l, pid_t actor) {
+        f->lock_present = l && l->file->name;
+        if (!l)
+                return;
+        f->owner_pid = lock_effective_owner(l);
+        f->creator_pid = l->creator_pid;
+        f->actor_holds_lock = actor > 0 && tracked_file_has_holder(l->file, actor);
+        if (race_actor_is_owner(f) || f->owner_pid <= 0)
+                return;
+        if (l->owner && l->owner->pid == f->owner_pid) {
+                owner_refresh(l->owner, now_mono_ns());
+                f->owner_alive = !l->owner->exited;
+        } else
+                f->owner_alive = pid_alive(f->owner_pid);
+        /* The kernel's word, now: the holder map may still carry a close queued for
+         * confirmation in this batch. */
+        f->owner_holds = f->owner_alive &&
+                proc_pid_holds_file(f->owner_pid, l->file->inode.dev, l->file->inode.ino, l->file->fid) > 0;
+}
+
+/* ---- reports ---- */
+
+static json_t *recent_json(Session *s) {
+        json_t *a = json_array();
+        unsigned start = (s->recent_head + SESSION_RECENT_MAX - s->n_recent) % SESSION_RECENT_MAX;
+
+        for (unsigned i = 0; a && i < s->n_recent; i++) {
+                const RecentEvent *e = &s->recent[(start + i) % SESSION_RECENT_MAX];
+                json_t *o = json_pack("{s:s, s:s, s:i, s:I}",
+                                      "file", e->file == FILE_LOCK ? "lock" : "transcript",
+                                      "kind", recent_ops[e->op].name, "pid", (int) e->pid,
+                                      "mono_ns", (json_int_t) e->mono_ns);
+                if (o && e->count > 1)
+                        json_object_set_new(o, "count", json_integer(e->count));
+                if (o)
+                        json_array_append_new(a, o);
+        }
+        return a;
+}
+
+static void race_report(Session *s, RaceKind kind, const Actor *a, const OwnerSnap *o,
+                        bool with_lock, json_t *extra) {
+        Manager *m = s->manager;
+        json_t *f;
+
+        m->n_races++;
+        f = json_pack("{s:o, s:o, s:i, s:s, s:s?, s:s?}",
+                      "session", json_path(s->folder ? s->folder->path : NULL, s->name),
+                      "lock", with_lock ? json_path(s->folder ? s->folder->path : NULL, s->lock_name) : json_null(),
+                      "actor_pid", (int) a->pid, "actor_comm", a->comm,
+                      "actor_exe", a->exe && strcmp(a->exe, "?") != 0 ? a->exe : NULL,
+                      "actor_unit", a->unit);
+        if (!f) {
+                json_decref(extra);
+                return;
+        }
+        if (o && o->pid > 0) {
+                json_object_set_new(f, "owner_pid", json_integer(o->pid));
+                json_object_set_new(f, "owner_comm", json_string(o->comm));
+                if (o->held_ms >= 0)
+                        json_object_set_new(f, "owner_held_ms", json_integer(
+                                o->held_ms + (int64_t) ((now_mono_ns() - o->taken_ns) / NSEC_PER_MSEC)));
+        }
+        json_object_set_new(f, "recent", recent_json(s));
+        if (extra) {
+                json_object_update(f, extra);
+                json_decref(extra);
+        }
+        report_emit(&m->reporter, race_event(kind), f);
+}
+
+static void race_report_now(Session *s, RaceKind kind, pid_t actor, Lock *owner_lock,
+                            bool with_lock, json_t *extra) {
+        Actor a;
+        OwnerSnap o;
+
+        actor_capture(&a, actor);
+        owner_capture(&o, owner_lock);
+        race_report(s, kind, &a, &o, with_lock, extra);
+        actor_done(&a);
+}
+
+/* ---- coalescing window ---- */
+
+static void window_end(Session *s) {
+        Window *w = &s->window;
+
+        if (w->kind < 0)
+                return;
+        race_report(s, w->kind, &w->actor, &w->owner, w->had_lock,
+                    json_pack("{s:i, s:I, s:I}", "writes", (int) w->writes,
+                              "bytes", (json_int_t) w->bytes,
+                              "window_ms", (json_int_t) ((w->last_ns - w->first_ns) / NSEC_PER_MSEC)));
+        actor_done(&w->actor);
+        w->kind = _RACE_KIND_INVALID;
+        if (s->window_timer)
+                (void) sd_event_source_set_enabled(s->window_timer, SD_EVENT_OFF);
+        gc_candidate(s);
+}
+
+static int on_window_timer(sd_event_source *src, uint64_t usec, void *userdata) {
+        Session *s = userdata;
+        Manager *m = s->manager;
+        uint64_t coalesce_ns = m->opts->race_coalesce_ms * NSEC_PER_MSEC;
+
+        (void) src;
+        (void) usec;
+        /* Writes or a lock may be queued: apply them first; they may end or extend the window.
+         * Sessions are freed only by session_gc() at the end of a batch, so s stays valid. */
+        manager_drain_events(m);
+        if (s->window.kind >= 0) {
+                uint64_t due = s->window.last_ns + coalesce_ns;
+                if (now_mono_ns() >= due)
+                        window_end(s);
+                else
+                        (void) sd_event_source_set_time(s->window_timer, (due + NSEC_PER_USEC - 1) / NSEC_PER_USEC);
+        }
+        manager_flush(m);
+        return 0;
+}
+
+static void window_arm(Session *s) {
+        Manager *m = s->manager;
+        uint64_t usec = (s->window.last_ns + m->opts->race_coalesce_ms * NSEC_PER_MSEC +
+                         NSEC_PER_USEC - 1) / NSEC_PER_USEC;
+        int r;
+
+        if (s->window_timer) {
+                r = sd_event_source_set_time(s->window_timer, usec);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(s->window_timer, SD_EVENT_ONESHOT);
+        } else {
+                r = sd_event_add_time(m->event, &s->window_timer, CLOCK_MONOTONIC, usec,
+                                      USEC_PER_MSEC, on_window_timer, s);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(s->window_timer, "race-window");
+        }
+        if (r < 0)
+                window_end(s); /* cannot wait: report what we have */
+}
+
+static void window_add(Session *s, RaceKind kind, pid_t actor, Lock *l, int64_t bytes,
+                       uint64_t now_ns) {
+        Window *w = &s->window;
+
+        if (w->kind != kind || w->actor.pid != actor)
+                window_end(s);
+        if (w->kind < 0) {
+                *w = (Window) { .kind = kind, .had_lock = l != NULL, .first_ns = now_ns };
+                actor_capture(&w->actor, actor);
+                owner_capture(&w->owner, l);
+        }
+        w->writes++;
+        w->bytes += bytes;
+        w->last_ns = now_ns;
+        if (s->manager->opts->race_coalesce_ms == 0)
+                window_end(s);
+        else
+                window_arm(s);
+}
+
+/* ---- the hooks ---- */
+
+void session_on_transcript_new(Session *s, TrackedFile *f, const struct stat *st, bool created) {
+        (void) f;
+        if (!s)
+                return;
+        /* A file we saw created started empty: what it holds now was written since. */
+        s->have_size = true;
+        s->size = created ? 0 : st->st_size;
+        s->mtime = created ? (struct timespec) {} : st->st_mtim;
+}
+
+void session_on_transcript_gone(Session *s, TrackedFile *old, pid_t actor, uint64_t mask,
+                                bool replaced, uint64_t now_ns) {
+        Lock *l;
+        RaceFacts f;
+        RaceKind k;
+        const char *how;
+
+        (void) old;
+        (void) now_ns;
+        if (!s)
+                return;
+        s->have_size = false;
+        gc_candidate(s);
+
+        l = session_lock(s);
+        f = (RaceFacts) {
+                .op = replaced ? SESSION_OP_TRANSCRIPT_REPLACED : SESSION_OP_TRANSCRIPT_GONE,
+                .actor = actor,
+                .actor_is_locker = is_locker(s, actor),
+        };
+        if (f.actor <= 0 || f.actor_is_locker)
+                return;
+        if (l)
+                lock_load_payload(l);
+        facts_for_lock(&f, l, actor);
+        k = race_judge(&f);
+        if (k < 0)
+                return;
+        how = replaced ? ((mask & FAN_MOVED_TO) ? "renamed-over" : "recreated") :
+                         ((mask & FAN_MOVED_FROM) ? "renamed-away" : "unlinked");
+        race_report_now(s, k, actor, l, l != NULL,
+                        json_pack("{s:s, s:b}", "how", how, "locked", f.owner_alive && f.owner_holds));
+}
+
+void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64_t mask,
+                                 uint64_t now_ns) {
+        struct stat st;
+        int64_t delta = 0;
+        bool changed = (mask & FAN_MODIFY) != 0;
+        RaceFacts facts;
+        Lock *l;
+        RaceKind k;
+
+        if (!s || !s->folder || !f->name)
+                return; /* a transcript already replaced: its writes land nowhere visible */
+
+        /* The size delta, read relative to the folder fd. Under load it may include later
+         * writes: it is forensics, not accounting. */
+        if (fstatat(s->folder->dirfd, s->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            tracked_file_is(f, st.st_dev, st.st_ino, NULL)) {
+                if (s->have_size) {
+                        delta = (int64_t) st.st_size - (int64_t) s->size;
+                        if (delta != 0 || st.st_mtim.tv_sec != s->mtime.tv_sec ||
+                            st.st_mtim.tv_nsec != s->mtime.tv_nsec)
+                                changed = true;
+                }
+                s->have_size = true;
+                s->size = st.st_size;
+                s->mtime = st.st_mtim;
+        }
+        /* A bare close-after-write that changed nothing is the end of writes already seen. */
+        if (!changed || actor <= 0)
+                return;
+
+        l = session_lock(s);
+        facts = (RaceFacts) {
+                .op = SESSION_OP_TRANSCRIPT_WRITE,
+                .actor = actor,
+                .actor_is_locker = is_locker(s, actor),
+        };
+        if (facts.actor_is_locker)
+                return;
+        if (l && actor != l->creator_pid)
+                lock_load_payload(l);
+        facts_for_lock(&facts, l, actor);
+        k = race_judge(&facts);
+        if (k < 0) {
+                /* Allowed writes do not end a window by another actor: its own writes may
+                 * still follow in the same unlocked stretch. */
+                return;
+        }
+        window_add(s, k, actor, l, delta, now_ns);
+}
+
+void session_on_lock_new(Session *s, Lock *l, pid_t actor, uint64_t now_ns) {
+        RaceFacts f;
+        RaceKind k;
+
+        (void) now_ns;
+        if (!s)
+                return;
+        /* A lock appeared: an unlocked stretch (and any foreign one under the old lock) ends. */
+        window_end(s);
+        if (actor <= 0 || s->prev.owner <= 0)
+                return;
+
+        f = (RaceFacts) {
+                .op = SESSION_OP_LOCK_NEW,
+                .actor = actor,
+                .prev_owner_pid = s->prev.owner,
+        };
+        if (prev_maybe_held(s) && s->prev.owner != actor &&
+            !tracked_file_is(l->file, s->prev.dev, s->prev.ino, s->prev.have_fid ? &s->prev.fid : NULL))
+                f.prev_owner_holds_prev = proc_pid_holds_file(s->prev.owner, s->prev.dev, s->prev.ino,
+                                                              s->prev.have_fid ? &s->prev.fid : NULL) > 0;
+        if (!f.prev_owner_holds_prev) {
+                s->prev.owner = 0; /* it let go: nothing to compare the next lock with */
+                return;
+        }
+        k = race_judge(&f);
+        if (k < 0)
+                return;
+
+        Actor a;
+        actor_capture(&a, actor);
+        race_report(s, k, &a, &s->prev.snap, true,
+                    json_pack("{s:i}", "old_lock_removed_by", (int) s->prev.removed_by));
+        actor_done(&a);
+}
+
+void session_on_lock_gone(Session *s, Lock *l, pid_t actor, uint64_t now_ns) {
+        RaceFacts f;
+        RaceKind k;
+
+        (void) now_ns;
+        if (!s)
+                return;
+        window_end(s);
+        if (actor <= 0)
+                return;
+
+        f = (RaceFacts) { .op = SESSION_OP_LOCK_GONE, .actor = actor };
+        facts_for_lock(&f, l, actor);
+        k = race_judge(&f);
+        if (k >= 0)
+                race_report_now(s, k, actor, l, true, json_pack("{s:b}", "owner_alive", f.owner_alive));
+
+        /* Taken from an owner that still holds it open: that owner still believes it holds the
+         * session, so the next lock makes two holders. An owner that removed its own lock
+         * believes nothing of the kind, even if its re-read is still open for a moment. */
+        if (k == RACE_LOCK_STOLEN) {
+                s->prev = (PrevLock) { .owner = f.owner_pid, .dev = l->file->inode.dev, .ino = l->file->inode.ino,
+                                       .removed_by = actor };
+                if (l->file->fid) {
+                        s->prev.have_fid = true;
+                        /* Handles are allocated to their length: copy just that. */
+                        memcpy(&s->prev.fid, l->file->fid, offsetof(FileId, bytes) + l->file->fid->len);
+                }
+                owner_capture(&s->prev.snap, l);
+        } else
+                s->prev.owner = 0;
+}
+
+void session_on_lock_write(Session *s, Lock *l, pid_t actor, uint64_t now_ns) {
+        RaceFacts f;
+        RaceKind k;
+
+        (void) now_ns;
+        if (!s || actor <= 0)
+                return;
+        /* The owner is who it was before this write: the payload as last read, or the
+         * creator. A payload never read yet is read now only when nothing else names one. */
+        if (!l->payload.valid && l->creator_pid <= 0)
+                lock_load_payload(l);
+        f = (RaceFacts) { .op = SESSION_OP_LOCK_WRITE, .actor = actor };
+        facts_for_lock(&f, l, actor);
+        k = race_judge(&f);
+        if (k >= 0)
+                race_report_now(s, k, actor, l, true, NULL);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* session.h: one conversation in a guarded folder, X.jsonl and its lock X.jsonl.lock, as the
+ * race detector sees it. Keeps the last kernel events on the pair (for forensics), who took
+ * the lock in the events not yet settled, the transcript's size, the previous lock if it went
+ * away while held, and the open coalescing window of unlocked or foreign writes. The tracker
+ * calls the session_on_*() hooks as it applies kernel events; each gathers facts, asks
+ * race.c, and reports. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "holder-map.h"
+#include "race.h"
+
+typedef struct Manager Manager;
+typedef struct Node Node;
+typedef struct Lock Lock;
+typedef struct Session Session;
+
+#define SESSION_RECENT_MAX 8
+
+/* The session NAME (a transcript or lock name) belongs to in folder N, created if needed.
+ * NULL when races are off or out of memory. */
+Session *session_get(Manager *m, Node *n, const char *name, FileKind kind);
+
+/* Every kernel event on the session's two names, in the order read, before it is applied. */
+void session_record(Session *s, FileKind kind, uint64_t mask, pid_t pid, uint64_t now_ns);
+
+/* The hooks. ACTOR is the pid of the kernel event (0 when a scan found it). */
+/* CREATED: we saw it created (so it started empty), rather than found or moved in. */
+void session_on_transcript_new(Session *s, TrackedFile *f, const struct stat *st, bool created);
+void session_on_transcript_gone(Session *s, TrackedFile *old, pid_t actor, uint64_t mask,
+                                bool replaced, uint64_t now_ns);
+void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64_t mask,
+                                 uint64_t now_ns);
+void session_on_lock_new(Session *s, Lock *l, pid_t actor, uint64_t now_ns);
+/* Called while L still has its name, before it is freed. */
+void session_on_lock_gone(Session *s, Lock *l, pid_t actor, uint64_t now_ns);
+void session_on_lock_write(Session *s, Lock *l, pid_t actor, uint64_t now_ns);
+
+/* The fanotify queue was read empty: every event up to now is applied, so what the session
+ * knows from names on disk is exact again. Forgets the unsettled lock takers. */
+void session_settle(Manager *m);
+/* The folder is going away: report open windows, detach its sessions. */
+void session_forget_folder(Manager *m, Node *n);
+/* End of a batch: free sessions with nothing left to watch. */
+void session_gc(Manager *m);
+/* Shutting down: report every open window. */
+void session_flush_all(Manager *m);
+void session_free_all(Manager *m);
