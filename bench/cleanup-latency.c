@@ -17,34 +17,12 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-util.h"
 #include "lwtest.h"
-
-static int cmp_u64(const void *a, const void *b) {
-        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-        return (x > y) - (x < y);
-}
-
-typedef struct Stats {
-        double median, p99, max;
-} Stats;
-
-static Stats stats(uint64_t *v, size_t n) {
-        uint64_t *s = malloc(n * sizeof(*s));
-        memcpy(s, v, n * sizeof(*s));
-        qsort(s, n, sizeof(*s), cmp_u64);
-        Stats r = {
-                .median = n % 2 ? (double) s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2.0,
-                .p99 = (double) s[(size_t) ((double) (n - 1) * 0.99 + 0.5)],
-                .max = (double) s[n - 1],
-        };
-        free(s);
-        return r;
-}
 
 /* Waits for IN_DELETE/IN_MOVED_FROM of NAME on the inotify fd; returns the time seen. */
 static uint64_t wait_gone(int ifd, const char *name) {
@@ -119,32 +97,20 @@ int main(int argc, char **argv) {
         }
         CHECK(lw_daemon_stop(e.d) == 0, "daemon exit");
 
-        Stats sr = stats(reported, n), sg = stats(gone, n), sp = stats(report, n), sb = stats(bare, n);
-        struct utsname u;
-        uname(&u);
-        char cpu[256] = "unknown", line[512];
-        FILE *f = fopen("/proc/cpuinfo", "re");
-        while (f && fgets(line, sizeof(line), f))
-                if (strncmp(line, "model name", 10) == 0) {
-                        snprintf(cpu, sizeof(cpu), "%s", strchr(line, ':') + 2);
-                        cpu[strcspn(cpu, "\n")] = '\0';
-                        break;
-                }
-        if (f)
-                fclose(f);
-        time_t now = time(NULL);
-        char date[64];
-        strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", gmtime(&now));
+        Stats sr = bench_stats(reported, n), sg = bench_stats(gone, n), sp = bench_stats(report, n),
+              sb = bench_stats(bare, n);
+        char machine[512];
+        bench_machine(machine, sizeof(machine));
 
         FILE *o = fopen(out, "we");
         CHECK(o, "cannot write %s", out);
         fprintf(o, "# Stale-lock cleanup latency\n\n"
-                   "Measured by `make bench` (`bench/cleanup-latency %zu`) on %s, kernel %s %s, %ld CPUs (%s).\n"
+                   "Measured by `make bench` (`bench/cleanup-latency %zu`) on %s.\n"
                    "Each sample: a real holder taking the lock as in PROTOCOL.md is SIGKILLed while it\n"
                    "holds the lock; the daemon runs with its defaults (cleanup=auto, grace 1000 ms).\n\n"
                    "| measure (µs) | median | p99 | max | median ratio to bare pidfd |\n"
                    "|---|---:|---:|---:|---:|\n",
-                n, date, u.sysname, u.release, sysconf(_SC_NPROCESSORS_ONLN), cpu);
+                n, machine);
         fprintf(o, "| bare pidfd waiter: kill → pidfd readable (the limit) | %.0f | %.0f | %.0f | 1.0× |\n", sb.median, sb.p99, sb.max);
         fprintf(o, "| `latency_us` reported (stale evidence → removal done) | %.0f | %.0f | %.0f | %.1f× |\n", sr.median, sr.p99, sr.max, sr.median / (sb.median ? sb.median : 1));
         fprintf(o, "| kill → lock name gone (independent inotify observer) | %.0f | %.0f | %.0f | %.1f× |\n", sg.median, sg.p99, sg.max, sg.median / (sb.median ? sb.median : 1));

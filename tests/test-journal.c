@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The journal gets each cleanup as a structured entry: `journalctl MESSAGE_ID=<lock.cleaned>`
- * shows it with LOCK_PATH, OWNER_PID, REASON. A real systemd-journald is started when none is
+ * shows it with LOCK_PATH, OWNER_PID, REASON; and each race at warning priority with its own
+ * MESSAGE_ID, the actor, and RECENT as JSON. A real systemd-journald is started when none is
  * running (and stopped again at the end). */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include "lwtest.h"
 
 #define CLEANED_ID "40421cfd85674fddb5db4a8b3a92c4d6"
+#define UNLOCKED_WRITE_ID "a64b76109975407598ad3b2244629cd6"
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
 static pid_t journald;
@@ -65,40 +67,63 @@ static void ensure_journald(void) {
         wait_for_file("/run/systemd/journal", JOURNAL_SOCKET);
 }
 
-int main(void) {
-        lw_require_root();
-        lw_require_fanotify();
-        ensure_journald();
+/* Follows the journal (inotify inside journalctl, bounded by timeout) until the entry with
+ * MESSAGE_ID and FIELD=VALUE shows up. */
+static json_t *journal_entry(const char *id, const char *field, const char *value) {
+        char *cmd, line[16384];
+        json_t *entry = NULL;
 
-        LwEnv e;
-        lw_env_start(&e, "200", NULL);
-        char *lock = lw_path(e.sessions, "journal.jsonl.lock");
-        pid_t h = lw_holder_start(lock, NULL);
-        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);
-        lw_kill_wait(h, SIGKILL);
-        lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lock);
-
-        /* Follow the journal (inotify inside journalctl) until our entry shows up. */
-        char *cmd;
-        CHECK(asprintf(&cmd, "exec timeout 10 journalctl --no-pager -f -n all -o json MESSAGE_ID=%s LOCK_PATH=%s",
-                       CLEANED_ID, lock) > 0, "oom");
+        CHECK(asprintf(&cmd, "exec timeout 10 journalctl --no-pager -f -n all -o json MESSAGE_ID=%s %s=%s",
+                       id, field, value) > 0, "oom");
         FILE *f = popen(cmd, "r");
         CHECK(f, "journalctl");
-        char line[8192];
-        json_t *entry = NULL;
         while (fgets(line, sizeof(line), f)) {
                 entry = json_loads(line, 0, NULL);
                 if (entry)
                         break;
         }
         pclose(f);
-        CHECK(entry, "journalctl shows no lock.cleaned entry for %s", lock);
+        free(cmd);
+        CHECK(entry, "journalctl shows no %s entry with %s=%s", id, field, value);
+        return entry;
+}
+
+int main(void) {
+        lw_require_root();
+        lw_require_fanotify();
+        ensure_journald();
+
+        const char *extra[] = { "--race-coalesce-ms", "0", NULL };
+        LwEnv e;
+        lw_env_start(&e, "200", extra);
+        char *lock = lw_path(e.sessions, "journal.jsonl.lock");
+        pid_t h = lw_holder_start(lock, NULL);
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);
+        lw_kill_wait(h, SIGKILL);
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lock);
+
+        json_t *entry = journal_entry(CLEANED_ID, "LOCK_PATH", lock);
         CHECK(strcmp(jstr(entry, "LOCK_PATH"), lock) == 0, "LOCK_PATH %s", jstr(entry, "LOCK_PATH"));
         CHECK(atoi(jstr(entry, "OWNER_PID")) == h, "OWNER_PID %s", jstr(entry, "OWNER_PID"));
         CHECK(strcmp(jstr(entry, "REASON"), "dead-pid") == 0, "REASON %s", jstr(entry, "REASON"));
         CHECK(strcmp(jstr(entry, "PRIORITY"), "5") == 0, "PRIORITY %s", jstr(entry, "PRIORITY"));
         CHECK(strcmp(jstr(entry, "SYSLOG_IDENTIFIER"), "lockwarden") == 0, "identifier");
         CHECK(*jstr(entry, "LATENCY_US") && strstr(jstr(entry, "MESSAGE"), lock), "MESSAGE/LATENCY_US");
+
+        /* A race: warning priority, its own MESSAGE_ID, the actor, RECENT as JSON. */
+        char *t = lw_path(e.sessions, "journal.jsonl");
+        const char *args[] = { "append", t, "1", "{}\n", NULL };
+        pid_t a = lw_actor_start(args);
+        lw_expect(e.d, LW_TIMEOUT_MS, "race.unlocked-write", "session", t);
+        json_t *race = journal_entry(UNLOCKED_WRITE_ID, "SESSION_PATH", t);
+        CHECK(strcmp(jstr(race, "PRIORITY"), "4") == 0, "race PRIORITY %s", jstr(race, "PRIORITY"));
+        CHECK(atoi(jstr(race, "ACTOR_PID")) == a, "ACTOR_PID %s", jstr(race, "ACTOR_PID"));
+        CHECK(strcmp(jstr(race, "ACTOR_COMM"), "session-actor") == 0, "ACTOR_COMM %s", jstr(race, "ACTOR_COMM"));
+        CHECK(strcmp(jstr(race, "LOCKWARDEN_EVENT"), "race.unlocked-write") == 0, "LOCKWARDEN_EVENT");
+        json_t *recent = json_loads(jstr(race, "RECENT"), 0, NULL);
+        CHECK(json_is_array(recent) && json_array_size(recent) >= 2, "RECENT is not a JSON list: %s", jstr(race, "RECENT"));
+        CHECK(strstr(jstr(race, "MESSAGE"), "without its lock"), "MESSAGE %s", jstr(race, "MESSAGE"));
+        lw_kill_wait(a, SIGTERM);
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
         return 0;
 }

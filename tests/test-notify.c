@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sd_notify: with NOTIFY_SOCKET bound by the test and WATCHDOG_USEC=200000, the daemon sends
- * READY=1 (after its scan), a STATUS=, WATCHDOG=1 at least every 200 ms while idle, and
- * STOPPING=1 on SIGTERM. */
+ * READY=1 (after its scan), a STATUS=, WATCHDOG=1 at least every 200 ms while idle, a STATUS=
+ * that counts a race once one happened, and STOPPING=1 on SIGTERM. */
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -41,15 +41,17 @@ int main(void) {
         char env1[200], buf[4096];
         snprintf(env1, sizeof(env1), "NOTIFY_SOCKET=%s", sa.sun_path);
         const char *env[] = { env1, "WATCHDOG_USEC=200000", NULL };
-        const char *args[] = { "--watch", sessions, NULL };
+        const char *args[] = { "--watch", sessions, "--race-coalesce-ms", "0", NULL };
         unsetenv("WATCHDOG_PID");
         LwDaemon *d = lw_daemon_start(NULL, args, env);
 
         bool ready = false, status = false;
         while (!ready) {
                 CHECK(recv_msg(buf, sizeof(buf), LW_TIMEOUT_MS), "no READY=1");
-                if (strstr(buf, "STATUS="))
+                if (strstr(buf, "STATUS=")) {
+                        CHECK(strstr(buf, " 0 races"), "STATUS= does not count races: %s", buf);
                         status = true;
+                }
                 if (strstr(buf, "READY=1"))
                         ready = true;
         }
@@ -68,6 +70,19 @@ int main(void) {
                         pings++;
                 }
         }
+
+        /* A race shows in STATUS=. */
+        char *t = lw_path(sessions, "n.jsonl");
+        const char *append[] = { "append", t, "1", "{}\n", NULL };
+        pid_t a = lw_actor_start(append);
+        lw_expect(d, LW_TIMEOUT_MS, "race.unlocked-write", "session", t);
+        bool counted = false;
+        while (!counted) {
+                CHECK(recv_msg(buf, sizeof(buf), LW_TIMEOUT_MS), "no STATUS= with 1 races");
+                if (strstr(buf, "STATUS=") && strstr(buf, " 1 races"))
+                        counted = true;
+        }
+        lw_kill_wait(a, SIGTERM);
 
         kill(d->pid, SIGTERM);
         bool stopping = false;
