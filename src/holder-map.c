@@ -184,6 +184,18 @@ static int seed_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
         return 0;
 }
 
+int holder_map_reseed(HolderMap *h, uint64_t now_ns) {
+        TrackedFile *f;
+        size_t i = 0;
+
+        while (hashmap_iterate(h->by_inode, &i, (void **) &f, NULL)) {
+                if (f->n_holders > 0)
+                        f->unheld_since_ns = now_ns;
+                f->n_holders = 0;
+        }
+        return holder_map_seed(h);
+}
+
 int holder_map_seed(HolderMap *h) {
         return proc_walk_fds(0, seed_cb, h);
 }

@@ -74,3 +74,5 @@ bool holder_map_confirm(TrackedFile *f, pid_t pid, uint64_t now_ns);
 
 /* Adds every process that has a tracked file open, from a walk of /proc/ * /fd. */
 int holder_map_seed(HolderMap *h);
+/* After lost events: forget every holder and seed again. */
+int holder_map_reseed(HolderMap *h, uint64_t now_ns);

@@ -96,10 +96,13 @@ static void on_fs_event(const FsEvent *ev, void *userdata) {
 
         m->n_events++;
         if (ev->mask & FAN_Q_OVERFLOW) {
-                report_emit(&m->reporter, EVENT_MONITOR_ERROR,
-                            json_pack("{s:s, s:n}", "error",
-                                      "fanotify queue overflow: events were lost; locks are re-judged "
-                                      "as new events arrive", "path"));
+                if (!m->lost_events)
+                        report_emit(&m->reporter, EVENT_MONITOR_ERROR,
+                                    json_pack("{s:s, s:n}", "error",
+                                              "fanotify queue overflow: events were lost; every guarded "
+                                              "folder is resynced once the queue is drained, and races "
+                                              "are not judged until then", "path"));
+                m->lost_events = true;
                 return;
         }
         tree_dispatch(m, ev, m->batch_ns);
@@ -111,9 +114,19 @@ static bool read_fanotify_once(Manager *m) {
         ssize_t n = read(m->fan_fd, buf, sizeof(buf));
 
         if (n < 0) {
-                if (errno == EAGAIN)
-                        /* Every event so far is applied: the view of the names is exact. */
+                if (errno == EAGAIN) {
+                        /* Every event so far is applied: the view of the names is exact, or,
+                         * after lost events, can be made so now. */
+                        if (m->lost_events) {
+                                uint64_t now = now_mono_ns();
+                                tree_resync(m, now);
+                                (void) holder_map_reseed(&m->holders, now);
+                                for (Lock *l = m->locks; l; l = l->locks_next)
+                                        lock_mark_payload_dirty(l, now);
+                                m->lost_events = false;
+                        }
                         session_settle(m);
+                }
                 else if (errno != EINTR)
                         report_emit(&m->reporter, EVENT_MONITOR_ERROR,
                                     json_pack("{s:s, s:n}", "error", strerror(errno), "path"));

@@ -32,6 +32,7 @@ typedef struct Manager {
 
         int fan_fd;
         bool target_fid;              /* entry events name the exact file (Linux 5.17+) */
+        bool lost_events;             /* queue overflow: resync when it is drained */
         sd_event_source *fan_source;
 
         Reporter reporter;

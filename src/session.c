@@ -352,6 +352,11 @@ static void actor_done(Actor *a) {
         *a = (Actor) {};
 }
 
+/* After lost events, until the resync: the facts cannot be trusted, judge nothing. */
+static bool blind(Session *s) {
+        return s->manager->lost_events;
+}
+
 static pid_t lock_effective_owner(Lock *l) {
         return l->payload.valid ? l->payload.pid : l->creator_pid;
 }
@@ -567,6 +572,8 @@ void session_on_transcript_gone(Session *s, TrackedFile *old, pid_t actor, uint6
                 return;
         s->have_size = false;
         gc_candidate(s);
+        if (blind(s))
+                return;
 
         l = session_lock(s);
         f = (RaceFacts) {
@@ -615,7 +622,7 @@ void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64
                 s->mtime = st.st_mtim;
         }
         /* A bare close-after-write that changed nothing is the end of writes already seen. */
-        if (!changed || actor <= 0)
+        if (!changed || actor <= 0 || blind(s))
                 return;
 
         l = session_lock(s);
@@ -647,7 +654,7 @@ void session_on_lock_new(Session *s, Lock *l, pid_t actor, uint64_t now_ns) {
                 return;
         /* A lock appeared: an unlocked stretch (and any foreign one under the old lock) ends. */
         window_end(s);
-        if (actor <= 0 || s->prev.owner <= 0)
+        if (actor <= 0 || s->prev.owner <= 0 || blind(s))
                 return;
 
         f = (RaceFacts) {
@@ -682,7 +689,7 @@ void session_on_lock_gone(Session *s, Lock *l, pid_t actor, uint64_t now_ns) {
         if (!s)
                 return;
         window_end(s);
-        if (actor <= 0)
+        if (actor <= 0 || blind(s))
                 return;
 
         f = (RaceFacts) { .op = SESSION_OP_LOCK_GONE, .actor = actor };
@@ -712,7 +719,7 @@ void session_on_lock_write(Session *s, Lock *l, pid_t actor, uint64_t now_ns) {
         RaceKind k;
 
         (void) now_ns;
-        if (!s || actor <= 0)
+        if (!s || actor <= 0 || blind(s))
                 return;
         /* The owner is who it was before this write: the payload as last read, or the
          * creator. A payload never read yet is read now only when nothing else names one. */

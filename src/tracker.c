@@ -222,6 +222,25 @@ void tracker_scan(Manager *m, Node *n, uint64_t now_ns) {
                         lock_mark_dirty(l, now_ns);
 }
 
+void tracker_resync(Manager *m, Node *n, uint64_t now_ns) {
+        size_t i = 0, k = 0, count = hashmap_size(n->files);
+        _cleanup_free_ char **names = calloc(count + 1, sizeof(char *));
+        TrackedFile *f;
+
+        /* Names we track that may be gone: copy them first (syncing changes the map). */
+        if (names) {
+                while (hashmap_iterate(n->files, &i, (void **) &f, NULL) && k < count)
+                        names[k++] = strdup(f->name);
+                for (i = 0; i < k; i++) {
+                        if (names[i])
+                                sync_name(m, n, names[i], file_kind_from_name(names[i]), 0, 0, now_ns);
+                        free(names[i]);
+                }
+        }
+        /* And names that appeared. */
+        tracker_scan(m, n, now_ns);
+}
+
 static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns) {
         if (m->n_confirms == m->n_confirms_alloc) {
                 size_t n = m->n_confirms_alloc ? m->n_confirms_alloc * 2 : 64;

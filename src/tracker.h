@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* tracker.h: turns kernel events on the files of a sessions folder into holder-map updates and
- * lock lifecycles: names appearing and disappearing (resynced with fstatat, never inferred from
- * event order), opens and closes (each close confirmed for its pid against /proc), payload
- * writes. The work an event batch causes is done once, at the end of the batch (flush). */
+/* tracker.h: turns kernel events on the files of a sessions folder into holder-map updates,
+ * lock lifecycles and session (race) hooks: files created, removed and renamed (applied to the
+ * exact file the event names, or resynced with the disk when it names none), opens and closes
+ * (each close confirmed for its pid against /proc), writes. The work an event batch causes is
+ * done once, at the end of the batch (flush). */
 #pragma once
 
 #include <stdint.h>
@@ -14,6 +15,9 @@ typedef struct Manager Manager;
 typedef struct Node Node;
 
 void tracker_scan(Manager *m, Node *n, uint64_t now_ns);
+/* After lost events: bring every name of N in line with the disk (nobody is credited with
+ * what changed), and re-read who holds what. */
+void tracker_resync(Manager *m, Node *n, uint64_t now_ns);
 void tracker_on_event(Manager *m, Node *n, const FsEvent *ev, uint64_t now_ns);
 /* Forget a lock file's name without reporting (we removed it ourselves). Frees its lock. */
 void tracker_detach_file(Manager *m, TrackedFile *f);

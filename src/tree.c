@@ -440,6 +440,20 @@ void tree_dispatch(Manager *m, const FsEvent *ev, uint64_t now_ns) {
         }
 }
 
+static void resync_nodes(Node *n, uint64_t now_ns) {
+        for (; n; n = n->siblings_next) {
+                if (n->kind == NODE_SESSIONS && !n->dead)
+                        tracker_resync(n->manager, n, now_ns);
+                resync_nodes(n->children, now_ns);
+        }
+}
+
+void tree_resync(Manager *m, uint64_t now_ns) {
+        for (size_t i = 0; i < m->n_roots; i++)
+                if (m->roots[i]->anchor)
+                        resync_nodes(m->roots[i]->anchor, now_ns);
+}
+
 static void collect_guarded(Node *n, json_t *arr) {
         for (; n; n = n->siblings_next) {
                 if (n->kind == NODE_SESSIONS)

@@ -58,6 +58,9 @@ void tree_dispatch(Manager *m, const FsEvent *ev, uint64_t now_ns);
 void tree_reap(Manager *m);
 void tree_free_all(Manager *m);
 
+/* After lost events: resync every guarded sessions folder with the disk. */
+void tree_resync(Manager *m, uint64_t now_ns);
+
 json_t *tree_guarded_json(Manager *m);
 /* Configured folders that do not exist yet (guarded once they appear). */
 json_t *tree_pending_json(Manager *m);

@@ -40,6 +40,7 @@ int main(void) {
         char *lock2 = lw_path(e.sessions, "q.jsonl.lock"), *t2 = lw_path(e.sessions, "q.jsonl");
         const char *h2args[] = { "--transcript", t2, NULL };
         pid_t h2 = lw_holder_start(lock2, h2args);
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock2);
         lw_kill_wait(h2, SIGTERM);
         lw_expect(e.d, LW_TIMEOUT_MS, "lock.released", "lock", lock2);
         const char *replace2[] = { "replace", t2, "{\"type\":\"again\"}\n", NULL };
