@@ -64,7 +64,8 @@ int main(void) {
 
         EXPECT(0, "--state-dir", "--help");
         CHECK(strstr(out, "--watch") && strstr(out, "--cleanup=auto|report") && strstr(out, "--events") &&
-              strstr(out, "--leak-grace-ms") && strstr(out, "--backend=auto|fanotify"), "help lacks an option");
+              strstr(out, "--leak-grace-ms") && strstr(out, "--backend=auto|fanotify") &&
+              strstr(out, "--races=report|off") && strstr(out, "--race-coalesce-ms"), "help lacks an option");
         EXPECT(0, "lockwarden " PACKAGE_VERSION, "--version");
         EXPECT(0, "Usage", "run", "--help");
         EXPECT(2, "--cleanup must be auto or report", "run", "--cleanup=maybe");
@@ -73,6 +74,8 @@ int main(void) {
         EXPECT(2, "no command", "--watch", "/tmp");
         EXPECT(2, "--leak-grace-ms", "run", "--leak-grace-ms", "-5");
         EXPECT(2, "--leak-grace-ms", "run", "--leak-grace-ms", "12ms");
+        EXPECT(2, "--races must be", "run", "--races=bogus");
+        EXPECT(2, "--race-coalesce-ms", "run", "--race-coalesce-ms", "60001");
         EXPECT(2, "needs a value", "run", "--watch");
         EXPECT(2, "unexpected argument", "run", "extra");
         EXPECT(2, "--backend must be", "run", "--backend=inotify2");
