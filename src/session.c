@@ -142,16 +142,14 @@ static void session_free(Session *s) {
 }
 
 Session *session_get(Manager *m, Node *n, const char *name, FileKind kind) {
-        _cleanup_free_ char *base = NULL;
+        char base[NAME_MAX + 1];
+        size_t len = strlen(name);
         Session *s;
-        size_t len;
 
-        if (m->opts->races == RACES_OFF || !n->files)
+        if (m->opts->races == RACES_OFF || !n->files || len > NAME_MAX)
                 return NULL;
-        base = strdup(name);
-        if (!base)
-                return NULL;
-        len = strlen(base);
+        /* Called for every event: the lookup key is built on the stack. */
+        memcpy(base, name, len + 1);
         if (kind == FILE_LOCK && len > 5)
                 base[len - 5] = '\0'; /* strip ".lock" */
 
@@ -168,8 +166,8 @@ Session *session_get(Manager *m, Node *n, const char *name, FileKind kind) {
         if (!s)
                 return NULL;
         *s = (Session) { .manager = m, .folder = n, .window.kind = _RACE_KIND_INVALID };
-        s->name = TAKE_PTR(base);
-        if (asprintf(&s->lock_name, "%s.lock", s->name) < 0) {
+        s->name = strdup(base);
+        if (!s->name || asprintf(&s->lock_name, "%s.lock", s->name) < 0) {
                 free(s->name);
                 free(s);
                 return NULL;
