@@ -156,7 +156,7 @@ bool tracked_file_remove_holder(TrackedFile *f, pid_t pid, uint64_t now_ns) {
 }
 
 bool holder_map_confirm(TrackedFile *f, pid_t pid, uint64_t now_ns) {
-        int r = proc_pid_holds_file(pid, f->inode.dev, f->inode.ino, f->fid);
+        int r = proc_pid_holds(pid, f->inode.dev, f->inode.ino, f->fid);
 
         if (r > 0)
                 return tracked_file_add_holder(f, pid);

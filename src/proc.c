@@ -153,18 +153,6 @@ int proc_unit(pid_t pid, char *buf, size_t size) {
         return 0;
 }
 
-static int fd_flags(pid_t pid, int fd) {
-        char path[64], buf[512], *p;
-
-        snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int) pid, fd);
-        if (read_small_file(path, buf, sizeof(buf), NULL) < 0)
-                return -1;
-        p = strstr(buf, "flags:");
-        if (!p)
-                return -1;
-        return (int) strtol(p + 6, NULL, 8);
-}
-
 typedef struct HoldsQuery {
         dev_t dev;
         ino_t ino;
@@ -256,7 +244,7 @@ int proc_walk_fds(pid_t only_pid, ProcFdCallback cb, void *userdata) {
         return r;
 }
 
-int proc_pid_holds_file(pid_t pid, dev_t dev, ino_t ino, const FileId *fid) {
+int proc_pid_holds(pid_t pid, dev_t dev, ino_t ino, const FileId *fid) {
         HoldsQuery q = { .dev = dev, .ino = ino, .fid = fid, .fd = -1 };
         int r;
 
@@ -264,20 +252,4 @@ int proc_pid_holds_file(pid_t pid, dev_t dev, ino_t ino, const FileId *fid) {
         if (r < 0 && r != -ECANCELED)
                 return r;
         return q.fd >= 0;
-}
-
-int proc_pid_holds(pid_t pid, dev_t dev, ino_t ino, int *ret_fd, int *ret_flags) {
-        HoldsQuery q = { .dev = dev, .ino = ino, .fd = -1 };
-        int r;
-
-        r = proc_walk_fds(pid, holds_cb, &q);
-        if (r < 0 && r != -ECANCELED)
-                return r;
-        if (q.fd < 0)
-                return 0;
-        if (ret_fd)
-                *ret_fd = q.fd;
-        if (ret_flags)
-                *ret_flags = fd_flags(pid, q.fd);
-        return 1;
 }

@@ -25,14 +25,11 @@ void proc_exe(pid_t pid, char *buf, size_t size);
  * none (not under systemd, or the process is gone). */
 int proc_unit(pid_t pid, char *buf, size_t size);
 
-/* Does PID have the inode (dev, ino) open? 1 yes, 0 no (including: the process is gone or is
- * exiting and has no fd table any more), -errno when /proc cannot tell (e.g. -EACCES). On yes,
- * *ret_fd and *ret_flags (from /proc/PID/fdinfo, or -1) describe the first such fd. */
-int proc_pid_holds(pid_t pid, dev_t dev, ino_t ino, int *ret_fd, int *ret_flags);
-
-/* Like proc_pid_holds(), but the file must also have the handle FID (when not NULL): an inode
- * number freed and reused by a newer file is not the same file. */
-int proc_pid_holds_file(pid_t pid, dev_t dev, ino_t ino, const FileId *fid);
+/* Does PID have the file (dev, ino) open, and, when FID is not NULL, that very file (an inode
+ * number freed and reused by a newer file is not the same file)? 1 yes, 0 no (including: the
+ * process is gone or is exiting and has no fd table any more), -errno when /proc cannot tell
+ * (e.g. -EACCES). */
+int proc_pid_holds(pid_t pid, dev_t dev, ino_t ino, const FileId *fid);
 
 /* Calls cb for every open fd of every process: (pid, fd, dev, ino). Processes and fds that
  * vanish during the walk are skipped. The callback returns <0 to abort. */

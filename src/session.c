@@ -401,7 +401,7 @@ static void facts_for_lock(RaceFacts *f, Lock *l, pid_t actor) {
         /* The kernel's word, now: the holder map may still carry a close queued for
          * confirmation in this batch. */
         f->owner_holds = f->owner_alive &&
-                proc_pid_holds_file(f->owner_pid, l->file->inode.dev, l->file->inode.ino, l->file->fid) > 0;
+                proc_pid_holds(f->owner_pid, l->file->inode.dev, l->file->inode.ino, l->file->fid) > 0;
 }
 
 /* ---- reports ---- */
@@ -662,7 +662,7 @@ void session_on_lock_new(Session *s, Lock *l, pid_t actor, uint64_t now_ns) {
         };
         if (prev_maybe_held(s) && s->prev.owner != actor &&
             !tracked_file_is(l->file, s->prev.dev, s->prev.ino, s->prev.have_fid ? &s->prev.fid : NULL))
-                f.prev_owner_holds_prev = proc_pid_holds_file(s->prev.owner, s->prev.dev, s->prev.ino,
+                f.prev_owner_holds_prev = proc_pid_holds(s->prev.owner, s->prev.dev, s->prev.ino,
                                                               s->prev.have_fid ? &s->prev.fid : NULL) > 0;
         if (!f.prev_owner_holds_prev) {
                 s->prev.owner = 0; /* it let go: nothing to compare the next lock with */
