@@ -412,14 +412,13 @@ void lock_refresh(Lock *l) {
         }
 }
 
-void lock_on_unlinked(Lock *l, pid_t pid, uint64_t now_ns) {
+void lock_on_unlinked(Lock *l, pid_t pid) {
         Manager *m = l->manager;
         char comm[COMM_MAX];
 
         /* Races first: the report of a stolen lock quotes the events up to its removal. */
         if (l->file->folder && l->file->name)
-                session_on_lock_gone(session_get(m, l->file->folder, l->file->name, FILE_LOCK),
-                                     l, pid, now_ns);
+                session_on_lock_gone(session_get(m, l->file->folder, l->file->name, FILE_LOCK), l, pid);
         proc_comm(pid, comm);
         if (l->payload.valid ? pid == l->payload.pid : pid == l->creator_pid) {
                 int64_t held_ms = lock_held_ms(l);

@@ -62,4 +62,4 @@ int64_t lock_held_ms(Lock *l);
 void lock_refresh(Lock *l);
 
 /* The lock's name went away (unlink or rename by PID). Reports and frees the lock. */
-void lock_on_unlinked(Lock *l, pid_t pid, uint64_t now_ns);
+void lock_on_unlinked(Lock *l, pid_t pid);

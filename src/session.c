@@ -49,7 +49,6 @@ typedef struct Window {
         RaceKind kind;           /* _RACE_KIND_INVALID: no window open */
         Actor actor;
         OwnerSnap owner;
-        bool had_lock;
         unsigned writes;
         int64_t bytes;
         uint64_t first_ns, last_ns;
@@ -359,17 +358,17 @@ static pid_t lock_effective_owner(Lock *l) {
         return l->payload.valid ? l->payload.pid : l->creator_pid;
 }
 
-static void owner_capture(OwnerSnap *o, Lock *l) {
-        pid_t pid = l ? lock_effective_owner(l) : 0;
+static OwnerSnap owner_snap(Lock *l) {
+        OwnerSnap o = { .pid = l ? lock_effective_owner(l) : 0, .held_ms = -1, .taken_ns = now_mono_ns() };
 
-        *o = (OwnerSnap) { .pid = pid, .held_ms = -1, .taken_ns = now_mono_ns() };
-        if (pid <= 0)
-                return;
-        if (l->owner && l->owner->pid == pid)
-                memcpy(o->comm, l->owner->comm, sizeof(o->comm));
+        if (o.pid <= 0)
+                return o;
+        if (l->owner && l->owner->pid == o.pid)
+                memcpy(o.comm, l->owner->comm, sizeof(o.comm));
         else
-                proc_comm(pid, o->comm);
-        o->held_ms = lock_held_ms(l);
+                proc_comm(o.pid, o.comm);
+        o.held_ms = lock_held_ms(l);
+        return o;
 }
 
 static bool pid_alive(pid_t pid) {
@@ -455,14 +454,12 @@ static void race_report(Session *s, RaceKind kind, const Actor *a, const OwnerSn
         report_emit(&m->reporter, race_event(kind), f);
 }
 
-static void race_report_now(Session *s, RaceKind kind, pid_t actor, Lock *owner_lock,
+static void race_report_now(Session *s, RaceKind kind, pid_t actor, const OwnerSnap *o,
                             bool with_lock, json_t *extra) {
         Actor a;
-        OwnerSnap o;
 
         actor_capture(&a, actor);
-        owner_capture(&o, owner_lock);
-        race_report(s, kind, &a, &o, with_lock, extra);
+        race_report(s, kind, &a, o, with_lock, extra);
         actor_done(&a);
 }
 
@@ -473,7 +470,8 @@ static void window_end(Session *s) {
 
         if (w->kind < 0)
                 return;
-        race_report(s, w->kind, &w->actor, &w->owner, w->had_lock,
+        /* A foreign write happened under a lock; an unlocked one did not. */
+        race_report(s, w->kind, &w->actor, &w->owner, w->kind == RACE_FOREIGN_WRITE,
                     json_pack("{s:i, s:I, s:I}", "writes", (int) w->writes,
                               "bytes", (json_int_t) w->bytes,
                               "window_ms", (json_int_t) ((w->last_ns - w->first_ns) / NSEC_PER_MSEC)));
@@ -532,9 +530,8 @@ static void window_add(Session *s, RaceKind kind, pid_t actor, Lock *l, int64_t 
         if (w->kind != kind || w->actor.pid != actor)
                 window_end(s);
         if (w->kind < 0) {
-                *w = (Window) { .kind = kind, .had_lock = l != NULL, .first_ns = now_ns };
+                *w = (Window) { .kind = kind, .owner = owner_snap(l), .first_ns = now_ns };
                 actor_capture(&w->actor, actor);
-                owner_capture(&w->owner, l);
         }
         w->writes++;
         w->bytes += bytes;
@@ -547,8 +544,7 @@ static void window_add(Session *s, RaceKind kind, pid_t actor, Lock *l, int64_t 
 
 /* ---- the hooks ---- */
 
-void session_on_transcript_new(Session *s, TrackedFile *f, const struct stat *st, bool created) {
-        (void) f;
+void session_on_transcript_new(Session *s, const struct stat *st, bool created) {
         if (!s)
                 return;
         /* A file we saw created started empty: what it holds now was written since. */
@@ -557,15 +553,13 @@ void session_on_transcript_new(Session *s, TrackedFile *f, const struct stat *st
         s->mtime = created ? (struct timespec) {} : st->st_mtim;
 }
 
-void session_on_transcript_gone(Session *s, TrackedFile *old, pid_t actor, uint64_t mask,
-                                bool replaced, uint64_t now_ns) {
+void session_on_transcript_gone(Session *s, pid_t actor, uint64_t mask, bool replaced) {
+        OwnerSnap o;
         Lock *l;
         RaceFacts f;
         RaceKind k;
         const char *how;
 
-        (void) old;
-        (void) now_ns;
         if (!s)
                 return;
         s->have_size = false;
@@ -589,7 +583,8 @@ void session_on_transcript_gone(Session *s, TrackedFile *old, pid_t actor, uint6
                 return;
         how = replaced ? ((mask & FAN_MOVED_TO) ? "renamed-over" : "recreated") :
                          ((mask & FAN_MOVED_FROM) ? "renamed-away" : "unlinked");
-        race_report_now(s, k, actor, l, l != NULL,
+        o = owner_snap(l);
+        race_report_now(s, k, actor, &o, l != NULL,
                         json_pack("{s:s, s:b}", "how", how, "locked", f.owner_alive && f.owner_holds));
 }
 
@@ -643,11 +638,10 @@ void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64
         window_add(s, k, actor, l, delta, now_ns);
 }
 
-void session_on_lock_new(Session *s, Lock *l, pid_t actor, uint64_t now_ns) {
+void session_on_lock_new(Session *s, Lock *l, pid_t actor) {
         RaceFacts f;
         RaceKind k;
 
-        (void) now_ns;
         if (!s)
                 return;
         /* A lock appeared: an unlocked stretch (and any foreign one under the old lock) ends. */
@@ -669,21 +663,16 @@ void session_on_lock_new(Session *s, Lock *l, pid_t actor, uint64_t now_ns) {
                 return;
         }
         k = race_judge(&f);
-        if (k < 0)
-                return;
-
-        Actor a;
-        actor_capture(&a, actor);
-        race_report(s, k, &a, &s->prev.snap, true,
-                    json_pack("{s:i}", "old_lock_removed_by", (int) s->prev.removed_by));
-        actor_done(&a);
+        if (k >= 0)
+                race_report_now(s, k, actor, &s->prev.snap, true,
+                                json_pack("{s:i}", "old_lock_removed_by", (int) s->prev.removed_by));
 }
 
-void session_on_lock_gone(Session *s, Lock *l, pid_t actor, uint64_t now_ns) {
+void session_on_lock_gone(Session *s, Lock *l, pid_t actor) {
+        OwnerSnap o;
         RaceFacts f;
         RaceKind k;
 
-        (void) now_ns;
         if (!s)
                 return;
         window_end(s);
@@ -693,30 +682,31 @@ void session_on_lock_gone(Session *s, Lock *l, pid_t actor, uint64_t now_ns) {
         f = (RaceFacts) { .op = SESSION_OP_LOCK_GONE, .actor = actor };
         facts_for_lock(&f, l, actor);
         k = race_judge(&f);
-        if (k >= 0)
-                race_report_now(s, k, actor, l, true, json_pack("{s:b}", "owner_alive", f.owner_alive));
-
-        /* Taken from an owner that still holds it open: that owner still believes it holds the
-         * session, so the next lock makes two holders. An owner that removed its own lock
-         * believes nothing of the kind, even if its re-read is still open for a moment. */
-        if (k == RACE_LOCK_STOLEN) {
-                s->prev = (PrevLock) { .owner = f.owner_pid, .dev = l->file->inode.dev, .ino = l->file->inode.ino,
-                                       .removed_by = actor };
-                if (l->file->fid) {
-                        s->prev.have_fid = true;
-                        /* Handles are allocated to their length: copy just that. */
-                        memcpy(&s->prev.fid, l->file->fid, offsetof(FileId, bytes) + l->file->fid->len);
-                }
-                owner_capture(&s->prev.snap, l);
-        } else
+        if (k < 0) {
                 s->prev.owner = 0;
+                return;
+        }
+        o = owner_snap(l);
+        race_report_now(s, k, actor, &o, true, json_pack("{s:b}", "owner_alive", f.owner_alive));
+
+        /* Stolen (the one race a removal can be) from an owner that still holds it open: that
+         * owner still believes it holds the session, so the next lock makes two holders. An
+         * owner that removed its own lock believes nothing of the kind, even if its re-read is
+         * still open for a moment: that is no race, and leaves no previous lock. */
+        s->prev = (PrevLock) { .owner = f.owner_pid, .dev = l->file->inode.dev, .ino = l->file->inode.ino,
+                               .removed_by = actor, .snap = o };
+        if (l->file->fid) {
+                s->prev.have_fid = true;
+                /* Handles are allocated to their length: copy just that. */
+                memcpy(&s->prev.fid, l->file->fid, offsetof(FileId, bytes) + l->file->fid->len);
+        }
 }
 
-void session_on_lock_write(Session *s, Lock *l, pid_t actor, uint64_t now_ns) {
+void session_on_lock_write(Session *s, Lock *l, pid_t actor) {
+        OwnerSnap o;
         RaceFacts f;
         RaceKind k;
 
-        (void) now_ns;
         if (!s || actor <= 0 || blind(s))
                 return;
         /* The owner is who it was before this write: the payload as last read, or the
@@ -726,6 +716,8 @@ void session_on_lock_write(Session *s, Lock *l, pid_t actor, uint64_t now_ns) {
         f = (RaceFacts) { .op = SESSION_OP_LOCK_WRITE, .actor = actor };
         facts_for_lock(&f, l, actor);
         k = race_judge(&f);
-        if (k >= 0)
-                race_report_now(s, k, actor, l, true, NULL);
+        if (k < 0)
+                return;
+        o = owner_snap(l);
+        race_report_now(s, k, actor, &o, true, NULL);
 }

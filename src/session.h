@@ -31,15 +31,15 @@ void session_record(Session *s, FileKind kind, uint64_t mask, pid_t pid, uint64_
 
 /* The hooks. ACTOR is the pid of the kernel event (0 when a scan found it). */
 /* CREATED: we saw it created (so it started empty), rather than found or moved in. */
-void session_on_transcript_new(Session *s, TrackedFile *f, const struct stat *st, bool created);
-void session_on_transcript_gone(Session *s, TrackedFile *old, pid_t actor, uint64_t mask,
-                                bool replaced, uint64_t now_ns);
+void session_on_transcript_new(Session *s, const struct stat *st, bool created);
+/* The transcript lost its name (REPLACED: the name now holds another file). */
+void session_on_transcript_gone(Session *s, pid_t actor, uint64_t mask, bool replaced);
 void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64_t mask,
                                  uint64_t now_ns);
-void session_on_lock_new(Session *s, Lock *l, pid_t actor, uint64_t now_ns);
+void session_on_lock_new(Session *s, Lock *l, pid_t actor);
 /* Called while L still has its name, before it is freed. */
-void session_on_lock_gone(Session *s, Lock *l, pid_t actor, uint64_t now_ns);
-void session_on_lock_write(Session *s, Lock *l, pid_t actor, uint64_t now_ns);
+void session_on_lock_gone(Session *s, Lock *l, pid_t actor);
+void session_on_lock_write(Session *s, Lock *l, pid_t actor);
 
 /* The fanotify queue was read empty: every event up to now is applied, so what the session
  * knows from names on disk is exact again. Forgets the unsettled lock takers. */

@@ -52,20 +52,13 @@ static void report_not_regular(Manager *m, Node *n, const char *name, mode_t mod
                     json_pack("{s:s, s:o}", "error", e, "path", json_path(n->path, name)));
 }
 
-/* The transcript CUR lost its name (REPLACED: the name now holds another file). */
-static void transcript_gone(Manager *m, Node *n, TrackedFile *cur, pid_t pid, uint64_t mask,
-                            bool replaced, uint64_t now_ns) {
-        session_on_transcript_gone(session_get(m, n, cur->name, FILE_SESSION), cur, pid, mask,
-                                   replaced, now_ns);
-}
-
 /* CUR's name went away, by PID (0: we cannot say who). */
 static void name_lost(Manager *m, Node *n, TrackedFile *cur, pid_t pid, uint64_t mask,
-                      bool replaced, uint64_t now_ns) {
+                      bool replaced) {
         if (cur->lock)
-                lock_on_unlinked(cur->lock, pid, now_ns);
+                lock_on_unlinked(cur->lock, pid);
         else if (cur->kind == FILE_SESSION)
-                transcript_gone(m, n, cur, pid, mask, replaced, now_ns);
+                session_on_transcript_gone(session_get(m, n, cur->name, FILE_SESSION), pid, mask, replaced);
         file_unname(m, cur);
 }
 
@@ -112,7 +105,7 @@ static void track_present(Manager *m, Node *n, const char *name, FileKind kind, 
         if (f && !present_is(p, f)) {
                 /* A record for an older file whose inode number was reused: it is gone. */
                 if (f->lock)
-                        lock_on_unlinked(f->lock, 0, now_ns);
+                        lock_on_unlinked(f->lock, 0);
                 file_unname(m, f);
                 holder_map_retire(&m->holders, f);
                 f = NULL;
@@ -141,9 +134,9 @@ static void track_present(Manager *m, Node *n, const char *name, FileKind kind, 
         if (kind == FILE_LOCK) {
                 Lock *l;
                 if (lock_new(m, f, creator, now_ns, &l) >= 0 && creator > 0)
-                        session_on_lock_new(session_get(m, n, name, FILE_LOCK), l, creator, now_ns);
+                        session_on_lock_new(session_get(m, n, name, FILE_LOCK), l, creator);
         } else
-                session_on_transcript_new(session_get(m, n, name, FILE_SESSION), f, &p->st,
+                session_on_transcript_new(session_get(m, n, name, FILE_SESSION), &p->st,
                                           creator > 0 && (mask & FAN_CREATE));
 }
 
@@ -160,11 +153,11 @@ static void sync_exact(Manager *m, Node *n, const char *name, FileKind kind, pid
         present_read(n, name, &p);
         if (cur && !present_is(&p, cur)) {
                 if ((mask & (FAN_DELETE | FAN_MOVED_FROM)) && cur->fid && file_id_equal(cur->fid, target))
-                        name_lost(m, n, cur, pid, mask, false, now_ns);   /* PID removed it */
+                        name_lost(m, n, cur, pid, mask, false); /* PID removed it */
                 else if ((mask & FAN_MOVED_TO) && present_is_id(&p, target))
-                        name_lost(m, n, cur, pid, mask, true, now_ns);    /* PID renamed over it */
+                        name_lost(m, n, cur, pid, mask, true); /* PID renamed over it */
                 else if (appears && present_is_id(&p, target))
-                        name_lost(m, n, cur, 0, mask, true, now_ns);      /* its own event was lost */
+                        name_lost(m, n, cur, 0, mask, true); /* its own event was lost */
                 else
                         return; /* about another file; CUR's own event is still to come */
                 cur = NULL;
@@ -190,7 +183,7 @@ static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_
         if (cur) {
                 /* Gone, or replaced by another file (rename over it, or unlinked and
                  * re-created; the new one may even have the same inode number). */
-                name_lost(m, n, cur, pid, mask, p.exists, now_ns);
+                name_lost(m, n, cur, pid, mask, p.exists);
         }
         if (p.exists)
                 track_present(m, n, name, kind, &p, pid, mask, now_ns);
@@ -256,12 +249,15 @@ static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns
 void tracker_on_event(Manager *m, Node *n, const FsEvent *ev, uint64_t now_ns) {
         FileKind kind = file_kind_from_name(ev->name);
         TrackedFile *f;
+        Session *s;
 
         if (kind < 0 || ev->pid == m->self_pid)
                 return;
 
-        /* Into the session's history first: a race report quotes the event that caused it. */
-        session_record(session_get(m, n, ev->name, kind), kind, ev->mask, ev->pid, now_ns);
+        /* Into the session's history first: a race report quotes the event that caused it.
+         * Sessions are freed only at the end of a batch: S serves the whole event. */
+        s = session_get(m, n, ev->name, kind);
+        session_record(s, kind, ev->mask, ev->pid, now_ns);
 
         if (ev->mask & (FAN_CREATE | FAN_MOVED_TO | FAN_DELETE | FAN_MOVED_FROM)) {
                 uint64_t entry = ev->mask & (FAN_CREATE | FAN_MOVED_TO | FAN_DELETE | FAN_MOVED_FROM);
@@ -301,12 +297,10 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *ev, uint64_t now_ns) {
                 if (f->lock) {
                         /* Judged before the payload is re-read: the owner is who it was. */
                         if (ev->mask & FAN_MODIFY)
-                                session_on_lock_write(session_get(m, n, ev->name, kind), f->lock,
-                                                      ev->pid, now_ns);
+                                session_on_lock_write(s, f->lock, ev->pid);
                         lock_mark_payload_dirty(f->lock, now_ns);
-                } else if (f->kind == FILE_SESSION && f->name && f->folder == n)
-                        session_on_transcript_write(session_get(m, n, f->name, FILE_SESSION), f,
-                                                    ev->pid, ev->mask, now_ns);
+                } else if (kind == FILE_SESSION && f->kind == FILE_SESSION && f->name && f->folder == n)
+                        session_on_transcript_write(s, f, ev->pid, ev->mask, now_ns);
         }
 }
 
