@@ -189,8 +189,8 @@ static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_
                 track_present(m, n, name, kind, &p, pid, mask, now_ns);
 }
 
-void tracker_scan(Manager *m, Node *n, uint64_t now_ns) {
-        size_t before = hashmap_size(n->files);
+/* Tracks every lock and transcript name in N's folder. */
+static void scan_names(Manager *m, Node *n, uint64_t now_ns) {
         struct dirent *de;
         DIR *d = opendir_at(n->dirfd);
 
@@ -203,6 +203,12 @@ void tracker_scan(Manager *m, Node *n, uint64_t now_ns) {
                         sync_name(m, n, de->d_name, k, 0, FAN_CREATE, now_ns);
         }
         closedir(d);
+}
+
+void tracker_scan(Manager *m, Node *n, uint64_t now_ns) {
+        size_t before = hashmap_size(n->files);
+
+        scan_names(m, n, now_ns);
 
         /* A folder that appears after start-up with files in it (moved into place): learn who
          * holds them now. At start-up one walk of /proc serves every folder. */
@@ -230,8 +236,8 @@ void tracker_resync(Manager *m, Node *n, uint64_t now_ns) {
                         free(names[i]);
                 }
         }
-        /* And names that appeared. */
-        tracker_scan(m, n, now_ns);
+        /* And names that appeared. Holders and verdicts: the caller redoes them for all. */
+        scan_names(m, n, now_ns);
 }
 
 static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns) {

@@ -16,7 +16,7 @@ typedef struct Node Node;
 
 void tracker_scan(Manager *m, Node *n, uint64_t now_ns);
 /* After lost events: bring every name of N in line with the disk (nobody is credited with
- * what changed), and re-read who holds what. */
+ * what changed). The caller then re-reads who holds what, once for all folders. */
 void tracker_resync(Manager *m, Node *n, uint64_t now_ns);
 void tracker_on_event(Manager *m, Node *n, const FsEvent *ev, uint64_t now_ns);
 /* Forget a lock file's name without reporting (we removed it ourselves). Frees its lock. */
