@@ -481,6 +481,15 @@ void lw_env_start(LwEnv *e, const char *grace_ms, const char *const *extra) {
         lw_daemon_ready(e->d);
 }
 
+pid_t lw_barrier(LwEnv *e, int timeout_ms) {
+        char *lock = lw_path(e->sessions, "barrier.jsonl.lock");
+        pid_t b = lw_holder_start(lock, NULL);
+
+        lw_expect(e->d, timeout_ms, "lock.acquired", "lock", lock);
+        free(lock);
+        return b;
+}
+
 void lw_wait_stopped(pid_t pid, int timeout_ms) {
         uint64_t deadline = lw_mono_ns() + (uint64_t) timeout_ms * 1000000ull;
         sigset_t ss;

@@ -108,3 +108,6 @@ typedef struct LwEnv {
 } LwEnv;
 
 void lw_env_start(LwEnv *e, const char *grace_ms, const char *const *extra);
+/* A barrier: takes a lock on another session of E and waits (bounded) for its lock.acquired,
+ * which the daemon reports after everything the kernel queued before. Returns the holder. */
+pid_t lw_barrier(LwEnv *e, int timeout_ms);

@@ -62,9 +62,7 @@ int main(void) {
         lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", fresh);
 
         /* Barrier: a new lock is reported after the resync. */
-        char *other = lw_path(e.sessions, "barrier.jsonl.lock");
-        pid_t b = lw_holder_start(other, NULL);
-        lw_expect(e.d, LW_TIMEOUT_MS * 4, "lock.acquired", "lock", other);
+        pid_t b = lw_barrier(&e, LW_TIMEOUT_MS * 4);
         CHECK(lw_exists(live), "the live holder's lock was removed");
         CHECK(lw_count(e.d, "monitor.error", NULL, NULL) == 1, "overflow reported more than once");
         CHECK(lw_count(e.d, "lock.stale", "lock", live) == 0, "the live lock was called stale");

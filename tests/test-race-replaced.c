@@ -53,9 +53,7 @@ int main(void) {
         const char *prune[] = { "unlink", t2, NULL };
         pid_t p = lw_actor_start(prune);
 
-        char *other = lw_path(e.sessions, "barrier.jsonl.lock");
-        pid_t b = lw_holder_start(other, NULL);
-        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", other);
+        pid_t b = lw_barrier(&e, LW_TIMEOUT_MS);
         CHECK(lw_count(e.d, "race.session-replaced", NULL, NULL) == 3, "expected 3 replacements, got %zu",
               lw_count(e.d, "race.session-replaced", NULL, NULL));
         CHECK(lw_count(e.d, "race.unlocked-write", NULL, NULL) == 0, "a write of the tmp file counted");

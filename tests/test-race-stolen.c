@@ -46,9 +46,7 @@ int main(void) {
         /* The old holder lets go (its release finds a file that is not its own and keeps it);
          * a barrier: a lock on another session, reported after everything before it. */
         lw_kill_wait(h, SIGTERM);
-        char *other = lw_path(e.sessions, "barrier.jsonl.lock");
-        pid_t b = lw_holder_start(other, NULL);
-        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", other);
+        pid_t b = lw_barrier(&e, LW_TIMEOUT_MS);
         CHECK(lw_count(e.d, "race.lock-stolen", NULL, NULL) == 1, "lock-stolen not reported once");
         CHECK(lw_count(e.d, "race.double-holder", NULL, NULL) == 1, "double-holder not reported once");
         CHECK(lw_exists(lock), "the thief's lock was removed while it holds it");

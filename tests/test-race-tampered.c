@@ -26,9 +26,7 @@ int main(void) {
 
         /* The rewritten lock names pid 1, which holds nothing: it is never removed while the
          * holder keeps it open. */
-        char *other = lw_path(e.sessions, "barrier.jsonl.lock");
-        pid_t b = lw_holder_start(other, NULL);
-        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", other);
+        pid_t b = lw_barrier(&e, LW_TIMEOUT_MS);
         CHECK(lw_count(e.d, "race.lock-tampered", NULL, NULL) == 1, "lock-tampered not reported once");
         CHECK(lw_exists(lock), "a held lock was removed");
         lw_kill_wait(b, SIGTERM);

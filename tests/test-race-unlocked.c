@@ -28,9 +28,7 @@ static void burst_is_one_report(void) {
         CHECK(lw_recent_has(r, seq, 2), "recent");
 
         /* Barrier: a lock on another session is reported after anything queued before it. */
-        char *other = lw_path(e.sessions, "barrier.jsonl.lock");
-        pid_t b = lw_holder_start(other, NULL);
-        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", other);
+        pid_t b = lw_barrier(&e, LW_TIMEOUT_MS);
         CHECK(lw_count(e.d, "race.unlocked-write", NULL, NULL) == 1, "a burst gave more than one report");
         lw_kill_wait(b, SIGTERM);
         lw_kill_wait(a, SIGTERM);
@@ -59,9 +57,7 @@ static void window_ends_with_lock_and_at_stop(void) {
         char *t2 = lw_path(e.sessions, "x.jsonl");
         const char *args2[] = { "append", t2, "2", LINE, NULL };
         pid_t a2 = lw_actor_start(args2);
-        char *other = lw_path(e.sessions, "barrier.jsonl.lock");
-        pid_t b = lw_holder_start(other, NULL);
-        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", other);
+        pid_t b = lw_barrier(&e, LW_TIMEOUT_MS);
         CHECK(lw_count(e.d, "race.unlocked-write", "session", t2) == 0, "window closed early");
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
         CHECK(lw_count(e.d, "race.unlocked-write", "session", t2) == 1, "open window lost at stop");
@@ -77,9 +73,7 @@ static void races_off(void) {
         const char *args[] = { "append", t, "2", LINE, NULL };
 
         pid_t a = lw_actor_start(args);
-        char *other = lw_path(e.sessions, "barrier.jsonl.lock");
-        pid_t b = lw_holder_start(other, NULL);
-        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", other);
+        pid_t b = lw_barrier(&e, LW_TIMEOUT_MS);
         CHECK(lw_count(e.d, "race.unlocked-write", NULL, NULL) == 0, "--races=off reported a race");
         lw_kill_wait(b, SIGTERM);
         lw_kill_wait(a, SIGTERM);
