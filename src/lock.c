@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "event-util.h"
 #include "lock.h"
 #include "macro.h"
 #include "manager.h"
@@ -207,19 +208,9 @@ static int on_grace_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
 static void lock_arm_grace(Lock *l, uint64_t deadline_ns) {
         uint64_t usec = (deadline_ns + NSEC_PER_USEC - 1) / NSEC_PER_USEC;
-        int r;
 
-        if (l->grace_timer) {
-                r = sd_event_source_set_time(l->grace_timer, usec);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(l->grace_timer, SD_EVENT_ONESHOT);
-        } else {
-                r = sd_event_add_time(l->manager->event, &l->grace_timer, CLOCK_MONOTONIC, usec,
-                                      1 /* µs: no coalescing */, on_grace_timer, l);
-                if (r >= 0)
-                        (void) sd_event_source_set_description(l->grace_timer, "lock-grace");
-        }
-        if (r < 0)
+        if (event_arm_oneshot(l->manager->event, &l->grace_timer, CLOCK_MONOTONIC, usec,
+                              1 /* µs: no coalescing */, on_grace_timer, l, "lock-grace") < 0)
                 report_error(l, "cannot arm grace timer");
 }
 
@@ -234,7 +225,6 @@ static int on_age_timer(sd_event_source *s, uint64_t usec, void *userdata);
 static void lock_check_age(Lock *l) {
         int64_t now_us = now_realtime_us(), next_us;
         AgedReason due;
-        int r;
 
         if (!l->payload.valid || !l->payload.has_created_at) {
                 if (l->age_timer)
@@ -255,17 +245,8 @@ static void lock_check_age(Lock *l) {
                         (void) sd_event_source_set_enabled(l->age_timer, SD_EVENT_OFF);
                 return;
         }
-        if (l->age_timer) {
-                r = sd_event_source_set_time(l->age_timer, (uint64_t) next_us);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(l->age_timer, SD_EVENT_ONESHOT);
-        } else {
-                r = sd_event_add_time(l->manager->event, &l->age_timer, CLOCK_REALTIME,
-                                      (uint64_t) next_us, USEC_PER_SEC, on_age_timer, l);
-                if (r >= 0)
-                        (void) sd_event_source_set_description(l->age_timer, "lock-age");
-        }
-        if (r < 0)
+        if (event_arm_oneshot(l->manager->event, &l->age_timer, CLOCK_REALTIME, (uint64_t) next_us,
+                              USEC_PER_SEC, on_age_timer, l, "lock-age") < 0)
                 report_error(l, "cannot arm age timer");
 }
 

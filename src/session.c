@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event-util.h"
 #include "list.h"
 #include "lock.h"
 #include "macro.h"
@@ -482,10 +483,11 @@ static void window_end(Session *s) {
         gc_candidate(s);
 }
 
+static void window_arm(Session *s);
+
 static int on_window_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         Session *s = userdata;
         Manager *m = s->manager;
-        uint64_t coalesce_ns = m->opts->race_coalesce_ms * NSEC_PER_MSEC;
 
         (void) src;
         (void) usec;
@@ -493,11 +495,12 @@ static int on_window_timer(sd_event_source *src, uint64_t usec, void *userdata) 
          * Sessions are freed only by session_gc() at the end of a batch, so s stays valid. */
         manager_drain_events(m);
         if (s->window.kind >= 0) {
-                uint64_t due = s->window.last_ns + coalesce_ns;
-                if (now_mono_ns() >= due)
+                /* Writes read by the drain moved the deadline: wait again (a one-shot source
+                 * is off once it fired, so it is re-armed, not just re-timed). */
+                if (now_mono_ns() >= s->window.last_ns + m->opts->race_coalesce_ms * NSEC_PER_MSEC)
                         window_end(s);
                 else
-                        (void) sd_event_source_set_time(s->window_timer, (due + NSEC_PER_USEC - 1) / NSEC_PER_USEC);
+                        window_arm(s);
         }
         manager_flush(m);
         return 0;
@@ -507,19 +510,9 @@ static void window_arm(Session *s) {
         Manager *m = s->manager;
         uint64_t usec = (s->window.last_ns + m->opts->race_coalesce_ms * NSEC_PER_MSEC +
                          NSEC_PER_USEC - 1) / NSEC_PER_USEC;
-        int r;
 
-        if (s->window_timer) {
-                r = sd_event_source_set_time(s->window_timer, usec);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(s->window_timer, SD_EVENT_ONESHOT);
-        } else {
-                r = sd_event_add_time(m->event, &s->window_timer, CLOCK_MONOTONIC, usec,
-                                      USEC_PER_MSEC, on_window_timer, s);
-                if (r >= 0)
-                        (void) sd_event_source_set_description(s->window_timer, "race-window");
-        }
-        if (r < 0)
+        if (event_arm_oneshot(m->event, &s->window_timer, CLOCK_MONOTONIC, usec, USEC_PER_MSEC,
+                              on_window_timer, s, "race-window") < 0)
                 window_end(s); /* cannot wait: report what we have */
 }
 
