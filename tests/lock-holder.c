@@ -11,15 +11,17 @@
  *   hold: hold until SIGTERM/SIGINT, then release: close, re-read and compare, unlink.
  *   leak: close the fd at once without unlinking (a leaked lock), stay alive until a signal.
  * With --transcript, append one line to FILE while holding (open O_APPEND, write, close).
- * With --cycles N: N times acquire (retrying every 20-200 µs while another process holds it),
+ * With --cycles N: N times acquire (waiting for a release while another process holds it),
  * append, release; then exit 0 without waiting for a signal: the normal contended lifecycle.
  * Exit 0 after a release, 3 if the lock exists already, 1 on any other error. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,10 +69,22 @@ static int append_line(const char *path) {
         return close(fd);
 }
 
-/* O_EXCL create, payload, fd kept open. With RETRY, waits 20-200 µs and tries again while the
- * lock exists (the application polls too, only slower). */
+/* Waits (bounded) until something in the lock's folder is removed or renamed away: the
+ * moment the lock may be free. WATCH_FD was set up before the failed create, so a release in
+ * between is not missed. The application polls instead; the contention is the same. */
+static void wait_released(int watch_fd) {
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        struct pollfd p = { .fd = watch_fd, .events = POLLIN };
+
+        (void) poll(&p, 1, 1000);
+        while (read(watch_fd, buf, sizeof(buf)) > 0)
+                ;
+}
+
+/* O_EXCL create, payload, fd kept open. With WATCH_FD (an inotify fd on the lock's folder),
+ * waits for a release and tries again while the lock exists. */
 static int acquire(const char *lock, int with_starttime, const char *created_at, long long max_hold,
-                   int retry, char *payload, size_t size, int *ret_fd, struct stat *ret_st) {
+                   int watch_fd, char *payload, size_t size, int *ret_fd, struct stat *ret_st) {
         char iso[64];
         struct timespec ts;
         struct tm tm;
@@ -85,12 +99,11 @@ static int acquire(const char *lock, int with_starttime, const char *created_at,
                 fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
                 if (fd >= 0)
                         break;
-                if (errno != EEXIST || !retry) {
+                if (errno != EEXIST || watch_fd < 0) {
                         fprintf(stderr, "lock-holder: %s: %s\n", lock, strerror(errno));
                         return -errno;
                 }
-                struct timespec pause = { 0, 20000 + (rand() % 180000) };
-                nanosleep(&pause, NULL);
+                wait_released(watch_fd);
         }
         if (with_starttime)
                 n = snprintf(payload, size,
@@ -169,8 +182,21 @@ int main(int argc, char **argv) {
         signal(SIGTERM, on_signal);
         signal(SIGINT, on_signal);
 
+        int watch_fd = -1;
+        if (cycles > 0) {
+                char dir[4096], *slash;
+                snprintf(dir, sizeof(dir), "%s", lock);
+                slash = strrchr(dir, '/');
+                if (slash)
+                        *slash = '\0';
+                watch_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+                if (watch_fd < 0 || inotify_add_watch(watch_fd, slash ? dir : ".", IN_DELETE | IN_MOVED_FROM) < 0) {
+                        fprintf(stderr, "lock-holder: inotify: %s\n", strerror(errno));
+                        return 1;
+                }
+        }
         for (long long c = 0; c < cycles; c++) {
-                if (acquire(lock, with_starttime, created_at, max_hold, 1, payload, sizeof(payload),
+                if (acquire(lock, with_starttime, created_at, max_hold, watch_fd, payload, sizeof(payload),
                             &fd, &st_written) < 0)
                         return 1;
                 if (transcript && append_line(transcript) < 0) {
@@ -182,7 +208,7 @@ int main(int argc, char **argv) {
         if (cycles > 0)
                 return 0;
 
-        n = acquire(lock, with_starttime, created_at, max_hold, 0, payload, sizeof(payload),
+        n = acquire(lock, with_starttime, created_at, max_hold, -1, payload, sizeof(payload),
                     &fd, &st_written);
         if (n < 0)
                 return n == -EEXIST ? 3 : 1;
