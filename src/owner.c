@@ -115,12 +115,10 @@ int owner_get(Manager *m, pid_t pid, Owner **ret) {
 
 void owner_refresh(Owner *o, uint64_t now_ns) {
         uint64_t st;
-        char state;
 
         if (o->exited || o->pidfd >= 0)
                 return; /* the pidfd tells us */
-        if (proc_starttime(o->pid, &st) < 0 || st != o->starttime ||
-            (proc_state(o->pid, &state) >= 0 && (state == 'Z' || state == 'X')))
+        if (proc_starttime(o->pid, &st) < 0 || st != o->starttime || !proc_alive(o->pid))
                 owner_mark_exited(o, now_ns);
 }
 

@@ -52,6 +52,12 @@ int proc_state(pid_t pid, char *ret) {
         return 0;
 }
 
+bool proc_alive(pid_t pid) {
+        char state;
+
+        return pid > 0 && proc_state(pid, &state) >= 0 && state != 'Z' && state != 'X';
+}
+
 int proc_starttime(pid_t pid, uint64_t *ret) {
         char buf[1024], *p, *end;
         int r = read_stat(pid, buf, sizeof(buf), &p);

@@ -15,6 +15,8 @@
 int proc_starttime(pid_t pid, uint64_t *ret);
 /* 'R', 'S', 'Z', ... */
 int proc_state(pid_t pid, char *ret);
+/* A process with that pid exists and is not a zombie (or dead). */
+bool proc_alive(pid_t pid);
 /* Best effort: "?" when unknown. Always NUL-terminates. */
 void proc_comm(pid_t pid, char buf[static COMM_MAX]);
 

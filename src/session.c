@@ -372,16 +372,6 @@ static OwnerSnap owner_snap(Lock *l) {
         return o;
 }
 
-static bool pid_alive(pid_t pid) {
-        char state;
-
-        if (pid <= 0)
-                return false;
-        if (proc_state(pid, &state) < 0)
-                return false;
-        return state != 'Z' && state != 'X';
-}
-
 /* The facts about lock L (the session's current one, or the one going away). The /proc
  * checks are made only when the actor is not the lock's owner: they matter only then. */
 static void facts_for_lock(RaceFacts *f, Lock *l, pid_t actor) {
@@ -397,7 +387,7 @@ static void facts_for_lock(RaceFacts *f, Lock *l, pid_t actor) {
                 owner_refresh(l->owner, now_mono_ns());
                 f->owner_alive = !l->owner->exited;
         } else
-                f->owner_alive = pid_alive(f->owner_pid);
+                f->owner_alive = proc_alive(f->owner_pid);
         /* The kernel's word, now: the holder map may still carry a close queued for
          * confirmation in this batch. */
         f->owner_holds = f->owner_alive &&
