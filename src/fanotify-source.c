@@ -20,7 +20,12 @@
 #endif
 
 int fanotify_source_open(int *ret_fd, bool *ret_target_fid) {
-        const unsigned base = FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK |
+        /* FAN_UNLIMITED_MARKS: one mark per guarded folder, and hosts have thousands. It is
+         * also the privilege test: since 5.13 an unprivileged (or user-namespace root) caller
+         * may create a FID-mode group too, but its events carry pid 0 for other processes.
+         * Admin-only flags fail with EPERM unless CAP_SYS_ADMIN holds in the initial user
+         * namespace, which is exactly when events carry every actor's pid. */
+        const unsigned base = FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_MARKS |
                               FAN_REPORT_DFID_NAME | FAN_REPORT_FID;
         bool target = true;
         int fd;

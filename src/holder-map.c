@@ -184,6 +184,82 @@ static int seed_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
         return 0;
 }
 
+static int rescan_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
+        TrackedFile *f = holder_map_get_inode(userdata, dev, ino);
+
+        if (f && f->scan_slot > 0 && proc_fd_is(pid, fd, f->fid))
+                tracked_file_add_holder(f, pid);
+        return 0;
+}
+
+static bool same_set(const pid_t *a, unsigned na, const pid_t *b, unsigned nb) {
+        if (na != nb)
+                return false;
+        for (unsigned i = 0; i < na; i++) {
+                bool found = false;
+                for (unsigned j = 0; j < nb && !found; j++)
+                        found = a[i] == b[j];
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
+int holder_map_rescan(HolderMap *h, HolderScan *scans, size_t n) {
+        _cleanup_free_ pid_t *old = NULL;
+        size_t n_old = 0;
+        unsigned *old_n = calloc(n, sizeof(unsigned));
+        int r;
+
+        if (!old_n)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                n_old += scans[i].file->n_holders;
+        old = malloc((n_old + 1) * sizeof(pid_t));
+        if (!old) {
+                free(old_n);
+                return -ENOMEM;
+        }
+        /* Keep the old sets, start the new ones empty. */
+        n_old = 0;
+        for (size_t i = 0; i < n; i++) {
+                TrackedFile *f = scans[i].file;
+
+                if (f->n_holders > 0)
+                        memcpy(old + n_old, f->holders, f->n_holders * sizeof(pid_t));
+                old_n[i] = f->n_holders;
+                n_old += f->n_holders;
+                f->n_holders = 0;
+        }
+        r = proc_walk_fds(0, rescan_cb, h);
+
+        n_old = 0;
+        for (size_t i = 0; i < n; i++) {
+                TrackedFile *f = scans[i].file;
+
+                if (r < 0) {
+                        /* A walk cut short proves nothing: keep what was known. */
+                        f->n_holders = 0;
+                        for (unsigned k = 0; k < old_n[i]; k++)
+                                tracked_file_add_holder(f, old[n_old + k]);
+                        n_old += old_n[i];
+                        f->scan_slot = 0;
+                        scans[i].changed = false;
+                        continue;
+                }
+                scans[i].changed = !same_set(old + n_old, old_n[i], f->holders, f->n_holders);
+                if (f->n_holders == 0 && (old_n[i] > 0 || scans[i].closed) &&
+                    scans[i].ns > f->unheld_since_ns) {
+                        f->unheld_since_ns = scans[i].ns;
+                        scans[i].changed = true;
+                }
+                n_old += old_n[i];
+                f->scan_slot = 0;
+        }
+        free(old_n);
+        return r;
+}
+
 int holder_map_reseed(HolderMap *h, uint64_t now_ns) {
         TrackedFile *f;
         size_t i = 0;

@@ -37,6 +37,7 @@ typedef struct TrackedFile {
         pid_t *holders;
         unsigned n_holders, n_holders_alloc;
         uint64_t unheld_since_ns;
+        unsigned scan_slot;      /* 1 + its index in the pending holder scans, 0: none */
         bool orphaned;           /* on the manager's list of files without a name */
         bool retired;            /* its inode number was reused by a new file: out of the maps */
 } TrackedFile;
@@ -71,6 +72,19 @@ bool tracked_file_remove_holder(TrackedFile *f, pid_t pid, uint64_t now_ns);
 
 /* Ask /proc whether PID still holds F and update the set. Returns true if it changed. */
 bool holder_map_confirm(TrackedFile *f, pid_t pid, uint64_t now_ns);
+
+/* A file whose holders are to be found by a walk of /proc: with inotify, which names no
+ * process, on each open or close of a lock. */
+typedef struct HolderScan {
+        TrackedFile *file;
+        uint64_t ns;             /* of the latest event that asked for it */
+        bool closed;             /* one of them was a close */
+        bool changed;            /* out: the holder set changed */
+} HolderScan;
+
+/* One walk of /proc/ * /fd (the processes we may inspect) sets the holder set of every file
+ * in SCANS. A file that somebody closed and nobody holds is unheld since that close. */
+int holder_map_rescan(HolderMap *h, HolderScan *scans, size_t n);
 
 /* Adds every process that has a tracked file open, from a walk of /proc/ * /fd. */
 int holder_map_seed(HolderMap *h);

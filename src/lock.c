@@ -5,6 +5,7 @@
 
 #include "cleanup.h"
 #include "event-util.h"
+#include "fs-event.h"
 #include "lock.h"
 #include "macro.h"
 #include "manager.h"
@@ -281,7 +282,11 @@ static void lock_gather_facts(Lock *l, LockFacts *f) {
                 f->owner_starttime = l->owner->starttime;
                 if (f->owner == OWNER_ALIVE && !l->owner->have_starttime)
                         f->has_payload_starttime = false;
-                f->owner_holds = tracked_file_has_holder(file, l->payload.pid);
+                /* An owner whose fds we may not read (another user's process, seen without
+                 * privilege) is taken to hold its lock while it lives: only its exit or a
+                 * recycled pid makes the lock stale then, never a leak we cannot see. */
+                f->owner_holds = tracked_file_has_holder(file, l->payload.pid) ||
+                                 (f->owner == OWNER_ALIVE && !l->owner->fds_visible);
         }
         if (f->n_holders == 0 && f->unheld_since_ns < l->seen_ns)
                 f->unheld_since_ns = l->seen_ns; /* the grace counts from when we could know */
@@ -395,27 +400,42 @@ void lock_refresh(Lock *l) {
 
 void lock_on_unlinked(Lock *l, pid_t pid) {
         Manager *m = l->manager;
+        pid_t owner = l->payload.valid ? l->payload.pid : l->creator_pid;
         char comm[COMM_MAX];
+        bool released, owner_holds;
 
         /* Races first: the report of a stolen lock quotes the events up to its removal. */
         if (l->file->folder && l->file->name)
                 session_on_lock_gone(session_get(m, l->file->folder, l->file->name, FILE_LOCK), l, pid);
-        proc_comm(pid, comm);
-        if (l->payload.valid ? pid == l->payload.pid : pid == l->creator_pid) {
+        if (pid == PID_UNKNOWN) {
+                /* No attribution (inotify): a release closes the lock before unlinking it, so
+                 * an owner still holding it open for writing did not release it. */
+                owner_holds = owner > 0 && proc_pid_holds_for_write(owner, l->file->inode.dev,
+                                                                     l->file->inode.ino, l->file->fid) > 0;
+                released = owner > 0 && !owner_holds && !(l->owner && l->owner->exited) && proc_alive(owner);
+                comm[0] = '\0';
+        } else {
+                released = pid > 0 && pid == owner;
+                owner_holds = l->payload.valid && tracked_file_has_holder(l->file, l->payload.pid);
+                proc_comm(pid, comm);
+        }
+        if (released) {
                 int64_t held_ms = lock_held_ms(l);
 
                 report_emit(&m->reporter, EVENT_LOCK_RELEASED,
-                            json_pack("{s:o, s:i, s:s, s:I}", "lock", lock_path_json(l),
-                                      "pid", (int) pid, "comm", comm, "held_ms", (json_int_t) held_ms));
+                            json_pack("{s:o, s:o, s:s?, s:I, s:s}", "lock", lock_path_json(l),
+                                      "pid", json_pid(pid), "comm", comm[0] ? comm : NULL,
+                                      "held_ms", (json_int_t) held_ms,
+                                      "attribution", attribution_to_string(pid)));
         } else {
                 bool owner_alive = l->owner && !l->owner->exited;
                 report_emit(&m->reporter, EVENT_LOCK_REMOVED,
-                            json_pack("{s:o, s:i, s:s, s:i, s:b, s:b}", "lock", lock_path_json(l),
-                                      "pid", (int) pid, "comm", comm,
+                            json_pack("{s:o, s:o, s:s?, s:i, s:b, s:b, s:s}", "lock", lock_path_json(l),
+                                      "pid", json_pid(pid), "comm", comm[0] ? comm : NULL,
                                       "owner_pid", (int) l->payload.pid,
                                       "owner_alive", owner_alive,
-                                      "owner_holds", l->payload.valid &&
-                                              tracked_file_has_holder(l->file, l->payload.pid)));
+                                      "owner_holds", owner_holds,
+                                      "attribution", attribution_to_string(pid)));
         }
         lock_free(l);
 }

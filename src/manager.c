@@ -4,9 +4,7 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
-#include "capability.h"
 #include "config.h"
-#include "fanotify-source.h"
 #include "lock.h"
 #include "log.h"
 #include "macro.h"
@@ -24,7 +22,7 @@ int manager_new(const RunOptions *opts, Manager **ret) {
         if (!m)
                 return -ENOMEM;
         m->opts = opts;
-        m->fan_fd = -1;
+        m->source.fd = -1;
         m->self_pid = getpid();
         m->nodes_by_fid = hashmap_new(&file_id_hash_ops);
         m->owners = hashmap_new(&pid_hash_ops);
@@ -58,11 +56,11 @@ Manager *manager_free(Manager *m) {
         hashmap_free(m->nodes_by_fid);
         hashmap_free(m->owners);
         free(m->confirms);
+        free(m->scans);
         free(m->orphans);
         free(m->last_status);
-        sd_event_source_disable_unref(m->fan_source);
-        if (m->fan_fd >= 0)
-                close(m->fan_fd);
+        sd_event_source_disable_unref(m->source_event);
+        source_close(&m->source);
         reporter_done(&m->reporter);
         sd_event_unref(m->event);
         free(m);
@@ -108,45 +106,40 @@ static void on_fs_event(const FsEvent *ev, void *userdata) {
         tree_dispatch(m, ev, m->batch_ns);
 }
 
-/* One read() of the fanotify fd, dispatched. Returns false when nothing was there. */
-static bool read_fanotify_once(Manager *m) {
-        static char buf[64 * 1024];
-        ssize_t n = read(m->fan_fd, buf, sizeof(buf));
+/* One read() of the event queue, dispatched. Returns false when nothing was there. */
+static bool read_events_once(Manager *m) {
+        int r;
 
-        if (n < 0) {
-                if (errno == EAGAIN) {
-                        /* Every event so far is applied: the view of the names is exact, or,
-                         * after lost events, can be made so now. */
-                        if (m->lost_events) {
-                                uint64_t now = now_mono_ns();
-                                tree_resync(m, now);
-                                (void) holder_map_reseed(&m->holders, now);
-                                for (Lock *l = m->locks; l; l = l->locks_next)
-                                        lock_mark_payload_dirty(l, now);
-                                m->lost_events = false;
-                        }
-                        session_settle(m);
-                }
-                else if (errno != EINTR)
-                        report_emit(&m->reporter, EVENT_MONITOR_ERROR,
-                                    json_pack("{s:s, s:n}", "error", strerror(errno), "path"));
-                return false;
-        }
-        if (n == 0)
-                return false;
         m->batch_ns = now_mono_ns();
-        fanotify_source_decode(buf, (size_t) n, on_fs_event, m);
-        return true;
+        r = source_read(&m->source, on_fs_event, m);
+        if (r > 0)
+                return true;
+        if (r == 0) {
+                /* Every event so far is applied: the view of the names is exact, or, after
+                 * lost events, can be made so now. */
+                if (m->lost_events) {
+                        uint64_t now = now_mono_ns();
+                        tree_resync(m, now);
+                        (void) holder_map_reseed(&m->holders, now);
+                        for (Lock *l = m->locks; l; l = l->locks_next)
+                                lock_mark_payload_dirty(l, now);
+                        m->lost_events = false;
+                }
+                session_settle(m);
+        } else if (r != -EINTR)
+                report_emit(&m->reporter, EVENT_MONITOR_ERROR,
+                            json_pack("{s:s, s:n}", "error", strerror(-r), "path"));
+        return false;
 }
 
 void manager_drain_events(Manager *m) {
         /* Bounded: a storm cannot keep a decision waiting forever; what is left is read by
          * the fanotify handler, which runs before anything else. */
-        for (int i = 0; i < 64 && read_fanotify_once(m); i++)
+        for (int i = 0; i < 64 && read_events_once(m); i++)
                 ;
 }
 
-static int on_fanotify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+static int on_kernel_events(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
 
         (void) s;
@@ -155,7 +148,7 @@ static int on_fanotify(sd_event_source *s, int fd, uint32_t revents, void *userd
         m->n_wakeups++;
         /* Bounded: at most a few reads per wake-up, so timers and pidfds are served too.
          * Settle per read: a batch is what one read returned. */
-        for (int i = 0; i < 8 && read_fanotify_once(m); i++)
+        for (int i = 0; i < 8 && read_events_once(m); i++)
                 manager_flush(m);
         return 0;
 }
@@ -200,17 +193,6 @@ static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *
         return 0;
 }
 
-static int fanotify_error_message(int r) {
-        if (r == -EPERM)
-                return log_error_errno(r, "fanotify needs the CAP_SYS_ADMIN capability: run lockwarden as root "
-                                          "or grant it CAP_SYS_ADMIN (the unprivileged inotify backend is "
-                                          "not available in this version)");
-        if (r == -EINVAL || r == -ENOSYS)
-                return log_error_errno(r, "this kernel's fanotify cannot report file handles and names "
-                                          "(FAN_REPORT_DFID_NAME needs Linux 5.9 or later): %m");
-        return log_error_errno(r, "cannot create the fanotify group: %m");
-}
-
 int manager_startup(Manager *m) {
         const RunOptions *o = m->opts;
         sigset_t ss;
@@ -221,11 +203,9 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "cannot open events file %s: %m", o->events_path);
 
-        if (!capability_have(CAP_SYS_ADMIN))
-                return fanotify_error_message(-EPERM);
-        r = fanotify_source_open(&m->fan_fd, &m->target_fid);
+        r = source_open(&m->source, o->backend, &m->backend_why);
         if (r < 0)
-                return fanotify_error_message(r);
+                return r;
 
         sigemptyset(&ss);
         sigaddset(&ss, SIGTERM);
@@ -243,13 +223,14 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "cannot watch signals: %m");
 
-        r = sd_event_add_io(m->event, &m->fan_source, m->fan_fd, EPOLLIN, on_fanotify, m);
+        r = sd_event_add_io(m->event, &m->source_event, m->source.fd, EPOLLIN, on_kernel_events, m);
         if (r < 0)
-                return log_error_errno(r, "cannot watch the fanotify fd: %m");
-        (void) sd_event_source_set_description(m->fan_source, "fanotify");
+                return log_error_errno(r, "cannot watch the event queue: %m");
+        (void) sd_event_source_set_description(m->source_event,
+                                               source_attribution(&m->source) ? "fanotify" : "inotify");
         /* Kernel events first: a pidfd or timer is never handled while older file events
          * wait in the queue (they also drain it themselves before deciding). */
-        (void) sd_event_source_set_priority(m->fan_source, SD_EVENT_PRIORITY_IMPORTANT);
+        (void) sd_event_source_set_priority(m->source_event, SD_EVENT_PRIORITY_IMPORTANT);
 
         /* Pings WATCHDOG=1 at half of WATCHDOG_USEC when the service manager asks for it;
          * otherwise adds nothing, so an idle daemon never wakes. */
@@ -277,8 +258,10 @@ int manager_startup(Manager *m) {
 
         dirs = tree_guarded_json(m);
         report_emit(&m->reporter, EVENT_MONITOR_READY,
-                    json_pack("{s:s, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s}",
-                              "backend", "fanotify",
+                    json_pack("{s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s}",
+                              "backend", source_attribution(&m->source) ? "fanotify" : "inotify",
+                              "attribution", source_attribution(&m->source) ? "pid" : "holder-scan",
+                              "backend_reason", m->backend_why,
                               "dirs", dirs ? dirs : json_array(),
                               "waiting_for", tree_pending_json(m),
                               "locks", (json_int_t) m->holders.n_files[FILE_LOCK],

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* manager.h: the daemon. One Manager, one sd-event loop; every input is a source on it:
- * the fanotify fd, one pidfd per lock owner, one-shot grace timers, signals, the watchdog. */
+ * the kernel's event queue (fanotify or inotify), one pidfd per lock owner, one-shot grace timers, signals, the watchdog. */
 #pragma once
 
 #include <stdbool.h>
@@ -12,6 +12,7 @@
 #include "holder-map.h"
 #include "options.h"
 #include "report.h"
+#include "source.h"
 
 typedef struct Lock Lock;
 typedef struct Node Node;
@@ -30,10 +31,10 @@ typedef struct Manager {
         pid_t self_pid;
         bool started;
 
-        int fan_fd;
-        bool target_fid;              /* entry events name the exact file (Linux 5.17+) */
+        Source source;                /* fanotify or inotify */
+        const char *backend_why;      /* why auto chose inotify, or NULL */
         bool lost_events;             /* queue overflow: resync when it is drained */
-        sd_event_source *fan_source;
+        sd_event_source *source_event;
 
         Reporter reporter;
 
@@ -56,6 +57,8 @@ typedef struct Manager {
 
         Confirm *confirms;
         size_t n_confirms, n_confirms_alloc;
+        HolderScan *scans;            /* inotify: locks opened or closed in this batch */
+        size_t n_scans, n_scans_alloc;
         TrackedFile **orphans;
         size_t n_orphans, n_orphans_alloc;
 
@@ -71,7 +74,7 @@ int manager_startup(Manager *m);
 int manager_run(Manager *m);
 /* End of a batch of input: settle holders, judge, act, update STATUS=. */
 void manager_flush(Manager *m);
-/* Read and dispatch what the fanotify queue holds now, without settling. Every handler that
+/* Read and dispatch what the event queue holds now, without settling. Every handler that
  * may lead to a decision (pidfd, timer) calls it first, so that verdicts never rest on a view
  * older than what the kernel has already reported. */
 void manager_drain_events(Manager *m);

@@ -20,6 +20,7 @@ static const char *const cleanup_mode_table[_CLEANUP_MODE_MAX] = {
 static const char *const backend_table[_BACKEND_MAX] = {
         [BACKEND_AUTO] = "auto",
         [BACKEND_FANOTIFY] = "fanotify",
+        [BACKEND_INOTIFY] = "inotify",
 };
 
 static const char *const races_mode_table[_RACES_MODE_MAX] = {
@@ -48,11 +49,11 @@ void options_help(void) {
                "\n"
                "Guard OpenClaw session locks: follow every open, close, write, create, unlink and\n"
                "rename of session transcripts (*.jsonl) and their locks (*.jsonl.lock) through\n"
-               "fanotify, keep a live map of which process holds which file open, and remove a\n"
-               "lock the moment it is stale (owner exited, pid recycled, lock leaked). Report\n"
-               "takeover races as they happen: a lock stolen from a live holder, two holders,\n"
-               "a transcript written without the lock or by another process, replaced, or a\n"
-               "lock rewritten by a process that does not own it.\n"
+               "fanotify (or inotify, without privileges), keep a live map of which process holds\n"
+               "which file open, and remove a lock the moment it is stale (owner exited, pid\n"
+               "recycled, lock leaked). Report takeover races as they happen: a lock stolen from\n"
+               "a live holder, two holders, a transcript written without the lock or by another\n"
+               "process, replaced, or a lock rewritten by a process that does not own it.\n"
                "\n"
                "Options for run:\n"
                "  --state-dir DIR       guard every DIR/agents/*/sessions/ folder, including ones\n"
@@ -69,9 +70,12 @@ void options_help(void) {
                "  --race-coalesce-ms N  a burst of unlocked or foreign writes by one process is\n"
                "                        one race, reported when no write came for N ms or a\n"
                "                        lock appeared (default %d; 0 reports every write)\n"
-               "  --backend=auto|fanotify\n"
-               "                        event source; fanotify needs CAP_SYS_ADMIN (default auto,\n"
-               "                        which is fanotify in this version)\n"
+               "  --backend=auto|fanotify|inotify\n"
+               "                        event source (default auto: fanotify when permitted, else\n"
+               "                        inotify). fanotify needs CAP_SYS_ADMIN and names the\n"
+               "                        process behind every event; inotify needs no privilege,\n"
+               "                        finds holders by scanning /proc when a lock is opened or\n"
+               "                        closed, and cannot name who wrote or removed a file\n"
                "  -h, --help            show this help\n"
                "  --version             show the version\n"
                "\n"
@@ -221,7 +225,7 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                         r = lookup(backend_table, _BACKEND_MAX, optarg);
                         if (r < 0) {
                                 options_done(&o);
-                                return usage_error("--backend must be auto or fanotify, not '%s'", optarg);
+                                return usage_error("--backend must be auto, fanotify or inotify, not '%s'", optarg);
                         }
                         o.backend = (BackendKind) r;
                         break;

@@ -16,6 +16,7 @@ typedef enum CleanupMode {
 typedef enum BackendKind {
         BACKEND_AUTO,
         BACKEND_FANOTIFY,
+        BACKEND_INOTIFY,
         _BACKEND_MAX,
         _BACKEND_INVALID = -22,
 } BackendKind;

@@ -85,6 +85,7 @@ int owner_get(Manager *m, pid_t pid, Owner **ret) {
         if (proc_starttime(pid, &o->starttime) >= 0)
                 o->have_starttime = true;
         proc_comm(pid, o->comm);
+        o->fds_visible = proc_fds_visible(pid);
 
         /* Without pidfds (ENOSYS: valgrind, or a kernel without them) there is no source: the
          * owner is re-checked in /proc at each judgment (owner_refresh); its exit still shows

@@ -24,6 +24,7 @@ typedef struct Owner {
         bool have_starttime;
         uint64_t starttime;
         char comm[COMM_MAX];
+        bool fds_visible;         /* we may read its fd table (without privilege: our own) */
         unsigned n_ref;
         Lock *locks;              /* locks whose payload names this owner */
         bool in_table;

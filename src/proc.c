@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -163,21 +164,36 @@ typedef struct HoldsQuery {
         dev_t dev;
         ino_t ino;
         const FileId *fid;
+        bool want_write;
         int fd;
 } HoldsQuery;
+
+bool proc_fd_is(pid_t pid, int fd, const FileId *fid) {
+        char path[64];
+        FileId id;
+
+        if (!fid)
+                return true;
+        snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int) pid, fd);
+        /* No handle to compare (the fd is gone already): the inode matched, keep that. */
+        return file_id_follow(path, fid->fsid, &id) < 0 || file_id_equal(&id, fid);
+}
 
 static int holds_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
         HoldsQuery *q = userdata;
 
         if (dev != q->dev || ino != q->ino)
                 return 0;
-        if (q->fid) {
-                char path[64];
-                FileId id;
+        if (!proc_fd_is(pid, fd, q->fid))
+                return 0; /* the inode number, but another (newer) file */
+        if (q->want_write) {
+                char path[64], buf[256], *flags;
 
-                snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int) pid, fd);
-                if (file_id_follow(path, q->fid->fsid, &id) >= 0 && !file_id_equal(&id, q->fid))
-                        return 0; /* the inode number, but another (newer) file */
+                snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int) pid, fd);
+                if (read_small_file(path, buf, sizeof(buf), NULL) >= 0 &&
+                    (flags = strstr(buf, "flags:")) &&
+                    (strtoul(flags + strlen("flags:"), NULL, 8) & O_ACCMODE) == O_RDONLY)
+                        return 0; /* open for reading only: not the lock-holding fd */
         }
         q->fd = fd;
         return -ECANCELED; /* found: stop the walk */
@@ -248,6 +264,25 @@ int proc_walk_fds(pid_t only_pid, ProcFdCallback cb, void *userdata) {
         }
         closedir(d);
         return r;
+}
+
+bool proc_fds_visible(pid_t pid) {
+        char path[32];
+        _cleanup_close_ int fd = -1;
+
+        snprintf(path, sizeof(path), "/proc/%d/fd", (int) pid);
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd >= 0 || errno == ENOENT;
+}
+
+int proc_pid_holds_for_write(pid_t pid, dev_t dev, ino_t ino, const FileId *fid) {
+        HoldsQuery q = { .dev = dev, .ino = ino, .fid = fid, .fd = -1, .want_write = true };
+        int r;
+
+        r = proc_walk_fds(pid, holds_cb, &q);
+        if (r < 0 && r != -ECANCELED)
+                return r;
+        return q.fd >= 0;
 }
 
 int proc_pid_holds(pid_t pid, dev_t dev, ino_t ino, const FileId *fid) {

@@ -33,6 +33,14 @@ int proc_unit(pid_t pid, char *buf, size_t size);
  * (e.g. -EACCES). */
 int proc_pid_holds(pid_t pid, dev_t dev, ino_t ino, const FileId *fid);
 
+/* The same, through an fd open for writing (the one a lock holder keeps: a re-read is not). */
+int proc_pid_holds_for_write(pid_t pid, dev_t dev, ino_t ino, const FileId *fid);
+/* Is PID's fd FD the file FID (NULL: anything)? True also when the fd is gone meanwhile. */
+bool proc_fd_is(pid_t pid, int fd, const FileId *fid);
+/* May we read PID's fd table? Without privilege only our own processes' (and a process that
+ * is gone has nothing to hide: true). */
+bool proc_fds_visible(pid_t pid);
+
 /* Calls cb for every open fd of every process: (pid, fd, dev, ino). Processes and fds that
  * vanish during the walk are skipped. The callback returns <0 to abort. */
 typedef int (*ProcFdCallback)(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata);

@@ -49,7 +49,31 @@ static bool lock_held(const RaceFacts *f) {
         return f->lock_present && f->owner_alive && f->owner_holds;
 }
 
+/* Without the actor only what needs no actor is judged: a write while no lock existed, a
+ * transcript replaced, a lock removed or re-created while its owner still holds the old one
+ * open for writing (an owner releasing closes first). Whether a writer or a lock's rewriter
+ * is its owner cannot be told: foreign writes and tampering are not judged. */
+static RaceKind judge_unattributed(const RaceFacts *f) {
+        switch (f->op) {
+        case SESSION_OP_TRANSCRIPT_WRITE:
+                return f->lock_present ? _RACE_KIND_INVALID : RACE_UNLOCKED_WRITE;
+        case SESSION_OP_TRANSCRIPT_REPLACED:
+                return RACE_SESSION_REPLACED;
+        case SESSION_OP_TRANSCRIPT_GONE:
+                return lock_held(f) ? RACE_SESSION_REPLACED : _RACE_KIND_INVALID;
+        case SESSION_OP_LOCK_GONE:
+                return lock_held(f) ? RACE_LOCK_STOLEN : _RACE_KIND_INVALID;
+        case SESSION_OP_LOCK_NEW:
+                return f->prev_owner_pid > 0 && f->prev_owner_holds_prev ? RACE_DOUBLE_HOLDER
+                                                                          : _RACE_KIND_INVALID;
+        default:
+                return _RACE_KIND_INVALID;
+        }
+}
+
 RaceKind race_judge(const RaceFacts *f) {
+        if (f->unattributed)
+                return judge_unattributed(f);
         /* Nobody to blame (a scan found it) or a process that holds the session lock itself:
          * never a race. */
         if (f->actor <= 0)

@@ -33,7 +33,10 @@ typedef enum SessionOp {
 
 typedef struct RaceFacts {
         SessionOp op;
-        pid_t actor;                 /* who did it (0: unknown, e.g. found by a scan) */
+        pid_t actor;                 /* who did it (0: nobody, e.g. found by a scan) */
+        /* The event names no process (inotify): races that need the actor are not judged,
+         * those that do not (see ARCHITECTURE.md) are reported without one. */
+        bool unattributed;
         /* The session's current lock (for *_GONE and LOCK_WRITE: the lock concerned). */
         bool lock_present;
         pid_t owner_pid;             /* named by its payload; 0 when unknown */

@@ -105,8 +105,24 @@ static long long iget(json_t *o, const char *k) {
         return json_integer_value(json_object_get(o, k));
 }
 
+json_t *json_pid(pid_t pid) {
+        return pid > 0 ? json_integer(pid) : json_null();
+}
+
+const char *attribution_to_string(pid_t pid) {
+        return pid > 0 ? "pid" : pid == 0 ? "scan" : "unavailable";
+}
+
+/* "pid 42 (comm)", or what a report without attribution says instead. */
+static const char *who(json_t *f, const char *pid_key, const char *comm_key, char *buf, size_t size) {
+        if (!json_is_integer(json_object_get(f, pid_key)))
+                return "an unknown process (no attribution)";
+        snprintf(buf, size, "pid %lld (%s)", iget(f, pid_key), sget(f, comm_key));
+        return buf;
+}
+
 static char *message_for(EventKind k, json_t *f) {
-        char *m = NULL;
+        char *m = NULL, w[64];
         int r = -1;
 
         switch (k) {
@@ -127,12 +143,12 @@ static char *message_for(EventKind k, json_t *f) {
                              iget(f, "pid"), sget(f, "comm"));
                 break;
         case EVENT_LOCK_RELEASED:
-                r = asprintf(&m, "Lock %s released by pid %lld after %lld ms", sget(f, "lock"),
-                             iget(f, "pid"), iget(f, "held_ms"));
+                r = asprintf(&m, "Lock %s released by %s after %lld ms", sget(f, "lock"),
+                             who(f, "pid", "comm", w, sizeof(w)), iget(f, "held_ms"));
                 break;
         case EVENT_LOCK_REMOVED:
-                r = asprintf(&m, "Lock %s of pid %lld removed by pid %lld (%s)", sget(f, "lock"),
-                             iget(f, "owner_pid"), iget(f, "pid"), sget(f, "comm"));
+                r = asprintf(&m, "Lock %s of pid %lld removed by %s", sget(f, "lock"),
+                             iget(f, "owner_pid"), who(f, "pid", "comm", w, sizeof(w)));
                 break;
         case EVENT_LOCK_STALE:
                 r = asprintf(&m, "Lock %s is stale (%s): %s", sget(f, "lock"), sget(f, "reason"),
@@ -156,35 +172,35 @@ static char *message_for(EventKind k, json_t *f) {
                              sget(f, "reason"), iget(f, "age_ms"));
                 break;
         case EVENT_RACE_LOCK_STOLEN:
-                r = asprintf(&m, "Takeover race: lock %s of pid %lld (%s), held and open, removed by pid %lld (%s)",
+                r = asprintf(&m, "Takeover race: lock %s of pid %lld (%s), held and open, removed by %s",
                              sget(f, "lock"), iget(f, "owner_pid"), sget(f, "owner_comm"),
-                             iget(f, "actor_pid"), sget(f, "actor_comm"));
+                             who(f, "actor_pid", "actor_comm", w, sizeof(w)));
                 break;
         case EVENT_RACE_DOUBLE_HOLDER:
-                r = asprintf(&m, "Takeover race: pid %lld (%s) took a new lock %s while pid %lld (%s) still holds the old one: two holders of %s",
-                             iget(f, "actor_pid"), sget(f, "actor_comm"), sget(f, "lock"),
+                r = asprintf(&m, "Takeover race: %s took a new lock %s while pid %lld (%s) still holds the old one: two holders of %s",
+                             who(f, "actor_pid", "actor_comm", w, sizeof(w)), sget(f, "lock"),
                              iget(f, "owner_pid"), sget(f, "owner_comm"), sget(f, "session"));
                 break;
         case EVENT_RACE_UNLOCKED_WRITE:
-                r = asprintf(&m, "Takeover race: %s written without its lock by pid %lld (%s): %lld writes, %lld bytes",
-                             sget(f, "session"), iget(f, "actor_pid"), sget(f, "actor_comm"),
+                r = asprintf(&m, "Takeover race: %s written without its lock by %s: %lld writes, %lld bytes",
+                             sget(f, "session"), who(f, "actor_pid", "actor_comm", w, sizeof(w)),
                              iget(f, "writes"), iget(f, "bytes"));
                 break;
         case EVENT_RACE_FOREIGN_WRITE:
-                r = asprintf(&m, "Takeover race: %s written by pid %lld (%s) while pid %lld (%s) holds its lock: %lld writes, %lld bytes",
-                             sget(f, "session"), iget(f, "actor_pid"), sget(f, "actor_comm"),
+                r = asprintf(&m, "Takeover race: %s written by %s while pid %lld (%s) holds its lock: %lld writes, %lld bytes",
+                             sget(f, "session"), who(f, "actor_pid", "actor_comm", w, sizeof(w)),
                              iget(f, "owner_pid"), sget(f, "owner_comm"), iget(f, "writes"), iget(f, "bytes"));
                 break;
         case EVENT_RACE_SESSION_REPLACED:
-                r = asprintf(&m, "Takeover race: %s %s by pid %lld (%s)%s; fingerprints taken under the lock are void",
-                             sget(f, "session"), sget(f, "how"), iget(f, "actor_pid"), sget(f, "actor_comm"),
+                r = asprintf(&m, "Takeover race: %s %s by %s%s; fingerprints taken under the lock are void",
+                             sget(f, "session"), sget(f, "how"), who(f, "actor_pid", "actor_comm", w, sizeof(w)),
                              json_is_true(json_object_get(f, "locked")) ? " while its lock was held" :
                                                                          " while no lock was held");
                 break;
         case EVENT_RACE_LOCK_TAMPERED:
-                r = asprintf(&m, "Takeover race: lock %s of pid %lld (%s) rewritten by pid %lld (%s)",
+                r = asprintf(&m, "Takeover race: lock %s of pid %lld (%s) rewritten by %s",
                              sget(f, "lock"), iget(f, "owner_pid"), sget(f, "owner_comm"),
-                             iget(f, "actor_pid"), sget(f, "actor_comm"));
+                             who(f, "actor_pid", "actor_comm", w, sizeof(w)));
                 break;
         default:
                 break;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 typedef enum EventKind {
         EVENT_MONITOR_READY,
@@ -51,6 +52,11 @@ const char *event_kind_to_string(EventKind k);
 EventKind event_kind_from_string(const char *s);
 const char *event_kind_message_id(EventKind k);
 
+/* A pid, or null when it is not known (no attribution, a scan). */
+json_t *json_pid(pid_t pid);
+/* How the actor of an event is known: "pid" (the kernel named it), "scan" (found on disk, no
+ * event), "unavailable" (inotify names nobody). */
+const char *attribution_to_string(pid_t pid);
 /* A JSON string for a path or name made of arbitrary bytes (see escape.h). Never NULL unless
  * out of memory. */
 json_t *json_path(const char *dir, const char *name);

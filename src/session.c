@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "event-util.h"
+#include "fs-event.h"
 #include "list.h"
 #include "lock.h"
 #include "macro.h"
@@ -81,6 +82,10 @@ struct Session {
 
         pid_t lockers[SESSION_LOCKERS_MAX];
         unsigned n_lockers;
+        /* Is there a lock, by the order of the events read so far (not by the disk now)?
+         * inotify keeps events in order but names no process: this is what tells a write
+         * made under a lock from one made without, when the daemon reads late. */
+        bool lock_named;
 
         bool have_size;
         off_t size;
@@ -180,6 +185,7 @@ Session *session_get(Manager *m, Node *n, const char *name, FileKind kind) {
         }
         LIST_PREPEND(all, m->sessions, s);
         m->n_sessions++;
+        s->lock_named = hashmap_get(n->files, s->lock_name) != NULL;
         gc_candidate(s); /* until a file of it is seen on disk */
         return s;
 }
@@ -282,6 +288,10 @@ void session_record(Session *s, FileKind kind, uint64_t mask, pid_t pid, uint64_
                         s->n_recent++;
         }
 
+        if (kind == FILE_LOCK && (mask & (FAN_CREATE | FAN_MOVED_TO | FAN_DELETE | FAN_MOVED_FROM)))
+                /* Meaningful in order only (inotify); fanotify's merged records use lockers. */
+                s->lock_named = (mask & (FAN_CREATE | FAN_MOVED_TO)) && !(mask & (FAN_DELETE | FAN_MOVED_FROM));
+
         if (kind != FILE_LOCK || pid <= 0)
                 return;
         /* Lock takers. A create makes PID one. Only a record that is nothing but a removal
@@ -322,6 +332,9 @@ void session_settle(Manager *m) {
                 s->in_unsettled = false;
                 s->n_lockers = 0;
         }
+        /* Every event is applied: the disk and the event order agree again. */
+        for (s = m->sessions; s; s = s->all_next)
+                s->lock_named = session_file(s, FILE_LOCK) != NULL;
 }
 
 static bool is_locker(Session *s, pid_t pid) {
@@ -337,6 +350,8 @@ static void actor_capture(Actor *a, pid_t pid) {
         char buf[PATH_MAX], unit[256];
 
         *a = (Actor) { .pid = pid };
+        if (pid <= 0)
+                return; /* no attribution: nothing to read */
         proc_comm(pid, a->comm);
         proc_exe(pid, buf, sizeof(buf));
         a->exe = strdup(buf);
@@ -375,6 +390,7 @@ static OwnerSnap owner_snap(Lock *l) {
 /* The facts about lock L (the session's current one, or the one going away). The /proc
  * checks are made only when the actor is not the lock's owner: they matter only then. */
 static void facts_for_lock(RaceFacts *f, Lock *l, pid_t actor) {
+        f->unattributed = actor == PID_UNKNOWN;
         f->lock_present = l && l->file->name;
         if (!l)
                 return;
@@ -389,9 +405,11 @@ static void facts_for_lock(RaceFacts *f, Lock *l, pid_t actor) {
         } else
                 f->owner_alive = proc_alive(f->owner_pid);
         /* The kernel's word, now: the holder map may still carry a close queued for
-         * confirmation in this batch. */
+         * confirmation in this batch. Without the actor, only the fd the owner took the lock
+         * with counts: its release re-reads the lock through another fd after closing it. */
         f->owner_holds = f->owner_alive &&
-                proc_pid_holds(f->owner_pid, l->file->inode.dev, l->file->inode.ino, l->file->fid) > 0;
+                (f->unattributed ? proc_pid_holds_for_write : proc_pid_holds)(
+                        f->owner_pid, l->file->inode.dev, l->file->inode.ino, l->file->fid) > 0;
 }
 
 /* ---- reports ---- */
@@ -402,9 +420,9 @@ static json_t *recent_json(Session *s) {
 
         for (unsigned i = 0; a && i < s->n_recent; i++) {
                 const RecentEvent *e = &s->recent[(start + i) % SESSION_RECENT_MAX];
-                json_t *o = json_pack("{s:s, s:s, s:i, s:I}",
+                json_t *o = json_pack("{s:s, s:s, s:o, s:I}",
                                       "file", e->file == FILE_LOCK ? "lock" : "transcript",
-                                      "kind", recent_ops[e->op].name, "pid", (int) e->pid,
+                                      "kind", recent_ops[e->op].name, "pid", json_pid(e->pid),
                                       "mono_ns", (json_int_t) e->mono_ns);
                 if (o && e->count > 1)
                         json_object_set_new(o, "count", json_integer(e->count));
@@ -420,10 +438,11 @@ static void race_report(Session *s, RaceKind kind, const Actor *a, const OwnerSn
         json_t *f;
 
         m->n_races++;
-        f = json_pack("{s:o, s:o, s:i, s:s, s:s?, s:s?}",
+        f = json_pack("{s:o, s:o, s:o, s:s, s:s?, s:s?, s:s?}",
                       "session", json_path(s->folder ? s->folder->path : NULL, s->name),
                       "lock", with_lock ? json_path(s->folder ? s->folder->path : NULL, s->lock_name) : json_null(),
-                      "actor_pid", (int) a->pid, "actor_comm", a->comm,
+                      "actor_pid", json_pid(a->pid), "attribution", attribution_to_string(a->pid),
+                      "actor_comm", a->pid > 0 ? a->comm : NULL,
                       "actor_exe", a->exe && strcmp(a->exe, "?") != 0 ? a->exe : NULL,
                       "actor_unit", a->unit);
         if (!f) {
@@ -556,11 +575,13 @@ void session_on_transcript_gone(Session *s, pid_t actor, uint64_t mask, bool rep
                 .actor = actor,
                 .actor_is_locker = is_locker(s, actor),
         };
-        if (f.actor <= 0 || f.actor_is_locker)
+        if (f.actor == 0 || f.actor_is_locker)
                 return;
         if (l)
                 lock_load_payload(l);
         facts_for_lock(&f, l, actor);
+        if (f.unattributed)
+                f.lock_present = s->lock_named;
         k = race_judge(&f);
         if (k < 0)
                 return;
@@ -598,7 +619,7 @@ void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64
                 s->mtime = st.st_mtim;
         }
         /* A bare close-after-write that changed nothing is the end of writes already seen. */
-        if (!changed || actor <= 0 || blind(s))
+        if (!changed || actor == 0 || blind(s))
                 return;
 
         l = session_lock(s);
@@ -612,6 +633,8 @@ void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64
         if (l && actor != l->creator_pid)
                 lock_load_payload(l);
         facts_for_lock(&facts, l, actor);
+        if (facts.unattributed)
+                facts.lock_present = s->lock_named; /* at the write, not now */
         k = race_judge(&facts);
         if (k < 0) {
                 /* Allowed writes do not end a window by another actor: its own writes may
@@ -629,12 +652,13 @@ void session_on_lock_new(Session *s, Lock *l, pid_t actor) {
                 return;
         /* A lock appeared: an unlocked stretch (and any foreign one under the old lock) ends. */
         window_end(s);
-        if (actor <= 0 || s->prev.owner <= 0 || blind(s))
+        if (actor == 0 || s->prev.owner <= 0 || blind(s))
                 return;
 
         f = (RaceFacts) {
                 .op = SESSION_OP_LOCK_NEW,
                 .actor = actor,
+                .unattributed = actor == PID_UNKNOWN,
                 .prev_owner_pid = s->prev.owner,
         };
         if (prev_maybe_held(s) && s->prev.owner != actor &&
@@ -648,7 +672,7 @@ void session_on_lock_new(Session *s, Lock *l, pid_t actor) {
         k = race_judge(&f);
         if (k >= 0)
                 race_report_now(s, k, actor, &s->prev.snap, true,
-                                json_pack("{s:i}", "old_lock_removed_by", (int) s->prev.removed_by));
+                                json_pack("{s:o}", "old_lock_removed_by", json_pid(s->prev.removed_by)));
 }
 
 void session_on_lock_gone(Session *s, Lock *l, pid_t actor) {
@@ -659,7 +683,7 @@ void session_on_lock_gone(Session *s, Lock *l, pid_t actor) {
         if (!s)
                 return;
         window_end(s);
-        if (actor <= 0 || blind(s))
+        if (actor == 0 || blind(s))
                 return;
 
         f = (RaceFacts) { .op = SESSION_OP_LOCK_GONE, .actor = actor };

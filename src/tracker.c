@@ -90,7 +90,8 @@ static bool present_is_id(const Present *p, const FileId *id) {
         return p->exists && p->have_id && id && file_id_equal(&p->id, id);
 }
 
-/* Start tracking the file the name holds now. CREATOR made it (0: unknown). */
+/* Start tracking the file the name holds now. CREATOR made it (0: found by a scan;
+ * PID_UNKNOWN: an event that names nobody). */
 static void track_present(Manager *m, Node *n, const char *name, FileKind kind, const Present *p,
                           pid_t creator, uint64_t mask, uint64_t now_ns) {
         TrackedFile *f;
@@ -133,11 +134,11 @@ static void track_present(Manager *m, Node *n, const char *name, FileKind kind, 
         }
         if (kind == FILE_LOCK) {
                 Lock *l;
-                if (lock_new(m, f, creator, now_ns, &l) >= 0 && creator > 0)
+                if (lock_new(m, f, creator, now_ns, &l) >= 0 && creator != 0)
                         session_on_lock_new(session_get(m, n, name, FILE_LOCK), l, creator);
         } else
                 session_on_transcript_new(session_get(m, n, name, FILE_SESSION), &p->st,
-                                          creator > 0 && (mask & FAN_CREATE));
+                                          creator != 0 && (mask & FAN_CREATE));
 }
 
 /* An entry event that names its file (FAN_REPORT_TARGET_FID): apply exactly what PID did to
@@ -252,6 +253,27 @@ static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns
         m->confirms[m->n_confirms++] = (Confirm) { f, pid, now_ns };
 }
 
+/* inotify names nobody: who holds F is found by one walk of /proc at the end of the batch. */
+static void scan_later(Manager *m, TrackedFile *f, bool closed, uint64_t now_ns) {
+        HolderScan *s;
+
+        if (f->scan_slot == 0) {
+                if (m->n_scans == m->n_scans_alloc) {
+                        size_t n = m->n_scans_alloc ? m->n_scans_alloc * 2 : 16;
+                        HolderScan *a = realloc(m->scans, n * sizeof(*a));
+                        if (!a)
+                                return;
+                        m->scans = a;
+                        m->n_scans_alloc = n;
+                }
+                m->scans[m->n_scans] = (HolderScan) { .file = f };
+                f->scan_slot = (unsigned) ++m->n_scans;
+        }
+        s = &m->scans[f->scan_slot - 1];
+        s->ns = now_ns;
+        s->closed = s->closed || closed;
+}
+
 void tracker_on_event(Manager *m, Node *n, const FsEvent *ev, uint64_t now_ns) {
         FileKind kind = file_kind_from_name(ev->name);
         TrackedFile *f;
@@ -268,7 +290,7 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *ev, uint64_t now_ns) {
         if (ev->mask & (FAN_CREATE | FAN_MOVED_TO | FAN_DELETE | FAN_MOVED_FROM)) {
                 uint64_t entry = ev->mask & (FAN_CREATE | FAN_MOVED_TO | FAN_DELETE | FAN_MOVED_FROM);
 
-                if (m->target_fid && ev->object)
+                if (m->source.target_fid && ev->object)
                         sync_exact(m, n, ev->name, kind, ev->pid, entry, ev->object, now_ns);
                 else
                         sync_name(m, n, ev->name, kind, ev->pid, entry, now_ns);
@@ -277,13 +299,24 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *ev, uint64_t now_ns) {
         if (!(ev->mask & (FAN_OPEN | FAN_CLOSE | FAN_MODIFY)))
                 return;
 
+        if (!source_attribution(&m->source)) {
+                /* inotify: the name's current file (entry events came first, in order), and
+                 * its holders from /proc. Holders of transcripts are not followed this way. */
+                f = hashmap_get(n->files, ev->name);
+                if (!f)
+                        return;
+                if ((ev->mask & (FAN_OPEN | FAN_CLOSE)) && f->lock)
+                        scan_later(m, f, ev->mask & FAN_CLOSE, now_ns);
+                goto writes;
+        }
+
         f = ev->object ? holder_map_get_fid(&m->holders, ev->object) : NULL;
         if (!f) {
                 /* With exact entry events, a file we do not know is one whose creation we saw
                  * after it was already gone (or a later file's events are still queued):
                  * its own events tell. Without them, it may have been created and opened in
                  * one batch: look at the name. */
-                if (m->target_fid)
+                if (m->source.target_fid)
                         return;
                 sync_name(m, n, ev->name, kind, 0, 0, now_ns);
                 f = ev->object ? holder_map_get_fid(&m->holders, ev->object) : NULL;
@@ -299,6 +332,7 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *ev, uint64_t now_ns) {
         }
         if (ev->mask & FAN_CLOSE)
                 confirm_later(m, f, ev->pid, now_ns);
+writes:
         if (ev->mask & (FAN_MODIFY | FAN_CLOSE_WRITE)) {
                 if (f->lock) {
                         /* Judged before the payload is re-read: the owner is who it was. */
@@ -359,6 +393,13 @@ void tracker_flush(Manager *m) {
                         lock_mark_dirty(c->file->lock, c->ns);
         }
         m->n_confirms = 0;
+        if (m->n_scans > 0) {
+                (void) holder_map_rescan(&m->holders, m->scans, m->n_scans);
+                for (size_t i = 0; i < m->n_scans; i++)
+                        if (m->scans[i].changed && m->scans[i].file->lock)
+                                lock_mark_dirty(m->scans[i].file->lock, m->scans[i].ns);
+                m->n_scans = 0;
+        }
 
         /* 2. Judge what changed. */
         while (m->dirty_locks)

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "fanotify-source.h"
+#include "fs-event.h"
 #include "holder-map.h"
 
 typedef struct Manager Manager;

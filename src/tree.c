@@ -29,7 +29,7 @@ static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const c
         uint64_t fsid;
         FileId id;
         Node *n, *head;
-        int r;
+        int r, wd = -1;
 
         r = file_id_fsid(fd, &fsid);
         if (r < 0)
@@ -46,7 +46,7 @@ static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const c
         n = calloc(1, sizeof(*n));
         if (!n)
                 return -ENOMEM;
-        *n = (Node) { .manager = m, .root = root, .parent = parent, .kind = kind, .dirfd = -1 };
+        *n = (Node) { .manager = m, .root = root, .parent = parent, .kind = kind, .dirfd = -1, .wd = wd };
         n->path = strdup(path);
         n->name = name ? strdup(name) : NULL;
         n->fid = file_id_dup(&id);
@@ -60,8 +60,8 @@ static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const c
                 free(n);
                 return -ENOMEM;
         }
-        r = fanotify_source_mark(m->fan_fd, fd,
-                                 kind == NODE_SESSIONS ? FS_MASK_SESSIONS : FS_MASK_TREE);
+        r = source_watch(&m->source, fd, &id, kind == NODE_SESSIONS ? FS_MASK_SESSIONS : FS_MASK_TREE,
+                         &wd);
         if (r < 0) {
                 free(n->path);
                 free(n->name);
@@ -71,6 +71,7 @@ static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const c
                 return r;
         }
         n->dirfd = TAKE_FD(fd);
+        n->wd = wd;
         if (head) {
                 hashmap_remove(m->nodes_by_fid, head->fid);
                 LIST_PREPEND(same_dir, head, n);
@@ -113,7 +114,7 @@ static void node_kill(Node *n) {
                         (void) hashmap_put(m->nodes_by_fid, head->fid, head);
         }
         if (!head)
-                (void) fanotify_source_unmark(m->fan_fd, n->dirfd);
+                source_unwatch(&m->source, n->dirfd, n->wd);
         closep(&n->dirfd);
         n->dirfd = -1;
         LIST_PREPEND(graveyard, m->graveyard, n);

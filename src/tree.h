@@ -10,7 +10,7 @@
 #include <stdbool.h>
 
 #include "file-id.h"
-#include "fanotify-source.h"
+#include "fs-event.h"
 #include "hashmap.h"
 #include "list.h"
 
@@ -47,6 +47,7 @@ struct Node {
         char *name;                    /* entry name in the parent */
         char *want;                    /* NODE_ANCHOR: next component of root->path */
         int dirfd;
+        int wd;                        /* its inotify watch (-1 with fanotify) */
         FileId *fid;
         Hashmap *files;                /* NODE_SESSIONS: name → TrackedFile */
         Hashmap *sessions;             /* NODE_SESSIONS: transcript name → Session */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -138,6 +139,8 @@ bool lw_exists(const char *path) {
         return lstat(path, &st) == 0;
 }
 
+int lw_daemon_uid = -1;
+
 LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const char *const *env) {
         LwDaemon *d = calloc(1, sizeof(*d));
         char default_bin[4096];
@@ -171,6 +174,11 @@ LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const cha
                 argv[n] = NULL;
                 for (size_t i = 0; env && env[i]; i++)
                         putenv((char *) env[i]);
+                if (lw_daemon_uid >= 0 &&
+                    (setgroups(0, NULL) < 0 || setgid((gid_t) lw_daemon_uid) < 0 || setuid((uid_t) lw_daemon_uid) < 0)) {
+                        fprintf(stderr, "cannot become uid %d: %s\n", lw_daemon_uid, strerror(errno));
+                        _exit(127);
+                }
                 execvp(argv[0], (char **) argv);
                 fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
                 _exit(127);

@@ -45,6 +45,8 @@ typedef struct LwDaemon {
         json_t *seen;     /* every event received so far, in order */
 } LwDaemon;
 
+/* When >= 0, lw_daemon_start runs the daemon as this uid (and gid). */
+extern int lw_daemon_uid;
 /* Starts BINARY (NULL: the daemon under test) with ARGS (NULL-terminated, after argv[0]) and
  * "--events -" appended; extra environment "K=V" strings in ENV (may be NULL). */
 LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const char *const *env);

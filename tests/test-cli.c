@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The command line contract: --help and --version, exit 2 with a clear message on bad usage,
- * exit 1 with a message naming CAP_SYS_ADMIN when fanotify is not permitted, exit 1 when the
- * events file cannot be opened. */
+ * exit 1 with a message naming CAP_SYS_ADMIN when fanotify is asked for but not permitted,
+ * inotify chosen by --backend=auto without privilege (and saying so), exit 1 when the events
+ * file cannot be opened. */
 #include <poll.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -64,7 +65,7 @@ int main(void) {
 
         EXPECT(0, "--state-dir", "--help");
         CHECK(strstr(out, "--watch") && strstr(out, "--cleanup=auto|report") && strstr(out, "--events") &&
-              strstr(out, "--leak-grace-ms") && strstr(out, "--backend=auto|fanotify") &&
+              strstr(out, "--leak-grace-ms") && strstr(out, "--backend=auto|fanotify|inotify") &&
               strstr(out, "--races=report|off") && strstr(out, "--race-coalesce-ms"), "help lacks an option");
         EXPECT(0, "lockwarden " PACKAGE_VERSION, "--version");
         EXPECT(0, "Usage", "run", "--help");
@@ -81,10 +82,31 @@ int main(void) {
         EXPECT(2, "--backend must be", "run", "--backend=inotify2");
 
         if (geteuid() == 0) {
-                const char *a[] = { "run", "--watch", "/var/tmp", NULL };
+                const char *a[] = { "run", "--watch", "/var/tmp", "--backend=fanotify", NULL };
                 int s = run(a, 65534, out, sizeof(out));
-                CHECK(s == 1, "unprivileged run exit %d: %s", s, out);
-                CHECK(strstr(out, "CAP_SYS_ADMIN"), "message does not name the capability: %s", out);
+                CHECK(s == 1, "unprivileged fanotify run exit %d: %s", s, out);
+                CHECK(strstr(out, "CAP_SYS_ADMIN") && strstr(out, "--backend=inotify"),
+                      "message does not name the capability and the way out: %s", out);
+
+                /* auto without privilege: inotify, and monitor.ready says so. */
+                const char *b[] = { "--watch", "/var/tmp", NULL };
+                lw_daemon_uid = 65534;
+                LwDaemon *d = lw_daemon_start(NULL, b, NULL);
+                lw_daemon_uid = -1;
+                json_t *ready = lw_daemon_ready(d);
+                CHECK(strcmp(jstr(ready, "backend"), "inotify") == 0, "backend %s", jstr(ready, "backend"));
+                CHECK(strcmp(jstr(ready, "attribution"), "holder-scan") == 0, "attribution %s",
+                      jstr(ready, "attribution"));
+                CHECK(strstr(jstr(ready, "backend_reason"), "CAP_SYS_ADMIN"), "backend_reason %s",
+                      jstr(ready, "backend_reason"));
+                CHECK(lw_daemon_stop(d) == 0, "unprivileged daemon did not exit 0");
+
+                /* And as root, auto is fanotify. */
+                d = lw_daemon_start(NULL, b, NULL);
+                ready = lw_daemon_ready(d);
+                CHECK(strcmp(jstr(ready, "backend"), "fanotify") == 0, "root backend %s", jstr(ready, "backend"));
+                CHECK(strcmp(jstr(ready, "attribution"), "pid") == 0, "root attribution %s", jstr(ready, "attribution"));
+                CHECK(lw_daemon_stop(d) == 0, "daemon did not exit 0");
 
                 EXPECT(1, "cannot open events file", "run", "--watch", "/var/tmp", "--events", "/nonexistent/dir/ev");
         } else
