@@ -38,6 +38,11 @@ typedef struct TrackedFile {
         unsigned n_holders, n_holders_alloc;
         uint64_t unheld_since_ns;
         unsigned scan_slot;      /* 1 + its index in the pending holder scans, 0: none */
+        /* inotify names nobody, so our own payload reads come back as events: these count
+         * the open and close still to come from them, valid while self_gen is the manager's
+         * drain_gen (once the queue was read empty, they have all come). */
+        uint16_t self_opens, self_closes;
+        uint64_t self_gen;
         bool orphaned;           /* on the manager's list of files without a name */
         bool retired;            /* its inode number was reused by a new file: out of the maps */
 } TrackedFile;

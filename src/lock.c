@@ -114,6 +114,14 @@ static bool lock_read_payload(Lock *l) {
         int r;
 
         l->payload_dirty = false;
+        if (!source_attribution(&l->manager->source)) {
+                TrackedFile *f = l->file;
+                if (f->self_gen != l->manager->drain_gen)
+                        f->self_opens = f->self_closes = 0;
+                f->self_gen = l->manager->drain_gen;
+                f->self_opens++;
+                f->self_closes++;
+        }
         r = payload_read_at(l->file->folder->dirfd, l->file->name, l->file->folder->fid->fsid,
                             &buf, &len, &st, &fid);
         if (r == -ENOENT)

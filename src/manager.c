@@ -126,6 +126,7 @@ static bool read_events_once(Manager *m) {
                         m->lost_events = false;
                 }
                 session_settle(m);
+                m->drain_gen++;
         } else if (r != -EINTR)
                 report_emit(&m->reporter, EVENT_MONITOR_ERROR,
                             json_pack("{s:s, s:n}", "error", strerror(-r), "path"));

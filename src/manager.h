@@ -34,6 +34,7 @@ typedef struct Manager {
         Source source;                /* fanotify or inotify */
         const char *backend_why;      /* why auto chose inotify, or NULL */
         bool lost_events;             /* queue overflow: resync when it is drained */
+        uint64_t drain_gen;           /* counts the times the queue was read empty */
         sd_event_source *source_event;
 
         Reporter reporter;

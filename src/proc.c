@@ -184,17 +184,21 @@ static int holds_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
 
         if (dev != q->dev || ino != q->ino)
                 return 0;
-        if (!proc_fd_is(pid, fd, q->fid))
-                return 0; /* the inode number, but another (newer) file */
         if (q->want_write) {
+                /* Positive evidence only (this answer accuses someone of a race): an fd closed
+                 * while we look at it, or one open for reading only, is not the holding fd. */
                 char path[64], buf[256], *flags;
+                FileId id;
 
+                snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int) pid, fd);
+                if (q->fid && (file_id_follow(path, q->fid->fsid, &id) < 0 || !file_id_equal(&id, q->fid)))
+                        return 0;
                 snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int) pid, fd);
-                if (read_small_file(path, buf, sizeof(buf), NULL) >= 0 &&
-                    (flags = strstr(buf, "flags:")) &&
+                if (read_small_file(path, buf, sizeof(buf), NULL) < 0 || !(flags = strstr(buf, "flags:")) ||
                     (strtoul(flags + strlen("flags:"), NULL, 8) & O_ACCMODE) == O_RDONLY)
-                        return 0; /* open for reading only: not the lock-holding fd */
-        }
+                        return 0;
+        } else if (!proc_fd_is(pid, fd, q->fid))
+                return 0; /* the inode number, but another (newer) file */
         q->fd = fd;
         return -ECANCELED; /* found: stop the walk */
 }

@@ -33,7 +33,8 @@ int proc_unit(pid_t pid, char *buf, size_t size);
  * (e.g. -EACCES). */
 int proc_pid_holds(pid_t pid, dev_t dev, ino_t ino, const FileId *fid);
 
-/* The same, through an fd open for writing (the one a lock holder keeps: a re-read is not). */
+/* The same, through an fd open for writing (the one a lock holder keeps: a re-read is not),
+ * and proven: an fd that closes while it is looked at does not count. */
 int proc_pid_holds_for_write(pid_t pid, dev_t dev, ino_t ino, const FileId *fid);
 /* Is PID's fd FD the file FID (NULL: anything)? True also when the fd is gone meanwhile. */
 bool proc_fd_is(pid_t pid, int fd, const FileId *fid);

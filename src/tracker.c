@@ -190,6 +190,25 @@ static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_
                 track_present(m, n, name, kind, &p, pid, mask, now_ns);
 }
 
+/* inotify: apply an entry event in queue order, which inotify keeps. A removal ends the name
+ * of the file we track under it; a file that appears under the name is tracked at its own
+ * creation event, which follows in the queue, never earlier (a report about it then quotes
+ * that event). Events name no file: what the name holds is read from disk. */
+static void sync_ordered(Manager *m, Node *n, const char *name, FileKind kind, pid_t pid,
+                         uint64_t mask, uint64_t now_ns) {
+        TrackedFile *cur = hashmap_get(n->files, name);
+        bool appears = mask & (FAN_CREATE | FAN_MOVED_TO);
+        Present p;
+
+        present_read(n, name, &p);
+        if (cur && present_is(&p, cur))
+                return;
+        if (cur)
+                name_lost(m, n, cur, pid, mask, appears);
+        if (appears && p.exists)
+                track_present(m, n, name, kind, &p, pid, mask, now_ns);
+}
+
 /* Tracks every lock and transcript name in N's folder. */
 static void scan_names(Manager *m, Node *n, uint64_t now_ns) {
         struct dirent *de;
@@ -274,12 +293,33 @@ static void scan_later(Manager *m, TrackedFile *f, bool closed, uint64_t now_ns)
         s->closed = s->closed || closed;
 }
 
-void tracker_on_event(Manager *m, Node *n, const FsEvent *ev, uint64_t now_ns) {
-        FileKind kind = file_kind_from_name(ev->name);
+/* inotify: drops from E the open and close our own payload read of the lock caused (with
+ * fanotify they carry our pid). Returns false when nothing is left. */
+static bool drop_self_events(Manager *m, Node *n, FsEvent *e) {
+        TrackedFile *f = hashmap_get(n->files, e->name);
+
+        if (!f || f->self_gen != m->drain_gen)
+                return true;
+        if ((e->mask & FAN_OPEN) && f->self_opens > 0) {
+                f->self_opens--;
+                e->mask &= ~(uint64_t) FAN_OPEN;
+        }
+        if ((e->mask & FAN_CLOSE_NOWRITE) && f->self_closes > 0) {
+                f->self_closes--;
+                e->mask &= ~(uint64_t) FAN_CLOSE_NOWRITE;
+        }
+        return (e->mask & ~(uint64_t) FAN_ONDIR) != 0;
+}
+
+void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns) {
+        FileKind kind = file_kind_from_name(event->name);
+        FsEvent e = *event, *ev = &e;
         TrackedFile *f;
         Session *s;
 
         if (kind < 0 || ev->pid == m->self_pid)
+                return;
+        if (kind == FILE_LOCK && !source_attribution(&m->source) && !drop_self_events(m, n, ev))
                 return;
 
         /* Into the session's history first: a race report quotes the event that caused it.
@@ -292,6 +332,8 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *ev, uint64_t now_ns) {
 
                 if (m->source.target_fid && ev->object)
                         sync_exact(m, n, ev->name, kind, ev->pid, entry, ev->object, now_ns);
+                else if (!source_attribution(&m->source))
+                        sync_ordered(m, n, ev->name, kind, ev->pid, entry, now_ns);
                 else
                         sync_name(m, n, ev->name, kind, ev->pid, entry, now_ns);
         }

@@ -91,6 +91,36 @@ static void cleanup_tmp(void) {
                 nftw(tmp_dirs[i], rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+bool lw_attributed(void) {
+        const char *b = getenv("LW_BACKEND");
+        return !b || strcmp(b, "inotify") != 0;
+}
+
+void lw_require_backend(void) {
+        if (!lw_attributed())
+                return;
+        lw_require_root();
+        lw_require_fanotify();
+}
+
+void lw_require_attribution(const char *why) {
+        if (lw_attributed())
+                return;
+        fprintf(stderr, "SKIP: needs the acting pid (fanotify): %s\n", why);
+        exit(LW_SKIP);
+}
+
+void lw_check_actor(json_t *ev, const char *key, pid_t pid) {
+        json_t *v = json_object_get(ev, key);
+
+        if (lw_attributed()) {
+                CHECK(json_integer_value(v) == pid, "%s %lld, expected %d", key, json_integer_value(v), (int) pid);
+                return;
+        }
+        CHECK(json_is_null(v), "%s is not null without attribution", key);
+        CHECK(strcmp(jstr(ev, "attribution"), "unavailable") == 0, "attribution '%s'", jstr(ev, "attribution"));
+}
+
 char *lw_tmpdir(void) {
         const char *base = getenv("LW_TEST_TMPDIR");
         char *t;
@@ -169,6 +199,8 @@ LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const cha
                 argv[n++] = "run";
                 for (size_t i = 0; args && args[i] && n < 60; i++)
                         argv[n++] = args[i];
+                if (!lw_attributed())
+                        argv[n++] = "--backend=inotify";
                 argv[n++] = "--events";
                 argv[n++] = "-";
                 argv[n] = NULL;
@@ -438,7 +470,7 @@ bool lw_recent_has(json_t *ev, const LwRecent *seq, size_t n) {
         for (size_t i = 0; i < json_array_size(recent) && k < n; i++) {
                 json_t *r = json_array_get(recent, i);
                 if (strcmp(jstr(r, "file"), seq[k].file) == 0 && strcmp(jstr(r, "kind"), seq[k].kind) == 0 &&
-                    (seq[k].pid == 0 || jint(r, "pid") == seq[k].pid))
+                    (seq[k].pid == 0 || !lw_attributed() || jint(r, "pid") == seq[k].pid))
                         k++;
         }
         if (k < n) {
@@ -471,8 +503,7 @@ void lw_env_start(LwEnv *e, const char *grace_ms, const char *const *extra) {
         const char *args[32];
         size_t n = 0;
 
-        lw_require_root();
-        lw_require_fanotify();
+        lw_require_backend();
         /* A private parent: the daemon also watches the state dir's parent (to see it deleted
          * and re-created), and a shared /var/tmp would wake it for other tests' files. */
         e->state = lw_path(lw_tmpdir(), "state");

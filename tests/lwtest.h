@@ -28,6 +28,17 @@
 
 void lw_require_root(void);
 void lw_require_fanotify(void);
+
+/* The backend under test: LW_BACKEND=inotify (set by tests/run-unprivileged, which also drops
+ * to an unprivileged user) or fanotify (the default, as root). lw_daemon_start passes it on. */
+bool lw_attributed(void);
+/* What the daemon needs for the backend under test: root and fanotify, or nothing. */
+void lw_require_backend(void);
+/* Skips (77) under a backend that names no actor: WHY says what cannot be judged then. */
+void lw_require_attribution(const char *why);
+/* EV's field KEY names PID (fanotify); without attribution it must be null and EV must say
+ * "attribution": "unavailable" instead of guessing. */
+void lw_check_actor(json_t *ev, const char *key, pid_t pid);
 /* A fresh folder removed at exit. */
 char *lw_tmpdir(void);
 void lw_mkdir_p(const char *path);
@@ -92,7 +103,7 @@ static inline long long jint(json_t *o, const char *k) {
 }
 
 /* One step expected in a race event's "recent" list: file "lock"/"transcript", kind, pid (0:
- * any). */
+ * any; without attribution pids are null and not compared). */
 typedef struct LwRecent {
         const char *file;
         const char *kind;

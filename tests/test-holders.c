@@ -35,7 +35,7 @@ int main(void) {
         lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock2);
         CHECK(unlink(lock2) == 0, "unlink");
         json_t *r = lw_expect(e.d, LW_TIMEOUT_MS, "lock.removed", "lock", lock2);
-        CHECK(jint(r, "pid") == getpid(), "remover %lld", jint(r, "pid"));
+        lw_check_actor(r, "pid", getpid());
         CHECK(jint(r, "owner_pid") == owner, "owner %lld", jint(r, "owner_pid"));
         CHECK(json_is_true(json_object_get(r, "owner_alive")), "owner_alive");
         CHECK(json_is_true(json_object_get(r, "owner_holds")), "owner_holds");

@@ -18,8 +18,7 @@ static void kill_and_expect_clean(LwDaemon *d, const char *sessions) {
 }
 
 int main(void) {
-        lw_require_root();
-        lw_require_fanotify();
+        lw_require_backend();
         char *base = lw_tmpdir();
         char *state = lw_path(base, "not/yet/state");
         char *watch = lw_path(base, "plain/sessions");

@@ -28,8 +28,7 @@ static bool recv_msg(char *buf, size_t size, int timeout_ms) {
 }
 
 int main(void) {
-        lw_require_root();
-        lw_require_fanotify();
+        lw_require_backend();
         char *dir = lw_tmpdir();
         char *sessions = lw_path(dir, "sessions");
         lw_mkdir_p(sessions);

@@ -9,6 +9,7 @@
 #define LINE "{\"type\":\"spawn\"}\n"   /* 17 bytes */
 
 int main(void) {
+        lw_require_attribution("whether a writer is the lock owner cannot be told without the writer");
         LwEnv e;
         lw_env_start(&e, "200", NULL);
         char *lock = lw_path(e.sessions, "f.jsonl.lock"), *t = lw_path(e.sessions, "f.jsonl");

@@ -7,6 +7,7 @@
 #include "lwtest.h"
 
 int main(void) {
+        lw_require_attribution("whether a lock rewriter is its owner cannot be told without the writer");
         LwEnv e;
         lw_env_start(&e, "200", NULL);
         char *lock = lw_path(e.sessions, "t.jsonl.lock");

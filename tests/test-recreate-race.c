@@ -52,8 +52,7 @@ static void run(const char *point) {
 }
 
 int main(void) {
-        lw_require_root();
-        lw_require_fanotify();
+        lw_require_backend();
         run("before-verify");
         run("before-rename");
         return 0;
