@@ -94,16 +94,46 @@ static void on_fs_event(const FsEvent *ev, void *userdata) {
 
         m->n_events++;
         if (ev->mask & FAN_Q_OVERFLOW) {
-                if (!m->lost_events)
-                        report_emit(&m->reporter, EVENT_MONITOR_ERROR,
-                                    json_pack("{s:s, s:n}", "error",
-                                              "fanotify queue overflow: events were lost; every guarded "
-                                              "folder is resynced once the queue is drained, and races "
-                                              "are not judged until then", "path"));
+                if (!m->lost_events) {
+                        m->n_overflows++;
+                        report_emit(&m->reporter, EVENT_MONITOR_OVERFLOW,
+                                    json_pack("{s:s, s:I}", "backend",
+                                              source_attribution(&m->source) ? "fanotify" : "inotify",
+                                              "overflows", (json_int_t) m->n_overflows));
+                }
                 m->lost_events = true;
                 return;
         }
         tree_dispatch(m, ev, m->batch_ns);
+}
+
+/* After lost events, with the queue drained: the folders, the holder map and every payload
+ * are read again, and every lock is judged on that (at the end of this batch). */
+static void manager_resync(Manager *m) {
+        uint64_t start = now_mono_ns(), holders = 0;
+        size_t before = m->holders.n_files[FILE_LOCK] + m->holders.n_files[FILE_SESSION];
+        TrackedFile *f;
+        size_t i = 0;
+        int r;
+
+        tree_resync(m, start);
+        r = holder_map_reseed(&m->holders, start);
+        if (r < 0)
+                report_emit(&m->reporter, EVENT_MONITOR_ERROR,
+                            json_pack("{s:s, s:s}", "error", "cannot read /proc for the resync", "path", "/proc"));
+        for (Lock *l = m->locks; l; l = l->locks_next)
+                lock_mark_payload_dirty(l, start);
+        m->lost_events = false;
+        while (hashmap_iterate(m->holders.by_inode, &i, (void **) &f, NULL))
+                holders += f->n_holders;
+        report_emit(&m->reporter, EVENT_MONITOR_RESYNC,
+                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+                              "folders", (json_int_t) m->n_guarded,
+                              "files_before", (json_int_t) before,
+                              "files", (json_int_t) (m->holders.n_files[FILE_LOCK] + m->holders.n_files[FILE_SESSION]),
+                              "locks", (json_int_t) m->n_locks,
+                              "holders", (json_int_t) holders,
+                              "duration_us", (json_int_t) ((now_mono_ns() - start) / NSEC_PER_USEC)));
 }
 
 /* One read() of the event queue, dispatched. Returns false when nothing was there. */
@@ -117,14 +147,8 @@ static bool read_events_once(Manager *m) {
         if (r == 0) {
                 /* Every event so far is applied: the view of the names is exact, or, after
                  * lost events, can be made so now. */
-                if (m->lost_events) {
-                        uint64_t now = now_mono_ns();
-                        tree_resync(m, now);
-                        (void) holder_map_reseed(&m->holders, now);
-                        for (Lock *l = m->locks; l; l = l->locks_next)
-                                lock_mark_payload_dirty(l, now);
-                        m->lost_events = false;
-                }
+                if (m->lost_events)
+                        manager_resync(m);
                 session_settle(m);
                 m->drain_gen++;
         } else if (r != -EINTR)
@@ -148,9 +172,15 @@ static int on_kernel_events(sd_event_source *s, int fd, uint32_t revents, void *
         (void) revents;
         m->n_wakeups++;
         /* Bounded: at most a few reads per wake-up, so timers and pidfds are served too.
-         * Settle per read: a batch is what one read returned. */
-        for (int i = 0; i < 8 && read_events_once(m); i++)
+         * Settle per read: a batch is what one read returned. The read that finds the queue
+         * empty is settled too: a resync after lost events happens there. */
+        for (int i = 0; i < 8; i++) {
+                bool more = read_events_once(m);
+
                 manager_flush(m);
+                if (!more)
+                        break;
+        }
         return 0;
 }
 

@@ -64,7 +64,7 @@ typedef struct Manager {
         size_t n_orphans, n_orphans_alloc;
 
         uint64_t batch_ns;            /* when the current fanotify read returned */
-        uint64_t n_stale, n_cleaned, n_races, n_events, n_wakeups;
+        uint64_t n_stale, n_cleaned, n_races, n_events, n_wakeups, n_overflows;
         char *last_status;
 } Manager;
 

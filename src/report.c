@@ -35,6 +35,9 @@ static const EventInfo event_table[_EVENT_KIND_MAX] = {
         [EVENT_RACE_FOREIGN_WRITE]    = { "race.foreign-write",    "c416227b4b6e472c97bedddc5db566a6", LOG_WARNING },
         [EVENT_RACE_SESSION_REPLACED] = { "race.session-replaced", "3ac152021a9c4ec288a7b7203e511eae", LOG_WARNING },
         [EVENT_RACE_LOCK_TAMPERED]    = { "race.lock-tampered",    "b0b83890b1f3468c8dc94ce041fb1409", LOG_WARNING },
+        [EVENT_MONITOR_OVERFLOW] = { "monitor.overflow", "21cc8f17447746abbff8d69cf900ed36", LOG_WARNING },
+        [EVENT_MONITOR_RESYNC]   = { "monitor.resync",   "a043b0b942434a8abe137f6dd55d2436", LOG_NOTICE },
+        [EVENT_MONITOR_WARNING]  = { "monitor.warning",  "2069c20288a24beba4a64567a4f815bf", LOG_WARNING },
 };
 
 const char *event_kind_to_string(EventKind k) {
@@ -201,6 +204,19 @@ static char *message_for(EventKind k, json_t *f) {
                 r = asprintf(&m, "Takeover race: lock %s of pid %lld (%s) rewritten by %s",
                              sget(f, "lock"), iget(f, "owner_pid"), sget(f, "owner_comm"),
                              who(f, "actor_pid", "actor_comm", w, sizeof(w)));
+                break;
+        case EVENT_MONITOR_OVERFLOW:
+                r = asprintf(&m, "The kernel's %s queue overflowed: events were lost; every guarded folder "
+                             "and /proc will be read again once the queue is drained", sget(f, "backend"));
+                break;
+        case EVENT_MONITOR_RESYNC:
+                r = asprintf(&m, "Resynced after lost events in %lld us: %lld folders, %lld files "
+                             "(%lld before), %lld locks, %lld holders",
+                             iget(f, "duration_us"), iget(f, "folders"), iget(f, "files"),
+                             iget(f, "files_before"), iget(f, "locks"), iget(f, "holders"));
+                break;
+        case EVENT_MONITOR_WARNING:
+                r = asprintf(&m, "%s: %s", sget(f, "path"), sget(f, "warning"));
                 break;
         default:
                 break;

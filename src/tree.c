@@ -441,18 +441,59 @@ void tree_dispatch(Manager *m, const FsEvent *ev, uint64_t now_ns) {
         }
 }
 
-static void resync_nodes(Node *n, uint64_t now_ns) {
-        for (; n; n = n->siblings_next) {
-                if (n->kind == NODE_SESSIONS && !n->dead)
-                        tracker_resync(n->manager, n, now_ns);
-                resync_nodes(n->children, now_ns);
+/* Is C still the folder named C->name in its parent? */
+static bool node_still_there(Node *parent, Node *c) {
+        struct stat st;
+        FileId id;
+
+        return fstatat(parent->dirfd, c->name, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISDIR(st.st_mode) &&
+               file_id_at(parent->dirfd, c->name, parent->fid->fsid, &id) >= 0 && file_id_equal(&id, c->fid);
+}
+
+/* Does the anchor's path still lead to the anchor's folder? */
+static bool anchor_still_there(Node *a) {
+        _cleanup_close_ int fd = open(a->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        FileId id;
+
+        return fd >= 0 && file_id_at(fd, "", a->fid->fsid, &id) >= 0 && file_id_equal(&id, a->fid);
+}
+
+/* After lost events: folders that went away lose their nodes, folders that appeared get
+ * theirs, and sessions folders are read again. */
+static void resync_node(Node *n, uint64_t now_ns) {
+        Node *c, *next;
+
+        for (c = n->children; c; c = next) {
+                next = c->siblings_next;
+                if (!c->name || !node_still_there(n, c))
+                        node_kill(c);
         }
+        switch (n->kind) {
+        case NODE_ANCHOR:
+                anchor_check(n, now_ns);
+                break;
+        case NODE_SESSIONS:
+                tracker_resync(n->manager, n, now_ns);
+                break;
+        default:
+                node_scan_children(n, now_ns);
+                break;
+        }
+        for (c = n->children; c; c = c->siblings_next)
+                if (!c->dead)
+                        resync_node(c, now_ns);
 }
 
 void tree_resync(Manager *m, uint64_t now_ns) {
-        for (size_t i = 0; i < m->n_roots; i++)
-                if (m->roots[i]->anchor)
-                        resync_nodes(m->roots[i]->anchor, now_ns);
+        for (size_t i = 0; i < m->n_roots; i++) {
+                Root *root = m->roots[i];
+
+                /* The anchor itself may be gone or moved (its own event lost): anchor again. */
+                if (!root->anchor || !anchor_still_there(root->anchor))
+                        root_resolve(m, root, now_ns);
+                else
+                        resync_node(root->anchor, now_ns);
+        }
 }
 
 static void collect_guarded(Node *n, json_t *arr) {
