@@ -60,8 +60,8 @@ char *escape_bytes(const char *str) {
 char *escape_path(const char *dir, const char *name) {
         char *joined, *r;
 
-        if (!dir)
-                return escape_bytes(name);
+        if (!dir || !name)
+                return escape_bytes(dir ? dir : name);
         if (asprintf(&joined, "%s/%s", dir, name) < 0)
                 return NULL;
         r = escape_bytes(joined);

@@ -8,5 +8,5 @@
 
 /* Returns a malloc'd escaped copy, or NULL on ENOMEM. */
 char *escape_bytes(const char *s);
-/* Escaped "dir/name" (dir may be NULL). */
+/* Escaped "dir/name" (dir or name may be NULL: then the other alone). */
 char *escape_path(const char *dir, const char *name);

@@ -20,6 +20,22 @@ static void tree_error(Manager *m, const char *dir, const char *name, const char
                     json_pack("{s:s, s:o}", "error", error, "path", json_path(dir, name)));
 }
 
+/* A folder that cannot be guarded: say why, and what to do when it is a limit. */
+static void guard_error(Manager *m, const char *path, const char *what, int r) {
+        char e[320];
+
+        if (r == -ENOSPC && !source_attribution(&m->source))
+                snprintf(e, sizeof(e), "%s: the inotify watch limit is reached (sysctl "
+                         "fs.inotify.max_user_watches, counted per user): this folder is NOT guarded; "
+                         "raise the limit and restart lockwarden", what);
+        else if (r == -ENOSPC || r == -EMFILE)
+                snprintf(e, sizeof(e), "%s: the fanotify mark limit is reached (sysctl "
+                         "fs.fanotify.max_user_marks): this folder is NOT guarded", what);
+        else
+                snprintf(e, sizeof(e), "%s: %s: this folder is NOT guarded", what, strerror(-r));
+        tree_error(m, path, NULL, e);
+}
+
 static void node_start(Node *n, uint64_t now_ns);
 static void node_kill(Node *n);
 
@@ -183,9 +199,7 @@ static void node_add_child(Node *n, const char *name, NodeKind kind, uint64_t no
         if (r == -EEXIST)
                 return;
         if (r < 0) {
-                char e[128];
-                snprintf(e, sizeof(e), "cannot guard folder: %s", strerror(-r));
-                tree_error(m, path, NULL, e);
+                guard_error(m, path, "cannot guard folder", r);
                 return;
         }
         node_start(c, now_ns);
@@ -237,11 +251,8 @@ static void anchor_check(Node *n, uint64_t now_ns) {
         }
         r = node_new(m, root, n, root->kind, root->path, n->want, fd, &c);
         if (r < 0) {
-                if (r != -EEXIST) {
-                        char e[128];
-                        snprintf(e, sizeof(e), "cannot guard folder: %s", strerror(-r));
-                        tree_error(m, root->path, NULL, e);
-                }
+                if (r != -EEXIST)
+                        guard_error(m, root->path, "cannot guard folder", r);
                 return;
         }
         node_start(c, now_ns);
@@ -288,9 +299,7 @@ static void root_resolve(Manager *m, Root *root, uint64_t now_ns) {
         }
         r = node_new(m, root, NULL, NODE_ANCHOR, prefix, NULL, fd, &n);
         if (r < 0) {
-                char e[128];
-                snprintf(e, sizeof(e), "cannot watch ancestor folder: %s", strerror(-r));
-                tree_error(m, prefix, NULL, e);
+                guard_error(m, prefix, "cannot watch the folder where a configured folder will appear", r);
                 return;
         }
         size_t plen = strlen(prefix);

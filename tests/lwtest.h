@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #define LW_SKIP 77
+#define LW_ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 #define LW_TIMEOUT_MS 5000
 
 #define CHECK(cond, ...)                                                              \

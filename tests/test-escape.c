@@ -25,5 +25,9 @@ int main(void) {
         char *p = escape_path("/d", "x\ty");
         CHECK(strcmp(p, "/d/x\\x09y") == 0, "path %s", p);
         free(p);
+        /* A folder on its own (no entry name) is the folder, not "folder/(null)". */
+        p = escape_path("/d/sessions", NULL);
+        CHECK(strcmp(p, "/d/sessions") == 0, "folder alone %s", p);
+        free(p);
         return 0;
 }
