@@ -2,6 +2,8 @@
 /* fs-util.c */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "fs-util.h"
@@ -35,4 +37,46 @@ ssize_t read_all_at(int fd, char *buf, size_t max) {
                 n += (size_t) k;
         }
         return (ssize_t) n;
+}
+
+char *path_absolute(const char *path) {
+        _cleanup_free_ char *abs = NULL;
+        char *out, *o;
+
+        if (path[0] != '/') {
+                _cleanup_free_ char *cwd = getcwd(NULL, 0);
+                if (!cwd || asprintf(&abs, "%s/%s", cwd, path) < 0)
+                        return NULL;
+        } else if (!(abs = strdup(path)))
+                return NULL;
+
+        out = malloc(strlen(abs) + 2);
+        if (!out)
+                return NULL;
+        o = out;
+        for (const char *p = abs; *p;) {
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        break;
+                size_t k = strcspn(p, "/");
+                if (!(k == 1 && p[0] == '.')) {
+                        *o++ = '/';
+                        memcpy(o, p, k);
+                        o += k;
+                }
+                p += k;
+        }
+        if (o == out)
+                *o++ = '/';
+        *o = '\0';
+        return out;
+}
+
+bool path_is_under(const char *path, const char *dir) {
+        size_t n = strlen(dir);
+
+        if (strcmp(dir, "/") == 0)
+                return true;
+        return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }

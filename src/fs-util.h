@@ -3,12 +3,19 @@
 #pragma once
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 /* A DIR stream over the folder DIRFD names, without disturbing DIRFD's own offset or
  * re-resolving any path. NULL with errno set on failure. */
 DIR *opendir_at(int dirfd);
+
+/* PATH made absolute (against the working directory) with "." and repeated or trailing
+ * slashes removed; ".." and symlinks are kept as they are. NULL on ENOMEM. */
+char *path_absolute(const char *path);
+/* Is PATH (normalized) DIR itself or inside it, by components? */
+bool path_is_under(const char *path, const char *dir);
 
 /* Reads FD from offset 0 to EOF or until MAX bytes are in BUF (which holds MAX). Returns the
  * byte count or -errno. */

@@ -323,6 +323,18 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
                 return;
         }
 
+        /* On a network filesystem the owner pid may be another host's: report only, unless the
+         * operator opted in for this folder. */
+        if (l->file->folder->remote && !l->file->folder->remote_cleanup) {
+                char w[160];
+
+                snprintf(w, sizeof(w), "on a remote filesystem (%s): reported only; --remote-cleanup opts in",
+                         l->file->folder->fs_type);
+                report_emit(&m->reporter, EVENT_LOCK_KEPT,
+                            json_pack("{s:o, s:s, s:s}", "lock", lock_path_json(l), "reason", reason, "why", w));
+                return;
+        }
+
         /* A payload over the size cap was never read: never remove what we could not compare. */
         if (!l->payload_buf) {
                 report_emit(&m->reporter, EVENT_LOCK_KEPT,

@@ -57,6 +57,7 @@ Manager *manager_free(Manager *m) {
         hashmap_free(m->owners);
         free(m->confirms);
         free(m->scans);
+        free(m->remote_warned);
         free(m->orphans);
         free(m->last_status);
         sd_event_source_disable_unref(m->source_event);

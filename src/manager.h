@@ -35,6 +35,8 @@ typedef struct Manager {
         const char *backend_why;      /* why auto chose inotify, or NULL */
         bool lost_events;             /* queue overflow: resync when it is drained */
         uint64_t drain_gen;           /* counts the times the queue was read empty */
+        uint64_t *remote_warned;      /* fsids of remote filesystems warned about */
+        size_t n_remote_warned;
         sd_event_source *source_event;
 
         Reporter reporter;

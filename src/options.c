@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "fs-util.h"
 #include "macro.h"
 #include "options.h"
 
@@ -70,6 +71,9 @@ void options_help(void) {
                "  --race-coalesce-ms N  a burst of unlocked or foreign writes by one process is\n"
                "                        one race, reported when no write came for N ms or a\n"
                "                        lock appeared (default %d; 0 reports every write)\n"
+               "  --remote-cleanup DIR  on a network or FUSE filesystem stale locks are only\n"
+               "                        reported (a pid there may be another host's); remove them\n"
+               "                        in sessions folders under DIR too (repeatable)\n"
                "  --backend=auto|fanotify|inotify\n"
                "                        event source (default auto: fanotify when permitted, else\n"
                "                        inotify). fanotify needs CAP_SYS_ADMIN and names the\n"
@@ -131,6 +135,7 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                 ARG_BACKEND,
                 ARG_RACES,
                 ARG_RACE_COALESCE,
+                ARG_REMOTE_CLEANUP,
         };
         static const struct option options[] = {
                 { "help",          no_argument,       NULL, 'h'            },
@@ -143,6 +148,7 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                 { "backend",       required_argument, NULL, ARG_BACKEND    },
                 { "races",         required_argument, NULL, ARG_RACES      },
                 { "race-coalesce-ms", required_argument, NULL, ARG_RACE_COALESCE },
+                { "remote-cleanup", required_argument, NULL, ARG_REMOTE_CLEANUP },
                 {}
         };
         RunOptions o = { .leak_grace_ms = DEFAULT_LEAK_GRACE_MS,
@@ -185,6 +191,21 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                                 return r;
                         }
                         break;
+                case ARG_REMOTE_CLEANUP: {
+                        _cleanup_free_ char *abs = NULL;
+
+                        if (!optarg[0]) {
+                                options_done(&o);
+                                return usage_error("--remote-cleanup needs a folder");
+                        }
+                        abs = path_absolute(optarg);
+                        r = abs ? append(&o.remote_cleanup_dirs, &o.n_remote_cleanup_dirs, abs) : -ENOMEM;
+                        if (r < 0) {
+                                options_done(&o);
+                                return r;
+                        }
+                        break;
+                }
                 case ARG_CLEANUP:
                         r = lookup(cleanup_mode_table, _CLEANUP_MODE_MAX, optarg);
                         if (r < 0) {
@@ -277,8 +298,11 @@ void options_done(RunOptions *o) {
                 free(o->state_dirs[i]);
         for (size_t i = 0; i < o->n_watch_dirs; i++)
                 free(o->watch_dirs[i]);
+        for (size_t i = 0; i < o->n_remote_cleanup_dirs; i++)
+                free(o->remote_cleanup_dirs[i]);
         free(o->state_dirs);
         free(o->watch_dirs);
+        free(o->remote_cleanup_dirs);
         free(o->events_path);
         *o = (RunOptions) {};
 }

@@ -39,6 +39,8 @@ typedef struct RunOptions {
         size_t n_state_dirs;
         char **watch_dirs;
         size_t n_watch_dirs;
+        char **remote_cleanup_dirs;   /* absolute: cleanup allowed on remote filesystems here */
+        size_t n_remote_cleanup_dirs;
         CleanupMode cleanup;
         char *events_path;
         uint64_t leak_grace_ms;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fs-type.h"
 #include "fs-util.h"
 #include "macro.h"
 #include "manager.h"
@@ -18,6 +19,38 @@
 static void tree_error(Manager *m, const char *dir, const char *name, const char *error) {
         report_emit(&m->reporter, EVENT_MONITOR_ERROR,
                     json_pack("{s:s, s:o}", "error", error, "path", json_path(dir, name)));
+}
+
+/* A sessions folder on a network or FUSE filesystem: warn once per filesystem, and decide
+ * whether stale locks there are removed (the operator opted in) or only reported. */
+static void node_check_fs(Node *n, int fd, uint64_t fsid) {
+        Manager *m = n->manager;
+        const RunOptions *o = m->opts;
+        FsType t;
+
+        if (fs_type_of(fd, &t) < 0)
+                return;
+        n->fs_type = t.name;
+        n->remote = t.remote;
+        if (!t.remote)
+                return;
+        for (size_t i = 0; i < o->n_remote_cleanup_dirs; i++)
+                if (path_is_under(n->path, o->remote_cleanup_dirs[i]))
+                        n->remote_cleanup = true;
+        for (size_t i = 0; i < m->n_remote_warned; i++)
+                if (m->remote_warned[i] == fsid)
+                        return;
+        uint64_t *w = realloc(m->remote_warned, (m->n_remote_warned + 1) * sizeof(uint64_t));
+        if (w) {
+                m->remote_warned = w;
+                m->remote_warned[m->n_remote_warned++] = fsid;
+        }
+        report_emit(&m->reporter, EVENT_MONITOR_WARNING,
+                    json_pack("{s:o, s:s, s:s, s:s}", "path", json_path(n->path, NULL), "fs_type", t.name,
+                              "warning", "a network or FUSE filesystem: changes made by other hosts are "
+                                         "invisible to the kernel here, and a pid in a lock may be another "
+                                         "host's",
+                              "cleanup", n->remote_cleanup ? "auto (--remote-cleanup)" : "report-only"));
 }
 
 /* A folder that cannot be guarded: say why, and what to do when it is a limit. */
@@ -96,8 +129,10 @@ static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const c
         (void) hashmap_put(m->nodes_by_fid, head->fid, head);
         if (parent)
                 LIST_PREPEND(siblings, parent->children, n);
-        if (kind == NODE_SESSIONS)
+        if (kind == NODE_SESSIONS) {
                 m->n_guarded++;
+                node_check_fs(n, n->dirfd, fsid);
+        }
         *ret = n;
         return 0;
 }
@@ -313,40 +348,6 @@ static void root_resolve(Manager *m, Root *root, uint64_t now_ns) {
         node_start(n, now_ns);
 }
 
-static char *normalize_path(const char *path) {
-        _cleanup_free_ char *abs = NULL;
-        char *out, *o;
-
-        if (path[0] != '/') {
-                _cleanup_free_ char *cwd = getcwd(NULL, 0);
-                if (!cwd || asprintf(&abs, "%s/%s", cwd, path) < 0)
-                        return NULL;
-        } else if (!(abs = strdup(path)))
-                return NULL;
-
-        out = malloc(strlen(abs) + 2);
-        if (!out)
-                return NULL;
-        o = out;
-        for (const char *p = abs; *p;) {
-                while (*p == '/')
-                        p++;
-                if (!*p)
-                        break;
-                size_t k = strcspn(p, "/");
-                if (!(k == 1 && p[0] == '.')) {
-                        *o++ = '/';
-                        memcpy(o, p, k);
-                        o += k;
-                }
-                p += k;
-        }
-        if (o == out)
-                *o++ = '/';
-        *o = '\0';
-        return out;
-}
-
 int tree_add_root(Manager *m, const char *path, NodeKind kind) {
         Root *roots, *root;
 
@@ -357,7 +358,7 @@ int tree_add_root(Manager *m, const char *path, NodeKind kind) {
         root = calloc(1, sizeof(*root));
         if (!root)
                 return -ENOMEM;
-        root->path = normalize_path(path);
+        root->path = path_absolute(path);
         root->kind = kind;
         if (!root->path) {
                 free(root);

@@ -48,6 +48,9 @@ struct Node {
         char *want;                    /* NODE_ANCHOR: next component of root->path */
         int dirfd;
         int wd;                        /* its inotify watch (-1 with fanotify) */
+        const char *fs_type;           /* NODE_SESSIONS: its filesystem ("ext4", "nfs", ...) */
+        bool remote;                   /* ... is a network or FUSE one */
+        bool remote_cleanup;           /* ... and the operator opted in to cleanup there */
         FileId *fid;
         Hashmap *files;                /* NODE_SESSIONS: name → TrackedFile */
         Hashmap *sessions;             /* NODE_SESSIONS: transcript name → Session */
