@@ -137,22 +137,33 @@ static void manager_resync(Manager *m) {
                               "duration_us", (json_int_t) ((now_mono_ns() - start) / NSEC_PER_USEC)));
 }
 
-/* One read() of the event queue, dispatched. Returns false when nothing was there. */
+/* Every event so far is applied: the view of the names is exact, or, after lost events, can
+ * be made so now. */
+static void on_drained(Manager *m) {
+        if (m->lost_events)
+                manager_resync(m);
+        session_settle(m);
+        m->drain_gen++;
+}
+
+/* One read() of the event queue, dispatched. Returns false when the queue is empty now. */
 static bool read_events_once(Manager *m) {
         int r;
 
         m->batch_ns = now_mono_ns();
         r = source_read(&m->source, on_fs_event, m);
-        if (r > 0)
+        if (r > 0) {
+                /* Read it all? Then this is the moment the queue was drained: the callers' read
+                 * bound may stop before another read would have said so. */
+                if (source_pending(&m->source) == 0) {
+                        on_drained(m);
+                        return false;
+                }
                 return true;
-        if (r == 0) {
-                /* Every event so far is applied: the view of the names is exact, or, after
-                 * lost events, can be made so now. */
-                if (m->lost_events)
-                        manager_resync(m);
-                session_settle(m);
-                m->drain_gen++;
-        } else if (r != -EINTR)
+        }
+        if (r == 0)
+                on_drained(m);
+        else if (r != -EINTR)
                 report_emit(&m->reporter, EVENT_MONITOR_ERROR,
                             json_pack("{s:s, s:n}", "error", strerror(-r), "path"));
         return false;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* source.c: the backend switch. */
 #include <errno.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "fanotify-source.h"
@@ -67,6 +68,14 @@ void source_unwatch(Source *s, int dirfd, int wd) {
                         inotify_source_unwatch(&s->ino, wd);
         } else
                 (void) fanotify_source_unmark(s->fd, dirfd);
+}
+
+int source_pending(Source *s) {
+        int n;
+
+        if (ioctl(s->fd, FIONREAD, &n) < 0)
+                return negative_errno();
+        return n;
 }
 
 int source_read(Source *s, FsEventCallback cb, void *userdata) {
