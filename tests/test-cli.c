@@ -66,7 +66,8 @@ int main(void) {
         EXPECT(0, "--state-dir", "--help");
         CHECK(strstr(out, "--watch") && strstr(out, "--cleanup=auto|report") && strstr(out, "--events") &&
               strstr(out, "--leak-grace-ms") && strstr(out, "--backend=auto|fanotify|inotify") &&
-              strstr(out, "--races=report|off") && strstr(out, "--race-coalesce-ms"), "help lacks an option");
+              strstr(out, "--races=report|off") && strstr(out, "--race-coalesce-ms") &&
+              strstr(out, "--remote-cleanup DIR"), "help lacks an option");
         EXPECT(0, "lockwarden " PACKAGE_VERSION, "--version");
         EXPECT(0, "Usage", "run", "--help");
         EXPECT(2, "--cleanup must be auto or report", "run", "--cleanup=maybe");
@@ -80,6 +81,7 @@ int main(void) {
         EXPECT(2, "needs a value", "run", "--watch");
         EXPECT(2, "unexpected argument", "run", "extra");
         EXPECT(2, "--backend must be", "run", "--backend=inotify2");
+        EXPECT(2, "--remote-cleanup needs a folder", "run", "--remote-cleanup", "");
 
         if (geteuid() == 0) {
                 const char *a[] = { "run", "--watch", "/var/tmp", "--backend=fanotify", NULL };
