@@ -429,10 +429,15 @@ void lock_on_unlinked(Lock *l, pid_t pid) {
                 session_on_lock_gone(session_get(m, l->file->folder, l->file->name, FILE_LOCK), l, pid);
         if (pid == PID_UNKNOWN) {
                 /* No attribution (inotify): a release closes the lock before unlinking it, so
-                 * an owner still holding it open for writing did not release it. */
+                 * an owner still holding it open for writing did not release it, nor did an
+                 * owner whose exit we knew before reading this removal (the exit handler
+                 * drains the event queue first: an exit handled earlier happened earlier).
+                 * An owner that released and exited at once is no thief: that /proc says it
+                 * is gone by now proves nothing about the order. */
                 owner_holds = owner > 0 && proc_pid_holds_for_write(owner, l->file->inode.dev,
                                                                      l->file->inode.ino, l->file->fid) > 0;
-                released = owner > 0 && !owner_holds && !(l->owner && l->owner->exited) && proc_alive(owner);
+                released = owner > 0 && !owner_holds &&
+                           !(l->owner && l->owner->exited && l->owner->exited_ns < m->batch_ns);
                 comm[0] = '\0';
         } else {
                 released = pid > 0 && pid == owner;

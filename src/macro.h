@@ -3,6 +3,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -35,6 +36,22 @@ static inline void fclosep(FILE **f) {
 /* Take ownership out of a cleanup variable. */
 #define TAKE_PTR(p) ({ __typeof__(p) _t = (p); (p) = NULL; _t; })
 #define TAKE_FD(fd) ({ int _t = (fd); (fd) = -1; _t; })
+
+/* Makes room for one more element in *ARRAY (of *N_ALLOC elements of SIZE bytes, N in use),
+ * doubling from FIRST. false (array unchanged) when out of memory. */
+static inline bool grow_array(void **array, size_t *n_alloc, size_t n, size_t size, size_t first) {
+        size_t k = *n_alloc ? *n_alloc * 2 : first;
+        void *p;
+
+        if (n < *n_alloc)
+                return true;
+        p = realloc(*array, k * size);
+        if (!p)
+                return false;
+        *array = p;
+        *n_alloc = k;
+        return true;
+}
 
 static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;

@@ -18,14 +18,8 @@
 static void orphan_add(Manager *m, TrackedFile *f) {
         if (f->orphaned)
                 return;
-        if (m->n_orphans == m->n_orphans_alloc) {
-                size_t n = m->n_orphans_alloc ? m->n_orphans_alloc * 2 : 16;
-                TrackedFile **o = realloc(m->orphans, n * sizeof(*o));
-                if (!o)
-                        return; /* it stays in the map; forgotten at exit */
-                m->orphans = o;
-                m->n_orphans_alloc = n;
-        }
+        if (!grow_array((void **) &m->orphans, &m->n_orphans_alloc, m->n_orphans, sizeof(*m->orphans), 16))
+                return; /* it stays in the map; forgotten at exit */
         m->orphans[m->n_orphans++] = f;
         f->orphaned = true;
 }
@@ -261,14 +255,8 @@ void tracker_resync(Manager *m, Node *n, uint64_t now_ns) {
 }
 
 static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns) {
-        if (m->n_confirms == m->n_confirms_alloc) {
-                size_t n = m->n_confirms_alloc ? m->n_confirms_alloc * 2 : 64;
-                Confirm *c = realloc(m->confirms, n * sizeof(*c));
-                if (!c)
-                        return;
-                m->confirms = c;
-                m->n_confirms_alloc = n;
-        }
+        if (!grow_array((void **) &m->confirms, &m->n_confirms_alloc, m->n_confirms, sizeof(*m->confirms), 64))
+                return;
         m->confirms[m->n_confirms++] = (Confirm) { f, pid, now_ns };
 }
 
@@ -277,14 +265,8 @@ static void scan_later(Manager *m, TrackedFile *f, bool closed, uint64_t now_ns)
         HolderScan *s;
 
         if (f->scan_slot == 0) {
-                if (m->n_scans == m->n_scans_alloc) {
-                        size_t n = m->n_scans_alloc ? m->n_scans_alloc * 2 : 16;
-                        HolderScan *a = realloc(m->scans, n * sizeof(*a));
-                        if (!a)
-                                return;
-                        m->scans = a;
-                        m->n_scans_alloc = n;
-                }
+                if (!grow_array((void **) &m->scans, &m->n_scans_alloc, m->n_scans, sizeof(*m->scans), 16))
+                        return;
                 m->scans[m->n_scans] = (HolderScan) { .file = f };
                 f->scan_slot = (unsigned) ++m->n_scans;
         }

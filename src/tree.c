@@ -478,17 +478,10 @@ static void resync_node(Node *n, uint64_t now_ns) {
                 if (!c->name || !node_still_there(n, c))
                         node_kill(c);
         }
-        switch (n->kind) {
-        case NODE_ANCHOR:
-                anchor_check(n, now_ns);
-                break;
-        case NODE_SESSIONS:
+        if (n->kind == NODE_SESSIONS)
                 tracker_resync(n->manager, n, now_ns);
-                break;
-        default:
-                node_scan_children(n, now_ns);
-                break;
-        }
+        else
+                node_start(n, now_ns); /* anchors look for their next component again */
         for (c = n->children; c; c = c->siblings_next)
                 if (!c->dead)
                         resync_node(c, now_ns);
