@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 
 #include "file-id.h"
@@ -24,8 +25,20 @@ static int file_id_get(int dirfd, const char *name, int flags, uint64_t fsid, Fi
         } h = { .fh.handle_bytes = FILE_ID_MAX_HANDLE };
         int mount_id;
 
-        if (name_to_handle_at(dirfd, name, &h.fh, &mount_id, flags) < 0)
-                return negative_errno();
+        if (name_to_handle_at(dirfd, name, &h.fh, &mount_id, flags) < 0) {
+                struct stat st;
+                int sflags = flags & AT_SYMLINK_FOLLOW ? 0 : flags | AT_SYMLINK_NOFOLLOW;
+
+                /* A filesystem without file handles (overlayfs without nfs_export, say): the
+                 * inode number is all the identity there is. fanotify cannot guard it anyway;
+                 * inotify can. */
+                if (errno != EOPNOTSUPP || fstatat(dirfd, name, &st, sflags) < 0)
+                        return negative_errno();
+                *ret = (FileId) { .fsid = fsid, .type = FILE_ID_TYPE_INODE, .len = 2 * sizeof(uint64_t) };
+                memcpy(ret->bytes, &(uint64_t) { st.st_dev }, sizeof(uint64_t));
+                memcpy(ret->bytes + sizeof(uint64_t), &(uint64_t) { st.st_ino }, sizeof(uint64_t));
+                return 0;
+        }
         *ret = (FileId) { .fsid = fsid, .type = h.fh.handle_type, .len = h.fh.handle_bytes };
         memcpy(ret->bytes, h.fh.f_handle, h.fh.handle_bytes);
         return 0;

@@ -11,6 +11,9 @@
 #include "hashmap.h"
 
 #define FILE_ID_MAX_HANDLE 128
+/* The type of an id made of (dev, inode) where the filesystem has no file handles. Such an
+ * id does not tell a reused inode number from the old file. */
+#define FILE_ID_TYPE_INODE 0x7fff0001
 
 typedef struct FileId {
         uint64_t fsid;

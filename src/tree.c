@@ -64,6 +64,10 @@ static void guard_error(Manager *m, const char *path, const char *what, int r) {
         else if (r == -ENOSPC || r == -EMFILE)
                 snprintf(e, sizeof(e), "%s: the fanotify mark limit is reached (sysctl "
                          "fs.fanotify.max_user_marks): this folder is NOT guarded", what);
+        else if (r == -EOPNOTSUPP || r == -ENODEV || r == -EXDEV)
+                snprintf(e, sizeof(e), "%s: this filesystem cannot report file handles to fanotify "
+                         "(overlayfs needs -o nfs_export=on): this folder is NOT guarded; "
+                         "--backend=inotify can guard it", what);
         else
                 snprintf(e, sizeof(e), "%s: %s: this folder is NOT guarded", what, strerror(-r));
         tree_error(m, path, NULL, e);
@@ -86,6 +90,10 @@ static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const c
         r = file_id_at(fd, "", fsid, &id);
         if (r < 0)
                 return r;
+        /* fanotify marks such a folder but reports nothing it cannot name by handle: refuse
+         * it rather than guard it in name only. */
+        if (id.type == FILE_ID_TYPE_INODE && source_attribution(&m->source))
+                return -EOPNOTSUPP;
         head = hashmap_get(m->nodes_by_fid, &id);
         /* One sessions node per folder: a folder reached twice is guarded once. */
         for (Node *i = head; i; i = i->same_dir_next)
