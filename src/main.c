@@ -7,6 +7,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "options.h"
+#include "verbs.h"
 
 int main(int argc, char **argv) {
         RunOptions o = {};
@@ -14,12 +15,16 @@ int main(int argc, char **argv) {
         Command cmd;
         int r;
 
+        if (argc > 1 && verb_known(argv[1]))
+                return verb_main(argc, argv);
         r = options_parse(argc, argv, &cmd, &o);
         if (r < 0)
                 return r == -EINVAL ? 2 : 1;
         switch (cmd) {
         case COMMAND_HELP:
                 options_help();
+                printf("\n");
+                verbs_help();
                 return 0;
         case COMMAND_VERSION:
                 printf("lockwarden %s\n", PACKAGE_VERSION);

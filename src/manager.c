@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "control.h"
 #include "lock.h"
 #include "log.h"
 #include "macro.h"
@@ -24,6 +25,8 @@ int manager_new(const RunOptions *opts, Manager **ret) {
         m->opts = opts;
         m->source.fd = -1;
         m->self_pid = getpid();
+        m->start_mono_ns = now_mono_ns();
+        m->start_realtime_us = (uint64_t) now_realtime_us();
         m->nodes_by_fid = hashmap_new(&file_id_hash_ops);
         m->owners = hashmap_new(&pid_hash_ops);
         r = holder_map_init(&m->holders);
@@ -60,6 +63,7 @@ Manager *manager_free(Manager *m) {
         free(m->remote_warned);
         free(m->orphans);
         free(m->last_status);
+        m->control = control_stop(m->control);
         sd_event_source_disable_unref(m->source_event);
         source_close(&m->source);
         reporter_done(&m->reporter);
@@ -249,6 +253,23 @@ int manager_startup(Manager *m) {
         r = source_open(&m->source, o->backend, &m->backend_why);
         if (r < 0)
                 return r;
+
+        if (!o->socket_path || strcmp(o->socket_path, "none") != 0) {
+                _cleanup_free_ char *dflt = o->socket_path ? NULL : control_default_path();
+                const char *path = o->socket_path ? o->socket_path : dflt;
+
+                r = path ? control_start(m, path, &m->control) : -ENOENT;
+                if (r == -EADDRINUSE)
+                        return log_error_errno(r, "another lockwarden is running on the control socket %s", path);
+                if (r < 0 && o->socket_path)
+                        return log_error_errno(r, "cannot serve the control socket %s: %m", path);
+                if (r < 0)
+                        /* The default place is not ours (no /run, no XDG_RUNTIME_DIR): guard anyway. */
+                        report_emit(&m->reporter, EVENT_MONITOR_ERROR,
+                                    json_pack("{s:s, s:s?}", "error",
+                                              "no control socket (pass --socket PATH): the lockwarden verbs "
+                                              "cannot reach this daemon", "path", path));
+        }
 
         sigemptyset(&ss);
         sigaddset(&ss, SIGTERM);

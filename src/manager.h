@@ -18,6 +18,7 @@ typedef struct Lock Lock;
 typedef struct Node Node;
 typedef struct Root Root;
 typedef struct Session Session;
+typedef struct ControlServer ControlServer;
 
 typedef struct Confirm {
         TrackedFile *file;
@@ -40,6 +41,8 @@ typedef struct Manager {
         sd_event_source *source_event;
 
         Reporter reporter;
+        ControlServer *control;       /* NULL: --socket none */
+        uint64_t start_mono_ns, start_realtime_us;
 
         Root **roots;
         size_t n_roots;

@@ -46,6 +46,7 @@ static int lookup(const char *const *table, size_t n, const char *s) {
 
 void options_help(void) {
         printf("Usage: lockwarden run [OPTIONS]\n"
+               "       lockwarden status|locks|holders|events|cleanup|scan [OPTIONS] [ARGS]\n"
                "       lockwarden --help | --version\n"
                "\n"
                "Guard OpenClaw session locks: follow every open, close, write, create, unlink and\n"
@@ -63,6 +64,9 @@ void options_help(void) {
                "                        Default for both: $OPENCLAW_STATE_DIR, else ~/.openclaw,\n"
                "                        as a state dir. Missing folders are guarded once they appear.\n"
                "  --cleanup=auto|report remove stale locks (auto, the default) or only report them\n"
+               "  --socket PATH|none    the control socket for the lockwarden verbs (default\n"
+               "                        /run/lockwarden/control.sock as root, else\n"
+               "                        $XDG_RUNTIME_DIR/lockwarden/control.sock)\n"
                "  --events FILE         also write every event as one JSON object per line to\n"
                "                        FILE (appended; '-' for standard output)\n"
                "  --leak-grace-ms N     how long a lock may stay on disk with nobody holding it\n"
@@ -136,6 +140,7 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                 ARG_RACES,
                 ARG_RACE_COALESCE,
                 ARG_REMOTE_CLEANUP,
+                ARG_SOCKET,
         };
         static const struct option options[] = {
                 { "help",          no_argument,       NULL, 'h'            },
@@ -149,6 +154,7 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                 { "races",         required_argument, NULL, ARG_RACES      },
                 { "race-coalesce-ms", required_argument, NULL, ARG_RACE_COALESCE },
                 { "remote-cleanup", required_argument, NULL, ARG_REMOTE_CLEANUP },
+                { "socket",        required_argument, NULL, ARG_SOCKET     },
                 {}
         };
         RunOptions o = { .leak_grace_ms = DEFAULT_LEAK_GRACE_MS,
@@ -160,7 +166,8 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
         /* The verb comes first; options may also precede it ("lockwarden --help"). */
         if (argc > 1 && argv[1][0] != '-') {
                 if (strcmp(argv[1], "run") != 0)
-                        return usage_error("unknown command '%s'", argv[1]);
+                        return usage_error("unknown command '%s' (commands: run, status, locks, holders, "
+                                           "events, cleanup, scan)", argv[1]);
                 have_verb = true;
                 argv++;
                 argc--;
@@ -213,6 +220,18 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                                 return usage_error("--cleanup must be auto or report, not '%s'", optarg);
                         }
                         o.cleanup = (CleanupMode) r;
+                        break;
+                case ARG_SOCKET:
+                        if (!optarg[0]) {
+                                options_done(&o);
+                                return usage_error("--socket needs a path (or 'none')");
+                        }
+                        free(o.socket_path);
+                        o.socket_path = strdup(optarg);
+                        if (!o.socket_path) {
+                                options_done(&o);
+                                return -ENOMEM;
+                        }
                         break;
                 case ARG_EVENTS:
                         free(o.events_path);
@@ -304,5 +323,6 @@ void options_done(RunOptions *o) {
         free(o->watch_dirs);
         free(o->remote_cleanup_dirs);
         free(o->events_path);
+        free(o->socket_path);
         *o = (RunOptions) {};
 }

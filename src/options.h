@@ -43,6 +43,7 @@ typedef struct RunOptions {
         size_t n_remote_cleanup_dirs;
         CleanupMode cleanup;
         char *events_path;
+        char *socket_path;            /* NULL: the default; "none": no control socket */
         uint64_t leak_grace_ms;
         BackendKind backend;
         RacesMode races;

@@ -270,6 +270,35 @@ int proc_walk_fds(pid_t only_pid, ProcFdCallback cb, void *userdata) {
         return r;
 }
 
+int proc_pid_fd_of(pid_t pid, dev_t dev, ino_t ino, const FileId *fid, int *ret_fd) {
+        HoldsQuery q = { .dev = dev, .ino = ino, .fid = fid, .fd = -1 };
+        int r;
+
+        r = proc_walk_fds(pid, holds_cb, &q);
+        if (r < 0 && r != -ECANCELED)
+                return r;
+        *ret_fd = q.fd;
+        return q.fd >= 0;
+}
+
+const char *proc_fd_mode(pid_t pid, int fd) {
+        char path[64], buf[256], *flags;
+
+        snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int) pid, fd);
+        if (read_small_file(path, buf, sizeof(buf), NULL) < 0 || !(flags = strstr(buf, "flags:")))
+                return "?";
+        switch (strtoul(flags + strlen("flags:"), NULL, 8) & O_ACCMODE) {
+        case O_RDONLY:
+                return "r";
+        case O_WRONLY:
+                return "w";
+        case O_RDWR:
+                return "rw";
+        default:
+                return "?";
+        }
+}
+
 bool proc_fds_visible(pid_t pid) {
         char path[32];
         _cleanup_close_ int fd = -1;

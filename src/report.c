@@ -90,7 +90,22 @@ int reporter_init(Reporter *r, const char *events_path) {
         return 0;
 }
 
+json_t *report_ring_json(Reporter *r, uint64_t since_ns) {
+        json_t *a = json_array();
+        size_t start = r->n_ring < REPORT_RING_MAX ? 0 : r->ring_head;
+
+        for (size_t i = 0; a && i < r->n_ring; i++) {
+                json_t *e = r->ring[(start + i) % REPORT_RING_MAX];
+                if ((uint64_t) json_integer_value(json_object_get(e, "mono_ns")) >= since_ns)
+                        json_array_append(a, e);
+        }
+        return a;
+}
+
 void reporter_done(Reporter *r) {
+        for (size_t i = 0; i < r->n_ring; i++)
+                json_decref(r->ring[i]);
+        r->n_ring = r->ring_head = 0;
         if (r->events) {
                 fflush(r->events);
                 if (r->events_owned)
@@ -316,5 +331,13 @@ void report_emit(Reporter *r, EventKind kind, json_t *fields) {
                 fprintf(stderr, "lockwarden: %s: %s\n", event_table[kind].name,
                         message ? message : "");
 
-        json_decref(obj);
+        /* Kept for `lockwarden events`; the ring owns this reference. */
+        if (r->n_ring == REPORT_RING_MAX)
+                json_decref(r->ring[r->ring_head]);
+        else
+                r->n_ring++;
+        r->ring[r->ring_head] = obj;
+        r->ring_head = (r->ring_head + 1) % REPORT_RING_MAX;
+        if (r->tap)
+                r->tap(obj, r->tap_userdata);
 }

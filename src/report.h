@@ -36,8 +36,17 @@ typedef enum EventKind {
         _EVENT_KIND_INVALID = -EINVAL,
 } EventKind;
 
+#define REPORT_RING_MAX 1024
+
+/* Sees every event after it is emitted (the control socket's followers and captures). */
+typedef void (*ReportTap)(json_t *event, void *userdata);
+
 typedef struct Reporter {
         FILE *events;             /* --events stream, or NULL */
+        json_t *ring[REPORT_RING_MAX];  /* the last events, oldest at ring_head once full */
+        size_t ring_head, n_ring;
+        ReportTap tap;
+        void *tap_userdata;
         bool events_owned;        /* fclose it at the end (not stdout) */
         bool to_stderr;           /* stderr is not the journal */
         bool to_journal;
@@ -50,6 +59,8 @@ void reporter_done(Reporter *r);
 
 /* Emits one event. Takes ownership of fields (a JSON object; NULL means none). */
 void report_emit(Reporter *r, EventKind kind, json_t *fields);
+/* The events kept (at most REPORT_RING_MAX), oldest first, whose mono_ns >= since_ns. */
+json_t *report_ring_json(Reporter *r, uint64_t since_ns);
 
 const char *event_kind_to_string(EventKind k);
 EventKind event_kind_from_string(const char *s);

@@ -171,6 +171,18 @@ bool lw_exists(const char *path) {
 
 int lw_daemon_uid = -1;
 
+/* The folder of PATH (a static buffer). */
+static const char *dirname_of(const char *path) {
+        static char buf[4096];
+        char *slash;
+
+        snprintf(buf, sizeof(buf), "%s", path);
+        slash = strrchr(buf, '/');
+        if (slash && slash != buf)
+                *slash = '\0';
+        return buf;
+}
+
 LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const char *const *env) {
         LwDaemon *d = calloc(1, sizeof(*d));
         char default_bin[4096];
@@ -182,6 +194,12 @@ LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const cha
         }
         CHECK(pipe2(p, O_CLOEXEC) == 0, "pipe");
         d->seen = json_array();
+        d->socket = lw_path(lw_tmpdir(), "control.sock");
+        if (lw_daemon_uid >= 0)
+                CHECK(chown(dirname_of(d->socket), (uid_t) lw_daemon_uid, (gid_t) lw_daemon_uid) == 0, "chown");
+        bool own_socket = false;
+        for (size_t i = 0; args && args[i]; i++)
+                own_socket = own_socket || strcmp(args[i], "--socket") == 0;
         d->pid = fork();
         CHECK(d->pid >= 0, "fork");
         if (d->pid == 0) {
@@ -203,6 +221,10 @@ LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const cha
                         argv[n++] = "--backend=inotify";
                 argv[n++] = "--events";
                 argv[n++] = "-";
+                if (!own_socket) {
+                        argv[n++] = "--socket";
+                        argv[n++] = d->socket;
+                }
                 argv[n] = NULL;
                 for (size_t i = 0; env && env[i]; i++)
                         putenv((char *) env[i]);
@@ -260,6 +282,63 @@ static bool read_more(LwDaemon *d, int timeout_ms) {
 }
 
 /* What the daemon is doing, from the kernel's side, for a failing test's log. */
+int lw_run(const char *const *args, int uid, char *out, size_t out_size, char *err, size_t err_size) {
+        char bin[4096];
+        int po[2], pe[2], status;
+        size_t lens[2] = { 0, 0 };
+        pid_t pid;
+
+        snprintf(bin, sizeof(bin), "%s/src/lockwarden", lw_builddir());
+        CHECK(pipe2(po, O_CLOEXEC) == 0 && pipe2(pe, O_CLOEXEC) == 0, "pipe");
+        pid = fork();
+        CHECK(pid >= 0, "fork");
+        if (pid == 0) {
+                const char *argv[64] = { bin };
+                size_t n = 1;
+                for (size_t i = 0; args[i] && n < 63; i++)
+                        argv[n++] = args[i];
+                dup2(po[1], STDOUT_FILENO);
+                dup2(pe[1], STDERR_FILENO);
+                if (uid >= 0 && (setgroups(0, NULL) < 0 || setgid((gid_t) uid) < 0 || setuid((uid_t) uid) < 0))
+                        _exit(99);
+                execv(bin, (char **) argv);
+                _exit(errno == EACCES ? 126 : 127);
+        }
+        close(po[1]);
+        close(pe[1]);
+        struct pollfd pf[2] = { { .fd = po[0], .events = POLLIN }, { .fd = pe[0], .events = POLLIN } };
+        char *bufs[2] = { out, err };
+        size_t sizes[2] = { out_size, err_size };
+        char sink[4096];
+        uint64_t deadline = lw_mono_ns() + 4ull * LW_TIMEOUT_MS * 1000000ull;
+        int open_fds = 2;
+        while (open_fds > 0) {
+                uint64_t now = lw_mono_ns();
+                CHECK(now < deadline, "lockwarden %s did not finish", args[0]);
+                if (poll(pf, 2, (int) ((deadline - now) / 1000000) + 1) <= 0)
+                        continue;
+                for (int i = 0; i < 2; i++) {
+                        if (pf[i].fd < 0 || !pf[i].revents)
+                                continue;
+                        char *dst = bufs[i] && lens[i] + 1 < sizes[i] ? bufs[i] + lens[i] : sink;
+                        size_t room = dst == sink ? sizeof(sink) : sizes[i] - 1 - lens[i];
+                        ssize_t k = read(pf[i].fd, dst, room);
+                        if (k <= 0) {
+                                close(pf[i].fd);
+                                pf[i].fd = -1;
+                                open_fds--;
+                        } else if (dst != sink)
+                                lens[i] += (size_t) k;
+                }
+        }
+        if (out && out_size)
+                out[lens[0]] = '\0';
+        if (err && err_size)
+                err[lens[1]] = '\0';
+        CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 void lw_dump_process(pid_t pid) {
         const char *files[] = { "wchan", "syscall", "stack" };
         char path[64], buf[4096];

@@ -51,6 +51,7 @@ const char *lw_builddir(void);
 
 typedef struct LwDaemon {
         pid_t pid;
+        char *socket;     /* its control socket, private to this daemon */
         int ev_fd;
         char buf[1 << 16];
         size_t len;
@@ -60,7 +61,7 @@ typedef struct LwDaemon {
 /* When >= 0, lw_daemon_start runs the daemon as this uid (and gid). */
 extern int lw_daemon_uid;
 /* Starts BINARY (NULL: the daemon under test) with ARGS (NULL-terminated, after argv[0]) and
- * "--events -" appended; extra environment "K=V" strings in ENV (may be NULL). */
+ * "--events -" and "--socket <a private path>" appended (unless ARGS has --socket); extra environment "K=V" strings in ENV (may be NULL). */
 LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const char *const *env);
 /* Waits for monitor.ready and returns it. */
 json_t *lw_daemon_ready(LwDaemon *d);
@@ -73,6 +74,11 @@ void lw_expect_none(LwDaemon *d, int window_ms, const char *event, const char *k
 size_t lw_count(LwDaemon *d, const char *event, const char *key, const char *value);
 /* SIGTERM, wait (bounded), return the exit status (or -1 if it did not exit normally). */
 int lw_daemon_stop(LwDaemon *d);
+
+/* Runs the lockwarden program (src/lockwarden) with ARGS (after argv[0]), as UID when >= 0;
+ * collects standard output in OUT and standard error in ERR (both NUL-terminated, may be
+ * NULL). Bounded. Returns the exit status (-1 if killed). */
+int lw_run(const char *const *args, int uid, char *out, size_t out_size, char *err, size_t err_size);
 
 /* Prints the kernel's view of PID (wchan, syscall, stack, state) to stderr. */
 void lw_dump_process(pid_t pid);

@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* control.c: the control socket: connections, requests, the verbs' answers. */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "fs-util.h"
+#include "list.h"
+#include "lock.h"
+#include "macro.h"
+#include "manager.h"
+#include "owner.h"
+#include "proc.h"
+#include "report.h"
+#include "time-util.h"
+#include "tree.h"
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
+
+/* A client that lets this much of its replies pile up is dropped rather than waited for. */
+#define CONTROL_OUT_MAX (8u * 1024 * 1024)
+#define CONTROL_CONNS_MAX 64
+
+typedef struct Conn Conn;
+
+struct ControlServer {
+        Manager *manager;
+        char *path;
+        dev_t dev;
+        ino_t ino;
+        int fd;
+        sd_event_source *source;
+        Conn *conns;
+        unsigned n_conns;
+        sd_event_source *reaper;     /* frees broken connections outside their handlers */
+        json_t *capture;             /* cleanup: the events its judgement caused */
+};
+
+struct Conn {
+        ControlServer *server;
+        LIST_FIELDS(Conn, conns);
+        int fd;
+        sd_event_source *source;
+        uid_t uid;
+        gid_t gid;
+        gid_t groups[64];
+        int n_groups;
+        bool follow;
+        bool broken;                 /* to be freed by the reaper */
+        char in[CONTROL_REQUEST_MAX + 1];
+        size_t in_len;
+        bool in_discard;             /* skipping the rest of an oversized line */
+        char *out;
+        size_t out_len, out_alloc;
+};
+
+char *control_default_path(void) {
+        const char *rt = getenv("XDG_RUNTIME_DIR");
+        char *p;
+
+        if (geteuid() == 0)
+                return strdup("/run/lockwarden/control.sock");
+        if (!rt || rt[0] != '/')
+                return NULL;
+        if (asprintf(&p, "%s/lockwarden/control.sock", rt) < 0)
+                return NULL;
+        return p;
+}
+
+/* ---- connections ---- */
+
+static void conn_free(Conn *c) {
+        ControlServer *s = c->server;
+
+        LIST_REMOVE(conns, s->conns, c);
+        s->n_conns--;
+        sd_event_source_disable_unref(c->source);
+        close(c->fd);
+        free(c->out);
+        free(c);
+}
+
+static int conn_flush(Conn *c) {
+        while (c->out_len > 0) {
+                ssize_t n = send(c->fd, c->out, c->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+                if (n < 0) {
+                        if (errno == EAGAIN)
+                                return sd_event_source_set_io_events(c->source, EPOLLIN | EPOLLOUT);
+                        return negative_errno();
+                }
+                memmove(c->out, c->out + n, c->out_len - (size_t) n);
+                c->out_len -= (size_t) n;
+        }
+        return sd_event_source_set_io_events(c->source, EPOLLIN);
+}
+
+/* Queues one message (a JSON object, consumed) and sends what the socket takes now. Returns
+ * <0 when the connection is to be dropped. */
+static int conn_send(Conn *c, json_t *msg) {
+        _cleanup_free_ char *s = NULL;
+        size_t n;
+
+        if (!msg)
+                return -ENOMEM;
+        json_object_set_new(msg, "version", json_integer(CONTROL_PROTOCOL_VERSION));
+        s = json_dumps(msg, JSON_COMPACT);
+        json_decref(msg);
+        if (!s)
+                return -ENOMEM;
+        n = strlen(s);
+        if (c->out_len + n + 1 > CONTROL_OUT_MAX)
+                return -ENOBUFS; /* it is not reading: never wait for it */
+        if (c->out_len + n + 1 > c->out_alloc) {
+                size_t a = c->out_alloc * 2 > c->out_len + n + 1 ? c->out_alloc * 2 : c->out_len + n + 1;
+                char *o = realloc(c->out, a);
+                if (!o)
+                        return -ENOMEM;
+                c->out = o;
+                c->out_alloc = a;
+        }
+        memcpy(c->out + c->out_len, s, n);
+        c->out[c->out_len + n] = '\n';
+        c->out_len += n + 1;
+        return conn_flush(c);
+}
+
+static json_t *error_reply(const char *code, const char *message) {
+        return json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
+}
+
+static bool peer_in_group(Conn *c, gid_t gid) {
+        if (c->gid == gid)
+                return true;
+        for (int i = 0; i < c->n_groups; i++)
+                if (c->groups[i] == gid)
+                        return true;
+        return false;
+}
+
+/* Root and the daemon's own user may do anything; the socket's group may read. */
+static bool peer_may_write(Conn *c) {
+        return c->uid == 0 || c->uid == geteuid();
+}
+
+static bool peer_may_read(Conn *c) {
+        struct stat st;
+
+        if (peer_may_write(c))
+                return true;
+        return stat(c->server->path, &st) == 0 && peer_in_group(c, st.st_gid);
+}
+
+/* ---- the verbs ---- */
+
+static json_t *lock_json(Lock *l) {
+        Owner *o = l->owner;
+        json_t *holders = json_array(), *j;
+        pid_t owner = l->payload.valid ? l->payload.pid : 0;
+
+        for (unsigned i = 0; holders && i < l->file->n_holders; i++)
+                json_array_append_new(holders, json_integer(l->file->holders[i]));
+        j = json_pack("{s:o, s:o, s:o, s:s?, s:o, s:b, s:o, s:I, s:s, s:b}",
+                      "lock", json_path(l->file->folder ? l->file->folder->path : NULL, l->file->name),
+                      "session", json_null(),
+                      "owner_pid", json_pid(owner),
+                      "owner_comm", o && owner > 0 ? o->comm : NULL,
+                      "owner_alive", o && owner > 0 ? json_boolean(!o->exited) : json_null(),
+                      "holding", owner > 0 && tracked_file_has_holder(l->file, owner),
+                      "holders", holders ? holders : json_array(),
+                      "age_ms", (json_int_t) lock_held_ms(l),
+                      "verdict", verdict_to_string(l->verdict),
+                      "payload_valid", l->payload.valid);
+        if (j && l->file->folder && l->file->name) {
+                size_t n = strlen(l->file->name);
+                _cleanup_free_ char *t = strndup(l->file->name, n > 5 ? n - 5 : n);
+                if (t)
+                        json_object_set_new(j, "session", json_path(l->file->folder->path, t));
+        }
+        return j;
+}
+
+static json_t *do_status(ControlServer *s) {
+        Manager *m = s->manager;
+        const RunOptions *o = m->opts;
+        char ts[ISO_TS_MAX];
+
+        return json_pack("{s:{s:i, s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:I, s:I, s:I, s:s, s:s, "
+                         "s:{s:I, s:I, s:I, s:I, s:I, s:I}}}",
+                         "status",
+                         "pid", (int) getpid(),
+                         "version", PACKAGE_VERSION,
+                         "backend", source_attribution(&m->source) ? "fanotify" : "inotify",
+                         "attribution", source_attribution(&m->source) ? "pid" : "holder-scan",
+                         "uptime_ms", (json_int_t) ((now_mono_ns() - m->start_mono_ns) / NSEC_PER_MSEC),
+                         "started", format_iso_ts(m->start_realtime_us, ts),
+                         "folders", tree_guarded_json(m),
+                         "waiting_for", tree_pending_json(m),
+                         "locks", (json_int_t) m->n_locks,
+                         "sessions", (json_int_t) m->holders.n_files[FILE_SESSION],
+                         "owners", (json_int_t) hashmap_size(m->owners),
+                         "cleanup", cleanup_mode_to_string(o->cleanup),
+                         "races", races_mode_to_string(o->races),
+                         "counters",
+                         "stale", (json_int_t) m->n_stale,
+                         "cleaned", (json_int_t) m->n_cleaned,
+                         "races", (json_int_t) m->n_races,
+                         "events", (json_int_t) m->n_events,
+                         "overflows", (json_int_t) m->n_overflows,
+                         "wakeups", (json_int_t) m->n_wakeups);
+}
+
+static void add_unlocked_sessions(Node *n, json_t *arr) {
+        for (; n; n = n->siblings_next) {
+                TrackedFile *f;
+                size_t i = 0;
+
+                while (n->kind == NODE_SESSIONS && hashmap_iterate(n->files, &i, (void **) &f, NULL)) {
+                        _cleanup_free_ char *lock = NULL;
+
+                        if (f->kind != FILE_SESSION || asprintf(&lock, "%s.lock", f->name) < 0 ||
+                            hashmap_get(n->files, lock))
+                                continue;
+                        json_array_append_new(arr, json_pack("{s:n, s:o, s:n, s:n, s:n, s:b, s:[], s:n, s:s, s:n}",
+                                                             "lock", "session", json_path(n->path, f->name),
+                                                             "owner_pid", "owner_comm", "owner_alive",
+                                                             "holding", false, "holders", "age_ms",
+                                                             "verdict", "unlocked", "payload_valid"));
+                }
+                add_unlocked_sessions(n->children, arr);
+        }
+}
+
+static json_t *do_locks(ControlServer *s, json_t *req) {
+        Manager *m = s->manager;
+        json_t *arr = json_array();
+
+        for (Lock *l = m->locks; arr && l; l = l->locks_next)
+                if (l->file->name)
+                        json_array_append_new(arr, lock_json(l));
+        if (arr && json_is_true(json_object_get(req, "all")))
+                for (size_t i = 0; i < m->n_roots; i++)
+                        add_unlocked_sessions(m->roots[i]->anchor, arr);
+        return arr ? json_pack("{s:o}", "locks", arr) : NULL;
+}
+
+/* The tracked file PATH names (not following a final symlink), or NULL. */
+static TrackedFile *find_tracked(Manager *m, const char *path) {
+        _cleanup_close_ int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        TrackedFile *f;
+
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return NULL;
+        f = holder_map_get_inode(&m->holders, st.st_dev, st.st_ino);
+        return f && f->name ? f : NULL;
+}
+
+static json_t *do_holders(ControlServer *s, json_t *req) {
+        Manager *m = s->manager;
+        json_t *paths = json_object_get(req, "paths"), *p, *arr = json_array();
+        size_t i;
+
+        json_array_foreach(paths, i, p)
+                if (!json_is_string(p))
+                        break;
+        if (!json_is_array(paths) || json_array_size(paths) == 0 || i < json_array_size(paths)) {
+                json_decref(arr);
+                return error_reply("bad-request", "holders needs \"paths\": a non-empty array of strings");
+        }
+        json_array_foreach(paths, i, p) {
+                _cleanup_free_ char *abs = json_is_string(p) ? path_absolute(json_string_value(p)) : NULL;
+                TrackedFile *f = abs ? find_tracked(m, abs) : NULL;
+
+                if (!f) {
+                        json_array_append_new(arr, json_pack("{s:s?, s:b}", "path", json_string_value(p),
+                                                             "tracked", false));
+                        continue;
+                }
+                for (unsigned k = 0; k < f->n_holders; k++) {
+                        pid_t pid = f->holders[k];
+                        char comm[COMM_MAX], unit[256];
+                        int fd = -1;
+
+                        proc_comm(pid, comm);
+                        if (proc_pid_fd_of(pid, f->inode.dev, f->inode.ino, f->fid, &fd) <= 0)
+                                fd = -1;
+                        json_array_append_new(arr, json_pack(
+                                "{s:o, s:b, s:s, s:i, s:s, s:s?, s:o, s:s}",
+                                "path", json_path(f->folder ? f->folder->path : NULL, f->name),
+                                "tracked", true, "kind", f->kind == FILE_LOCK ? "lock" : "transcript",
+                                "pid", (int) pid, "comm", comm,
+                                "unit", proc_unit(pid, unit, sizeof(unit)) >= 0 ? unit : NULL,
+                                "fd", fd >= 0 ? json_integer(fd) : json_null(),
+                                "mode", fd >= 0 ? proc_fd_mode(pid, fd) : "?"));
+                }
+                if (f->n_holders == 0)
+                        json_array_append_new(arr, json_pack("{s:o, s:b, s:s, s:n}",
+                                "path", json_path(f->folder ? f->folder->path : NULL, f->name),
+                                "tracked", true, "kind", f->kind == FILE_LOCK ? "lock" : "transcript", "pid"));
+        }
+        return json_pack("{s:o}", "holders", arr);
+}
+
+static json_t *do_events(Conn *c, json_t *req) {
+        Manager *m = c->server->manager;
+        json_t *since = json_object_get(req, "since_ms");
+        uint64_t since_ns = 0, now = now_mono_ns();
+
+        if (since && (!json_is_integer(since) || json_integer_value(since) < 0))
+                return error_reply("bad-request", "\"since_ms\" must be a non-negative integer");
+        if (since) {
+                uint64_t back = (uint64_t) json_integer_value(since) * NSEC_PER_MSEC;
+                since_ns = back < now ? now - back : 0;
+        }
+        c->follow = json_is_true(json_object_get(req, "follow"));
+        return json_pack("{s:o, s:b}", "events", report_ring_json(&m->reporter, since_ns), "follow", c->follow);
+}
+
+static json_t *do_cleanup(ControlServer *s, json_t *req) {
+        Manager *m = s->manager;
+        json_t *paths = json_object_get(req, "paths"), *judged = json_array(), *events;
+        uint64_t now;
+
+        size_t k = 0;
+        json_t *q;
+        json_array_foreach(paths, k, q)
+                if (!json_is_string(q))
+                        break;
+        if (paths && (!json_is_array(paths) || k < json_array_size(paths))) {
+                json_decref(judged);
+                return error_reply("bad-request", "\"paths\" must be an array of strings");
+        }
+        /* Everything the kernel said so far first, then fresh payloads for the chosen locks. */
+        manager_drain_events(m);
+        manager_flush(m);
+        now = now_mono_ns();
+        for (Lock *l = m->locks; l; l = l->locks_next) {
+                bool chosen = !paths || json_array_size(paths) == 0;
+                json_t *p;
+                size_t i;
+
+                json_array_foreach(paths, i, p) {
+                        _cleanup_free_ char *abs = json_is_string(p) ? path_absolute(json_string_value(p)) : NULL;
+                        if (abs && l->file->folder && l->file->name &&
+                            (path_is_under(l->file->folder->path, abs) || find_tracked(m, abs) == l->file))
+                                chosen = true;
+                }
+                if (!chosen)
+                        continue;
+                lock_mark_payload_dirty(l, now);
+                lock_mark_dirty(l, now);
+                l->stale_handled = false; /* asked again: act again */
+                json_array_append_new(judged, json_path(l->file->folder ? l->file->folder->path : NULL, l->file->name));
+        }
+        s->capture = json_array();
+        manager_flush(m);
+        events = s->capture;
+        s->capture = NULL;
+        return json_pack("{s:o, s:o}", "judged", judged, "events", events ? events : json_array());
+}
+
+static json_t *handle(Conn *c, json_t *req) {
+        ControlServer *s = c->server;
+        json_t *v = json_object_get(req, "version");
+        const char *verb = json_string_value(json_object_get(req, "verb"));
+
+        if (!json_is_object(req))
+                return error_reply("bad-request", "a request is one JSON object");
+        if (!json_is_integer(v) || json_integer_value(v) != CONTROL_PROTOCOL_VERSION)
+                return error_reply("unsupported-version", "\"version\" must be 1");
+        if (!verb)
+                return error_reply("bad-request", "\"verb\" must be a string");
+        if (strcmp(verb, "cleanup") == 0)
+                return peer_may_write(c) ? do_cleanup(s, req)
+                                         : error_reply("permission-denied", "cleanup is for root only");
+        if (!peer_may_read(c))
+                return error_reply("permission-denied", "only root and the socket's group may ask");
+        if (strcmp(verb, "status") == 0)
+                return do_status(s);
+        if (strcmp(verb, "locks") == 0)
+                return do_locks(s, req);
+        if (strcmp(verb, "holders") == 0)
+                return do_holders(s, req);
+        if (strcmp(verb, "events") == 0)
+                return do_events(c, req);
+        return error_reply("unknown-verb", "verbs: status, locks, holders, events, cleanup");
+}
+
+static int on_reap(sd_event_source *src, void *userdata) {
+        ControlServer *s = userdata;
+        Conn *c, *next;
+
+        (void) src;
+        for (c = s->conns; c; c = next) {
+                next = c->conns_next;
+                if (c->broken)
+                        conn_free(c);
+        }
+        return 0;
+}
+
+/* Events reach followers from anywhere in the daemon, even from inside a connection's own
+ * handler: a connection that fails here is only marked, and freed by the reaper. */
+static void tap(json_t *event, void *userdata) {
+        ControlServer *s = userdata;
+
+        if (s->capture)
+                json_array_append(s->capture, event);
+        for (Conn *c = s->conns; c; c = c->conns_next)
+                if (c->follow && !c->broken && conn_send(c, json_pack("{s:O}", "event", event)) < 0) {
+                        c->broken = true;
+                        (void) sd_event_source_set_enabled(c->source, SD_EVENT_OFF);
+                        (void) sd_event_source_set_enabled(s->reaper, SD_EVENT_ONESHOT);
+                }
+}
+
+/* Each complete line is one request. */
+static int conn_process(Conn *c) {
+        char *nl;
+
+        while ((nl = memchr(c->in, '\n', c->in_len))) {
+                size_t len = (size_t) (nl - c->in);
+                json_error_t err;
+                json_t *req, *reply;
+
+                if (c->in_discard) {
+                        c->in_discard = false;
+                        reply = error_reply("too-large", "requests are capped at 64 KiB");
+                } else {
+                        req = json_loadb(c->in, len, JSON_REJECT_DUPLICATES, &err);
+                        reply = req ? handle(c, req) : error_reply("bad-request", err.text);
+                        json_decref(req);
+                }
+                memmove(c->in, nl + 1, c->in_len - len - 1);
+                c->in_len -= len + 1;
+                if (conn_send(c, reply ? reply : error_reply("internal", "out of memory")) < 0)
+                        return -1;
+        }
+        if (c->in_len == CONTROL_REQUEST_MAX) {
+                /* No newline in 64 KiB: drop what came, answer at its end. */
+                c->in_len = 0;
+                c->in_discard = true;
+        }
+        return 0;
+}
+
+static int on_conn(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        Conn *c = userdata;
+
+        (void) src;
+        if (c->broken)
+                return 0;
+        if (revents & EPOLLOUT && conn_flush(c) < 0) {
+                conn_free(c);
+                return 0;
+        }
+        if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+                ssize_t n = recv(fd, c->in + c->in_len, CONTROL_REQUEST_MAX - c->in_len, MSG_DONTWAIT);
+
+                if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+                        conn_free(c);
+                        return 0;
+                }
+                if (n > 0) {
+                        c->in_len += (size_t) n;
+                        if (conn_process(c) < 0)
+                                conn_free(c);
+                }
+        }
+        return 0;
+}
+
+static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        ControlServer *s = userdata;
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        Conn *c;
+        int cfd;
+
+        (void) src;
+        (void) revents;
+        cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0)
+                return 0;
+        if (s->n_conns >= CONTROL_CONNS_MAX || getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+            !(c = calloc(1, sizeof(*c)))) {
+                close(cfd);
+                return 0;
+        }
+        *c = (Conn) { .server = s, .fd = cfd, .uid = cred.uid, .gid = cred.gid };
+        len = sizeof(c->groups);
+        if (getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len) == 0)
+                c->n_groups = (int) (len / sizeof(gid_t));
+        if (sd_event_add_io(sd_event_source_get_event(s->source), &c->source, cfd, EPOLLIN, on_conn, c) < 0) {
+                close(cfd);
+                free(c);
+                return 0;
+        }
+        (void) sd_event_source_set_description(c->source, "control-conn");
+        LIST_PREPEND(conns, s->conns, c);
+        s->n_conns++;
+        return 0;
+}
+
+/* ---- the socket ---- */
+
+/* A socket file is there: is a daemon answering? Then refuse; else it is stale. */
+static int path_check_free(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (lstat(path, &st) < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        if (!S_ISSOCK(st.st_mode))
+                return -ENOTSOCK;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return negative_errno();
+        strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0)
+                return -EADDRINUSE;
+        if (errno != ECONNREFUSED)
+                return negative_errno();
+        return unlink(path) < 0 && errno != ENOENT ? negative_errno() : 0;
+}
+
+int control_start(Manager *m, const char *path, ControlServer **ret) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_free_ char *dir = NULL;
+        ControlServer *s;
+        struct stat st;
+        mode_t old;
+        char *slash;
+        int r;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        dir = strdup(path);
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = '\0';
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                        return negative_errno();
+        }
+        r = path_check_free(path);
+        if (r < 0)
+                return r;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        *s = (ControlServer) { .manager = m, .fd = -1 };
+        s->path = strdup(path);
+        s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (!s->path || s->fd < 0) {
+                r = s->path ? negative_errno() : -ENOMEM;
+                control_stop(s);
+                return r;
+        }
+        strcpy(sa.sun_path, path);
+        old = umask(0117); /* 0660: root (or our user) and the socket's group */
+        r = bind(s->fd, (struct sockaddr *) &sa, sizeof(sa));
+        umask(old);
+        if (r < 0 || listen(s->fd, 16) < 0 || stat(path, &st) < 0) {
+                r = negative_errno();
+                control_stop(s);
+                return r;
+        }
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+        r = sd_event_add_io(m->event, &s->source, s->fd, EPOLLIN, on_accept, s);
+        if (r < 0) {
+                control_stop(s);
+                return r;
+        }
+        (void) sd_event_source_set_description(s->source, "control");
+        r = sd_event_add_defer(m->event, &s->reaper, on_reap, s);
+        if (r < 0) {
+                control_stop(s);
+                return r;
+        }
+        (void) sd_event_source_set_enabled(s->reaper, SD_EVENT_OFF);
+        m->reporter.tap = tap;
+        m->reporter.tap_userdata = s;
+        *ret = s;
+        return 0;
+}
+
+ControlServer *control_stop(ControlServer *s) {
+        struct stat st;
+
+        if (!s)
+                return NULL;
+        if (s->manager->reporter.tap_userdata == s)
+                s->manager->reporter.tap = NULL;
+        while (s->conns)
+                conn_free(s->conns);
+        sd_event_source_disable_unref(s->reaper);
+        sd_event_source_disable_unref(s->source);
+        if (s->fd >= 0)
+                close(s->fd);
+        /* Remove the socket file only if it is still ours. */
+        if (s->path && s->dev && lstat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
+                (void) unlink(s->path);
+        json_decref(s->capture);
+        free(s->path);
+        free(s);
+        return NULL;
+}

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* scan.c */
+#include <dirent.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "escape.h"
+#include "file-id.h"
+#include "fs-util.h"
+#include "holder-map.h"
+#include "macro.h"
+#include "options.h"
+#include "payload.h"
+#include "proc.h"
+#include "scan.h"
+#include "table.h"
+#include "time-util.h"
+#include "verbs.h"
+#include "verdict.h"
+
+typedef struct ScanLock {
+        char *folder;            /* path, for reports */
+        int dirfd;               /* borrowed from the folder list */
+        uint64_t fsid;
+        char *name;
+        struct stat st;
+        FileId fid;
+        bool have_fid;
+        char *buf;               /* NULL: too large to verify */
+        size_t len;
+        LockPayload payload;
+        TrackedFile *file;       /* its holders */
+        LockJudgement j;
+        const char *action;      /* --fix: removed, kept */
+        char why[256];
+} ScanLock;
+
+typedef struct Scan {
+        bool fix, json, legend;
+        uint64_t grace_ms;
+        int *dirfds;
+        size_t n_dirfds;
+        ScanLock *locks;
+        size_t n_locks, n_alloc;
+        HolderMap holders;
+        int errors;
+} Scan;
+
+static void scan_error(Scan *s, const char *path, const char *what) {
+        fprintf(stderr, "lockwarden scan: %s: %s\n", path, what);
+        s->errors++;
+}
+
+static void add_lock(Scan *s, const char *folder, int dirfd, uint64_t fsid, const char *name) {
+        ScanLock *l;
+        char *buf = NULL;
+        size_t len = 0;
+        int r;
+
+        if (!grow_array((void **) &s->locks, &s->n_alloc, s->n_locks, sizeof(ScanLock), 16))
+                return;
+        l = &s->locks[s->n_locks];
+        *l = (ScanLock) { .dirfd = dirfd, .fsid = fsid };
+        r = payload_read_at(dirfd, name, fsid, &buf, &len, &l->st, &l->fid);
+        if (r == -ENOENT)
+                return; /* gone meanwhile */
+        if (r < 0 && r != -EFBIG) {
+                _cleanup_free_ char *p = escape_path(folder, name);
+                char e[128];
+                snprintf(e, sizeof(e), "cannot read: %s (not a regular file? not followed)", strerror(-r));
+                scan_error(s, p ? p : name, e);
+                return;
+        }
+        l->folder = strdup(folder);
+        l->name = strdup(name);
+        l->have_fid = l->fid.len > 0;
+        if (r == -EFBIG) {
+                free(buf);
+                payload_parse("", 0, &l->payload);
+                snprintf(l->payload.error, sizeof(l->payload.error), "over 64 KiB");
+        } else {
+                l->buf = buf;
+                l->len = len;
+                payload_parse(buf, len, &l->payload);
+        }
+        s->n_locks++;
+}
+
+static void scan_folder(Scan *s, const char *path, int dirfd) {
+        uint64_t fsid = 0;
+        struct dirent *de;
+        DIR *d;
+
+        (void) file_id_fsid(dirfd, &fsid);
+        d = opendir_at(dirfd);
+        if (!d) {
+                scan_error(s, path, strerror(errno));
+                close(dirfd);
+                return;
+        }
+        while ((de = readdir(d)))
+                if (file_kind_from_name(de->d_name) == FILE_LOCK)
+                        add_lock(s, path, dirfd, fsid, de->d_name);
+        closedir(d);
+        /* Kept open for --fix: removal is relative to it. */
+        int *fds = realloc(s->dirfds, (s->n_dirfds + 1) * sizeof(int));
+        if (!fds) {
+                close(dirfd);
+                return;
+        }
+        s->dirfds = fds;
+        s->dirfds[s->n_dirfds++] = dirfd;
+}
+
+/* Opens NAME below DIRFD as a folder without following a symlink. */
+static int open_sub(int dirfd, const char *name) {
+        return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static void scan_state_dir(Scan *s, const char *state) {
+        _cleanup_close_ int sfd = open(state, O_RDONLY | O_DIRECTORY | O_CLOEXEC), afd = -1;
+        struct dirent *de;
+        DIR *d;
+
+        if (sfd < 0) {
+                scan_error(s, state, strerror(errno));
+                return;
+        }
+        afd = open_sub(sfd, "agents");
+        if (afd < 0) {
+                if (errno != ENOENT)
+                        scan_error(s, state, "agents/: not a folder (a symlink is not followed)");
+                return;
+        }
+        d = opendir_at(afd);
+        if (!d) {
+                scan_error(s, state, strerror(errno));
+                return;
+        }
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *path = NULL;
+                int agent, sessions;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                agent = open_sub(afd, de->d_name);
+                if (agent < 0)
+                        continue; /* a file, or a symlink: not followed */
+                sessions = open_sub(agent, "sessions");
+                close(agent);
+                if (sessions < 0)
+                        continue;
+                if (asprintf(&path, "%s/agents/%s/sessions", state, de->d_name) < 0) {
+                        close(sessions);
+                        continue;
+                }
+                scan_folder(s, path, sessions);
+        }
+        closedir(d);
+}
+
+/* The verdict's facts from /proc now; "unheld since" is the file's last change. */
+static void judge(Scan *s, ScanLock *l) {
+        uint64_t now = now_mono_ns();
+        int64_t age_us = now_realtime_us() - ((int64_t) l->st.st_mtim.tv_sec * 1000000 + l->st.st_mtim.tv_nsec / 1000);
+        LockFacts f = {
+                .payload_valid = l->payload.valid,
+                .payload_error = l->payload.error[0] ? l->payload.error : NULL,
+                .owner_pid = l->payload.pid,
+                .has_payload_starttime = l->payload.has_starttime,
+                .payload_starttime = l->payload.starttime,
+                .n_holders = l->file ? l->file->n_holders : 0,
+                .some_holder = l->file && l->file->n_holders ? l->file->holders[0] : 0,
+                .now_ns = now,
+                .grace_ns = s->grace_ms * NSEC_PER_MSEC,
+        };
+        uint64_t since = age_us > 0 ? (uint64_t) age_us * NSEC_PER_USEC : 0;
+
+        f.unheld_since_ns = since < now ? now - since : 0;
+        if (l->payload.valid) {
+                uint64_t st;
+                if (proc_starttime(l->payload.pid, &st) < 0 || !proc_alive(l->payload.pid))
+                        f.owner = OWNER_DEAD;
+                else {
+                        f.owner = OWNER_ALIVE;
+                        f.owner_starttime = st;
+                        /* Another user's process we may not inspect: taken to hold it. */
+                        f.owner_holds = (l->file && tracked_file_has_holder(l->file, l->payload.pid)) ||
+                                        !proc_fds_visible(l->payload.pid);
+                }
+        }
+        verdict_judge(&f, &l->j);
+}
+
+static void fix(ScanLock *l) {
+        int r;
+
+        if (!l->buf) {
+                l->action = "kept";
+                snprintf(l->why, sizeof(l->why), "payload too large to verify; remove it by hand");
+                return;
+        }
+        r = cleanup_remove_lock(l->dirfd, l->name, l->st.st_dev, l->st.st_ino, l->have_fid ? &l->fid : NULL,
+                                l->buf, l->len, l->why, sizeof(l->why));
+        l->action = r == CLEANUP_REMOVED ? "removed" : "kept";
+}
+
+static void print(Scan *s) {
+        static const char *const cols[] = { "*LOCK", ">OWNER", "ALIVE", "HOLDING", ">AGE", "VERDICT", "*WHY", NULL };
+        static const char *const cols_fix[] = { "*LOCK", ">OWNER", "ALIVE", "HOLDING", ">AGE", "VERDICT", "*WHY", "ACTION", NULL };
+        json_t *arr = s->json ? json_array() : NULL;
+        Table *t = s->json ? NULL : table_new(s->fix ? cols_fix : cols);
+        size_t stale = 0, removed = 0;
+
+        for (size_t i = 0; i < s->n_locks; i++) {
+                ScanLock *l = &s->locks[i];
+                _cleanup_free_ char *path = escape_path(l->folder, l->name);
+                char pid[16] = "-", age[32];
+                bool alive = l->payload.valid && proc_alive(l->payload.pid);
+                bool holding = l->payload.valid && l->file && tracked_file_has_holder(l->file, l->payload.pid);
+                const char *verdict = l->j.verdict == VERDICT_STALE ? stale_reason_to_string(l->j.reason)
+                                                                    : verdict_to_string(l->j.verdict);
+                long long age_ms = l->payload.has_created_at ? (now_realtime_us() - l->payload.created_at_us) / 1000
+                                   : (now_realtime_us() - (long long) l->st.st_mtim.tv_sec * 1000000) / 1000;
+
+                stale += l->j.verdict == VERDICT_STALE;
+                removed += l->action && strcmp(l->action, "removed") == 0;
+                if (l->payload.valid)
+                        snprintf(pid, sizeof(pid), "%d", (int) l->payload.pid);
+                format_age(age_ms, age, sizeof(age));
+                if (arr) {
+                        json_array_append_new(arr, json_pack(
+                                "{s:s, s:o, s:o, s:b, s:I, s:s, s:s?, s:s, s:s?, s:s?}",
+                                "lock", path ? path : l->name,
+                                "owner_pid", l->payload.valid ? json_integer(l->payload.pid) : json_null(),
+                                "owner_alive", l->payload.valid ? json_boolean(alive) : json_null(),
+                                "holding", holding, "age_ms", (json_int_t) age_ms,
+                                "verdict", verdict_to_string(l->j.verdict),
+                                "reason", l->j.verdict == VERDICT_STALE ? stale_reason_to_string(l->j.reason) : NULL,
+                                "detail", l->j.detail,
+                                "action", l->action, "why", l->action ? l->why : NULL));
+                        continue;
+                }
+                const char *row[] = { path ? path : l->name, pid, l->payload.valid ? (alive ? "yes" : "no") : "-",
+                                      holding ? "yes" : "no", age, verdict, l->action && strcmp(l->action, "removed") != 0 ? l->why : l->j.detail,
+                                      l->action };
+                table_add(t, row);
+        }
+        if (arr) {
+                json_t *o = json_pack("{s:o, s:I, s:I, s:I}", "locks", arr, "stale", (json_int_t) stale,
+                                      "removed", (json_int_t) removed, "errors", (json_int_t) s->errors);
+                json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+                fputc('\n', stdout);
+                json_decref(o);
+                return;
+        }
+        table_print(t, stdout, s->legend, table_width(stdout));
+        if (s->legend)
+                printf("\n%zu locks, %zu stale%s.\n", s->n_locks, stale,
+                       s->fix ? (removed ? ", removed" : ", none removed") : stale ? " (run with --fix to remove)" : "");
+        table_free(t);
+}
+
+int scan_main(int argc, char **argv) {
+        enum { ARG_STATE_DIR = 0x100, ARG_WATCH, ARG_FIX, ARG_JSON, ARG_NO_LEGEND, ARG_GRACE };
+        static const struct option options[] = {
+                { "help",          no_argument,       NULL, 'h'           },
+                { "state-dir",     required_argument, NULL, ARG_STATE_DIR },
+                { "watch",         required_argument, NULL, ARG_WATCH     },
+                { "fix",           no_argument,       NULL, ARG_FIX       },
+                { "json",          no_argument,       NULL, ARG_JSON      },
+                { "no-legend",     no_argument,       NULL, ARG_NO_LEGEND },
+                { "leak-grace-ms", required_argument, NULL, ARG_GRACE     },
+                {}
+        };
+        Scan s = { .legend = true, .grace_ms = DEFAULT_LEAK_GRACE_MS };
+        const char *states[64], *watches[64];
+        size_t n_states = 0, n_watches = 0, stale = 0;
+        _cleanup_free_ char *dflt = NULL;
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        verbs_help();
+                        return 0;
+                case ARG_STATE_DIR:
+                case ARG_WATCH:
+                        if ((c == ARG_WATCH ? n_watches : n_states) >= 64) {
+                                fprintf(stderr, "lockwarden scan: at most 64 folders of each kind\n");
+                                return 2;
+                        }
+                        if (c == ARG_WATCH)
+                                watches[n_watches++] = optarg;
+                        else
+                                states[n_states++] = optarg;
+                        break;
+                case ARG_FIX:
+                        s.fix = true;
+                        break;
+                case ARG_JSON:
+                        s.json = true;
+                        break;
+                case ARG_NO_LEGEND:
+                        s.legend = false;
+                        break;
+                case ARG_GRACE: {
+                        char *end;
+                        errno = 0;
+                        unsigned long long v = strtoull(optarg, &end, 10);
+                        if (errno || end == optarg || *end || optarg[0] == '-' || v > 3600000) {
+                                fprintf(stderr, "lockwarden scan: --leak-grace-ms needs milliseconds (0..3600000), not '%s'\n", optarg);
+                                return 2;
+                        }
+                        s.grace_ms = v;
+                        break;
+                }
+                case ':':
+                        fprintf(stderr, "lockwarden scan: option '%s' needs a value\n", argv[optind - 1]);
+                        return 2;
+                default:
+                        fprintf(stderr, "lockwarden scan: unknown option '%s'\n", argv[optind - 1]);
+                        return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "lockwarden scan: unexpected argument '%s'\n", argv[optind]);
+                return 2;
+        }
+        if (n_states == 0 && n_watches == 0) {
+                if (options_default_state_dir(&dflt) < 0) {
+                        fprintf(stderr, "lockwarden scan: no --state-dir or --watch and no home directory\n");
+                        return 2;
+                }
+                states[n_states++] = dflt;
+        }
+
+        for (size_t i = 0; i < n_states; i++)
+                scan_state_dir(&s, states[i]);
+        for (size_t i = 0; i < n_watches; i++) {
+                int fd = open(watches[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0)
+                        scan_error(&s, watches[i], strerror(errno));
+                else
+                        scan_folder(&s, watches[i], fd);
+        }
+
+        /* Who holds what: one walk of /proc for every lock found. */
+        if (holder_map_init(&s.holders) >= 0) {
+                for (size_t i = 0; i < s.n_locks; i++) {
+                        ScanLock *l = &s.locks[i];
+                        /* Two names for one file (a hard link) share its holders. */
+                        l->file = holder_map_get_inode(&s.holders, l->st.st_dev, l->st.st_ino);
+                        if (!l->file && holder_map_add(&s.holders, FILE_LOCK, l->st.st_dev, l->st.st_ino,
+                                                       l->have_fid ? &l->fid : NULL, &l->file) < 0) {
+                                scan_error(&s, l->name, "out of memory");
+                                l->file = NULL;
+                        }
+                }
+                (void) holder_map_seed(&s.holders);
+        }
+        for (size_t i = 0; i < s.n_locks; i++) {
+                judge(&s, &s.locks[i]);
+                if (s.locks[i].j.verdict == VERDICT_STALE) {
+                        stale++;
+                        if (s.fix)
+                                fix(&s.locks[i]);
+                }
+        }
+        print(&s);
+
+        for (size_t i = 0; i < s.n_locks; i++) {
+                free(s.locks[i].folder);
+                free(s.locks[i].name);
+                free(s.locks[i].buf);
+        }
+        free(s.locks);
+        for (size_t i = 0; i < s.n_dirfds; i++)
+                close(s.dirfds[i]);
+        free(s.dirfds);
+        holder_map_done(&s.holders);
+        return s.errors ? 2 : stale ? 1 : 0;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* table.h: aligned text tables for the verbs, like lslocks or systemctl list-units: a header
+ * (unless --no-legend), one row per item, columns as wide as their widest cell, and on a
+ * terminal the widest flexible column shortened (with "…") so that a row fits the width. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef struct Table Table;
+
+/* NAMES: the header, NULL-terminated. A name starting with '>' is right-aligned (the '>' is
+ * not printed); one starting with '*' may be shortened to fit the terminal. */
+Table *table_new(const char *const *names);
+Table *table_free(Table *t);
+/* One row: exactly as many cells as columns (NULL prints "-"). Copied. */
+int table_add(Table *t, const char *const *cells);
+size_t table_rows(const Table *t);
+/* WIDTH 0: no limit (not a terminal). */
+void table_print(const Table *t, FILE *f, bool legend, unsigned width);
+/* $COLUMNS if set, else the terminal's width when F is a terminal, else 0. */
+unsigned table_width(FILE *f);

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* verbs.h: the operator's commands besides `run`: status, locks, holders, events and cleanup
+ * ask the running daemon over its control socket; scan works alone (scan.h). Each prints an
+ * aligned table, or with --json the daemon's JSON (stable field names, lockwarden(8)). */
+#pragma once
+
+#include <stdbool.h>
+
+/* Is NAME one of the verbs handled here? */
+bool verb_known(const char *name);
+/* Runs argv[1] (a known verb) with its arguments. Returns the exit status: 0 success, 1 the
+ * daemon could not be reached or refused, 2 bad usage (scan: 0 nothing stale, 1 stale found,
+ * 2 error). */
+int verb_main(int argc, char **argv);
+void verbs_help(void);
+
+/* Helpers shared with scan. */
+/* "850ms", "12s", "3m12s", "2h05m", "3d04h"; "-" when negative. */
+void format_age(long long ms, char *buf, size_t size);
+/* "30s", "5m", "2h", "1d", "250ms", or plain seconds. -EINVAL when not a duration. */
+int parse_duration_ms(const char *s, long long *ret);
