@@ -9,8 +9,8 @@ cd "$(dirname "$0")"
 
 BUILD_DEPS=(build-essential autoconf automake pkg-config libsystemd-dev libcap-dev libjansson-dev)
 # systemd for journald/journalctl, procps for pgrep, util-linux for setpriv, valgrind for
-# `make check-valgrind`.
-TEST_DEPS=(systemd procps util-linux valgrind)
+# `make check-valgrind`, bash-completion to drive the completion in tests/test-docs.sh.
+TEST_DEPS=(systemd procps util-linux valgrind bash-completion)
 
 install_missing() {
         local missing=()

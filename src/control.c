@@ -357,7 +357,7 @@ static json_t *do_cleanup(ControlServer *s, json_t *req) {
                         continue;
                 lock_mark_payload_dirty(l, now);
                 lock_mark_dirty(l, now);
-                l->stale_handled = false; /* asked again: act again */
+                l->stale_handled = l->kept_by_setting = false; /* asked again: act and say again */
                 json_array_append_new(judged, json_path(l->file->folder ? l->file->folder->path : NULL, l->file->name));
         }
         s->capture = json_array();

@@ -282,7 +282,7 @@ static void lock_gather_facts(Lock *l, LockFacts *f) {
                 .some_holder = file->n_holders > 0 ? file->holders[0] : 0,
                 .unheld_since_ns = file->unheld_since_ns,
                 .now_ns = now_mono_ns(),
-                .grace_ns = l->manager->opts->leak_grace_ms * NSEC_PER_MSEC,
+                .grace_ns = file->folder->leak_grace_ms * NSEC_PER_MSEC,
         };
         if (l->payload.valid && l->owner) {
                 owner_refresh(l->owner, f->now_ns);
@@ -304,22 +304,29 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
         Manager *m = l->manager;
         const char *reason = stale_reason_to_string(j->reason);
         char why[256];
+        bool again;
         int r;
 
         if (l->stale_handled)
                 return;
         l->stale_handled = true;
-        m->n_stale++;
+        /* Judged again after a reload: it was reported already, and kept by a setting. */
+        again = l->kept_by_setting;
+        l->kept_by_setting = false;
+        if (!again) {
+                m->n_stale++;
+                report_emit(&m->reporter, EVENT_LOCK_STALE,
+                            json_pack("{s:o, s:o, s:s, s:i, s:s}", "lock", lock_path_json(l),
+                                      "session", session_path_json(l), "reason", reason,
+                                      "owner_pid", (int) l->payload.pid, "detail", j->detail));
+        }
 
-        report_emit(&m->reporter, EVENT_LOCK_STALE,
-                    json_pack("{s:o, s:o, s:s, s:i, s:s}", "lock", lock_path_json(l),
-                              "session", session_path_json(l), "reason", reason,
-                              "owner_pid", (int) l->payload.pid, "detail", j->detail));
-
-        if (m->opts->cleanup == CLEANUP_MODE_REPORT) {
-                report_emit(&m->reporter, EVENT_LOCK_KEPT,
-                            json_pack("{s:o, s:s, s:s}", "lock", lock_path_json(l),
-                                      "reason", reason, "why", "report-only mode"));
+        if (l->file->folder->cleanup == CLEANUP_MODE_REPORT) {
+                l->kept_by_setting = true;
+                if (!again)
+                        report_emit(&m->reporter, EVENT_LOCK_KEPT,
+                                    json_pack("{s:o, s:s, s:s}", "lock", lock_path_json(l),
+                                              "reason", reason, "why", "report-only mode"));
                 return;
         }
 
@@ -330,8 +337,10 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
 
                 snprintf(w, sizeof(w), "on a remote filesystem (%s): reported only; --remote-cleanup opts in",
                          l->file->folder->fs_type);
-                report_emit(&m->reporter, EVENT_LOCK_KEPT,
-                            json_pack("{s:o, s:s, s:s}", "lock", lock_path_json(l), "reason", reason, "why", w));
+                l->kept_by_setting = true;
+                if (!again)
+                        report_emit(&m->reporter, EVENT_LOCK_KEPT,
+                                    json_pack("{s:o, s:s, s:s}", "lock", lock_path_json(l), "reason", reason, "why", w));
                 return;
         }
 
@@ -370,6 +379,13 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
         lock_mark_payload_dirty(l, now_mono_ns());
 }
 
+void lock_settings_changed(Lock *l, uint64_t now_ns) {
+        /* Kept for its folder's settings: act on it again under the new ones. */
+        if (l->kept_by_setting)
+                l->stale_handled = false;
+        lock_mark_dirty(l, now_ns);
+}
+
 void lock_refresh(Lock *l) {
         Manager *m = l->manager;
         LockFacts facts;
@@ -387,7 +403,7 @@ void lock_refresh(Lock *l) {
         lock_gather_facts(l, &facts);
         verdict_judge(&facts, &j);
         if (j.verdict != VERDICT_STALE)
-                l->stale_handled = false;
+                l->stale_handled = l->kept_by_setting = false;
         l->verdict = j.verdict;
 
         switch (j.verdict) {

@@ -38,6 +38,8 @@ struct Lock {
         uint64_t seen_ns;             /* when we first saw it */
         bool acquired_reported;
         bool stale_handled;           /* reported stale for the current facts */
+        bool kept_by_setting;         /* ... and kept for its folder's settings (report only,
+                                       * remote filesystem) */
         Verdict verdict;
         sd_event_source *grace_timer;
         sd_event_source *age_timer;
@@ -50,6 +52,9 @@ void lock_free(Lock *l);
 
 void lock_mark_dirty(Lock *l, uint64_t now_ns);
 void lock_mark_payload_dirty(Lock *l, uint64_t now_ns);
+/* The folder's settings changed (a reload): judge again, and act again on a stale lock that
+ * its old settings kept. */
+void lock_settings_changed(Lock *l, uint64_t now_ns);
 
 /* Re-read the payload now if events said it changed (also used by the race detector, which
  * must know the owner at the moment of an event). False if the name no longer holds it. */

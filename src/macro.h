@@ -35,6 +35,7 @@ static inline void fclosep(FILE **f) {
 }
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
+#define SWAP(a, b) do { __typeof__(a) _s = (a); (a) = (b); (b) = _s; } while (0)
 /* Take ownership out of a cleanup variable. */
 #define TAKE_PTR(p) ({ __typeof__(p) _t = (p); (p) = NULL; _t; })
 #define TAKE_FD(fd) ({ int _t = (fd); (fd) = -1; _t; })

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "config-file.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -10,8 +11,10 @@
 #include "verbs.h"
 
 int main(int argc, char **argv) {
-        RunOptions o = {};
+        RunOptions o = {}, eff = {};
         Manager *m = NULL;
+        char err[1024];
+        bool read;
         Command cmd;
         int r;
 
@@ -33,35 +36,44 @@ int main(int argc, char **argv) {
                 break;
         }
 
-        if (o.n_state_dirs == 0 && o.n_watch_dirs == 0) {
-                char *d;
+        /* The command line, then the configuration file for what it did not say. */
+        r = config_build(&o, &eff, &read, err, sizeof(err));
+        if (r < 0) {
+                log_error("%s", err);
+                options_done(&o);
+                return r == -ENOMEM ? 1 : 2;
+        }
+        if (o.check_config) {
+                /* The verdict on standard error, the effective configuration (the file with
+                 * the command line applied) as JSON on standard output. */
+                json_t *j = config_to_json(&eff);
 
-                r = options_default_state_dir(&d);
-                if (r < 0) {
-                        log_error("no --state-dir or --watch given and no home directory to default to");
-                        options_done(&o);
-                        return 2;
-                }
-                o.state_dirs = malloc(sizeof(char *));
-                if (!o.state_dirs) {
-                        free(d);
-                        options_done(&o);
-                        return 1;
-                }
-                o.state_dirs[0] = d;
-                o.n_state_dirs = 1;
+                if (read)
+                        fprintf(stderr, "%s: ok\n", o.config_path ? o.config_path : DEFAULT_CONFIG_PATH);
+                else
+                        fprintf(stderr, "%s: not present: the command line and the defaults apply\n",
+                                DEFAULT_CONFIG_PATH);
+                if (j)
+                        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                printf("\n");
+                r = j ? 0 : 1;
+                json_decref(j);
+                options_done(&eff);
+                options_done(&o);
+                return r;
         }
 
-        r = manager_new(&o, &m);
+        r = manager_new(&o, &eff, &m);
         if (r < 0) {
                 log_error_errno(r, "cannot start: %m");
+                options_done(&eff);
                 options_done(&o);
                 return 1;
         }
         r = manager_startup(m);
         if (r >= 0)
                 r = manager_run(m);
-        manager_free(m);
+        manager_free(m); /* owns eff now */
         options_done(&o);
         return r < 0 ? 1 : 0;
 }

@@ -11,18 +11,22 @@
 #include "macro.h"
 #include "manager.h"
 #include "owner.h"
+#include "reload.h"
 #include "session.h"
 #include "time-util.h"
 #include "tracker.h"
 #include "tree.h"
 
-int manager_new(const RunOptions *opts, Manager **ret) {
+int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
         Manager *m = calloc(1, sizeof(*m));
         int r;
 
         if (!m)
                 return -ENOMEM;
-        m->opts = opts;
+        m->cli = cli;
+        m->opts_storage = *eff;
+        *eff = (RunOptions) {};
+        m->opts = &m->opts_storage;
         m->source.fd = -1;
         m->self_pid = getpid();
         m->start_mono_ns = now_mono_ns();
@@ -68,6 +72,7 @@ Manager *manager_free(Manager *m) {
         source_close(&m->source);
         reporter_done(&m->reporter);
         sd_event_unref(m->event);
+        options_done(&m->opts_storage);
         free(m);
         return NULL;
 }
@@ -240,6 +245,19 @@ static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *
         return 0;
 }
 
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        (void) s;
+        (void) si;
+        /* Settle what the kernel has reported first: folders are added and removed on an
+         * exact view. */
+        manager_drain_events(m);
+        manager_flush(m);
+        (void) manager_reload(m);
+        return 0;
+}
+
 int manager_startup(Manager *m) {
         const RunOptions *o = m->opts;
         sigset_t ss;
@@ -275,15 +293,16 @@ int manager_startup(Manager *m) {
         sigaddset(&ss, SIGTERM);
         sigaddset(&ss, SIGINT);
         sigaddset(&ss, SIGUSR1);
+        sigaddset(&ss, SIGHUP);
         sigprocmask(SIG_BLOCK, &ss, NULL);
         signal(SIGPIPE, SIG_IGN);
-        /* No configuration to reload yet: a hangup must not stop the guard. */
-        signal(SIGHUP, SIG_IGN);
         r = sd_event_add_signal(m->event, NULL, SIGTERM, on_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, NULL, SIGINT, on_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, NULL, SIGUSR1, on_dump, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGHUP, on_reload, m);
         if (r < 0)
                 return log_error_errno(r, "cannot watch signals: %m");
 

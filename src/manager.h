@@ -27,7 +27,9 @@ typedef struct Confirm {
 } Confirm;
 
 typedef struct Manager {
-        const RunOptions *opts;
+        const RunOptions *opts;       /* = &opts_storage: the effective options */
+        RunOptions opts_storage;
+        const RunOptions *cli;        /* the command line, which wins over the file at reloads */
         sd_event *event;
         pid_t self_pid;
         bool started;
@@ -73,7 +75,8 @@ typedef struct Manager {
         char *last_status;
 } Manager;
 
-int manager_new(const RunOptions *opts, Manager **ret);
+/* Takes over EFF (the effective options); CLI must outlive the manager. */
+int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret);
 Manager *manager_free(Manager *m);
 /* Opens the event source, guards the folders, seeds the holder map, reports ready. */
 int manager_startup(Manager *m);

@@ -44,6 +44,22 @@ static int lookup(const char *const *table, size_t n, const char *s) {
         return -EINVAL;
 }
 
+int cleanup_mode_from_string(const char *s) {
+        return s ? lookup(cleanup_mode_table, _CLEANUP_MODE_MAX, s) : -EINVAL;
+}
+
+int races_mode_from_string(const char *s) {
+        return s ? lookup(races_mode_table, _RACES_MODE_MAX, s) : -EINVAL;
+}
+
+int backend_from_string(const char *s) {
+        return s ? lookup(backend_table, _BACKEND_MAX, s) : -EINVAL;
+}
+
+const char *backend_to_string(BackendKind b) {
+        return b >= 0 && b < _BACKEND_MAX ? backend_table[b] : NULL;
+}
+
 void options_help(void) {
         printf("Usage: lockwarden run [OPTIONS]\n"
                "       lockwarden status|locks|holders|events|cleanup|scan [OPTIONS] [ARGS]\n"
@@ -84,10 +100,18 @@ void options_help(void) {
                "                        process behind every event; inotify needs no privilege,\n"
                "                        finds holders by scanning /proc when a lock is opened or\n"
                "                        closed, and cannot name who wrote or removed a file\n"
+               "  --config FILE         read the options from FILE, a JSON object (default\n"
+               "                        /etc/lockwarden/lockwarden.json, when it exists; see\n"
+               "                        lockwarden.json(5)); the command line wins over it.\n"
+               "                        SIGHUP reads it again: folders are added or removed live\n"
+               "  --check-config        check the configuration and exit: 'FILE: ok' or the error\n"
+               "                        with its line and column on standard error, the effective\n"
+               "                        options as JSON on standard output (exit 0 or 2)\n"
                "  -h, --help            show this help\n"
                "  --version             show the version\n"
                "\n"
-               "Exit status: 0 stopped by SIGTERM or SIGINT, 1 runtime failure, 2 bad usage.\n"
+               "Exit status: 0 stopped by SIGTERM or SIGINT, 1 runtime failure, 2 bad usage or a bad\n"
+               "configuration file. SIGHUP reloads the configuration, SIGUSR1 logs the state.\n"
                "Reports go to the journal (MESSAGE_ID per event kind), to --events, and to\n"
                "standard error unless standard error is the journal. See lockwarden(8).\n",
                DEFAULT_LEAK_GRACE_MS, DEFAULT_RACE_COALESCE_MS);
@@ -141,6 +165,8 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                 ARG_RACE_COALESCE,
                 ARG_REMOTE_CLEANUP,
                 ARG_SOCKET,
+                ARG_CONFIG,
+                ARG_CHECK_CONFIG,
         };
         static const struct option options[] = {
                 { "help",          no_argument,       NULL, 'h'            },
@@ -155,6 +181,8 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                 { "race-coalesce-ms", required_argument, NULL, ARG_RACE_COALESCE },
                 { "remote-cleanup", required_argument, NULL, ARG_REMOTE_CLEANUP },
                 { "socket",        required_argument, NULL, ARG_SOCKET     },
+                { "config",        required_argument, NULL, ARG_CONFIG     },
+                { "check-config",  no_argument,       NULL, ARG_CHECK_CONFIG },
                 {}
         };
         RunOptions o = { .leak_grace_ms = DEFAULT_LEAK_GRACE_MS,
@@ -187,6 +215,7 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                         return 0;
                 case ARG_STATE_DIR:
                 case ARG_WATCH:
+                        o.set |= OPT_SET_FOLDERS;
                         if (!optarg[0]) {
                                 options_done(&o);
                                 return usage_error("%s needs a folder", c == ARG_WATCH ? "--watch" : "--state-dir");
@@ -201,6 +230,7 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                 case ARG_REMOTE_CLEANUP: {
                         _cleanup_free_ char *abs = NULL;
 
+                        o.set |= OPT_SET_REMOTE_CLEANUP;
                         if (!optarg[0]) {
                                 options_done(&o);
                                 return usage_error("--remote-cleanup needs a folder");
@@ -214,6 +244,7 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                         break;
                 }
                 case ARG_CLEANUP:
+                        o.set |= OPT_SET_CLEANUP;
                         r = lookup(cleanup_mode_table, _CLEANUP_MODE_MAX, optarg);
                         if (r < 0) {
                                 options_done(&o);
@@ -221,7 +252,20 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                         }
                         o.cleanup = (CleanupMode) r;
                         break;
+                case ARG_CONFIG:
+                        free(o.config_path);
+                        o.config_path = optarg[0] ? strdup(optarg) : NULL;
+                        if (!o.config_path) {
+                                options_done(&o);
+                                return usage_error("--config needs a file");
+                        }
+                        o.config_given = true;
+                        break;
+                case ARG_CHECK_CONFIG:
+                        o.check_config = true;
+                        break;
                 case ARG_SOCKET:
+                        o.set |= OPT_SET_SOCKET;
                         if (!optarg[0]) {
                                 options_done(&o);
                                 return usage_error("--socket needs a path (or 'none')");
@@ -234,6 +278,7 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                         }
                         break;
                 case ARG_EVENTS:
+                        o.set |= OPT_SET_EVENTS;
                         free(o.events_path);
                         o.events_path = strdup(optarg);
                         if (!o.events_path) {
@@ -242,18 +287,21 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                         }
                         break;
                 case ARG_LEAK_GRACE:
+                        o.set |= OPT_SET_LEAK_GRACE;
                         if (parse_ms(optarg, 86400000, &o.leak_grace_ms) < 0) {
                                 options_done(&o);
                                 return usage_error("--leak-grace-ms takes milliseconds from 0 to 86400000, not '%s'", optarg);
                         }
                         break;
                 case ARG_RACE_COALESCE:
+                        o.set |= OPT_SET_RACE_COALESCE;
                         if (parse_ms(optarg, 60000, &o.race_coalesce_ms) < 0) {
                                 options_done(&o);
                                 return usage_error("--race-coalesce-ms takes milliseconds from 0 to 60000, not '%s'", optarg);
                         }
                         break;
                 case ARG_RACES:
+                        o.set |= OPT_SET_RACES;
                         r = lookup(races_mode_table, _RACES_MODE_MAX, optarg);
                         if (r < 0) {
                                 options_done(&o);
@@ -262,6 +310,7 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                         o.races = (RacesMode) r;
                         break;
                 case ARG_BACKEND:
+                        o.set |= OPT_SET_BACKEND;
                         r = lookup(backend_table, _BACKEND_MAX, optarg);
                         if (r < 0) {
                                 options_done(&o);
@@ -324,5 +373,56 @@ void options_done(RunOptions *o) {
         free(o->remote_cleanup_dirs);
         free(o->events_path);
         free(o->socket_path);
+        free(o->config_path);
+        for (size_t i = 0; i < o->n_rules; i++)
+                free(o->rules[i].path);
+        free(o->rules);
         *o = (RunOptions) {};
+}
+
+static int copy_list(char **from, size_t n, char ***to) {
+        *to = n ? calloc(n, sizeof(char *)) : NULL;
+        if (n && !*to)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (!((*to)[i] = strdup(from[i])))
+                        return -ENOMEM;
+        return 0;
+}
+
+int options_copy(const RunOptions *o, RunOptions *ret) {
+        RunOptions c = *o;
+
+        c.state_dirs = c.watch_dirs = c.remote_cleanup_dirs = NULL;
+        c.events_path = c.socket_path = c.config_path = NULL;
+        c.rules = NULL;
+        c.n_state_dirs = c.n_watch_dirs = c.n_remote_cleanup_dirs = c.n_rules = 0;
+        if (copy_list(o->state_dirs, o->n_state_dirs, &c.state_dirs) < 0)
+                goto fail;
+        c.n_state_dirs = o->n_state_dirs;
+        if (copy_list(o->watch_dirs, o->n_watch_dirs, &c.watch_dirs) < 0)
+                goto fail;
+        c.n_watch_dirs = o->n_watch_dirs;
+        if (copy_list(o->remote_cleanup_dirs, o->n_remote_cleanup_dirs, &c.remote_cleanup_dirs) < 0)
+                goto fail;
+        c.n_remote_cleanup_dirs = o->n_remote_cleanup_dirs;
+        if ((o->events_path && !(c.events_path = strdup(o->events_path))) ||
+            (o->socket_path && !(c.socket_path = strdup(o->socket_path))) ||
+            (o->config_path && !(c.config_path = strdup(o->config_path))))
+                goto fail;
+        if (o->n_rules) {
+                c.rules = calloc(o->n_rules, sizeof(FolderRule));
+                if (!c.rules)
+                        goto fail;
+                for (; c.n_rules < o->n_rules; c.n_rules++) {
+                        c.rules[c.n_rules] = o->rules[c.n_rules];
+                        if (!(c.rules[c.n_rules].path = strdup(o->rules[c.n_rules].path)))
+                                goto fail;
+                }
+        }
+        *ret = c;
+        return 0;
+fail:
+        options_done(&c);
+        return -ENOMEM;
 }

@@ -34,6 +34,30 @@ typedef enum Command {
         COMMAND_VERSION,
 } Command;
 
+/* Settings for the sessions folders at or under PATH (the configuration file's "folders"). */
+typedef struct FolderRule {
+        char *path;                   /* absolute */
+        int cleanup;                  /* CleanupMode; -1: as configured globally */
+        int64_t leak_grace_ms;        /* -1: as configured globally */
+        int remote_cleanup;           /* -1: as configured globally; 0 or 1 */
+        unsigned ignore_races;        /* 1 << RaceKind, on top of the global ones */
+} FolderRule;
+
+/* Which options the command line gave: they win over the configuration file. */
+enum {
+        OPT_SET_FOLDERS        = 1 << 0,   /* --state-dir or --watch */
+        OPT_SET_CLEANUP        = 1 << 1,
+        OPT_SET_EVENTS         = 1 << 2,
+        OPT_SET_SOCKET         = 1 << 3,
+        OPT_SET_LEAK_GRACE     = 1 << 4,
+        OPT_SET_BACKEND        = 1 << 5,
+        OPT_SET_RACES          = 1 << 6,
+        OPT_SET_RACE_COALESCE  = 1 << 7,
+        OPT_SET_REMOTE_CLEANUP = 1 << 8,
+};
+
+#define DEFAULT_CONFIG_PATH "/etc/lockwarden/lockwarden.json"
+
 typedef struct RunOptions {
         char **state_dirs;
         size_t n_state_dirs;
@@ -48,6 +72,13 @@ typedef struct RunOptions {
         BackendKind backend;
         RacesMode races;
         uint64_t race_coalesce_ms;
+        unsigned ignore_races;        /* 1 << RaceKind: never reported */
+        FolderRule *rules;
+        size_t n_rules;
+        char *config_path;            /* NULL: DEFAULT_CONFIG_PATH if it exists */
+        bool config_given;            /* --config: the file must exist */
+        bool check_config;            /* --check-config: validate and exit */
+        unsigned set;                 /* OPT_SET_*: given on the command line */
 } RunOptions;
 
 #define DEFAULT_LEAK_GRACE_MS 1000
@@ -56,9 +87,16 @@ typedef struct RunOptions {
 /* Returns 0 and fills *ret_cmd / *ret; on bad usage prints why to stderr and returns -EINVAL. */
 int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret);
 void options_done(RunOptions *o);
+/* A deep copy. */
+int options_copy(const RunOptions *o, RunOptions *ret);
 /* When no --state-dir/--watch is given: $OPENCLAW_STATE_DIR, else ~/.openclaw. */
 int options_default_state_dir(char **ret);
 void options_help(void);
 
 const char *cleanup_mode_to_string(CleanupMode m);
 const char *races_mode_to_string(RacesMode m);
+/* "auto", "report" → CleanupMode, ... -EINVAL when unknown. */
+int cleanup_mode_from_string(const char *s);
+int races_mode_from_string(const char *s);
+int backend_from_string(const char *s);
+const char *backend_to_string(BackendKind b);

@@ -38,6 +38,7 @@ static const EventInfo event_table[_EVENT_KIND_MAX] = {
         [EVENT_MONITOR_OVERFLOW] = { "monitor.overflow", "21cc8f17447746abbff8d69cf900ed36", LOG_WARNING },
         [EVENT_MONITOR_RESYNC]   = { "monitor.resync",   "a043b0b942434a8abe137f6dd55d2436", LOG_NOTICE },
         [EVENT_MONITOR_WARNING]  = { "monitor.warning",  "2069c20288a24beba4a64567a4f815bf", LOG_WARNING },
+        [EVENT_MONITOR_RELOADED] = { "monitor.reloaded", "33ebb8ca2a1e4c46be568899e205d53c", LOG_NOTICE },
 };
 
 const char *event_kind_to_string(EventKind k) {
@@ -232,6 +233,16 @@ static char *message_for(EventKind k, json_t *f) {
                 break;
         case EVENT_MONITOR_WARNING:
                 r = asprintf(&m, "%s: %s", sget(f, "path"), sget(f, "warning"));
+                break;
+        case EVENT_MONITOR_RELOADED:
+                r = asprintf(&m, "Reloaded %s: %zu folders added, %zu removed, %zu settings changed%s; "
+                             "guarding %lld sessions folders",
+                             sget(f, "config"), json_array_size(json_object_get(f, "added")),
+                             json_array_size(json_object_get(f, "removed")),
+                             json_array_size(json_object_get(f, "changed")),
+                             json_array_size(json_object_get(f, "restart_needed")) ?
+                                     " (some changes need a restart)" : "",
+                             iget(f, "folders"));
                 break;
         default:
                 break;

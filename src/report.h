@@ -32,6 +32,7 @@ typedef enum EventKind {
         EVENT_MONITOR_OVERFLOW,
         EVENT_MONITOR_RESYNC,
         EVENT_MONITOR_WARNING,
+        EVENT_MONITOR_RELOADED,
         _EVENT_KIND_MAX,
         _EVENT_KIND_INVALID = -EINVAL,
 } EventKind;

@@ -435,8 +435,13 @@ static json_t *recent_json(Session *s) {
 static void race_report(Session *s, RaceKind kind, const Actor *a, const OwnerSnap *o,
                         bool with_lock, json_t *extra) {
         Manager *m = s->manager;
+        unsigned ignored = s->folder ? s->folder->ignore_races : m->opts->ignore_races;
         json_t *f;
 
+        if (m->opts->races == RACES_OFF || (ignored & (1u << kind))) {
+                json_decref(extra); /* the operator asked not to hear of this kind */
+                return;
+        }
         m->n_races++;
         f = json_pack("{s:o, s:o, s:o, s:s, s:s?, s:s?, s:s?}",
                       "session", json_path(s->folder ? s->folder->path : NULL, s->name),

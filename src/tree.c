@@ -21,11 +21,65 @@ static void tree_error(Manager *m, const char *dir, const char *name, const char
                     json_pack("{s:s, s:o}", "error", error, "path", json_path(dir, name)));
 }
 
-/* A sessions folder on a network or FUSE filesystem: warn once per filesystem, and decide
- * whether stale locks there are removed (the operator opted in) or only reported. */
+/* The settings of sessions folder N: the global ones, then every folder rule covering it,
+ * shorter paths first so that the most specific rule wins. */
+static void node_apply_settings(Node *n) {
+        const RunOptions *o = n->manager->opts;
+        size_t best[3] = {}; /* length + 1 of the path of the rule that set cleanup, grace, remote */
+
+        n->cleanup = o->cleanup;
+        n->leak_grace_ms = o->leak_grace_ms;
+        n->ignore_races = o->ignore_races;
+        n->remote_cleanup = false;
+        /* remote_cleanup folders (--remote-cleanup) opt in; folder rules may say otherwise
+         * for a folder under one of them. */
+        for (size_t i = 0; i < o->n_remote_cleanup_dirs; i++)
+                if (path_is_under(n->path, o->remote_cleanup_dirs[i]) &&
+                    strlen(o->remote_cleanup_dirs[i]) + 1 >= best[2]) {
+                        n->remote_cleanup = true;
+                        best[2] = strlen(o->remote_cleanup_dirs[i]) + 1;
+                }
+        /* Every rule covering the folder; for each setting, the longest path wins (on a tie,
+         * the later rule). Races ignored add up. */
+        for (size_t i = 0; i < o->n_rules; i++) {
+                const FolderRule *r = &o->rules[i];
+                size_t len = strlen(r->path) + 1;
+
+                if (!path_is_under(n->path, r->path))
+                        continue;
+                if (r->cleanup >= 0 && len >= best[0]) {
+                        n->cleanup = (CleanupMode) r->cleanup;
+                        best[0] = len;
+                }
+                if (r->leak_grace_ms >= 0 && len >= best[1]) {
+                        n->leak_grace_ms = (uint64_t) r->leak_grace_ms;
+                        best[1] = len;
+                }
+                if (r->remote_cleanup >= 0 && len >= best[2]) {
+                        n->remote_cleanup = r->remote_cleanup;
+                        best[2] = len;
+                }
+                n->ignore_races |= r->ignore_races;
+        }
+}
+
+static void apply_settings(Node *n) {
+        for (; n; n = n->siblings_next) {
+                if (n->kind == NODE_SESSIONS && !n->dead)
+                        node_apply_settings(n);
+                apply_settings(n->children);
+        }
+}
+
+void tree_apply_settings(Manager *m) {
+        for (size_t i = 0; i < m->n_roots; i++)
+                apply_settings(m->roots[i]->anchor);
+}
+
+/* A sessions folder on a network or FUSE filesystem: warn once per filesystem; stale locks
+ * there are only reported unless the operator opted in (node_apply_settings). */
 static void node_check_fs(Node *n, int fd, uint64_t fsid) {
         Manager *m = n->manager;
-        const RunOptions *o = m->opts;
         FsType t;
 
         if (fs_type_of(fd, &t) < 0)
@@ -34,9 +88,6 @@ static void node_check_fs(Node *n, int fd, uint64_t fsid) {
         n->remote = t.remote;
         if (!t.remote)
                 return;
-        for (size_t i = 0; i < o->n_remote_cleanup_dirs; i++)
-                if (path_is_under(n->path, o->remote_cleanup_dirs[i]))
-                        n->remote_cleanup = true;
         for (size_t i = 0; i < m->n_remote_warned; i++)
                 if (m->remote_warned[i] == fsid)
                         return;
@@ -139,6 +190,7 @@ static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const c
                 LIST_PREPEND(siblings, parent->children, n);
         if (kind == NODE_SESSIONS) {
                 m->n_guarded++;
+                node_apply_settings(n);
                 node_check_fs(n, n->dirfd, fsid);
         }
         *ret = n;
@@ -375,6 +427,34 @@ int tree_add_root(Manager *m, const char *path, NodeKind kind) {
         m->roots[m->n_roots++] = root;
         root_resolve(m, root, now_mono_ns());
         return 0;
+}
+
+static ssize_t root_index(Manager *m, const char *path, NodeKind kind) {
+        _cleanup_free_ char *abs = path_absolute(path);
+
+        for (size_t i = 0; abs && i < m->n_roots; i++)
+                if (m->roots[i]->kind == kind && strcmp(m->roots[i]->path, abs) == 0)
+                        return (ssize_t) i;
+        return -1;
+}
+
+bool tree_has_root(Manager *m, const char *path, NodeKind kind) {
+        return root_index(m, path, kind) >= 0;
+}
+
+void tree_remove_root(Manager *m, const char *path, NodeKind kind) {
+        ssize_t i = root_index(m, path, kind);
+        Root *root;
+
+        if (i < 0)
+                return;
+        root = m->roots[i];
+        if (root->anchor)
+                node_kill(root->anchor);
+        memmove(m->roots + i, m->roots + i + 1, (m->n_roots - (size_t) i - 1) * sizeof(Root *));
+        m->n_roots--;
+        free(root->path);
+        free(root);
 }
 
 void tree_free_all(Manager *m) {

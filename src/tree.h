@@ -13,6 +13,7 @@
 #include "fs-event.h"
 #include "hashmap.h"
 #include "list.h"
+#include "options.h"
 
 typedef struct Manager Manager;
 typedef struct Node Node;
@@ -51,12 +52,23 @@ struct Node {
         const char *fs_type;           /* NODE_SESSIONS: its filesystem ("ext4", "nfs", ...) */
         bool remote;                   /* ... is a network or FUSE one */
         bool remote_cleanup;           /* ... and the operator opted in to cleanup there */
+        /* NODE_SESSIONS: the settings for this folder (global ones, then the folder rules of
+         * the configuration that cover it, the most specific last). */
+        CleanupMode cleanup;
+        uint64_t leak_grace_ms;
+        unsigned ignore_races;         /* 1 << RaceKind */
         FileId *fid;
         Hashmap *files;                /* NODE_SESSIONS: name → TrackedFile */
         Hashmap *sessions;             /* NODE_SESSIONS: transcript name → Session */
 };
 
 int tree_add_root(Manager *m, const char *path, NodeKind kind);
+/* Stops guarding a configured folder (a reload dropped it). PATH as configured. */
+void tree_remove_root(Manager *m, const char *path, NodeKind kind);
+/* Is PATH (with KIND) configured? */
+bool tree_has_root(Manager *m, const char *path, NodeKind kind);
+/* The options changed (a reload): every sessions folder takes its settings again. */
+void tree_apply_settings(Manager *m);
 void tree_dispatch(Manager *m, const FsEvent *ev, uint64_t now_ns);
 /* Frees nodes that died during this batch. */
 void tree_reap(Manager *m);

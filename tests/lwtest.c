@@ -197,9 +197,15 @@ LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const cha
         d->socket = lw_path(lw_tmpdir(), "control.sock");
         if (lw_daemon_uid >= 0)
                 CHECK(chown(dirname_of(d->socket), (uid_t) lw_daemon_uid, (gid_t) lw_daemon_uid) == 0, "chown");
-        bool own_socket = false;
-        for (size_t i = 0; args && args[i]; i++)
+        bool own_socket = false, own_config = false;
+        for (size_t i = 0; args && args[i]; i++) {
                 own_socket = own_socket || strcmp(args[i], "--socket") == 0;
+                own_config = own_config || strcmp(args[i], "--config") == 0;
+        }
+        /* Never the host's /etc/lockwarden/lockwarden.json: an empty configuration. */
+        char *config = lw_path(dirname_of(d->socket), "empty-config.json");
+        if (!own_config)
+                lw_write_file(config, "{}\n", 3);
         d->pid = fork();
         CHECK(d->pid >= 0, "fork");
         if (d->pid == 0) {
@@ -225,6 +231,10 @@ LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const cha
                         argv[n++] = "--socket";
                         argv[n++] = d->socket;
                 }
+                if (!own_config) {
+                        argv[n++] = "--config";
+                        argv[n++] = config;
+                }
                 argv[n] = NULL;
                 for (size_t i = 0; env && env[i]; i++)
                         putenv((char *) env[i]);
@@ -238,6 +248,7 @@ LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const cha
                 _exit(127);
         }
         close(p[1]);
+        free(config);
         track_child(d->pid);
         d->ev_fd = p[0];
         return d;

@@ -61,7 +61,8 @@ typedef struct LwDaemon {
 /* When >= 0, lw_daemon_start runs the daemon as this uid (and gid). */
 extern int lw_daemon_uid;
 /* Starts BINARY (NULL: the daemon under test) with ARGS (NULL-terminated, after argv[0]) and
- * "--events -" and "--socket <a private path>" appended (unless ARGS has --socket); extra environment "K=V" strings in ENV (may be NULL). */
+ * "--events -", "--socket <a private path>" (unless ARGS has --socket) and "--config <an empty
+ * one>" (unless ARGS has --config: the host's configuration never leaks into a test) appended; extra environment "K=V" strings in ENV (may be NULL). */
 LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const char *const *env);
 /* Waits for monitor.ready and returns it. */
 json_t *lw_daemon_ready(LwDaemon *d);
