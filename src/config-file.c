@@ -283,6 +283,12 @@ int config_parse(const char *file, const char *text, size_t len, RunOptions *o, 
         const char *key;
         int r = 0;
 
+        /* An empty file (or /dev/null) configures nothing, like "{}". */
+        size_t blank = 0;
+        while (blank < len && strchr(" \t\r\n", text[blank]) && text[blank])
+                blank++;
+        if (blank == len)
+                return 0;
         root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
         if (!root) {
                 snprintf(err, err_size, "%s:%d:%d: %s", file, je.line, je.column, je.text);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* scan.c */
+/* scan.c: the one-shot scan. It shares the daemon's judgment and removal (payload, proc,
+ * holder-map seeding, verdict, cleanup) but no Manager, no loop and no event source. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>

@@ -35,7 +35,8 @@ bool verb_known(const char *name) {
 }
 
 void verbs_help(void) {
-        printf("Operator commands (each takes --json, --no-legend, --socket PATH):\n"
+        printf("Operator commands (each takes --json and --no-legend; all but scan ask the daemon\n"
+               "at --socket PATH, default as for run):\n"
                "  lockwarden status                 daemon state: backend, uptime, folders, locks, counters\n"
                "  lockwarden locks [--all]          every lock: session, owner pid and comm, alive, holding,\n"
                "                                    age, verdict (--all: also transcripts without a lock)\n"
@@ -278,7 +279,7 @@ static int verb_locks(const VerbArgs *a) {
         static const char *const cols[] = { "*LOCK", ">OWNER", "COMM", "ALIVE", "HOLDING", ">AGE", "VERDICT", NULL };
         json_t *reply = ask(a, json_pack("{s:s, s:b}", "verb", "locks", "all", a->all), NULL), *l;
         Table *t;
-        size_t i;
+        size_t i, unlocked = 0;
 
         if (!reply)
                 return 1;
@@ -290,6 +291,7 @@ static int verb_locks(const VerbArgs *a) {
         t = table_new(cols);
         json_array_foreach(json_object_get(reply, "locks"), i, l) {
                 char pid[16], age[32], b1[8], b2[8];
+                unlocked += json_is_null(json_object_get(l, "lock"));
                 json_t *lk = json_object_get(l, "lock");
                 if (json_is_null(json_object_get(l, "age_ms")))
                         snprintf(age, sizeof(age), "-");
@@ -304,7 +306,9 @@ static int verb_locks(const VerbArgs *a) {
                 table_add(t, row);
         }
         table_print(t, stdout, a->legend, table_width(stdout));
-        if (a->legend)
+        if (a->legend && a->all)
+                printf("\n%zu locks and %zu transcripts without a lock listed.\n", table_rows(t) - unlocked, unlocked);
+        else if (a->legend)
                 printf("\n%zu locks listed.\n", table_rows(t));
         table_free(t);
         json_decref(reply);

@@ -84,7 +84,7 @@ int main(void) {
         /* Not an object; a duplicate key; an empty file. */
         refused("[]", "1:1", "one JSON object");
         refused("{\"cleanup\": \"auto\", \"cleanup\": \"report\"}", "1:29", "duplicate object key");
-        refused("", "1:0", "");
+        refused("\n\n  x", "3:3", "expected near 'x'");
 
         /* A missing file named with --config is an error; the default one may be absent. */
         {
@@ -152,8 +152,10 @@ int main(void) {
         CHECK(strcmp(jstr(j, "backend"), "inotify") == 0 && jint(j, "race_coalesce_ms") == 0, "the file's other options");
         json_decref(j);
 
-        /* An empty object: the defaults, guarding $OPENCLAW_STATE_DIR. */
+        /* An empty object, or an empty file (/dev/null): the defaults, guarding
+         * $OPENCLAW_STATE_DIR. */
         setenv("OPENCLAW_STATE_DIR", "/srv/default-state", 1);
+        json_decref(accepted(" \n", NULL));
         j = accepted("{}", NULL);
         CHECK(strcmp(json_string_value(json_array_get(json_object_get(j, "state_dirs"), 0)), "/srv/default-state") == 0,
               "default state dir");
