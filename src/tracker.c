@@ -276,20 +276,29 @@ static void scan_later(Manager *m, TrackedFile *f, bool closed, uint64_t now_ns)
 }
 
 /* inotify: drops from E the open and close our own payload read of the lock caused (with
- * fanotify they carry our pid). Returns false when nothing is left. */
-static bool drop_self_events(Manager *m, Node *n, FsEvent *e) {
+ * fanotify they carry our pid). Returns false when nothing is left.
+ * inotify merges an event with an identical one queued just before it: the owner's open of a
+ * new lock and our read's open can arrive as one IN_OPEN, and a reader's close as one with
+ * ours. Counting cannot tell, so whatever is dropped still gets its /proc walk (at the end of
+ * the batch, shared with the others): the holders come from /proc, never from the count. */
+static bool drop_self_events(Manager *m, Node *n, FsEvent *e, uint64_t now_ns) {
         TrackedFile *f = hashmap_get(n->files, e->name);
+        bool dropped = false;
 
         if (!f || f->self_gen != m->drain_gen)
                 return true;
         if ((e->mask & FAN_OPEN) && f->self_opens > 0) {
                 f->self_opens--;
                 e->mask &= ~(uint64_t) FAN_OPEN;
+                dropped = true;
         }
         if ((e->mask & FAN_CLOSE_NOWRITE) && f->self_closes > 0) {
                 f->self_closes--;
                 e->mask &= ~(uint64_t) FAN_CLOSE_NOWRITE;
+                dropped = true;
         }
+        if (dropped)
+                scan_later(m, f, false, now_ns);
         return (e->mask & ~(uint64_t) FAN_ONDIR) != 0;
 }
 
@@ -301,7 +310,7 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns
 
         if (kind < 0 || ev->pid == m->self_pid)
                 return;
-        if (kind == FILE_LOCK && !source_attribution(&m->source) && !drop_self_events(m, n, ev))
+        if (kind == FILE_LOCK && !source_attribution(&m->source) && !drop_self_events(m, n, ev, now_ns))
                 return;
 
         /* Into the session's history first: a race report quotes the event that caused it.
