@@ -9,8 +9,9 @@ cd "$(dirname "$0")"
 
 BUILD_DEPS=(build-essential autoconf automake pkg-config libsystemd-dev libcap-dev libjansson-dev)
 # systemd for journald/journalctl, procps for pgrep, util-linux for setpriv, valgrind for
-# `make check-valgrind`, bash-completion to drive the completion in tests/test-docs.sh.
-TEST_DEPS=(systemd procps util-linux valgrind bash-completion)
+# `make check-valgrind`, bash-completion to drive the completion in tests/test-docs.sh,
+# strace for the unit's system call filter (tests/test-unit.sh).
+TEST_DEPS=(systemd procps util-linux valgrind bash-completion strace)
 
 install_missing() {
         local missing=()

@@ -346,12 +346,12 @@ int config_parse(const char *file, const char *text, size_t len, RunOptions *o, 
                         r = get_ms(&c, v, p, 1, 60000, &ms);
                         if (r >= 0 && !FROM_CLI(OPT_SET_RACE_COALESCE))
                                 o->race_coalesce_ms = (uint64_t) ms;
-                } else if (strcmp(key, "events") == 0 || strcmp(key, "socket") == 0) {
-                        bool events = key[0] == 'e';
-                        char **slot = events ? &o->events_path : &o->socket_path;
+                } else if (strcmp(key, "events") == 0 || strcmp(key, "socket") == 0 || strcmp(key, "user") == 0) {
+                        unsigned bit = key[0] == 'e' ? OPT_SET_EVENTS : key[0] == 's' ? OPT_SET_SOCKET : OPT_SET_USER;
+                        char **slot = key[0] == 'e' ? &o->events_path : key[0] == 's' ? &o->socket_path : &o->user;
                         if (!json_is_string(v) || !json_string_value(v)[0])
                                 r = fail(&c, p, 1, "\"%s\" must be a non-empty string", key);
-                        else if (!FROM_CLI(events ? OPT_SET_EVENTS : OPT_SET_SOCKET)) {
+                        else if (!FROM_CLI(bit)) {
                                 free(*slot);
                                 *slot = strdup(json_string_value(v));
                                 r = *slot ? 0 : -ENOMEM;
@@ -378,7 +378,7 @@ int config_parse(const char *file, const char *text, size_t len, RunOptions *o, 
                                 o->rules[o->n_rules++] = rule;
                         }
                 } else
-                        r = fail_key(&c, p, 1, "unknown key \"%s\" (state_dirs, watch_dirs, cleanup, events, socket, "
+                        r = fail_key(&c, p, 1, "unknown key \"%s\" (state_dirs, watch_dirs, cleanup, events, socket, user, "
                                            "leak_grace_ms, races, race_coalesce_ms, backend, remote_cleanup, "
                                            "ignore_races, folders)", key);
 #undef FROM_CLI
@@ -478,12 +478,13 @@ json_t *config_to_json(const RunOptions *o) {
                         json_object_set_new(f, "ignore_races", races_json(r->ignore_races));
                 json_array_append_new(folders, f);
         }
-        j = json_pack("{s:o, s:o, s:s, s:s?, s:s?, s:I, s:s, s:I, s:s, s:o, s:o, s:o}",
+        j = json_pack("{s:o, s:o, s:s, s:s?, s:s?, s:s?, s:I, s:s, s:I, s:s, s:o, s:o, s:o}",
                       "state_dirs", strings_json(o->state_dirs, o->n_state_dirs),
                       "watch_dirs", strings_json(o->watch_dirs, o->n_watch_dirs),
                       "cleanup", cleanup_mode_to_string(o->cleanup),
                       "events", o->events_path,
                       "socket", o->socket_path,
+                      "user", o->user,
                       "leak_grace_ms", (json_int_t) o->leak_grace_ms,
                       "races", races_mode_to_string(o->races),
                       "race_coalesce_ms", (json_int_t) o->race_coalesce_ms,

@@ -61,17 +61,25 @@ struct Conn {
         size_t out_len, out_alloc;
 };
 
-char *control_default_path(void) {
-        const char *rt = getenv("XDG_RUNTIME_DIR");
+char *control_default_path(bool server) {
+        const char *rt = getenv("XDG_RUNTIME_DIR"), *sd = getenv("RUNTIME_DIRECTORY");
         char *p;
 
-        if (geteuid() == 0)
-                return strdup("/run/lockwarden/control.sock");
-        if (!rt || rt[0] != '/')
-                return NULL;
+        /* A service with RuntimeDirectory=lockwarden gets it here, whatever its user. */
+        if (server && sd && sd[0] == '/') {
+                size_t n = strcspn(sd, ":");
+                return asprintf(&p, "%.*s/control.sock", (int) n, sd) < 0 ? NULL : p;
+        }
+        /* An operator asks the system's daemon when there is one. */
+        if (geteuid() == 0 || (!server && access(CONTROL_SYSTEM_PATH, F_OK) == 0) || !rt || rt[0] != '/')
+                return geteuid() == 0 || !server ? strdup(CONTROL_SYSTEM_PATH) : NULL;
         if (asprintf(&p, "%s/lockwarden/control.sock", rt) < 0)
                 return NULL;
         return p;
+}
+
+int control_chown(ControlServer *s, uid_t uid, gid_t gid) {
+        return fchownat(AT_FDCWD, s->path, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ? negative_errno() : 0;
 }
 
 /* ---- connections ---- */

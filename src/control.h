@@ -9,6 +9,8 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
 
 typedef struct Manager Manager;
 typedef struct ControlServer ControlServer;
@@ -16,9 +18,15 @@ typedef struct ControlServer ControlServer;
 #define CONTROL_PROTOCOL_VERSION 1
 #define CONTROL_REQUEST_MAX (64 * 1024)
 
-/* The default socket path: /run/lockwarden/control.sock for root, else
- * $XDG_RUNTIME_DIR/lockwarden/control.sock (NULL when there is none). Malloc'd. */
-char *control_default_path(void);
+#define CONTROL_SYSTEM_PATH "/run/lockwarden/control.sock"
+
+/* The default socket path. The daemon (SERVER): $RUNTIME_DIRECTORY/control.sock under a
+ * service manager's RuntimeDirectory=, else CONTROL_SYSTEM_PATH for root, else
+ * $XDG_RUNTIME_DIR/lockwarden/control.sock (NULL when there is none). A client: the system
+ * daemon's when it exists, else its own runtime dir's. Malloc'd. */
+char *control_default_path(bool server);
+/* Gives the socket file to UID and GID (--user: before the privileges are dropped). */
+int control_chown(ControlServer *s, uid_t uid, gid_t gid);
 
 /* Binds PATH (replacing a stale socket file from a crashed run; refusing, -EADDRINUSE, when a
  * daemon answers there) and serves it on the manager's loop. */

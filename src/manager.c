@@ -4,6 +4,7 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
+#include "capability.h"
 #include "config.h"
 #include "control.h"
 #include "lock.h"
@@ -260,9 +261,18 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 int manager_startup(Manager *m) {
         const RunOptions *o = m->opts;
+        _cleanup_(caps_user_done) CapsUser user = {};
+        char err[512];
         sigset_t ss;
         json_t *dirs;
         int r;
+
+        if (o->user) {
+                r = caps_lookup_user(o->user, &user);
+                if (r < 0)
+                        return log_error_errno(r, "--user %s: %s", o->user,
+                                               r == -ESRCH ? "no such user" : strerror(-r));
+        }
 
         r = reporter_init(&m->reporter, o->events_path);
         if (r < 0)
@@ -273,7 +283,7 @@ int manager_startup(Manager *m) {
                 return r;
 
         if (!o->socket_path || strcmp(o->socket_path, "none") != 0) {
-                _cleanup_free_ char *dflt = o->socket_path ? NULL : control_default_path();
+                _cleanup_free_ char *dflt = o->socket_path ? NULL : control_default_path(true);
                 const char *path = o->socket_path ? o->socket_path : dflt;
 
                 r = path ? control_start(m, path, &m->control) : -ENOENT;
@@ -337,11 +347,33 @@ int manager_startup(Manager *m) {
         r = holder_map_seed(&m->holders);
         if (r < 0)
                 return log_error_errno(r, "cannot read /proc: %m");
+
+        /* Started with some privilege but not all the steady state uses: say what fails. */
+        json_t *missing = caps_missing_steady();
+        if (json_array_size(missing) > 0)
+                report_emit(&m->reporter, EVENT_MONITOR_WARNING,
+                            json_pack("{s:s, s:s, s:O}", "path", "/",
+                                      "warning", "running without some capabilities: without cap_dac_override "
+                                      "other users' folders cannot be guarded and their stale locks cannot "
+                                      "be removed; without cap_sys_ptrace other users' holders are not "
+                                      "seen, so their locks go stale only when the owner exits",
+                                      "missing", missing));
+        json_decref(missing);
+
+        /* Start-up is over: keep only what the steady state needs (capability.h). */
+        if (o->user && m->control) {
+                r = control_chown(m->control, user.uid, user.gid);
+                if (r < 0)
+                        return log_error_errno(r, "cannot give the control socket to %s: %m", user.name);
+        }
+        r = caps_enter_steady_state(o->user ? &user : NULL, err, sizeof(err));
+        if (r < 0)
+                return log_error_errno(r, "%s", err);
         m->started = true;
 
         dirs = tree_guarded_json(m);
         report_emit(&m->reporter, EVENT_MONITOR_READY,
-                    json_pack("{s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s}",
+                    json_pack("{s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:i, s:s?}",
                               "backend", source_attribution(&m->source) ? "fanotify" : "inotify",
                               "attribution", source_attribution(&m->source) ? "pid" : "holder-scan",
                               "backend_reason", m->backend_why,
@@ -353,7 +385,10 @@ int manager_startup(Manager *m) {
                               "leak_grace_ms", (json_int_t) o->leak_grace_ms,
                               "races", races_mode_to_string(o->races),
                               "race_coalesce_ms", (json_int_t) o->race_coalesce_ms,
-                              "version", PACKAGE_VERSION));
+                              "version", PACKAGE_VERSION,
+                              "capabilities", caps_effective_json(),
+                              "uid", (int) geteuid(),
+                              "user", user.name));
 
         /* Judge every lock found, now that the holder map is seeded. */
         for (Lock *l = m->locks; l; l = l->locks_next)

@@ -100,6 +100,9 @@ void options_help(void) {
                "                        process behind every event; inotify needs no privilege,\n"
                "                        finds holders by scanning /proc when a lock is opened or\n"
                "                        closed, and cannot name who wrote or removed a file\n"
+               "  --user USER           after start-up, run as USER (a name or uid), keeping only\n"
+               "                        the capabilities the steady state needs (lockwarden(8),\n"
+               "                        PRIVILEGES)\n"
                "  --config FILE         read the options from FILE, a JSON object (default\n"
                "                        /etc/lockwarden/lockwarden.json, when it exists; see\n"
                "                        lockwarden.json(5)); the command line wins over it.\n"
@@ -167,6 +170,7 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                 ARG_SOCKET,
                 ARG_CONFIG,
                 ARG_CHECK_CONFIG,
+                ARG_USER,
         };
         static const struct option options[] = {
                 { "help",          no_argument,       NULL, 'h'            },
@@ -183,6 +187,7 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                 { "socket",        required_argument, NULL, ARG_SOCKET     },
                 { "config",        required_argument, NULL, ARG_CONFIG     },
                 { "check-config",  no_argument,       NULL, ARG_CHECK_CONFIG },
+                { "user",          required_argument, NULL, ARG_USER       },
                 {}
         };
         RunOptions o = { .leak_grace_ms = DEFAULT_LEAK_GRACE_MS,
@@ -263,6 +268,15 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                         break;
                 case ARG_CHECK_CONFIG:
                         o.check_config = true;
+                        break;
+                case ARG_USER:
+                        o.set |= OPT_SET_USER;
+                        free(o.user);
+                        o.user = optarg[0] ? strdup(optarg) : NULL;
+                        if (!o.user) {
+                                options_done(&o);
+                                return usage_error("--user needs a user name or uid");
+                        }
                         break;
                 case ARG_SOCKET:
                         o.set |= OPT_SET_SOCKET;
@@ -374,6 +388,7 @@ void options_done(RunOptions *o) {
         free(o->events_path);
         free(o->socket_path);
         free(o->config_path);
+        free(o->user);
         for (size_t i = 0; i < o->n_rules; i++)
                 free(o->rules[i].path);
         free(o->rules);
@@ -394,7 +409,7 @@ int options_copy(const RunOptions *o, RunOptions *ret) {
         RunOptions c = *o;
 
         c.state_dirs = c.watch_dirs = c.remote_cleanup_dirs = NULL;
-        c.events_path = c.socket_path = c.config_path = NULL;
+        c.events_path = c.socket_path = c.config_path = c.user = NULL;
         c.rules = NULL;
         c.n_state_dirs = c.n_watch_dirs = c.n_remote_cleanup_dirs = c.n_rules = 0;
         if (copy_list(o->state_dirs, o->n_state_dirs, &c.state_dirs) < 0)
@@ -408,7 +423,8 @@ int options_copy(const RunOptions *o, RunOptions *ret) {
         c.n_remote_cleanup_dirs = o->n_remote_cleanup_dirs;
         if ((o->events_path && !(c.events_path = strdup(o->events_path))) ||
             (o->socket_path && !(c.socket_path = strdup(o->socket_path))) ||
-            (o->config_path && !(c.config_path = strdup(o->config_path))))
+            (o->config_path && !(c.config_path = strdup(o->config_path))) ||
+            (o->user && !(c.user = strdup(o->user))))
                 goto fail;
         if (o->n_rules) {
                 c.rules = calloc(o->n_rules, sizeof(FolderRule));

@@ -54,6 +54,7 @@ enum {
         OPT_SET_RACES          = 1 << 6,
         OPT_SET_RACE_COALESCE  = 1 << 7,
         OPT_SET_REMOTE_CLEANUP = 1 << 8,
+        OPT_SET_USER           = 1 << 9,
 };
 
 #define DEFAULT_CONFIG_PATH "/etc/lockwarden/lockwarden.json"
@@ -68,6 +69,7 @@ typedef struct RunOptions {
         CleanupMode cleanup;
         char *events_path;
         char *socket_path;            /* NULL: the default; "none": no control socket */
+        char *user;                   /* --user: run as this user after start-up, or NULL */
         uint64_t leak_grace_ms;
         BackendKind backend;
         RacesMode races;

@@ -3,6 +3,7 @@
  * ordinary outcome, not an error. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,12 +301,14 @@ const char *proc_fd_mode(pid_t pid, int fd) {
 }
 
 bool proc_fds_visible(pid_t pid) {
-        char path[32];
-        _cleanup_close_ int fd = -1;
+        char path[32], buf[PATH_MAX];
 
-        snprintf(path, sizeof(path), "/proc/%d/fd", (int) pid);
-        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        return fd >= 0 || errno == ENOENT;
+        /* Listing /proc/PID/fd needs only read access to the folder (root's
+         * cap_dac_read_search passes), but following its links needs ptrace access, as does
+         * /proc/PID/exe: ask that one. A process gone or without an executable (a zombie, a
+         * kernel thread) holds nothing we could miss. */
+        snprintf(path, sizeof(path), "/proc/%d/exe", (int) pid);
+        return readlink(path, buf, sizeof(buf)) >= 0 || (errno != EACCES && errno != EPERM);
 }
 
 int proc_pid_holds_for_write(pid_t pid, dev_t dev, ino_t ino, const FileId *fid) {

@@ -42,8 +42,8 @@ bool proc_fd_is(pid_t pid, int fd, const FileId *fid);
 int proc_pid_fd_of(pid_t pid, dev_t dev, ino_t ino, const FileId *fid, int *ret_fd);
 /* "r", "w", "rw" (from /proc/PID/fdinfo/FD), "?" when unknown. */
 const char *proc_fd_mode(pid_t pid, int fd);
-/* May we read PID's fd table? Without privilege only our own processes' (and a process that
- * is gone has nothing to hide: true). */
+/* May we see what PID's fds are (ptrace read access: our own processes', or anyone's with
+ * cap_sys_ptrace)? A process that is gone has nothing to hide: true. */
 bool proc_fds_visible(pid_t pid);
 
 /* Calls cb for every open fd of every process: (pid, fd, dev, ino). Processes and fds that

@@ -92,6 +92,10 @@ int manager_reload(Manager *m) {
                 json_array_append_new(restart, json_string("socket"));
                 SWAP(new.socket_path, old->socket_path);
         }
+        if (!str_eq(new.user, old->user)) {
+                json_array_append_new(restart, json_string("user"));
+                SWAP(new.user, old->user);
+        }
         if (!str_eq(new.events_path, old->events_path)) {
                 json_array_append_new(restart, json_string("events"));
                 SWAP(new.events_path, old->events_path);

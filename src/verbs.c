@@ -168,7 +168,7 @@ static int parse(const char *verb, int argc, char **argv, VerbArgs *a) {
 
 /* Connects, sends REQ (consumed), returns the reply, or prints why not and returns NULL. */
 static json_t *ask(const VerbArgs *a, json_t *req, ControlClient **ret_client) {
-        _cleanup_free_ char *dflt = a->socket ? NULL : control_default_path();
+        _cleanup_free_ char *dflt = a->socket ? NULL : control_default_path(false);
         const char *path = a->socket ? a->socket : dflt;
         ControlClient *c = NULL;
         json_t *reply = NULL, *err;

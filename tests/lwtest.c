@@ -170,6 +170,7 @@ bool lw_exists(const char *path) {
 }
 
 int lw_daemon_uid = -1;
+int lw_child_uid = -1;
 
 /* The folder of PATH (a static buffer). */
 static const char *dirname_of(const char *path) {
@@ -500,6 +501,9 @@ static pid_t spawn_until_line(const char *bin_rel, const char *const *args, cons
                 if (last)
                         argv[k++] = last;
                 argv[k] = NULL;
+                if (lw_child_uid >= 0 && (setgroups(0, NULL) < 0 || setgid((gid_t) lw_child_uid) < 0 ||
+                                          setuid((uid_t) lw_child_uid) < 0))
+                        _exit(127);
                 execv(bin, (char **) argv);
                 _exit(127);
         }

@@ -60,6 +60,9 @@ typedef struct LwDaemon {
 
 /* When >= 0, lw_daemon_start runs the daemon as this uid (and gid). */
 extern int lw_daemon_uid;
+/* When >= 0, lock holders and actors (lw_holder_start, lw_actor_start) run as this uid (and
+ * gid): another user's processes, as a gateway's are to the daemon. */
+extern int lw_child_uid;
 /* Starts BINARY (NULL: the daemon under test) with ARGS (NULL-terminated, after argv[0]) and
  * "--events -", "--socket <a private path>" (unless ARGS has --socket) and "--config <an empty
  * one>" (unless ARGS has --config: the host's configuration never leaks into a test) appended; extra environment "K=V" strings in ENV (may be NULL). */
