@@ -3,15 +3,19 @@
 #   ./dev.sh run [ARGS...]   install build dependencies if missing, build, run the daemon in
 #                            the foreground (default: lockwarden run, guarding ~/.openclaw)
 #   ./dev.sh check           install build and test dependencies if missing, build with
-#                            -Werror and ASan/UBSan, run the whole test suite
+#                            -Werror and ASan/UBSan, run the whole test suite; as root on
+#                            Debian also the release checks: make distcheck, the .deb built,
+#                            linted, installed and run, the RPM built
 set -euo pipefail
 cd "$(dirname "$0")"
 
 BUILD_DEPS=(build-essential autoconf automake pkg-config libsystemd-dev libcap-dev libjansson-dev)
 # systemd for journald/journalctl, procps for pgrep, util-linux for setpriv, valgrind for
 # `make check-valgrind`, bash-completion to drive the completion in tests/test-docs.sh,
-# strace for the unit's system call filter (tests/test-unit.sh).
-TEST_DEPS=(systemd procps util-linux valgrind bash-completion strace)
+# strace for the unit's system call filter (tests/test-unit.sh), systemd-journal-remote
+# for fleet forwarding (tests/test-fleet.sh), and for the packages: debhelper, lintian.
+TEST_DEPS=(systemd procps util-linux valgrind bash-completion strace systemd-journal-remote
+           debhelper lintian fakeroot rpm)
 
 install_missing() {
         local missing=()
@@ -67,6 +71,43 @@ check)
         skip=$(sed -n 's/^# SKIP: *//p' "$log")
         if ((status != 0)); then
                 grep -h -B2 -A30 '^FAIL\|^ERROR' build/check/tests/*.log 2>/dev/null | head -200 || true
+        fi
+        # The release, as root on Debian: the tarball builds and passes the tests out of tree
+        # (distcheck, without sanitizers), the Debian package builds, lintian finds no error,
+        # it installs, and the installed program runs; the RPM builds.
+        release_step() { # NAME COMMAND...: one more passed or failed check
+                local name=$1
+                shift
+                echo "dev.sh: release check: $name" >&2
+                if "$@" >"build/check/release-$name.log" 2>&1; then
+                        pass=$((${pass:-0} + 1))
+                        echo "PASS: release/$name"
+                else
+                        fail=$((${fail:-0} + 1))
+                        status=1
+                        echo "FAIL: release/$name"
+                        tail -40 "build/check/release-$name.log"
+                fi
+        }
+        smoke_installed() {
+                local dir
+                dir=$(mktemp -d)
+                mkdir -p "$dir/agents/main/sessions"
+                dpkg -i build/check/build-pkg/deb/lockwarden_*.deb &&
+                        /usr/bin/lockwarden --version &&
+                        /usr/bin/lockwarden scan --state-dir "$dir" &&
+                        /usr/bin/lockwarden run --check-config &&
+                        getent passwd lockwarden
+                local r=$?
+                rm -rf "$dir"
+                return $r
+        }
+        if [[ $(id -u) -eq 0 ]] && command -v dpkg-buildpackage >/dev/null; then
+                release_step distcheck make -s -C build/check distcheck
+                release_step deb env DEB_BUILD_OPTIONS=nocheck make -s -C build/check deb
+                release_step lintian lintian --fail-on error build/check/build-pkg/deb/lockwarden_*.changes
+                release_step install smoke_installed
+                release_step rpm make -s -C build/check rpm RPMBUILD_FLAGS="--nodeps --nocheck"
         fi
         echo "${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed, ${skip:-0} skipped"
         exit $status

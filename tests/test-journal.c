@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The journal gets each cleanup as a structured entry: `journalctl MESSAGE_ID=<lock.cleaned>`
  * shows it with LOCK_PATH, OWNER_PID, REASON; and each race at warning priority with its own
- * MESSAGE_ID, the actor, and RECENT as JSON. A real systemd-journald is started when none is
- * running (and stopped again at the end). */
+ * MESSAGE_ID, the actor, and RECENT as JSON; `journalctl -x` explains the cleanup with the
+ * shipped catalog. A real systemd-journald is started when none is running (and stopped again
+ * at the end). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -88,6 +89,48 @@ static json_t *journal_entry(const char *id, const char *field, const char *valu
         return entry;
 }
 
+/* journalctl -x explains the entry with the catalog shipped in contrib/. journalctl reads
+ * one catalog database, compiled from /usr/local/lib/systemd/catalog and
+ * /usr/lib/systemd/catalog (a file in the first masks the same name in the second): the
+ * test puts contrib/lockwarden.catalog in the first, compiles (`journalctl --update-catalog`,
+ * as the package's trigger does), checks, and restores what was there. */
+#define LOCAL_CATALOG "/usr/local/lib/systemd/catalog/lockwarden.catalog"
+
+static void restore_catalog(void) {
+        if (system("if [ -e " LOCAL_CATALOG ".lwtest-saved ]; then mv " LOCAL_CATALOG ".lwtest-saved " LOCAL_CATALOG "; "
+                   "else rm -f " LOCAL_CATALOG "; fi; journalctl --update-catalog") != 0)
+                fprintf(stderr, "could not restore %s\n", LOCAL_CATALOG);
+}
+
+static void check_catalog(const char *lock) {
+        const char *src = getenv("LW_SRCDIR");
+        char *cmd, out[65536], *want;
+        size_t n;
+
+        CHECK(asprintf(&cmd, "set -e; mkdir -p /usr/local/lib/systemd/catalog; "
+                             "if [ -e " LOCAL_CATALOG " ]; then mv " LOCAL_CATALOG " " LOCAL_CATALOG ".lwtest-saved; fi; "
+                             "cp '%s/contrib/lockwarden.catalog' " LOCAL_CATALOG "; journalctl --update-catalog",
+                       src ? src : "..") > 0, "oom");
+        atexit(restore_catalog);
+        CHECK(system(cmd) == 0, "%s", cmd);
+        free(cmd);
+        CHECK(asprintf(&cmd, "timeout 10 journalctl --no-pager -x -o short MESSAGE_ID=%s LOCK_PATH='%s'",
+                       CLEANED_ID, lock) > 0, "oom");
+        FILE *f = popen(cmd, "r");
+        CHECK(f, "journalctl -x");
+        n = fread(out, 1, sizeof(out) - 1, f);
+        out[n] = '\0';
+        pclose(f);
+        free(cmd);
+        CHECK(strstr(out, "Subject: lockwarden removed a stale session lock (lock.cleaned)"),
+              "journalctl -x shows no explanation:\n%s", out);
+        /* The text, with the entry's own fields filled in. */
+        CHECK(asprintf(&want, "%s (owner pid", lock) > 0, "oom");
+        CHECK(strstr(out, want) && strstr(out, "Documentation: man:lockwarden(8)"),
+              "the explanation does not name the lock:\n%s", out);
+        free(want);
+}
+
 int main(void) {
         lw_require_root();
         lw_require_fanotify();
@@ -109,6 +152,7 @@ int main(void) {
         CHECK(strcmp(jstr(entry, "PRIORITY"), "5") == 0, "PRIORITY %s", jstr(entry, "PRIORITY"));
         CHECK(strcmp(jstr(entry, "SYSLOG_IDENTIFIER"), "lockwarden") == 0, "identifier");
         CHECK(*jstr(entry, "LATENCY_US") && strstr(jstr(entry, "MESSAGE"), lock), "MESSAGE/LATENCY_US");
+        check_catalog(lock);
 
         /* A race: warning priority, its own MESSAGE_ID, the actor, RECENT as JSON. */
         char *t = lw_path(e.sessions, "journal.jsonl");

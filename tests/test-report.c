@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The event table: names round-trip, MESSAGE_IDs are unique 128-bit ids, and every one is in
- * the journal catalog shipped in contrib/. */
+ * the journal catalog shipped in contrib/, where each entry says what the event means, what
+ * lockwarden did and what the operator should do. */
 #include <ctype.h>
 #include <string.h>
 
@@ -34,8 +35,19 @@ int main(void) {
                 for (int j = 0; j < k; j++)
                         CHECK(strcmp(id, event_kind_message_id(j)) != 0, "duplicate id");
                 snprintf(header, sizeof(header), "-- %s\n", id);
-                CHECK(strstr(catalog, header), "catalog lacks %s (%s)", id, name);
+                const char *entry = strstr(catalog, header);
+                CHECK(entry, "catalog lacks %s (%s)", id, name);
                 CHECK(strstr(catalog, name), "catalog does not name %s", name);
+                /* Each entry says what it means, what lockwarden did, what to do. */
+                const char *next = strstr(entry + 1, "\n-- ");
+                size_t len = next ? (size_t) (next - entry) : strlen(entry);
+                char *text = strndup(entry, len);
+                char subject[96];
+                snprintf(subject, sizeof(subject), "(%s)\n", name);
+                CHECK(strstr(text, "\nSubject: ") && strstr(text, subject), "%s: Subject names no (%s)", id, name);
+                CHECK(strstr(text, "\nWhat lockwarden did: "), "%s (%s) does not say what lockwarden did", id, name);
+                CHECK(strstr(text, "\nWhat to do: "), "%s (%s) does not say what to do", id, name);
+                free(text);
         }
         CHECK(event_kind_from_string("nope") < 0, "unknown name");
         free(catalog);
