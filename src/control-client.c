@@ -26,7 +26,7 @@ int control_client_connect(const char *path, ControlClient **ret) {
 
         if (strlen(path) >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
+        memcpy(sa.sun_path, path, strlen(path) + 1);
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;

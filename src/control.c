@@ -276,13 +276,6 @@ static json_t *do_holders(ControlServer *s, json_t *req) {
         json_t *paths = json_object_get(req, "paths"), *p, *arr = json_array();
         size_t i;
 
-        json_array_foreach(paths, i, p)
-                if (!json_is_string(p))
-                        break;
-        if (!json_is_array(paths) || json_array_size(paths) == 0 || i < json_array_size(paths)) {
-                json_decref(arr);
-                return error_reply("bad-request", "holders needs \"paths\": a non-empty array of strings");
-        }
         json_array_foreach(paths, i, p) {
                 _cleanup_free_ char *abs = json_is_string(p) ? path_absolute(json_string_value(p)) : NULL;
                 TrackedFile *f = abs ? find_tracked(m, abs) : NULL;
@@ -322,8 +315,6 @@ static json_t *do_events(Conn *c, json_t *req) {
         json_t *since = json_object_get(req, "since_ms");
         uint64_t since_ns = 0, now = now_mono_ns();
 
-        if (since && (!json_is_integer(since) || json_integer_value(since) < 0))
-                return error_reply("bad-request", "\"since_ms\" must be a non-negative integer");
         if (since) {
                 uint64_t back = (uint64_t) json_integer_value(since) * NSEC_PER_MSEC;
                 since_ns = back < now ? now - back : 0;
@@ -337,15 +328,6 @@ static json_t *do_cleanup(ControlServer *s, json_t *req) {
         json_t *paths = json_object_get(req, "paths"), *judged = json_array(), *events;
         uint64_t now;
 
-        size_t k = 0;
-        json_t *q;
-        json_array_foreach(paths, k, q)
-                if (!json_is_string(q))
-                        break;
-        if (paths && (!json_is_array(paths) || k < json_array_size(paths))) {
-                json_decref(judged);
-                return error_reply("bad-request", "\"paths\" must be an array of strings");
-        }
         /* Everything the kernel said so far first, then fresh payloads for the chosen locks. */
         manager_drain_events(m);
         manager_flush(m);
@@ -375,17 +357,53 @@ static json_t *do_cleanup(ControlServer *s, json_t *req) {
         return json_pack("{s:o, s:o}", "judged", judged, "events", events ? events : json_array());
 }
 
-static json_t *handle(Conn *c, json_t *req) {
-        ControlServer *s = c->server;
-        json_t *v = json_object_get(req, "version");
+static bool all_strings(json_t *a) {
+        json_t *v;
+        size_t i;
+
+        json_array_foreach(a, i, v)
+                if (!json_is_string(v))
+                        return false;
+        return json_is_array(a);
+}
+
+const char *control_request_check(json_t *req, const char **ret_code) {
+        json_t *v = json_object_get(req, "version"), *paths = json_object_get(req, "paths");
+        json_t *since = json_object_get(req, "since_ms");
         const char *verb = json_string_value(json_object_get(req, "verb"));
 
+        *ret_code = "bad-request";
         if (!json_is_object(req))
-                return error_reply("bad-request", "a request is one JSON object");
-        if (!json_is_integer(v) || json_integer_value(v) != CONTROL_PROTOCOL_VERSION)
-                return error_reply("unsupported-version", "\"version\" must be 1");
+                return "a request is one JSON object";
+        if (!json_is_integer(v) || json_integer_value(v) != CONTROL_PROTOCOL_VERSION) {
+                *ret_code = "unsupported-version";
+                return "\"version\" must be 1";
+        }
         if (!verb)
-                return error_reply("bad-request", "\"verb\" must be a string");
+                return "\"verb\" must be a string";
+        if (strcmp(verb, "holders") == 0 && (!all_strings(paths) || json_array_size(paths) == 0))
+                return "holders needs \"paths\": a non-empty array of strings";
+        if (strcmp(verb, "cleanup") == 0 && paths && !all_strings(paths))
+                return "\"paths\" must be an array of strings";
+        if (strcmp(verb, "events") == 0 && since && (!json_is_integer(since) || json_integer_value(since) < 0))
+                return "\"since_ms\" must be a non-negative integer";
+        if (strcmp(verb, "status") != 0 && strcmp(verb, "locks") != 0 && strcmp(verb, "holders") != 0 &&
+            strcmp(verb, "events") != 0 && strcmp(verb, "cleanup") != 0) {
+                *ret_code = "unknown-verb";
+                return "verbs: status, locks, holders, events, cleanup";
+        }
+        *ret_code = NULL;
+        return NULL;
+}
+
+static json_t *handle(Conn *c, json_t *req) {
+        ControlServer *s = c->server;
+        const char *code, *why = control_request_check(req, &code);
+        const char *verb;
+
+        if (why)
+                return error_reply(code, why);
+        verb = json_string_value(json_object_get(req, "verb"));
         if (strcmp(verb, "cleanup") == 0)
                 return peer_may_write(c) ? do_cleanup(s, req)
                                          : error_reply("permission-denied", "cleanup is for root only");
@@ -397,9 +415,7 @@ static json_t *handle(Conn *c, json_t *req) {
                 return do_locks(s, req);
         if (strcmp(verb, "holders") == 0)
                 return do_holders(s, req);
-        if (strcmp(verb, "events") == 0)
-                return do_events(c, req);
-        return error_reply("unknown-verb", "verbs: status, locks, holders, events, cleanup");
+        return do_events(c, req);
 }
 
 static int on_reap(sd_event_source *src, void *userdata) {
@@ -576,7 +592,7 @@ int control_start(Manager *m, const char *path, ControlServer **ret) {
                 control_stop(s);
                 return r;
         }
-        strcpy(sa.sun_path, path);
+        memcpy(sa.sun_path, path, strlen(path) + 1); /* length checked above */
         old = umask(0117); /* 0660: root (or our user) and the socket's group */
         r = bind(s->fd, (struct sockaddr *) &sa, sizeof(sa));
         umask(old);

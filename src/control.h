@@ -25,6 +25,9 @@ typedef struct ControlServer ControlServer;
  * $XDG_RUNTIME_DIR/lockwarden/control.sock (NULL when there is none). A client: the system
  * daemon's when it exists, else its own runtime dir's. Malloc'd. */
 char *control_default_path(bool server);
+/* Checks a request before anything is done for it (pure; the fuzzers' target): NULL when it
+ * is well-formed, else why not, with the error code in *RET_CODE. */
+const char *control_request_check(json_t *req, const char **ret_code);
 /* Gives the socket file to UID and GID (--user: before the privileges are dropped). */
 int control_chown(ControlServer *s, uid_t uid, gid_t gid);
 

@@ -34,9 +34,11 @@ static int file_id_get(int dirfd, const char *name, int flags, uint64_t fsid, Fi
                  * inotify can. */
                 if (errno != EOPNOTSUPP || fstatat(dirfd, name, &st, sflags) < 0)
                         return negative_errno();
+                uint64_t dev = st.st_dev, ino = st.st_ino;
+
                 *ret = (FileId) { .fsid = fsid, .type = FILE_ID_TYPE_INODE, .len = 2 * sizeof(uint64_t) };
-                memcpy(ret->bytes, &(uint64_t) { st.st_dev }, sizeof(uint64_t));
-                memcpy(ret->bytes + sizeof(uint64_t), &(uint64_t) { st.st_ino }, sizeof(uint64_t));
+                memcpy(ret->bytes, &dev, sizeof(uint64_t));
+                memcpy(ret->bytes + sizeof(uint64_t), &ino, sizeof(uint64_t));
                 return 0;
         }
         *ret = (FileId) { .fsid = fsid, .type = h.fh.handle_type, .len = h.fh.handle_bytes };

@@ -178,17 +178,25 @@ static void lock_update_owner(Lock *l) {
         lock_set_owner(l, o);
 }
 
+/* Field by field: the struct has padding, whose bytes say nothing. */
+static bool payload_equal(const LockPayload *a, const LockPayload *b) {
+        return a->valid == b->valid && a->pid == b->pid && a->has_starttime == b->has_starttime &&
+               a->starttime == b->starttime && a->has_created_at == b->has_created_at &&
+               a->created_at_us == b->created_at_us && a->has_max_hold == b->has_max_hold &&
+               a->max_hold_ms == b->max_hold_ms && strcmp(a->error, b->error) == 0;
+}
+
 bool lock_load_payload(Lock *l) {
-        uint8_t old[sizeof(LockPayload)];
+        LockPayload old;
 
         if (!l->payload_dirty)
                 return true;
         if (!l->file->name || !l->file->folder)
                 return false;
-        memcpy(old, &l->payload, sizeof(old));
+        old = l->payload;
         if (!lock_read_payload(l))
                 return false;
-        if (memcmp(old, &l->payload, sizeof(old)) != 0)
+        if (!payload_equal(&old, &l->payload))
                 l->stale_handled = false;
         lock_update_owner(l);
         return true;

@@ -141,7 +141,7 @@ static void manager_resync(Manager *m) {
                     json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
                               "folders", (json_int_t) m->n_guarded,
                               "files_before", (json_int_t) before,
-                              "files", (json_int_t) (m->holders.n_files[FILE_LOCK] + m->holders.n_files[FILE_SESSION]),
+                              "files", (json_int_t) m->holders.n_files[FILE_LOCK] + (json_int_t) m->holders.n_files[FILE_SESSION],
                               "locks", (json_int_t) m->n_locks,
                               "holders", (json_int_t) holders,
                               "duration_us", (json_int_t) ((now_mono_ns() - start) / NSEC_PER_USEC)));
@@ -238,7 +238,7 @@ static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *
                     json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "locks", locks ? locks : json_array(),
                               "loop_iterations", (json_int_t) iterations,
                               "wakeups", (json_int_t) m->n_wakeups,
-                              "files", (json_int_t) (m->holders.n_files[FILE_LOCK] + m->holders.n_files[FILE_SESSION]),
+                              "files", (json_int_t) m->holders.n_files[FILE_LOCK] + (json_int_t) m->holders.n_files[FILE_SESSION],
                               "owners", (json_int_t) hashmap_size(m->owners),
                               "events", (json_int_t) m->n_events,
                               "sessions", (json_int_t) m->n_sessions,

@@ -83,11 +83,11 @@ int proc_starttime(pid_t pid, uint64_t *ret) {
 
 void proc_comm(pid_t pid, char buf[static COMM_MAX]) {
         char path[64];
-        size_t n;
+        size_t n = 0;
 
         snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
         if (read_small_file(path, buf, COMM_MAX, &n) < 0 || n == 0) {
-                strcpy(buf, "?");
+                memcpy(buf, "?", 2);
                 return;
         }
         if (buf[n - 1] == '\n')

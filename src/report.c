@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* report.c: the event table and the three sinks. */
 #include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -67,8 +69,16 @@ static bool stderr_is_journal(void) {
         const char *e = getenv("JOURNAL_STREAM");
         unsigned long long dev, ino;
         struct stat st;
+        char *end;
 
-        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+        if (!e)
+                return false;
+        errno = 0;
+        dev = strtoull(e, &end, 10);
+        if (errno || end == e || *end != ':')
+                return false;
+        ino = strtoull(end + 1, &end, 10);
+        if (errno || *end)
                 return false;
         if (fstat(STDERR_FILENO, &st) < 0)
                 return false;

@@ -557,7 +557,9 @@ void session_on_transcript_new(Session *s, const struct stat *st, bool created) 
         /* A file we saw created started empty: what it holds now was written since. */
         s->have_size = true;
         s->size = created ? 0 : st->st_size;
-        s->mtime = created ? (struct timespec) {} : st->st_mtim;
+        s->mtime = st->st_mtim;
+        if (created)
+                s->mtime = (struct timespec) {};
 }
 
 void session_on_transcript_gone(Session *s, pid_t actor, uint64_t mask, bool replaced) {

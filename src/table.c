@@ -150,8 +150,10 @@ unsigned table_width(FILE *f) {
         struct winsize ws;
 
         /* $COLUMNS wins, as in systemd's tools; a pipe is otherwise never cut. */
-        if (e && atoi(e) > 0)
-                return (unsigned) atoi(e);
+        long cols = e ? strtol(e, NULL, 10) : 0;
+
+        if (cols > 0 && cols < 100000)
+                return (unsigned) cols;
         if (!isatty(fileno(f)))
                 return 0;
         if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)

@@ -409,12 +409,12 @@ static void root_resolve(Manager *m, Root *root, uint64_t now_ns) {
 }
 
 int tree_add_root(Manager *m, const char *path, NodeKind kind) {
-        Root *roots, *root;
+        Root **roots, *root;
 
         roots = realloc(m->roots, (m->n_roots + 1) * sizeof(Root *));
         if (!roots)
                 return -ENOMEM;
-        m->roots = (Root **) roots;
+        m->roots = roots;
         root = calloc(1, sizeof(*root));
         if (!root)
                 return -ENOMEM;
