@@ -6,6 +6,7 @@
  *   race.double-holder    the O_EXCL create of a new lock while the robbed holder holds the old
  *   race.foreign-write    write() to the transcript of a session another process holds
  *   race.unlocked-write   write() to a transcript with no lock
+ * and, as the reference in the same run, unlink() → a bare fanotify reader's read() returning.
  * Latency: time just before the syscall → mono_ns of the report (the daemon's clock at
  * emission; same CLOCK_MONOTONIC). Writes are measured with --race-coalesce-ms 0 (report every
  * write at once); a last series shows the default 250 ms coalescing window.
@@ -14,6 +15,7 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/fanotify.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,12 +23,39 @@
 #include "bench-util.h"
 #include "lwtest.h"
 
-enum { STOLEN, DOUBLE, FOREIGN, UNLOCKED, COALESCED, _KINDS };
+enum { BARE, STOLEN, DOUBLE, FOREIGN, UNLOCKED, COALESCED, _KINDS };
 
 static const char *const kind_name[_KINDS] = {
+        "reference: bare fanotify reader, unlink() → its read() returns the record",
         "race.lock-stolen", "race.double-holder", "race.foreign-write", "race.unlocked-write",
         "race.unlocked-write (default 250 ms coalescing)",
 };
+
+/* The reference: a minimal reader with lockwarden's own group flags and mark, in a child; for
+ * each FAN_DELETE it writes the CLOCK_MONOTONIC time its read() returned to OUT. */
+static pid_t bare_reader(const char *dir, int out, int ready) {
+        pid_t pid = fork();
+
+        CHECK(pid >= 0, "fork");
+        if (pid != 0)
+                return pid;
+        int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_UNLIMITED_MARKS | FAN_REPORT_DFID_NAME | FAN_REPORT_FID,
+                               O_RDONLY | O_CLOEXEC | O_LARGEFILE);
+        if (fd < 0 || fanotify_mark(fd, FAN_MARK_ADD, FAN_OPEN | FAN_CLOSE | FAN_MODIFY | FAN_CREATE | FAN_DELETE |
+                                                          FAN_MOVED_FROM | FAN_MOVED_TO | FAN_EVENT_ON_CHILD,
+                                    AT_FDCWD, dir) < 0)
+                _exit(1);
+        if (write(ready, "r", 1) != 1)
+                _exit(1);
+        char buf[8192] __attribute__((aligned(8)));
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+                uint64_t t = lw_mono_ns();
+                for (struct fanotify_event_metadata *m = (void *) buf; n > 0 && FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n))
+                        if ((m->mask & FAN_DELETE) && write(out, &t, sizeof(t)) != sizeof(t))
+                                _exit(1);
+        }
+}
 
 static uint64_t since(json_t *ev, uint64_t t0) {
         return ((uint64_t) jint(ev, "mono_ns") - t0) / 1000;
@@ -42,7 +71,7 @@ int main(int argc, char **argv) {
         const char *out = argc > 2 ? argv[2] : "bench/results-races.md";
         const char *raw = argc > 3 ? argv[3] : NULL;
         uint64_t *lat[_KINDS];
-        size_t count[_KINDS] = { n, n, n, n, n_coalesced };
+        size_t count[_KINDS] = { n, n, n, n, n, n_coalesced };
         char name[96];
 
         for (int k = 0; k < _KINDS; k++)
@@ -92,6 +121,27 @@ int main(int argc, char **argv) {
         }
         CHECK(lw_daemon_stop(e.d) == 0, "daemon exit");
 
+        /* The reference, in the same run: how soon any fanotify reader can know of an unlink. */
+        {
+                char *dir = lw_tmpdir();
+                int po[2], pr[2];
+                char ok;
+                CHECK(pipe(po) == 0 && pipe(pr) == 0, "pipe");
+                pid_t b = bare_reader(dir, po[1], pr[1]);
+                CHECK(read(pr[0], &ok, 1) == 1, "the bare reader did not start");
+                for (size_t i = 0; i < n; i++) {
+                        char *f = lw_path(dir, "x.jsonl.lock");
+                        uint64_t t0, t;
+                        lw_write_file(f, "{}", 2);
+                        t0 = lw_mono_ns();
+                        CHECK(unlink(f) == 0, "unlink");
+                        CHECK(read(po[0], &t, sizeof(t)) == sizeof(t), "bare reader");
+                        lat[BARE][i] = (t - t0) / 1000;
+                        free(f);
+                }
+                lw_kill_wait(b, SIGKILL);
+        }
+
         LwEnv d;
         lw_env_start(&d, "1000", NULL);
         for (size_t i = 0; i < n_coalesced; i++) {
@@ -112,7 +162,8 @@ int main(int argc, char **argv) {
                    "Measured by `make bench` (`bench/race-latency %zu`) on %s.\n"
                    "Each sample: the syscall that makes the race (by this program, against a real holder\n"
                    "taking locks as in PROTOCOL.md) → the race report's `mono_ns` (the daemon's clock when\n"
-                   "it emitted the report). Writes with `--race-coalesce-ms 0`, except the last row.\n\n"
+                   "it emitted the report). Writes with `--race-coalesce-ms 0`, except the last row. The\n"
+                   "first row is the limit: a bare fanotify reader with the same flags, in the same run.\n\n"
                    "| race | samples | median µs | p99 µs | max µs |\n|---|---:|---:|---:|---:|\n",
                 n, machine);
         for (int k = 0; k < _KINDS; k++) {

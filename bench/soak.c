@@ -522,6 +522,11 @@ int main(int argc, char **argv) {
                         fclose(f);
                 }
         }
+        fflush(stdout);
+        json_decref(seen);
+        json_decref(stolen);
+        free(lat);
+        munmap(slots, sizeof(Slot) * N_WORKERS);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
         if (system(cmd) != 0)
                 fprintf(stderr, "could not remove %s\n", tmpl);

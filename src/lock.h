@@ -44,6 +44,7 @@ struct Lock {
         sd_event_source *grace_timer;
         sd_event_source *age_timer;
         unsigned aged_reported;       /* 1 << AgedReason */
+        pid_t tampered_by;            /* reported as race.lock-tampered by this writer */
 };
 
 /* created_pid > 0 when we saw the creation as it happened. */

@@ -389,7 +389,17 @@ static OwnerSnap owner_snap(Lock *l) {
 
 /* The facts about lock L (the session's current one, or the one going away). The /proc
  * checks are made only when the actor is not the lock's owner: they matter only then. */
+/* Did PID close FILE earlier in this batch (a close waiting for its confirmation)? */
+static bool close_pending(Manager *m, TrackedFile *file, pid_t pid) {
+        for (size_t i = 0; i < m->n_confirms; i++)
+                if (m->confirms[i].file == file && m->confirms[i].pid == pid)
+                        return true;
+        return false;
+}
+
 static void facts_for_lock(RaceFacts *f, Lock *l, pid_t actor) {
+        bool held_then;
+
         f->unattributed = actor == PID_UNKNOWN;
         f->lock_present = l && l->file->name;
         if (!l)
@@ -399,13 +409,23 @@ static void facts_for_lock(RaceFacts *f, Lock *l, pid_t actor) {
         f->actor_holds_lock = actor > 0 && tracked_file_has_holder(l->file, actor);
         if (race_actor_is_owner(f) || f->owner_pid <= 0)
                 return;
+        /* In event order: the owner's open was seen and no close of it came before this
+         * event. That is what held when the event happened, even if by now (a daemon reading
+         * late) the owner has closed the file or died: the close events of both come later
+         * in the queue. (The kernel may merge a later close into an earlier record of the
+         * same process, which can only hide a holder, never invent one.) */
+        held_then = !f->unattributed && tracked_file_has_holder(l->file, f->owner_pid) &&
+                    !close_pending(l->manager, l->file, f->owner_pid);
+        if (held_then) {
+                f->owner_alive = f->owner_holds = true;
+                return;
+        }
         if (l->owner && l->owner->pid == f->owner_pid) {
                 owner_refresh(l->owner, now_mono_ns());
                 f->owner_alive = !l->owner->exited;
         } else
                 f->owner_alive = proc_alive(f->owner_pid);
-        /* The kernel's word, now: the holder map may still carry a close queued for
-         * confirmation in this batch. Without the actor, only the fd the owner took the lock
+        /* Else the kernel's word, now. Without the actor, only the fd the owner took the lock
          * with counts: its release re-reads the lock through another fd after closing it. */
         f->owner_holds = f->owner_alive &&
                 (f->unattributed ? proc_pid_holds_for_write : proc_pid_holds)(
@@ -732,6 +752,12 @@ void session_on_lock_write(Session *s, Lock *l, pid_t actor) {
         k = race_judge(&f);
         if (k < 0)
                 return;
+        /* One rewrite is one report, however many reads of the queue its writes (truncate,
+         * write) were split over: the same writer of the same lock is not reported again. */
+        if (k == RACE_LOCK_TAMPERED && l->tampered_by == actor)
+                return;
+        if (k == RACE_LOCK_TAMPERED)
+                l->tampered_by = actor;
         o = owner_snap(l);
         race_report_now(s, k, actor, &o, true, NULL);
 }
