@@ -16,6 +16,11 @@ mkdir -p "$tmp/state/agents/main/sessions"
 "$bin" run --state-dir "$tmp/state" --socket "$tmp/sock" --config /dev/null --events "$tmp/events" 2>/dev/null &
 daemon=$!
 pids+=($daemon)
+deadline=$((SECONDS + 20))
+until grep -q '"event":"monitor.ready"' "$tmp/events"; do
+        ((SECONDS < deadline)) || { echo "idle: the daemon did not start" >&2; exit 1; }
+        sleep 0.05
+done
 for i in $(seq 1 10); do
         "$build/tests/lock-holder" "$tmp/state/agents/main/sessions/s$i.jsonl.lock" >/dev/null &
         pids+=($!)
@@ -35,6 +40,8 @@ if command -v strace >/dev/null; then
         timeout -s INT "$seconds" strace -c -f -p "$daemon" -o "$tmp/strace" 2>/dev/null || true
         calls=$(awk '$NF == "total" { print $4 }' "$tmp/strace")
         [[ -n $calls ]] || calls=0
+        names=$(awk '$1 ~ /^[0-9.]+$/ && $NF != "total" { printf "%s%s", sep, $NF; sep = ", " }' "$tmp/strace")
+        [[ -z $names ]] || calls="$calls ($names: strace attaching and detaching interrupts the epoll wait)"
 fi
 . "$(dirname "$0")/machine.sh"
 {

@@ -159,7 +159,7 @@ int main(int argc, char **argv) {
         if (plot && raw && system("command -v gnuplot >/dev/null") == 0) {
                 char cmd[8192];
                 snprintf(cmd, sizeof(cmd),
-                         "gnuplot -e \"set terminal png size 800,450; set output '%s'; set logscale xy; "
+                         "gnuplot -e \"set terminal png size 800,450; set output '%s'; set logscale x; set logscale y; set logscale y2; "
                          "set xlabel 'tracked files'; set ylabel 'start-up ms'; set y2label 'RSS KiB'; set y2tics; "
                          "set key left top; plot '%s' every ::1 using 3:4 with linespoints title 'start-up (ms)', "
                          "'' every ::1 using 3:5 axes x1y2 with linespoints title 'RSS (KiB)'\"",
