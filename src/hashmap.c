@@ -9,10 +9,11 @@
 
 #include "hashmap.h"
 
+/* 16 bytes: the hash is not kept (it is cheap to compute again when the table grows or a
+ * cluster shifts); the maps hold every tracked file two or three times over. */
 typedef struct Slot {
         const void *key;
         void *value;
-        uint64_t hash;
 } Slot;
 
 struct Hashmap {
@@ -98,6 +99,7 @@ size_t hashmap_size(const Hashmap *h) {
 }
 
 static size_t find_slot(const Hashmap *h, const void *key, uint64_t hash, bool *found) {
+        /* Only the home slot comes from the hash; equal() decides. */
         size_t mask = h->n_slots - 1;
 
         for (size_t i = hash & mask;; i = (i + 1) & mask) {
@@ -107,7 +109,7 @@ static size_t find_slot(const Hashmap *h, const void *key, uint64_t hash, bool *
                         *found = false;
                         return i;
                 }
-                if (s->hash == hash && h->ops->equal(s->key, key)) {
+                if (h->ops->equal(s->key, key)) {
                         *found = true;
                         return i;
                 }
@@ -131,7 +133,7 @@ static int grow(Hashmap *h) {
 
                 if (!old[i].key)
                         continue;
-                j = find_slot(h, old[i].key, old[i].hash, &found);
+                j = find_slot(h, old[i].key, h->ops->hash(old[i].key, h->seed), &found);
                 h->slots[j] = old[i];
         }
         free(old);
@@ -152,7 +154,7 @@ int hashmap_put(Hashmap *h, const void *key, void *value) {
         i = find_slot(h, key, hash, &found);
         if (found)
                 return -EEXIST;
-        h->slots[i] = (Slot) { .key = key, .value = value, .hash = hash };
+        h->slots[i] = (Slot) { .key = key, .value = value };
         h->n_items++;
         return 0;
 }
@@ -184,7 +186,7 @@ void *hashmap_remove(Hashmap *h, const void *key) {
 
         /* Backward-shift the following cluster so lookups never stop early at the hole. */
         for (j = (i + 1) & mask; h->slots[j].key; j = (j + 1) & mask) {
-                size_t home = h->slots[j].hash & mask;
+                size_t home = h->ops->hash(h->slots[j].key, h->seed) & mask;
 
                 /* Move slot j into the hole at i if its home is not cyclically within (i, j]. */
                 if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {

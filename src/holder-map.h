@@ -43,6 +43,12 @@ typedef struct TrackedFile {
          * drain_gen (once the queue was read empty, they have all come). */
         uint16_t self_opens, self_closes;
         uint64_t self_gen;
+        /* FILE_SESSION: its size and mtime when last seen, to tell a close-after-write that
+         * changed it and by how much (a transcript's Session exists only once it sees events:
+         * most transcripts of a host are idle, and this is all they need). */
+        bool have_size;
+        int64_t size;
+        struct timespec mtime;
         bool orphaned;           /* on the manager's list of files without a name */
         bool retired;            /* its inode number was reused by a new file: out of the maps */
 } TrackedFile;

@@ -87,9 +87,6 @@ struct Session {
          * made under a lock from one made without, when the daemon reads late. */
         bool lock_named;
 
-        bool have_size;
-        off_t size;
-        struct timespec mtime;
 
         PrevLock prev;
         Window window;
@@ -571,15 +568,13 @@ static void window_add(Session *s, RaceKind kind, pid_t actor, Lock *l, int64_t 
 
 /* ---- the hooks ---- */
 
-void session_on_transcript_new(Session *s, const struct stat *st, bool created) {
-        if (!s)
-                return;
+void session_transcript_baseline(TrackedFile *f, const struct stat *st, bool created) {
         /* A file we saw created started empty: what it holds now was written since. */
-        s->have_size = true;
-        s->size = created ? 0 : st->st_size;
-        s->mtime = st->st_mtim;
+        f->have_size = true;
+        f->size = created ? 0 : st->st_size;
+        f->mtime = st->st_mtim;
         if (created)
-                s->mtime = (struct timespec) {};
+                f->mtime = (struct timespec) {};
 }
 
 void session_on_transcript_gone(Session *s, pid_t actor, uint64_t mask, bool replaced) {
@@ -591,7 +586,6 @@ void session_on_transcript_gone(Session *s, pid_t actor, uint64_t mask, bool rep
 
         if (!s)
                 return;
-        s->have_size = false;
         gc_candidate(s);
         if (blind(s))
                 return;
@@ -635,15 +629,15 @@ void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64
          * writes: it is forensics, not accounting. */
         if (fstatat(s->folder->dirfd, s->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
             tracked_file_is(f, st.st_dev, st.st_ino, NULL)) {
-                if (s->have_size) {
-                        delta = (int64_t) st.st_size - (int64_t) s->size;
-                        if (delta != 0 || st.st_mtim.tv_sec != s->mtime.tv_sec ||
-                            st.st_mtim.tv_nsec != s->mtime.tv_nsec)
+                if (f->have_size) {
+                        delta = (int64_t) st.st_size - f->size;
+                        if (delta != 0 || st.st_mtim.tv_sec != f->mtime.tv_sec ||
+                            st.st_mtim.tv_nsec != f->mtime.tv_nsec)
                                 changed = true;
                 }
-                s->have_size = true;
-                s->size = st.st_size;
-                s->mtime = st.st_mtim;
+                f->have_size = true;
+                f->size = st.st_size;
+                f->mtime = st.st_mtim;
         }
         /* A bare close-after-write that changed nothing is the end of writes already seen. */
         if (!changed || actor == 0 || blind(s))

@@ -29,9 +29,12 @@ Session *session_get(Manager *m, Node *n, const char *name, FileKind kind);
 /* Every kernel event on the session's two names, in the order read, before it is applied. */
 void session_record(Session *s, FileKind kind, uint64_t mask, pid_t pid, uint64_t now_ns);
 
+/* A transcript appeared or was found: its size and mtime to compare later writes with.
+ * CREATED: we saw it created (so it started empty), rather than found or moved in. No
+ * Session is made for it: one is made when an event on its names comes. */
+void session_transcript_baseline(TrackedFile *f, const struct stat *st, bool created);
+
 /* The hooks. ACTOR is the pid of the kernel event (0 when a scan found it). */
-/* CREATED: we saw it created (so it started empty), rather than found or moved in. */
-void session_on_transcript_new(Session *s, const struct stat *st, bool created);
 /* The transcript lost its name (REPLACED: the name now holds another file). */
 void session_on_transcript_gone(Session *s, pid_t actor, uint64_t mask, bool replaced);
 void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64_t mask,

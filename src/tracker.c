@@ -131,8 +131,7 @@ static void track_present(Manager *m, Node *n, const char *name, FileKind kind, 
                 if (lock_new(m, f, creator, now_ns, &l) >= 0 && creator != 0)
                         session_on_lock_new(session_get(m, n, name, FILE_LOCK), l, creator);
         } else
-                session_on_transcript_new(session_get(m, n, name, FILE_SESSION), &p->st,
-                                          creator != 0 && (mask & FAN_CREATE));
+                session_transcript_baseline(f, &p->st, creator != 0 && (mask & FAN_CREATE));
 }
 
 /* An entry event that names its file (FAN_REPORT_TARGET_FID): apply exactly what PID did to
