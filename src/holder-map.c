@@ -156,8 +156,10 @@ bool tracked_file_remove_holder(TrackedFile *f, pid_t pid, uint64_t now_ns) {
 }
 
 bool holder_map_confirm(TrackedFile *f, pid_t pid, uint64_t now_ns) {
-        int r = proc_pid_holds(pid, f->inode.dev, f->inode.ino, f->fid);
+        return holder_map_confirm_with(f, pid, now_ns, proc_pid_holds(pid, f->inode.dev, f->inode.ino, f->fid));
+}
 
+bool holder_map_confirm_with(TrackedFile *f, pid_t pid, uint64_t now_ns, int r) {
         if (r > 0)
                 return tracked_file_add_holder(f, pid);
         if (r == 0) {

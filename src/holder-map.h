@@ -83,6 +83,9 @@ bool tracked_file_remove_holder(TrackedFile *f, pid_t pid, uint64_t now_ns);
 
 /* Ask /proc whether PID still holds F and update the set. Returns true if it changed. */
 bool holder_map_confirm(TrackedFile *f, pid_t pid, uint64_t now_ns);
+/* The same with the answer already known: R > 0 PID holds F, 0 it does not, < 0 /proc cannot
+ * tell (the map keeps what the events said). */
+bool holder_map_confirm_with(TrackedFile *f, pid_t pid, uint64_t now_ns, int r);
 
 /* A file whose holders are to be found by a walk of /proc: with inotify, which names no
  * process, on each open or close of a lock. */

@@ -9,6 +9,7 @@
 #include "fs-util.h"
 #include "lock.h"
 #include "macro.h"
+#include "proc.h"
 #include "manager.h"
 #include "report.h"
 #include "session.h"
@@ -405,25 +406,77 @@ void tracker_forget_folder(Manager *m, Node *n) {
 static int confirm_cmp(const void *a, const void *b) {
         const Confirm *x = a, *y = b;
 
+        if (x->pid != y->pid)
+                return (x->pid > y->pid) - (x->pid < y->pid);
         if (x->file != y->file)
                 return (uintptr_t) x->file < (uintptr_t) y->file ? -1 : 1;
-        return (x->pid > y->pid) - (x->pid < y->pid);
+        return 0;
+}
+
+typedef struct OpenFd {
+        dev_t dev;
+        ino_t ino;
+        int fd;
+} OpenFd;
+
+typedef struct FdList {
+        OpenFd *v;
+        size_t n, alloc;
+} FdList;
+
+static int collect_fd(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
+        FdList *l = userdata;
+
+        (void) pid;
+        if (!grow_array((void **) &l->v, &l->alloc, l->n, sizeof(OpenFd), 16))
+                return -ENOMEM;
+        l->v[l->n++] = (OpenFd) { dev, ino, fd };
+        return 0;
+}
+
+/* Does PID hold F, by the fds one walk listed? (The inode number first, then the handle: a
+ * number can be reused.) */
+static int fds_hold(const FdList *l, pid_t pid, TrackedFile *f) {
+        for (size_t i = 0; i < l->n; i++)
+                if (l->v[i].dev == f->inode.dev && l->v[i].ino == f->inode.ino && proc_fd_is(pid, l->v[i].fd, f->fid))
+                        return 1;
+        return 0;
+}
+
+/* Every close a process made in this batch is confirmed by one walk of its /proc/PID/fd,
+ * not one walk per file it closed: a storm of closes by a few processes costs a few walks. */
+static void confirm_holders(Manager *m) {
+        FdList fds = {};
+
+        if (m->n_confirms > 1)
+                qsort(m->confirms, m->n_confirms, sizeof(Confirm), confirm_cmp);
+        for (size_t i = 0; i < m->n_confirms;) {
+                pid_t pid = m->confirms[i].pid;
+                size_t end = i;
+                int r;
+
+                while (end < m->n_confirms && m->confirms[end].pid == pid)
+                        end++;
+                fds.n = 0;
+                r = proc_walk_fds(pid, collect_fd, &fds);
+                for (; i < end; i++) {
+                        Confirm *c = &m->confirms[i];
+
+                        if (i + 1 < end && c[1].file == c->file)
+                                continue; /* once per (file, pid) */
+                        if (holder_map_confirm_with(c->file, pid, c->ns, r < 0 ? r : fds_hold(&fds, pid, c->file)) &&
+                            c->file->lock)
+                                lock_mark_dirty(c->file->lock, c->ns);
+                }
+        }
+        free(fds.v);
 }
 
 void tracker_flush(Manager *m) {
         size_t keep = 0;
 
-        /* 1. Confirm holders, once per (file, pid). */
-        if (m->n_confirms > 1)
-                qsort(m->confirms, m->n_confirms, sizeof(Confirm), confirm_cmp);
-        for (size_t i = 0; i < m->n_confirms; i++) {
-                Confirm *c = &m->confirms[i];
-
-                if (i + 1 < m->n_confirms && c[1].file == c->file && c[1].pid == c->pid)
-                        continue;
-                if (holder_map_confirm(c->file, c->pid, c->ns) && c->file->lock)
-                        lock_mark_dirty(c->file->lock, c->ns);
-        }
+        /* 1. Confirm holders, once per (file, pid), one /proc walk per process. */
+        confirm_holders(m);
         m->n_confirms = 0;
         if (m->n_scans > 0) {
                 (void) holder_map_rescan(&m->holders, m->scans, m->n_scans);
