@@ -166,6 +166,26 @@ static pid_t spawn_sh(const char *cmd) {
         return pid;
 }
 
+/* A consumer that is another program (sh -c CMD), printing one line per event into OUT. */
+static Row external(const char *who, const char *cmd, const char *out, int seconds) {
+        uint64_t t0, c;
+        double cpu0, secs, cpu;
+        pid_t p;
+
+        unlink(out);
+        p = spawn_sh(cmd);
+        usleep(500000); /* neither says when its marks or watches are set: let it start */
+        cpu0 = cpu_seconds(p);
+        t0 = lw_mono_ns();
+        c = storm(seconds);
+        secs = (lw_mono_ns() - t0) / 1e9;
+        usleep(500000); /* and let it read what is queued */
+        cpu = cpu_seconds(p) - cpu0;
+        kill(p, SIGINT);
+        waitpid(p, NULL, 0);
+        return (Row) { who, c, secs, count_lines(out), -1, cpu };
+}
+
 int main(int argc, char **argv) {
         int seconds = argc > 1 ? atoi(argv[1]) : 5;
         const char *results = argc > 2 ? argv[2] : NULL, *raw = argc > 3 ? argv[3] : NULL;
@@ -223,33 +243,12 @@ int main(int argc, char **argv) {
 
         /* 4. fatrace: a mount mark from the storm's folder, everything written to a file. */
         snprintf(cmd, sizeof(cmd), "cd '%s' && exec fatrace -c -o '%s'", dir, out);
-        pid_t f = spawn_sh(cmd);
-        usleep(500000); /* fatrace says nothing when its marks are set: let it start */
-        double fcpu0 = cpu_seconds(f);
-        t0 = lw_mono_ns();
-        c = storm(seconds);
-        secs = (lw_mono_ns() - t0) / 1e9;
-        usleep(500000);
-        double fcpu = cpu_seconds(f) - fcpu0;
-        kill(f, SIGINT);
-        waitpid(f, NULL, 0);
-        rows[nrows++] = (Row) { "fatrace", c, secs, count_lines(out), -1, fcpu };
+        rows[nrows++] = external("fatrace", cmd, out, seconds);
 
         /* 5. inotifywait -m on the folder. */
         snprintf(cmd, sizeof(cmd), "exec inotifywait -m -q -e open,close,modify,create,delete,move --format '%%e %%f' -o '%s' '%s'",
                  out, dir);
-        unlink(out);
-        pid_t iw = spawn_sh(cmd);
-        usleep(500000);
-        double icpu0 = cpu_seconds(iw);
-        t0 = lw_mono_ns();
-        c = storm(seconds);
-        secs = (lw_mono_ns() - t0) / 1e9;
-        usleep(500000);
-        double icpu = cpu_seconds(iw) - icpu0;
-        kill(iw, SIGINT);
-        waitpid(iw, NULL, 0);
-        rows[nrows++] = (Row) { "inotifywait -m", c, secs, count_lines(out), -1, icpu };
+        rows[nrows++] = external("inotifywait -m", cmd, out, seconds);
 
         bench_machine(machine, sizeof(machine));
         FILE *r = results ? fopen(results, "we") : stdout;
