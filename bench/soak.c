@@ -154,7 +154,25 @@ static pid_t start_worker(int slot) {
         return p;
 }
 
-/* Does PID hold a deleted file named NAME open? */
+/* Is fd FD of PID open for writing? */
+static bool fd_writable(pid_t pid, const char *fd) {
+        char path[512], buf[256], *flags;
+        FILE *f;
+        size_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int) pid, fd);
+        f = fopen(path, "re");
+        if (!f)
+                return false;
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        flags = strstr(buf, "flags:");
+        return flags && (strtoul(flags + 6, NULL, 8) & O_ACCMODE) != O_RDONLY;
+}
+
+/* Does PID hold a deleted file named NAME open for writing (the fd it took the lock with, not
+ * the one its release re-reads it through: the protocol's holder, as lockwarden counts it)? */
 static bool holds_deleted(pid_t pid, const char *name) {
         char dir[64], link[PATH_MAX + 64], target[PATH_MAX];
         struct dirent *de;
@@ -172,7 +190,7 @@ static bool holds_deleted(pid_t pid, const char *name) {
                 if (n <= 0)
                         continue;
                 target[n] = '\0';
-                found = strstr(target, name) && strstr(target, " (deleted)");
+                found = strstr(target, name) && strstr(target, " (deleted)") && fd_writable(pid, de->d_name);
         }
         closedir(d);
         return found;
@@ -231,6 +249,7 @@ static Kill kills[MAX_KILLS];
 static size_t n_kills;
 static size_t n_cleaned, n_stolen_reports, n_races, n_removed, violations;
 static json_t *stolen;          /* [ [name, owner], ... ] reported */
+static json_t *history;         /* every event naming a lock, for the story of a violation */
 
 static void violation(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void violation(const char *fmt, ...) {
@@ -259,6 +278,8 @@ static void on_event(json_t *e) {
 
         if (!ev)
                 return;
+        if (lock)
+                json_array_append(history, e);
         if (strncmp(ev, "race.", 5) == 0)
                 n_races++;
         if (strcmp(ev, "race.lock-stolen") == 0 && lock) {
@@ -312,6 +333,25 @@ static bool pump(int fd, int timeout_ms) {
         return true;
 }
 
+/* Does the lock of session S on disk name PID as its owner? */
+static bool lock_owned_by(int s, pid_t pid) {
+        char path[SHORT_PATH + 32], buf[512], *p;
+        int fd;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "%s/s%02d.jsonl.lock", sessions, s);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return false;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return false;
+        buf[n] = '\0';
+        p = strstr(buf, "\"pid\":");
+        return p && atoi(p + 6) == pid;
+}
+
 static int cmp64(const void *a, const void *b) {
         int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
         return (x > y) - (x < y);
@@ -346,6 +386,7 @@ int main(int argc, char **argv) {
                 return 2;
         slots = mmap(NULL, sizeof(Slot) * N_WORKERS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         stolen = json_array();
+        history = json_array();
         signal(SIGPIPE, SIG_IGN);
 
         if (pipe2(evp, O_CLOEXEC) < 0)
@@ -380,12 +421,14 @@ int main(int argc, char **argv) {
                         int s = (int) (rand_r(&seed) % N_WORKERS);
                         pid_t p = slots[s].pid;
                         int lock = slots[s].lock;
+                        /* Holding at the moment of the kill, and the lock on disk still its own
+                         * (not stolen by the reclaimer just before): lockwarden must clean it. */
+                        bool own = lock >= 0 && lock_owned_by(lock, p);
                         uint64_t ns = mono_ns();
 
                         kill(p, SIGKILL);
                         waitpid(p, NULL, 0);
-                        /* Holding at the moment of the kill: lockwarden must clean it. */
-                        if (lock >= 0)
+                        if (own && slots[s].lock == lock)
                                 kills[n_kills++] = (Kill) { .lock = lock, .pid = p, .ns = ns, .latency_us = -1 };
                         start_worker(s);
                         next_kill = mono_ns() + 100000000ull + rand_r(&seed) % 200000000ull;
@@ -438,8 +481,20 @@ int main(int argc, char **argv) {
                 json_array_foreach(stolen, i, r)
                         found = found || (strcmp(json_string_value(json_array_get(r, 0)), name) == 0 &&
                                           json_integer_value(json_array_get(r, 1)) == owner);
-                if (!found)
+                if (!found) {
                         violation("the reclaimer stole %s from live pid %d: no race.lock-stolen", name, owner);
+                        /* What lockwarden said about that lock and owner, for the post-mortem. */
+                        json_t *h;
+                        json_array_foreach(history, i, h) {
+                                const char *l = json_string_value(json_object_get(h, "lock"));
+                                if (l && strstr(l, name) && (json_integer_value(json_object_get(h, "owner_pid")) == owner ||
+                                                             json_integer_value(json_object_get(h, "pid")) == owner)) {
+                                        char *d = json_dumps(h, JSON_COMPACT);
+                                        fprintf(stderr, "    %s\n", d);
+                                        free(d);
+                                }
+                        }
+                }
         }
         if (sf)
                 fclose(sf);
@@ -525,6 +580,7 @@ int main(int argc, char **argv) {
         fflush(stdout);
         json_decref(seen);
         json_decref(stolen);
+        json_decref(history);
         free(lat);
         munmap(slots, sizeof(Slot) * N_WORKERS);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);

@@ -311,6 +311,8 @@ static void lock_gather_facts(Lock *l, LockFacts *f) {
 static void lock_act_stale(Lock *l, const LockJudgement *j) {
         Manager *m = l->manager;
         const char *reason = stale_reason_to_string(j->reason);
+        json_t *stale = NULL;
+        uint64_t done;
         char why[256];
         bool again;
         int r;
@@ -321,15 +323,23 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
         /* Judged again after a reload: it was reported already, and kept by a setting. */
         again = l->kept_by_setting;
         l->kept_by_setting = false;
+        /* lock.stale is reported just before what was done about it, and when the lock is
+         * removed, after the removal: writing to the journal and the streams is not allowed to
+         * delay it. */
         if (!again) {
                 m->n_stale++;
-                report_emit(&m->reporter, EVENT_LOCK_STALE,
-                            json_pack("{s:o, s:o, s:s, s:i, s:s}", "lock", lock_path_json(l),
-                                      "session", session_path_json(l), "reason", reason,
-                                      "owner_pid", (int) l->payload.pid, "detail", j->detail));
+                stale = json_pack("{s:o, s:o, s:s, s:i, s:s}", "lock", lock_path_json(l),
+                                  "session", session_path_json(l), "reason", reason,
+                                  "owner_pid", (int) l->payload.pid, "detail", j->detail);
         }
+#define EMIT_STALE()                                                          \
+        do {                                                                  \
+                if (stale)                                                    \
+                        report_emit(&m->reporter, EVENT_LOCK_STALE, TAKE_PTR(stale)); \
+        } while (0)
 
         if (l->file->folder->cleanup == CLEANUP_MODE_REPORT) {
+                EMIT_STALE();
                 l->kept_by_setting = true;
                 if (!again)
                         report_emit(&m->reporter, EVENT_LOCK_KEPT,
@@ -345,6 +355,7 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
 
                 snprintf(w, sizeof(w), "on a remote filesystem (%s): reported only; --remote-cleanup opts in",
                          l->file->folder->fs_type);
+                EMIT_STALE();
                 l->kept_by_setting = true;
                 if (!again)
                         report_emit(&m->reporter, EVENT_LOCK_KEPT,
@@ -354,6 +365,7 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
 
         /* A payload over the size cap was never read: never remove what we could not compare. */
         if (!l->payload_buf) {
+                EMIT_STALE();
                 report_emit(&m->reporter, EVENT_LOCK_KEPT,
                             json_pack("{s:o, s:s, s:s}", "lock", lock_path_json(l), "reason", reason,
                                       "why", "payload too large to verify; remove it by hand"));
@@ -362,8 +374,10 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
 
         r = cleanup_remove_lock(l->file->folder->dirfd, l->file->name, l->file->inode.dev,
                                 l->file->inode.ino, l->file->fid, l->payload_buf, l->payload_len, why, sizeof(why));
+        done = now_mono_ns();
+        EMIT_STALE();
+#undef EMIT_STALE
         if (r == CLEANUP_REMOVED) {
-                uint64_t done = now_mono_ns();
                 json_t *lockp = lock_path_json(l);
 
                 m->n_cleaned++;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* owner.c: pidfd per owner. Exit is seen when the pidfd polls readable: the kernel signals it
  * when the process exits (as a zombie already), before anyone reaps it. */
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 
@@ -27,10 +28,20 @@ static void owner_mark_exited(Owner *o, uint64_t now_ns) {
         }
 }
 
+/* The owner is gone: so are its holds, whatever close events are still to come. */
+static void owner_gone(Owner *o, uint64_t now_ns) {
+        Lock *l, *n;
+
+        owner_mark_exited(o, now_ns);
+        LIST_FOREACH_SAFE(owner, l, n, o->locks) {
+                tracked_file_remove_holder(l->file, o->pid, now_ns);
+                lock_mark_dirty(l, now_ns);
+        }
+}
+
 static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Owner *o = userdata;
         uint64_t now_ns;
-        Lock *l, *n;
 
         (void) s;
         (void) fd;
@@ -42,12 +53,7 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
 
         owner_ref(o);
         manager_drain_events(o->manager);
-        owner_mark_exited(o, now_ns);
-        LIST_FOREACH_SAFE(owner, l, n, o->locks) {
-                /* An exited process holds nothing open, whatever events are still to come. */
-                tracked_file_remove_holder(l->file, o->pid, now_ns);
-                lock_mark_dirty(l, now_ns);
-        }
+        owner_gone(o, now_ns);
         manager_flush(o->manager);
         owner_unref(o);
         return 0;
@@ -117,8 +123,17 @@ int owner_get(Manager *m, pid_t pid, Owner **ret) {
 void owner_refresh(Owner *o, uint64_t now_ns) {
         uint64_t st;
 
-        if (o->exited || o->pidfd >= 0)
-                return; /* the pidfd tells us */
+        if (o->exited)
+                return;
+        if (o->pidfd >= 0) {
+                /* Its handler would tell us at the next turn of the loop; asking now lets the
+                 * close events of a dying owner, read in this batch, be judged with its exit
+                 * (a dead owner's lock goes at once, not one loop turn later). */
+                struct pollfd p = { .fd = o->pidfd, .events = POLLIN };
+                if (poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP)))
+                        owner_gone(o, now_ns);
+                return;
+        }
         if (proc_starttime(o->pid, &st) < 0 || st != o->starttime || !proc_alive(o->pid))
                 owner_mark_exited(o, now_ns);
 }
