@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* owner.c: pidfd per owner. Exit is seen when the pidfd polls readable: the kernel signals it
  * when the process exits (as a zombie already), before anyone reaps it. */
-#include <poll.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 
@@ -123,17 +122,12 @@ int owner_get(Manager *m, pid_t pid, Owner **ret) {
 void owner_refresh(Owner *o, uint64_t now_ns) {
         uint64_t st;
 
-        if (o->exited)
+        /* With a pidfd, its handler tells us, after the events queued before the exit have
+         * been read: decisions about those events (was this removal the owner's release?)
+         * are made with the owner as it was then. Asking the pidfd here would judge them
+         * with a death that came later. */
+        if (o->exited || o->pidfd >= 0)
                 return;
-        if (o->pidfd >= 0) {
-                /* Its handler would tell us at the next turn of the loop; asking now lets the
-                 * close events of a dying owner, read in this batch, be judged with its exit
-                 * (a dead owner's lock goes at once, not one loop turn later). */
-                struct pollfd p = { .fd = o->pidfd, .events = POLLIN };
-                if (poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP)))
-                        owner_gone(o, now_ns);
-                return;
-        }
         if (proc_starttime(o->pid, &st) < 0 || st != o->starttime || !proc_alive(o->pid))
                 owner_mark_exited(o, now_ns);
 }

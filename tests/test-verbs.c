@@ -82,7 +82,9 @@ int main(void) {
         setenv("COLUMNS", "72", 1);
         CHECK(lw_run(locks_table, -1, out, sizeof(out), err, sizeof(err)) == 0, "locks");
         unsetenv("COLUMNS");
-        CHECK(strstr(out, "\u2026") && strstr(out, "jsonl.lock") && !strstr(out, lock), "not shortened: %s", out);
+        /* Shortened in the middle: the end of the name stays (how much of it depends on how
+         * wide the other columns are: the age, say). */
+        CHECK(strstr(out, "\u2026") && strstr(out, "lock ") && !strstr(out, lock), "not shortened: %s", out);
         for (char *line = out, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
                 size_t w = 0;
                 for (char *p = line; p < nl; p++)
