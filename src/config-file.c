@@ -126,39 +126,24 @@ typedef struct Ctx {
         RunOptions *o;
 } Ctx;
 
-static int vfail(Ctx *c, const Seg *path, size_t n, bool at_key, const char *fmt, va_list ap) {
+/* Reports an error about the value at PATH (N segments), or with AT_KEY about the key of its
+ * last segment (an unknown key): "FILE:LINE:COLUMN: what". Returns -EINVAL. */
+_printf_(5, 6) static int fail_at(Ctx *c, const Seg *path, size_t n, bool at_key, const char *fmt, ...) {
         Scanner s = { .p = c->text, .end = c->text + c->len, .line = 1, .col = 1, .want_key = at_key };
         int line = 0, col = 0, k;
+        va_list ap;
 
         if (!scan_value(&s, path, 0, n, &line, &col))
                 line = col = 0;
         k = snprintf(c->err, c->err_size, "%s:%d:%d: ", c->file, line, col);
+        va_start(ap, fmt);
         if (k >= 0 && (size_t) k < c->err_size)
                 vsnprintf(c->err + k, c->err_size - (size_t) k, fmt, ap);
+        va_end(ap);
         return -EINVAL;
 }
-
-/* Reports an error about the value at PATH (N segments). Returns -EINVAL. */
-_printf_(4, 5) static int fail(Ctx *c, const Seg *path, size_t n, const char *fmt, ...) {
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vfail(c, path, n, false, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
-/* The same about the key of the last segment (an unknown key). */
-_printf_(4, 5) static int fail_key(Ctx *c, const Seg *path, size_t n, const char *fmt, ...) {
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vfail(c, path, n, true, fmt, ap);
-        va_end(ap);
-        return r;
-}
+#define fail(c, path, n, ...) fail_at(c, path, n, false, __VA_ARGS__)
+#define fail_key(c, path, n, ...) fail_at(c, path, n, true, __VA_ARGS__)
 
 /* ---- the schema ---- */
 
@@ -243,7 +228,7 @@ static int parse_folder(Ctx *c, json_t *f, size_t index, FolderRule *rule) {
 
         *rule = (FolderRule) { .cleanup = -1, .leak_grace_ms = -1, .remote_cleanup = -1 };
         if (!json_is_object(f))
-                return fail(c, (Seg[]) { { "folders" }, { .index = index } }, 2, "each of \"folders\" must be an object");
+                return fail_at(c, (Seg[]) { { "folders" }, { .index = index } }, 2, false, "each of \"folders\" must be an object");
         json_object_foreach(f, key, v) {
                 Seg p[3] = { { "folders" }, { .index = index }, { key } };
                 int r = 0, e = -1;
@@ -272,7 +257,7 @@ static int parse_folder(Ctx *c, json_t *f, size_t index, FolderRule *rule) {
                         return r;
         }
         if (!rule->path)
-                return fail(c, (Seg[]) { { "folders" }, { .index = index } }, 2, "a folder needs \"path\"");
+                return fail_at(c, (Seg[]) { { "folders" }, { .index = index } }, 2, false, "a folder needs \"path\"");
         return 0;
 }
 
