@@ -64,6 +64,7 @@ Manager *manager_free(Manager *m) {
         hashmap_free(m->nodes_by_fid);
         hashmap_free(m->owners);
         free(m->confirms);
+        free(m->confirm_fds.v);
         free(m->scans);
         free(m->remote_warned);
         free(m->orphans);

@@ -20,6 +20,18 @@ typedef struct Root Root;
 typedef struct Session Session;
 typedef struct ControlServer ControlServer;
 
+/* One process's open fds, as one walk of /proc/PID/fd listed them (tracker.c). */
+typedef struct OpenFd {
+        dev_t dev;
+        ino_t ino;
+        int fd;
+} OpenFd;
+
+typedef struct FdList {
+        OpenFd *v;
+        size_t n, alloc;
+} FdList;
+
 typedef struct Confirm {
         TrackedFile *file;
         pid_t pid;
@@ -65,6 +77,7 @@ typedef struct Manager {
 
         Confirm *confirms;
         size_t n_confirms, n_confirms_alloc;
+        FdList confirm_fds;           /* scratch for confirming them */
         HolderScan *scans;            /* inotify: locks opened or closed in this batch */
         size_t n_scans, n_scans_alloc;
         TrackedFile **orphans;

@@ -413,17 +413,6 @@ static int confirm_cmp(const void *a, const void *b) {
         return 0;
 }
 
-typedef struct OpenFd {
-        dev_t dev;
-        ino_t ino;
-        int fd;
-} OpenFd;
-
-typedef struct FdList {
-        OpenFd *v;
-        size_t n, alloc;
-} FdList;
-
 static int collect_fd(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
         FdList *l = userdata;
 
@@ -446,7 +435,7 @@ static int fds_hold(const FdList *l, pid_t pid, TrackedFile *f) {
 /* Every close a process made in this batch is confirmed by one walk of its /proc/PID/fd,
  * not one walk per file it closed: a storm of closes by a few processes costs a few walks. */
 static void confirm_holders(Manager *m) {
-        FdList fds = {};
+        FdList *fds = &m->confirm_fds; /* kept between batches: no allocation per batch */
 
         if (m->n_confirms > 1)
                 qsort(m->confirms, m->n_confirms, sizeof(Confirm), confirm_cmp);
@@ -457,19 +446,18 @@ static void confirm_holders(Manager *m) {
 
                 while (end < m->n_confirms && m->confirms[end].pid == pid)
                         end++;
-                fds.n = 0;
-                r = proc_walk_fds(pid, collect_fd, &fds);
+                fds->n = 0;
+                r = proc_walk_fds(pid, collect_fd, fds);
                 for (; i < end; i++) {
                         Confirm *c = &m->confirms[i];
 
                         if (i + 1 < end && c[1].file == c->file)
                                 continue; /* once per (file, pid) */
-                        if (holder_map_confirm_with(c->file, pid, c->ns, r < 0 ? r : fds_hold(&fds, pid, c->file)) &&
+                        if (holder_map_confirm_with(c->file, pid, c->ns, r < 0 ? r : fds_hold(fds, pid, c->file)) &&
                             c->file->lock)
                                 lock_mark_dirty(c->file->lock, c->ns);
                 }
         }
-        free(fds.v);
 }
 
 void tracker_flush(Manager *m) {
