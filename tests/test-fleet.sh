@@ -60,8 +60,13 @@ for attempt in 1 2 3 4 5; do
 done
 [[ -n ${remote:-} ]] || fail "journal-remote would not listen"
 
-# The sender: journal-upload, following this host's journal from now on.
-"$upload_bin" --url="http://127.0.0.1:$port" --save-state="$tmp/upload.state" --follow=yes \
+# The sender: journal-upload, following this host's journal from now on. Without a cursor it
+# starts at the head and would first send every entry the host ever logged (on a CI machine,
+# the whole test suite's), which can take longer than any sane bound on the wait below.
+cursor=$(journalctl -q -n1 --show-cursor -o cat 2>/dev/null | sed -n 's/^-- cursor: //p')
+from=()
+[[ -n $cursor ]] && from=(--after-cursor="$cursor")
+"$upload_bin" --url="http://127.0.0.1:$port" --save-state="$tmp/upload.state" --follow=yes "${from[@]}" \
         >"$tmp/upload.log" 2>&1 &
 pids+=($!)
 
