@@ -230,7 +230,7 @@ static void add_unlocked_sessions(Node *n, json_t *arr) {
                 TrackedFile *f;
                 size_t i = 0;
 
-                while (n->kind == NODE_SESSIONS && hashmap_iterate(n->files, &i, (void **) &f, NULL)) {
+                while (n->kind == NODE_SESSIONS && hashmap_iterate(n->files, &i, (void **) &f)) {
                         _cleanup_free_ char *lock = NULL;
 
                         if (f->kind != FILE_SESSION || asprintf(&lock, "%s.lock", f->name) < 0 ||
@@ -291,7 +291,7 @@ static json_t *do_holders(ControlServer *s, json_t *req) {
                         int fd = -1;
 
                         proc_comm(pid, comm);
-                        if (proc_pid_fd_of(pid, f->inode.dev, f->inode.ino, f->fid, &fd) <= 0)
+                        if (proc_pid_fd_of(pid, f->inode.dev, f->inode.ino, tracked_file_fid(f), &fd) <= 0)
                                 fd = -1;
                         json_array_append_new(arr, json_pack(
                                 "{s:o, s:b, s:s, s:i, s:s, s:s?, s:o, s:s}",

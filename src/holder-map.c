@@ -33,10 +33,13 @@ FileKind file_kind_from_name(const char *name) {
         return _FILE_KIND_INVALID;
 }
 
+/* The layout is packed for the 100,000-transcript host (see holder-map.h); say so if it grows. */
+_Static_assert(sizeof(void *) != 8 || sizeof(TrackedFile) <= 96, "TrackedFile grew past 96 bytes");
+
 int holder_map_init(HolderMap *h) {
         *h = (HolderMap) {
-                .by_inode = hashmap_new(&inode_hash_ops),
-                .by_fid = hashmap_new(&file_id_hash_ops),
+                .by_inode = HASHMAP_NEW(&inode_hash_ops, TrackedFile, inode),
+                .by_fid = HASHMAP_NEW(&file_id_hash_ops, TrackedFile, fid_storage),
         };
         if (!h->by_inode || !h->by_fid)
                 return -ENOMEM;
@@ -48,9 +51,8 @@ void holder_map_done(HolderMap *h) {
         size_t i = 0;
 
         /* Collect first: the map must not change while it is iterated. */
-        while (hashmap_iterate(h->by_inode, &i, (void **) &f, NULL)) {
-                free(f->fid);
-                free(f->name);
+        while (hashmap_iterate(h->by_inode, &i, (void **) &f)) {
+                (void) tracked_file_set_name(f, NULL);
                 free(f->holders);
                 free(f);
         }
@@ -69,29 +71,32 @@ TrackedFile *holder_map_get_fid(HolderMap *h, const FileId *fid) {
 }
 
 int holder_map_add(HolderMap *h, FileKind kind, dev_t dev, ino_t ino, const FileId *fid,
-                   TrackedFile **ret) {
-        TrackedFile *f = calloc(1, sizeof(*f));
+                   const char *name, TrackedFile **ret) {
+        size_t fid_size = fid ? offsetof(FileId, bytes) + fid->len : 0;
+        size_t name_size = strlen(name) + 1;
+        TrackedFile *f = calloc(1, sizeof(*f) + fid_size + name_size);
         int r;
 
         if (!f)
                 return -ENOMEM;
+        f->name = memcpy(f->fid_storage + fid_size, name, name_size);
+        f->name_inline = true;
         f->inode = (InodeKey) { dev, ino };
-        f->kind = kind;
-        r = hashmap_put(h->by_inode, &f->inode, f);
+        f->kind = (uint8_t) kind;
+        r = hashmap_put(h->by_inode, f);
         if (r < 0) {
                 free(f);
                 return r;
         }
         if (fid) {
-                f->fid = file_id_dup(fid);
+                memcpy(f->fid_storage, fid, fid_size);
+                f->has_fid = true;
                 /* A handle may already belong to a file we are about to forget: newest wins. */
-                if (f->fid && hashmap_put(h->by_fid, f->fid, f) < 0) {
-                        TrackedFile *old = hashmap_remove(h->by_fid, f->fid);
-                        if (old) {
-                                free(old->fid);
-                                old->fid = NULL;
-                        }
-                        (void) hashmap_put(h->by_fid, f->fid, f);
+                if (hashmap_put(h->by_fid, f) < 0) {
+                        TrackedFile *old = hashmap_remove(h->by_fid, fid);
+                        if (old)
+                                old->has_fid = false;
+                        (void) hashmap_put(h->by_fid, f);
                 }
         }
         h->n_files[kind]++;
@@ -104,20 +109,31 @@ void holder_map_retire(HolderMap *h, TrackedFile *f) {
                 return;
         if (hashmap_get(h->by_inode, &f->inode) == f)
                 hashmap_remove(h->by_inode, &f->inode);
-        if (f->fid && hashmap_get(h->by_fid, f->fid) == f)
-                hashmap_remove(h->by_fid, f->fid);
+        if (tracked_file_fid(f) && hashmap_get(h->by_fid, tracked_file_fid(f)) == f)
+                hashmap_remove(h->by_fid, tracked_file_fid(f));
         h->n_files[f->kind]--;
         f->retired = true;
 }
 
+int tracked_file_set_name(TrackedFile *f, const char *name) {
+        char *c = NULL;
+
+        if (name && !(c = strdup(name)))
+                return -ENOMEM;
+        if (!f->name_inline)
+                free(f->name);
+        f->name = c;
+        f->name_inline = false;
+        return 0;
+}
+
 bool tracked_file_is(const TrackedFile *f, dev_t dev, ino_t ino, const FileId *fid) {
-        return file_same(f->inode.dev, f->inode.ino, f->fid, dev, ino, fid);
+        return file_same(f->inode.dev, f->inode.ino, tracked_file_fid(f), dev, ino, fid);
 }
 
 void holder_map_remove(HolderMap *h, TrackedFile *f) {
         holder_map_retire(h, f);
-        free(f->fid);
-        free(f->name);
+        (void) tracked_file_set_name(f, NULL);
         free(f->holders);
         free(f);
 }
@@ -132,13 +148,15 @@ bool tracked_file_has_holder(const TrackedFile *f, pid_t pid) {
 bool tracked_file_add_holder(TrackedFile *f, pid_t pid) {
         if (tracked_file_has_holder(f, pid))
                 return false;
-        if (f->n_holders == f->n_holders_alloc) {
-                unsigned n = f->n_holders_alloc ? f->n_holders_alloc * 2 : 2;
+        /* The room is not stored: it is at least the smallest power of two >= max(n, 2), so
+         * it is full at 0 (room 2 is made, whatever was there before) and at each power of
+         * two from 2 on (the room doubles). Removals never shrink it. */
+        if (f->n_holders == 0 || (f->n_holders >= 2 && (f->n_holders & (f->n_holders - 1)) == 0)) {
+                size_t n = f->n_holders ? (size_t) f->n_holders * 2 : 2;
                 pid_t *p = realloc(f->holders, n * sizeof(pid_t));
                 if (!p)
                         return false; /* the next confirm or close event will retry */
                 f->holders = p;
-                f->n_holders_alloc = n;
         }
         f->holders[f->n_holders++] = pid;
         return true;
@@ -156,7 +174,7 @@ bool tracked_file_remove_holder(TrackedFile *f, pid_t pid, uint64_t now_ns) {
 }
 
 bool holder_map_confirm(TrackedFile *f, pid_t pid, uint64_t now_ns) {
-        return holder_map_confirm_with(f, pid, now_ns, proc_pid_holds(pid, f->inode.dev, f->inode.ino, f->fid));
+        return holder_map_confirm_with(f, pid, now_ns, proc_pid_holds(pid, f->inode.dev, f->inode.ino, tracked_file_fid(f)));
 }
 
 bool holder_map_confirm_with(TrackedFile *f, pid_t pid, uint64_t now_ns, int r) {
@@ -189,7 +207,7 @@ static int seed_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
 static int rescan_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
         TrackedFile *f = holder_map_get_inode(userdata, dev, ino);
 
-        if (f && f->scan_slot > 0 && proc_fd_is(pid, fd, f->fid))
+        if (f && f->scan_slot > 0 && proc_fd_is(pid, fd, tracked_file_fid(f)))
                 tracked_file_add_holder(f, pid);
         return 0;
 }
@@ -266,7 +284,7 @@ int holder_map_reseed(HolderMap *h, uint64_t now_ns) {
         TrackedFile *f;
         size_t i = 0;
 
-        while (hashmap_iterate(h->by_inode, &i, (void **) &f, NULL)) {
+        while (hashmap_iterate(h->by_inode, &i, (void **) &f)) {
                 if (f->n_holders > 0)
                         f->unheld_since_ns = now_ns;
                 f->n_holders = 0;

@@ -27,30 +27,39 @@ typedef struct InodeKey {
         ino_t ino;
 } InodeKey;
 
+/* One per tracked file, packed on purpose: a host may have 100,000 idle transcripts, and this
+ * (96 bytes, then the file handle and the name it was found under, in one allocation: 176
+ * bytes with malloc's header for a UUID-named transcript on ext4) and three map slots are all
+ * the daemon keeps for each. */
 typedef struct TrackedFile {
         InodeKey inode;
-        FileId *fid;             /* NULL if the filesystem gave none */
-        FileKind kind;
         Node *folder;            /* where it lives; NULL once gone from the folder */
-        char *name;              /* its name there, NULL once unlinked or renamed away */
+        char *name;              /* its name there, NULL once unlinked or renamed away; points
+                                  * into this allocation while name_inline */
         Lock *lock;              /* FILE_LOCK on disk: its lock state */
-        pid_t *holders;
-        unsigned n_holders, n_holders_alloc;
+        pid_t *holders;          /* room for the smallest power of two >= max(n_holders, 2) */
         uint64_t unheld_since_ns;
-        unsigned scan_slot;      /* 1 + its index in the pending holder scans, 0: none */
         /* inotify names nobody, so our own payload reads come back as events: these count
          * the open and close still to come from them, valid while self_gen is the manager's
          * drain_gen (once the queue was read empty, they have all come). */
-        uint16_t self_opens, self_closes;
         uint64_t self_gen;
         /* FILE_SESSION: its size and mtime when last seen, to tell a close-after-write that
          * changed it and by how much (a transcript's Session exists only once it sees events:
          * most transcripts of a host are idle, and this is all they need). */
-        bool have_size;
         int64_t size;
-        struct timespec mtime;
-        bool orphaned;           /* on the manager's list of files without a name */
-        bool retired;            /* its inode number was reused by a new file: out of the maps */
+        int64_t mtime_ns;
+        uint32_t n_holders;
+        uint32_t scan_slot;      /* 1 + its index in the pending holder scans, 0: none */
+        uint16_t self_opens, self_closes;
+        uint8_t kind;            /* FileKind */
+        bool have_size:1;
+        bool orphaned:1;         /* on the manager's list of files without a name */
+        bool retired:1;          /* its inode number was reused by a new file: out of the maps */
+        bool has_fid:1;          /* fid_storage holds its handle (tracked_file_fid()) */
+        bool name_inline:1;
+        /* A FileId, as long as its handle (the file's identity never changes), then the name
+         * the file had when first seen (most files keep it for life). */
+        _Alignas(FileId) unsigned char fid_storage[];
 } TrackedFile;
 
 typedef struct HolderMap {
@@ -58,6 +67,11 @@ typedef struct HolderMap {
         Hashmap *by_fid;
         size_t n_files[_FILE_KIND_MAX];
 } HolderMap;
+
+/* Its kernel file handle, or NULL if the filesystem gave none. */
+static inline const FileId *tracked_file_fid(const TrackedFile *f) {
+        return f->has_fid ? (const FileId *) (const void *) f->fid_storage : NULL;
+}
 
 int holder_map_init(HolderMap *h);
 void holder_map_done(HolderMap *h);
@@ -67,8 +81,11 @@ FileKind file_kind_from_name(const char *name);
 
 TrackedFile *holder_map_get_inode(HolderMap *h, dev_t dev, ino_t ino);
 TrackedFile *holder_map_get_fid(HolderMap *h, const FileId *fid);
+/* A new record for the file NAME holds now (NAME is copied; not yet in a folder's map). */
 int holder_map_add(HolderMap *h, FileKind kind, dev_t dev, ino_t ino, const FileId *fid,
-                   TrackedFile **ret);
+                   const char *name, TrackedFile **ret);
+/* F's name (not in a folder's map): set to a copy of NAME, or forgotten with NULL. */
+int tracked_file_set_name(TrackedFile *f, const char *name);
 void holder_map_remove(HolderMap *h, TrackedFile *f);
 /* Take F out of the lookups (its inode number now belongs to another file) but keep the
  * memory until the end of the batch, for pointers still queued. */

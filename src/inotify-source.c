@@ -45,7 +45,7 @@ static const HashOps wd_hash_ops = { wd_hash, wd_equal };
 
 int inotify_source_open(InotifySource *s) {
         *s = (InotifySource) { .fd = -1 };
-        s->watches = hashmap_new(&wd_hash_ops);
+        s->watches = HASHMAP_NEW(&wd_hash_ops, Watch, wd);
         if (!s->watches)
                 return -ENOMEM;
         s->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -69,7 +69,7 @@ void inotify_source_close(InotifySource *s) {
 
         if (s->watches) {
                 /* Restart after each removal: the map must not change while it is iterated. */
-                while (hashmap_iterate(s->watches, &i, (void **) &w, NULL)) {
+                while (hashmap_iterate(s->watches, &i, (void **) &w)) {
                         watch_free(s, w);
                         i = 0;
                 }
@@ -97,7 +97,7 @@ int inotify_source_watch(InotifySource *s, int dirfd, const FileId *fid, uint64_
                         w->wd = wd; /* the key: set before it goes into the map */
                         w->fid = file_id_dup(fid);
                 }
-                if (!w || !w->fid || hashmap_put(s->watches, &w->wd, w) < 0) {
+                if (!w || !w->fid || hashmap_put(s->watches, w) < 0) {
                         if (w)
                                 free(w->fid);
                         free(w);

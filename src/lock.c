@@ -373,7 +373,7 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
         }
 
         r = cleanup_remove_lock(l->file->folder->dirfd, l->file->name, l->file->inode.dev,
-                                l->file->inode.ino, l->file->fid, l->payload_buf, l->payload_len, why, sizeof(why));
+                                l->file->inode.ino, tracked_file_fid(l->file), l->payload_buf, l->payload_len, why, sizeof(why));
         done = now_mono_ns();
         EMIT_STALE();
 #undef EMIT_STALE
@@ -473,7 +473,7 @@ void lock_on_unlinked(Lock *l, pid_t pid) {
                  * An owner that released and exited at once is no thief: that /proc says it
                  * is gone by now proves nothing about the order. */
                 owner_holds = owner > 0 && proc_pid_holds_for_write(owner, l->file->inode.dev,
-                                                                     l->file->inode.ino, l->file->fid) > 0;
+                                                                     l->file->inode.ino, tracked_file_fid(l->file)) > 0;
                 released = owner > 0 && !owner_holds &&
                            !(l->owner && l->owner->exited && l->owner->exited_ns < m->batch_ns);
                 comm[0] = '\0';

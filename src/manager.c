@@ -32,8 +32,8 @@ int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
         m->self_pid = getpid();
         m->start_mono_ns = now_mono_ns();
         m->start_realtime_us = (uint64_t) now_realtime_us();
-        m->nodes_by_fid = hashmap_new(&file_id_hash_ops);
-        m->owners = hashmap_new(&pid_hash_ops);
+        m->nodes_by_fid = HASHMAP_NEW_INDIRECT(&file_id_hash_ops, Node, fid);
+        m->owners = HASHMAP_NEW(&pid_hash_ops, Owner, pid);
         r = holder_map_init(&m->holders);
         if (r < 0 || !m->nodes_by_fid || !m->owners) {
                 manager_free(m);
@@ -136,7 +136,7 @@ static void manager_resync(Manager *m) {
         for (Lock *l = m->locks; l; l = l->locks_next)
                 lock_mark_payload_dirty(l, start);
         m->lost_events = false;
-        while (hashmap_iterate(m->holders.by_inode, &i, (void **) &f, NULL))
+        while (hashmap_iterate(m->holders.by_inode, &i, (void **) &f))
                 holders += f->n_holders;
         report_emit(&m->reporter, EVENT_MONITOR_RESYNC,
                     json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",

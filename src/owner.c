@@ -104,7 +104,7 @@ int owner_get(Manager *m, pid_t pid, Owner **ret) {
                 }
                 (void) sd_event_source_set_description(o->source, "owner-pidfd");
         }
-        r = hashmap_put(m->owners, &o->pid, o);
+        r = hashmap_put(m->owners, o);
         if (r < 0) {
                 sd_event_source_disable_unref(o->source);
                 if (o->pidfd >= 0)

@@ -360,7 +360,7 @@ int scan_main(int argc, char **argv) {
                         /* Two names for one file (a hard link) share its holders. */
                         l->file = holder_map_get_inode(&s.holders, l->st.st_dev, l->st.st_ino);
                         if (!l->file && holder_map_add(&s.holders, FILE_LOCK, l->st.st_dev, l->st.st_ino,
-                                                       l->have_fid ? &l->fid : NULL, &l->file) < 0) {
+                                                       l->have_fid ? &l->fid : NULL, l->name, &l->file) < 0) {
                                 scan_error(&s, l->name, "out of memory");
                                 l->file = NULL;
                         }

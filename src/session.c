@@ -156,7 +156,7 @@ Session *session_get(Manager *m, Node *n, const char *name, FileKind kind) {
                 base[len - 5] = '\0'; /* strip ".lock" */
 
         if (!n->sessions) {
-                n->sessions = hashmap_new(&string_hash_ops);
+                n->sessions = HASHMAP_NEW_INDIRECT(&string_hash_ops, Session, name);
                 if (!n->sessions)
                         return NULL;
         }
@@ -174,7 +174,7 @@ Session *session_get(Manager *m, Node *n, const char *name, FileKind kind) {
                 free(s);
                 return NULL;
         }
-        if (hashmap_put(n->sessions, s->name, s) < 0) {
+        if (hashmap_put(n->sessions, s) < 0) {
                 free(s->lock_name);
                 free(s->name);
                 free(s);
@@ -251,7 +251,7 @@ void session_forget_folder(Manager *m, Node *n) {
         (void) m;
         if (!n->sessions)
                 return;
-        while (hashmap_iterate(n->sessions, &i, (void **) &s, NULL)) {
+        while (hashmap_iterate(n->sessions, &i, (void **) &s)) {
                 window_end(s);      /* while the folder's path is still known */
                 s->folder = NULL;
                 gc_candidate(s);
@@ -426,7 +426,7 @@ static void facts_for_lock(RaceFacts *f, Lock *l, pid_t actor) {
          * with counts: its release re-reads the lock through another fd after closing it. */
         f->owner_holds = f->owner_alive &&
                 (f->unattributed ? proc_pid_holds_for_write : proc_pid_holds)(
-                        f->owner_pid, l->file->inode.dev, l->file->inode.ino, l->file->fid) > 0;
+                        f->owner_pid, l->file->inode.dev, l->file->inode.ino, tracked_file_fid(l->file)) > 0;
 }
 
 /* ---- reports ---- */
@@ -572,9 +572,7 @@ void session_transcript_baseline(TrackedFile *f, const struct stat *st, bool cre
         /* A file we saw created started empty: what it holds now was written since. */
         f->have_size = true;
         f->size = created ? 0 : st->st_size;
-        f->mtime = st->st_mtim;
-        if (created)
-                f->mtime = (struct timespec) {};
+        f->mtime_ns = created ? 0 : timespec_ns(&st->st_mtim);
 }
 
 void session_on_transcript_gone(Session *s, pid_t actor, uint64_t mask, bool replaced) {
@@ -631,13 +629,12 @@ void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64
             tracked_file_is(f, st.st_dev, st.st_ino, NULL)) {
                 if (f->have_size) {
                         delta = (int64_t) st.st_size - f->size;
-                        if (delta != 0 || st.st_mtim.tv_sec != f->mtime.tv_sec ||
-                            st.st_mtim.tv_nsec != f->mtime.tv_nsec)
+                        if (delta != 0 || timespec_ns(&st.st_mtim) != f->mtime_ns)
                                 changed = true;
                 }
                 f->have_size = true;
                 f->size = st.st_size;
-                f->mtime = st.st_mtim;
+                f->mtime_ns = timespec_ns(&st.st_mtim);
         }
         /* A bare close-after-write that changed nothing is the end of writes already seen. */
         if (!changed || actor == 0 || blind(s))
@@ -723,10 +720,10 @@ void session_on_lock_gone(Session *s, Lock *l, pid_t actor) {
          * still open for a moment: that is no race, and leaves no previous lock. */
         s->prev = (PrevLock) { .owner = f.owner_pid, .dev = l->file->inode.dev, .ino = l->file->inode.ino,
                                .removed_by = actor, .snap = o };
-        if (l->file->fid) {
+        if (tracked_file_fid(l->file)) {
                 s->prev.have_fid = true;
                 /* Handles are allocated to their length: copy just that. */
-                memcpy(&s->prev.fid, l->file->fid, offsetof(FileId, bytes) + l->file->fid->len);
+                memcpy(&s->prev.fid, tracked_file_fid(l->file), offsetof(FileId, bytes) + tracked_file_fid(l->file)->len);
         }
 }
 

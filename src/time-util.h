@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define NSEC_PER_USEC UINT64_C(1000)
 #define NSEC_PER_MSEC UINT64_C(1000000)
@@ -14,6 +15,10 @@
 #define USEC_PER_SEC INT64_C(1000000)
 
 uint64_t now_mono_ns(void);
+/* A file time as one number (signed: before 1970 is negative), exact until 2262. */
+static inline int64_t timespec_ns(const struct timespec *ts) {
+        return (int64_t) ts->tv_sec * (int64_t) NSEC_PER_SEC + (int64_t) ts->tv_nsec;
+}
 int64_t now_realtime_us(void);
 
 /* "2026-05-28T04:22:01.123456Z" (27 chars; room for any year). */

@@ -31,8 +31,7 @@ static void file_unname(Manager *m, TrackedFile *f) {
                 return;
         if (f->folder && f->folder->files)
                 hashmap_remove(f->folder->files, f->name);
-        free(f->name);
-        f->name = NULL;
+        (void) tracked_file_set_name(f, NULL);
         orphan_add(m, f);
 }
 
@@ -110,21 +109,21 @@ static void track_present(Manager *m, Node *n, const char *name, FileKind kind, 
                 return; /* a second hard link to a file we know by another name */
         if (!f) {
                 r = holder_map_add(&m->holders, kind, p->st.st_dev, p->st.st_ino,
-                                   p->have_id ? &p->id : NULL, &f);
+                                   p->have_id ? &p->id : NULL, name, &f);
                 if (r < 0)
                         return;
-        } else if (f->kind != kind) {
-                m->holders.n_files[f->kind]--;
-                m->holders.n_files[kind]++;
-                f->kind = kind;
+        } else {
+                if (f->kind != kind) {
+                        m->holders.n_files[f->kind]--;
+                        m->holders.n_files[kind]++;
+                        f->kind = (uint8_t) kind;
+                }
+                if (tracked_file_set_name(f, name) < 0)
+                        return;
         }
-        f->name = strdup(name);
-        if (!f->name)
-                return;
         f->folder = n;
-        if (hashmap_put(n->files, f->name, f) < 0) {
-                free(f->name);
-                f->name = NULL;
+        if (hashmap_put(n->files, f) < 0) {
+                (void) tracked_file_set_name(f, NULL);
                 return;
         }
         if (kind == FILE_LOCK) {
@@ -147,7 +146,7 @@ static void sync_exact(Manager *m, Node *n, const char *name, FileKind kind, pid
 
         present_read(n, name, &p);
         if (cur && !present_is(&p, cur)) {
-                if ((mask & (FAN_DELETE | FAN_MOVED_FROM)) && cur->fid && file_id_equal(cur->fid, target))
+                if ((mask & (FAN_DELETE | FAN_MOVED_FROM)) && tracked_file_fid(cur) && file_id_equal(tracked_file_fid(cur), target))
                         name_lost(m, n, cur, pid, mask, false); /* PID removed it */
                 else if ((mask & FAN_MOVED_TO) && present_is_id(&p, target))
                         name_lost(m, n, cur, pid, mask, true); /* PID renamed over it */
@@ -156,7 +155,7 @@ static void sync_exact(Manager *m, Node *n, const char *name, FileKind kind, pid
                 else
                         return; /* about another file; CUR's own event is still to come */
                 cur = NULL;
-        } else if (cur && appears && cur->fid && file_id_equal(cur->fid, target) && cur->lock &&
+        } else if (cur && appears && tracked_file_fid(cur) && file_id_equal(tracked_file_fid(cur), target) && cur->lock &&
                    cur->lock->creator_pid <= 0)
                 cur->lock->creator_pid = pid; /* first seen through an open: now we know who */
 
@@ -242,7 +241,7 @@ void tracker_resync(Manager *m, Node *n, uint64_t now_ns) {
 
         /* Names we track that may be gone: copy them first (syncing changes the map). */
         if (names) {
-                while (hashmap_iterate(n->files, &i, (void **) &f, NULL) && k < count)
+                while (hashmap_iterate(n->files, &i, (void **) &f) && k < count)
                         names[k++] = strdup(f->name);
                 for (i = 0; i < k; i++) {
                         if (names[i])
@@ -392,7 +391,7 @@ void tracker_forget_folder(Manager *m, Node *n) {
         if (!all)
                 return;
         session_forget_folder(m, n);
-        while (hashmap_iterate(n->files, &i, (void **) &f, NULL))
+        while (hashmap_iterate(n->files, &i, (void **) &f))
                 all[k++] = f;
         for (i = 0; i < k; i++) {
                 if (all[i]->lock)
@@ -427,7 +426,7 @@ static int collect_fd(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
  * number can be reused.) */
 static int fds_hold(const FdList *l, pid_t pid, TrackedFile *f) {
         for (size_t i = 0; i < l->n; i++)
-                if (l->v[i].dev == f->inode.dev && l->v[i].ino == f->inode.ino && proc_fd_is(pid, l->v[i].fd, f->fid))
+                if (l->v[i].dev == f->inode.dev && l->v[i].ino == f->inode.ino && proc_fd_is(pid, l->v[i].fd, tracked_file_fid(f)))
                         return 1;
         return 0;
 }

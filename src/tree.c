@@ -159,7 +159,7 @@ static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const c
         n->name = name ? strdup(name) : NULL;
         n->fid = file_id_dup(&id);
         if (kind == NODE_SESSIONS)
-                n->files = hashmap_new(&string_hash_ops);
+                n->files = HASHMAP_NEW_INDIRECT(&string_hash_ops, TrackedFile, name);
         if (!n->path || (name && !n->name) || !n->fid || (kind == NODE_SESSIONS && !n->files)) {
                 free(n->path);
                 free(n->name);
@@ -185,7 +185,7 @@ static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const c
                 LIST_PREPEND(same_dir, head, n);
         } else
                 head = n;
-        (void) hashmap_put(m->nodes_by_fid, head->fid, head);
+        (void) hashmap_put(m->nodes_by_fid, head);
         if (parent)
                 LIST_PREPEND(siblings, parent->children, n);
         if (kind == NODE_SESSIONS) {
@@ -222,7 +222,7 @@ static void node_kill(Node *n) {
                 hashmap_remove(m->nodes_by_fid, head->fid);
                 LIST_REMOVE(same_dir, head, n);
                 if (head)
-                        (void) hashmap_put(m->nodes_by_fid, head->fid, head);
+                        (void) hashmap_put(m->nodes_by_fid, head);
         }
         if (!head)
                 source_unwatch(&m->source, n->dirfd, n->wd);
