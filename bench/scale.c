@@ -51,7 +51,7 @@ static pid_t holder(const char *state, int from, int to, int ready) {
         for (int i = from; i < to; i++) {
                 char path[4200], payload[256];
                 char *dir = session_dir(state, i % AGENTS);
-                snprintf(path, sizeof(path), "%s/s%06d.jsonl.lock", dir, i);
+                snprintf(path, sizeof(path), "%s/5f0c2a1e-7d3b-4c8e-9a61-%012d.jsonl.lock", dir, i);
                 free(dir);
                 int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
                 int n = snprintf(payload, sizeof(payload),
@@ -88,7 +88,7 @@ static Sample run(int files, int locks) {
         for (int i = 0; i < files; i++) {
                 char path[4200];
                 char *dir = session_dir(state, i % AGENTS);
-                snprintf(path, sizeof(path), "%s/s%06d.jsonl", dir, i);
+                snprintf(path, sizeof(path), "%s/5f0c2a1e-7d3b-4c8e-9a61-%012d.jsonl", dir, i);
                 free(dir);
                 lw_write_file(path, "{\"type\":\"message\"}\n", 19);
         }
