@@ -367,10 +367,17 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns
 writes:
         if (ev->mask & (FAN_MODIFY | FAN_CLOSE_WRITE)) {
                 if (f->lock) {
-                        /* Judged before the payload is re-read: the owner is who it was. */
-                        if (ev->mask & FAN_MODIFY)
+                        /* Only a write changes the payload, and every write (or truncate) after
+                         * our last read makes a MODIFY we have yet to see: a close after writes
+                         * already read says nothing new. Re-reading there would cost the dying
+                         * owner's close a read, and our own read's events a wake-up, before its
+                         * pidfd is served. (A write through a shared mapping makes no event: a
+                         * removal that finds the payload changed keeps the lock and re-reads.) */
+                        if (ev->mask & FAN_MODIFY) {
+                                /* Judged before the payload is re-read: the owner is who it was. */
                                 session_on_lock_write(s, f->lock, ev->pid);
-                        lock_mark_payload_dirty(f->lock, now_ns);
+                                lock_mark_payload_dirty(f->lock, now_ns);
+                        }
                 } else if (kind == FILE_SESSION && f->kind == FILE_SESSION && f->name && f->folder == n)
                         session_on_transcript_write(s, f, ev->pid, ev->mask, now_ns);
         }
