@@ -136,8 +136,9 @@ int main(int argc, char **argv) {
         bench_machine(machine, sizeof(machine));
         FILE *r = results ? fopen(results, "we") : stdout;
         fprintf(r, "# Scale and memory\n\nMeasured by `make bench` (`bench/scale`) on %s.\n"
-                   "Session files (transcripts, spread over %d agents) and live locks held by real processes\n"
-                   "(%d locks each, taken as in PROTOCOL.md). Start-up: exec → `monitor.ready` (scan, marks,\n"
+                   "Session files (transcripts, spread over %d agents, named as OpenClaw names them: a UUID\n"
+                   "and `.jsonl`) and live locks held by real processes (%d locks each, taken as in\n"
+                   "PROTOCOL.md). Start-up: exec → `monitor.ready` (scan, marks,\n"
                    "`/proc` seed, first verdicts). Bytes per tracked file: RSS above the empty daemon's,\n"
                    "divided by the files and locks it tracks.\n\n",
                 machine, AGENTS, PER_HOLDER);
