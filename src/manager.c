@@ -68,6 +68,7 @@ Manager *manager_free(Manager *m) {
         free(m->scans);
         free(m->remote_warned);
         free(m->orphans);
+        free(m->unseen);
         free(m->last_status);
         m->control = control_stop(m->control);
         sd_event_source_disable_unref(m->source_event);

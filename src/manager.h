@@ -20,6 +20,18 @@ typedef struct Root Root;
 typedef struct Session Session;
 typedef struct ControlServer ControlServer;
 
+/* A lock that was gone (or replaced) before lockwarden read its creation: it is never tracked,
+ * but who created it and who removed it are still in the queue, so a steal of it can still be
+ * told (tracker.c). */
+typedef struct UnseenLock {
+        Node *folder;
+        char name[256];
+        FileId fid;
+        pid_t creator;
+        pid_t remover;           /* 0: its removal not read yet */
+        uint64_t drain_gen;      /* the manager's, when its creation was read */
+} UnseenLock;
+
 /* One process's open fds, as one walk of /proc/PID/fd listed them (tracker.c). */
 typedef struct OpenFd {
         dev_t dev;
@@ -82,6 +94,8 @@ typedef struct Manager {
         size_t n_scans, n_scans_alloc;
         TrackedFile **orphans;
         size_t n_orphans, n_orphans_alloc;
+        UnseenLock *unseen;
+        size_t n_unseen, n_unseen_alloc;
 
         uint64_t batch_ns;            /* when the current fanotify read returned */
         uint64_t n_stale, n_cleaned, n_races, n_events, n_wakeups, n_overflows;

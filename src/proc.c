@@ -321,6 +321,36 @@ int proc_pid_holds_for_write(pid_t pid, dev_t dev, ino_t ino, const FileId *fid)
         return q.fd >= 0;
 }
 
+typedef struct HandleQuery {
+        dev_t dev;
+        const FileId *fid;
+        bool found;
+} HandleQuery;
+
+static int handle_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
+        HandleQuery *q = userdata;
+        char path[64];
+        FileId id;
+
+        (void) ino;
+        if (dev != q->dev)
+                return 0;
+        snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int) pid, fd);
+        if (file_id_follow(path, q->fid->fsid, &id) < 0 || !file_id_equal(&id, q->fid))
+                return 0;
+        q->found = true;
+        return -ECANCELED;
+}
+
+int proc_pid_holds_handle(pid_t pid, dev_t dev, const FileId *fid) {
+        HandleQuery q = { .dev = dev, .fid = fid };
+        int r = proc_walk_fds(pid, handle_cb, &q);
+
+        if (r < 0 && r != -ECANCELED)
+                return r;
+        return q.found;
+}
+
 int proc_pid_holds(pid_t pid, dev_t dev, ino_t ino, const FileId *fid) {
         HoldsQuery q = { .dev = dev, .ino = ino, .fid = fid, .fd = -1 };
         int r;

@@ -38,6 +38,9 @@ int proc_pid_holds(pid_t pid, dev_t dev, ino_t ino, const FileId *fid);
 int proc_pid_holds_for_write(pid_t pid, dev_t dev, ino_t ino, const FileId *fid);
 /* Is PID's fd FD the file FID (NULL: anything)? True also when the fd is gone meanwhile. */
 bool proc_fd_is(pid_t pid, int fd, const FileId *fid);
+/* Does PID hold open the file with handle FID, on device DEV (a file we never stat'ed, perhaps
+ * unlinked already)? 1 yes, 0 no, < 0 /proc cannot tell. Positive evidence only. */
+int proc_pid_holds_handle(pid_t pid, dev_t dev, const FileId *fid);
 /* Which fd of PID is that file: 1 and *ret_fd, 0 when none, -errno when /proc cannot tell. */
 int proc_pid_fd_of(pid_t pid, dev_t dev, ino_t ino, const FileId *fid, int *ret_fd);
 /* "r", "w", "rw" (from /proc/PID/fdinfo/FD), "?" when unknown. */

@@ -727,6 +727,29 @@ void session_on_lock_gone(Session *s, Lock *l, pid_t actor) {
         }
 }
 
+void session_on_unseen_lock_gone(Session *s, pid_t creator, pid_t actor) {
+        OwnerSnap o = { .pid = creator, .held_ms = -1, .taken_ns = now_mono_ns() };
+        RaceFacts f;
+        RaceKind k;
+
+        if (!s)
+                return;
+        window_end(s);
+        if (actor <= 0 || blind(s))
+                return;
+        /* Its payload was never read: its creator is its owner (the protocol's way). */
+        f = (RaceFacts) { .op = SESSION_OP_LOCK_GONE, .actor = actor, .lock_present = true,
+                          .owner_pid = creator, .creator_pid = creator,
+                          .owner_alive = true, .owner_holds = true };
+        k = race_judge(&f);
+        if (k < 0)
+                return;
+        proc_comm(creator, o.comm);
+        /* No previous lock is kept for a double-holder report: its inode was never read. */
+        race_report_now(s, k, actor, &o, true,
+                        json_pack("{s:b, s:b}", "owner_alive", true, "lock_read", false));
+}
+
 void session_on_lock_write(Session *s, Lock *l, pid_t actor) {
         OwnerSnap o;
         RaceFacts f;

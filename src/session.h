@@ -43,6 +43,9 @@ void session_on_lock_new(Session *s, Lock *l, pid_t actor);
 /* Called while L still has its name, before it is freed. */
 void session_on_lock_gone(Session *s, Lock *l, pid_t actor);
 void session_on_lock_write(Session *s, Lock *l, pid_t actor);
+/* A lock lockwarden never read (gone before its creation was read: UnseenLock) was removed
+ * by ACTOR while CREATOR, alive, still held it open: judged as a removal of a held lock. */
+void session_on_unseen_lock_gone(Session *s, pid_t creator, pid_t actor);
 
 /* The fanotify queue was read empty: every event up to now is applied, so what the session
  * knows from names on disk is exact again. Forgets the unsettled lock takers. */

@@ -134,6 +134,74 @@ static void track_present(Manager *m, Node *n, const char *name, FileKind kind, 
                 session_transcript_baseline(f, &p->st, creator != 0 && (mask & FAN_CREATE));
 }
 
+/* ---- locks gone before their creation was read ---- */
+
+#define UNSEEN_MAX 1024
+
+/* PID created lock NAME (handle TARGET) but it was gone, or replaced, when we read that: keep
+ * who made it until the queue says who removed it. */
+static void unseen_add(Manager *m, Node *n, const char *name, const FileId *target, pid_t pid) {
+        UnseenLock *u;
+
+        size_t len = strlen(name);
+
+        if (pid <= 0 || len >= sizeof(u->name))
+                return;
+        if (m->n_unseen == UNSEEN_MAX) {
+                /* A flood of short-lived locks: the oldest is forgotten (no report is lost
+                 * that could be made with certainty; its removal is long read). */
+                memmove(m->unseen, m->unseen + 1, (m->n_unseen - 1) * sizeof(*m->unseen));
+                m->n_unseen--;
+        }
+        if (!grow_array((void **) &m->unseen, &m->n_unseen_alloc, m->n_unseen, sizeof(*m->unseen), 4))
+                return;
+        u = &m->unseen[m->n_unseen++];
+        *u = (UnseenLock) { .folder = n, .creator = pid, .drain_gen = m->drain_gen };
+        memcpy(u->name, name, len + 1);
+        memcpy(&u->fid, target, offsetof(FileId, bytes) + target->len);
+}
+
+/* PID removed (or renamed away) lock NAME, handle TARGET: is it one we never saw? */
+static bool unseen_removed(Manager *m, Node *n, const char *name, const FileId *target, pid_t pid) {
+        for (size_t i = 0; i < m->n_unseen; i++) {
+                UnseenLock *u = &m->unseen[i];
+
+                if (u->folder == n && u->remover == 0 && file_id_equal(&u->fid, target) &&
+                    strcmp(u->name, name) == 0) {
+                        u->remover = pid;
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* End of a batch: a lock removed by another process while its creator, alive, still holds it
+ * open was stolen, even if we never read it. The creator is asked now, in /proc, by the lock's
+ * handle (its inode was never read): as for a tracked lock whose owner's events say nothing,
+ * this is the kernel's word at the end of the batch. Entries whose removal has not come are
+ * kept until the queue has been read empty twice since their creation was read (the removal
+ * happened before, or just after, that read). */
+static void unseen_judge(Manager *m) {
+        size_t keep = 0;
+
+        for (size_t i = 0; i < m->n_unseen; i++) {
+                UnseenLock *u = &m->unseen[i];
+                struct stat st;
+
+                if (u->remover == 0) {
+                        if (m->drain_gen < u->drain_gen + 2)
+                                m->unseen[keep++] = *u;
+                        continue;
+                }
+                if (u->remover == u->creator || u->remover == PID_UNKNOWN)
+                        continue;
+                if (fstat(u->folder->dirfd, &st) < 0 || proc_pid_holds_handle(u->creator, st.st_dev, &u->fid) <= 0)
+                        continue;
+                session_on_unseen_lock_gone(session_get(m, u->folder, u->name, FILE_LOCK), u->creator, u->remover);
+        }
+        m->n_unseen = keep;
+}
+
 /* An entry event that names its file (FAN_REPORT_TARGET_FID): apply exactly what PID did to
  * TARGET, even if the name has changed again since. Each file's own events say what became
  * of it, in queue order, so who created and who removed which file stays exact when the
@@ -144,6 +212,9 @@ static void sync_exact(Manager *m, Node *n, const char *name, FileKind kind, pid
         bool appears = mask & (FAN_CREATE | FAN_MOVED_TO);
         Present p;
 
+        if (kind == FILE_LOCK && (mask & (FAN_DELETE | FAN_MOVED_FROM)) && m->n_unseen > 0 &&
+            unseen_removed(m, n, name, target, pid))
+                return;
         present_read(n, name, &p);
         if (cur && !present_is(&p, cur)) {
                 if ((mask & (FAN_DELETE | FAN_MOVED_FROM)) && tracked_file_fid(cur) && file_id_equal(tracked_file_fid(cur), target))
@@ -159,6 +230,8 @@ static void sync_exact(Manager *m, Node *n, const char *name, FileKind kind, pid
                    cur->lock->creator_pid <= 0)
                 cur->lock->creator_pid = pid; /* first seen through an open: now we know who */
 
+        if (!cur && kind == FILE_LOCK && (mask & FAN_CREATE) && !present_is_id(&p, target))
+                unseen_add(m, n, name, target, pid); /* its events still tell who removed it */
         if (cur || !appears || !present_is_id(&p, target))
                 return; /* nothing new, or what appeared is gone already */
         track_present(m, n, name, kind, &p, pid, mask, now_ns);
@@ -398,6 +471,12 @@ void tracker_forget_folder(Manager *m, Node *n) {
         if (!all)
                 return;
         session_forget_folder(m, n);
+        k = 0;
+        for (size_t j = 0; j < m->n_unseen; j++)
+                if (m->unseen[j].folder != n)
+                        m->unseen[k++] = m->unseen[j];
+        m->n_unseen = k;
+        k = 0;
         while (hashmap_iterate(n->files, &i, (void **) &f))
                 all[k++] = f;
         for (i = 0; i < k; i++) {
@@ -480,9 +559,11 @@ void tracker_flush(Manager *m) {
                 m->n_scans = 0;
         }
 
-        /* 2. Judge what changed. */
+        /* 2. Judge what changed, and the locks we never saw that were removed. */
         while (m->dirty_locks)
                 lock_refresh(m->dirty_locks);
+        if (m->n_unseen > 0)
+                unseen_judge(m);
 
         /* 3. Forget files that have no name and nobody holding them (or whose folder is gone). */
         for (size_t i = 0; i < m->n_orphans; i++) {
