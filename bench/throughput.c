@@ -4,12 +4,13 @@
  *   - nobody (the storm's own rate),
  *   - a minimal C fanotify reader (the same group flags and marks as lockwarden: the ceiling),
  *   - lockwarden (fanotify, default settings),
- *   - fatrace (fanotify mount mark, output discarded),
- *   - inotifywait -m (inotify, output discarded),
- * and reports for each: the storm's rate meanwhile, the events it consumed, whether its queue
- * overflowed, and its CPU seconds per million events.
+ *   - fatrace (fanotify mount mark, output to a file),
+ *   - inotifywait -m (inotify, output to a file),
+ * ROUNDS times, in an order rotated each round, and reports for each the medians (and the
+ * rounds' range): the storm's rate meanwhile, the events it consumed, whether its queue
+ * overflowed, and its CPU seconds per million events and per million storm cycles.
  *
- *   throughput [SECONDS] [RESULTS.md] [RAW.tsv]          (root; LW_BUILDDIR) */
+ *   throughput [SECONDS] [RESULTS.md] [RAW.tsv] [ROUNDS]          (root; LW_BUILDDIR) */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -186,101 +187,158 @@ static Row external(const char *who, const char *cmd, const char *out, int secon
         return (Row) { who, c, secs, count_lines(out), -1, cpu };
 }
 
-int main(int argc, char **argv) {
-        int seconds = argc > 1 ? atoi(argv[1]) : 5;
-        const char *results = argc > 2 ? argv[2] : NULL, *raw = argc > 3 ? argv[3] : NULL;
-        char *tmp = lw_tmpdir(), state[4200], sock[4200], out[4200], cmd[13000], machine[512];
-        Row rows[5];
-        int nrows = 0;
+static char state[4200], sock[4200], out[4200];
 
-        lw_require_root();
-        lw_require_fanotify();
-        snprintf(state, sizeof(state), "%s/state", tmp);
-        snprintf(dir, sizeof(dir), "%.4000s/agents/main/sessions", state);
-        lw_mkdir_p(dir);
-        snprintf(sock, sizeof(sock), "%s/sock", tmp);
-        snprintf(out, sizeof(out), "%s/consumer.out", tmp);
-
-        /* 1. nobody */
+static Row run_nobody(int seconds) {
         uint64_t t0 = lw_mono_ns(), c = storm(seconds);
-        rows[nrows++] = (Row) { "nobody (the storm alone)", c, (lw_mono_ns() - t0) / 1e9, 0, -1, 0 };
+        return (Row) { "nobody (the storm alone)", c, (lw_mono_ns() - t0) / 1e9, 0, -1, 0 };
+}
 
-        /* 2. the bare fanotify reader */
+static Row run_bare(int seconds) {
         int po[2], pr[2];
         CHECK(pipe(po) == 0 && pipe(pr) == 0, "pipe");
         pid_t b = bare_reader(po[1], pr[1]);
         char ok;
         CHECK(read(pr[0], &ok, 1) == 1, "bare reader");
-        t0 = lw_mono_ns();
-        c = storm(seconds);
+        uint64_t t0 = lw_mono_ns(), c = storm(seconds);
         double secs = (lw_mono_ns() - t0) / 1e9, cpu = cpu_seconds(b);
         kill(b, SIGTERM);
         unsigned long long ev = 0;
         int of = 0;
         FILE *bf = fdopen(po[0], "r");
         CHECK(fscanf(bf, "%llu %d", &ev, &of) == 2, "bare reader result");
+        fclose(bf);
+        close(po[1]);
+        close(pr[0]);
+        close(pr[1]);
         waitpid(b, NULL, 0);
-        rows[nrows++] = (Row) { "bare C fanotify reader (the ceiling)", c, secs, ev, of, cpu };
+        return (Row) { "bare C fanotify reader (the ceiling)", c, secs, ev, of, cpu };
+}
 
-        /* 3. lockwarden */
+static Row run_lockwarden(int seconds) {
+        char cmd[9000];
         const char *args[] = { "--state-dir", state, "--socket", sock, NULL };
         LwDaemon *d = lw_daemon_start(NULL, args, NULL);
         lw_daemon_ready(d);
         json_t *s0 = status(sock);
         uint64_t e0 = (uint64_t) json_integer_value(json_object_get(json_object_get(s0, "counters"), "events"));
         double cpu0 = cpu_seconds(d->pid);
-        t0 = lw_mono_ns();
-        c = storm(seconds);
-        secs = (lw_mono_ns() - t0) / 1e9;
+        uint64_t t0 = lw_mono_ns(), c = storm(seconds);
+        double secs = (lw_mono_ns() - t0) / 1e9;
         /* Everything queued is read before this answer (cleanup drains the queue). */
         snprintf(cmd, sizeof(cmd), "%s/src/lockwarden cleanup --socket '%s' >/dev/null", lw_builddir(), sock);
         CHECK(system(cmd) == 0, "cleanup");
         json_t *s1 = status(sock);
         json_t *cnt = json_object_get(s1, "counters");
-        rows[nrows++] = (Row) { "lockwarden", c, secs, (uint64_t) json_integer_value(json_object_get(cnt, "events")) - e0,
-                                json_integer_value(json_object_get(cnt, "overflows")) > 0, cpu_seconds(d->pid) - cpu0 };
+        Row row = { "lockwarden", c, secs, (uint64_t) json_integer_value(json_object_get(cnt, "events")) - e0,
+                    json_integer_value(json_object_get(cnt, "overflows")) > 0, cpu_seconds(d->pid) - cpu0 };
+        json_decref(s0);
+        json_decref(s1);
         lw_daemon_stop(d);
+        return row;
+}
 
-        /* 4. fatrace: a mount mark from the storm's folder, everything written to a file. */
+static Row run_fatrace(int seconds) {
+        char cmd[13000];
+        /* A mount mark from the storm's folder, everything written to a file. */
         snprintf(cmd, sizeof(cmd), "cd '%s' && exec fatrace -c -o '%s'", dir, out);
-        rows[nrows++] = external("fatrace", cmd, out, seconds);
+        return external("fatrace", cmd, out, seconds);
+}
 
-        /* 5. inotifywait -m on the folder. */
+static Row run_inotifywait(int seconds) {
+        char cmd[13000];
         snprintf(cmd, sizeof(cmd), "exec inotifywait -m -q -e open,close,modify,create,delete,move --format '%%e %%f' -o '%s' '%s'",
                  out, dir);
-        rows[nrows++] = external("inotifywait -m", cmd, out, seconds);
+        return external("inotifywait -m", cmd, out, seconds);
+}
+
+#define N_CONSUMERS 5
+#define MAX_ROUNDS 9
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+        qsort(v, (size_t) n, sizeof(double), cmp_double);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv) {
+        int seconds = argc > 1 ? atoi(argv[1]) : 5;
+        const char *results = argc > 2 ? argv[2] : NULL, *raw = argc > 3 ? argv[3] : NULL;
+        int rounds = argc > 4 ? atoi(argv[4]) : 3;
+        char *tmp = lw_tmpdir(), machine[512];
+        Row (*const run[N_CONSUMERS])(int) = { run_nobody, run_bare, run_lockwarden, run_fatrace, run_inotifywait };
+        static Row rows[MAX_ROUNDS][N_CONSUMERS];
+
+        lw_require_root();
+        lw_require_fanotify();
+        CHECK(rounds >= 1 && rounds <= MAX_ROUNDS, "rounds: 1 to %d", MAX_ROUNDS);
+        snprintf(state, sizeof(state), "%s/state", tmp);
+        snprintf(dir, sizeof(dir), "%.4000s/agents/main/sessions", state);
+        lw_mkdir_p(dir);
+        snprintf(sock, sizeof(sock), "%s/sock", tmp);
+        snprintf(out, sizeof(out), "%s/consumer.out", tmp);
+
+        /* Rounds, each consumer once per round, in an order rotated by the round (a 2-CPU VM
+         * drifts over a minute: no consumer always goes first or last). */
+        for (int k = 0; k < rounds; k++)
+                for (int j = 0; j < N_CONSUMERS; j++) {
+                        int i = (j + k) % N_CONSUMERS;
+                        rows[k][i] = run[i](seconds);
+                }
 
         bench_machine(machine, sizeof(machine));
         FILE *r = results ? fopen(results, "we") : stdout;
         FILE *w = raw ? fopen(raw, "we") : NULL;
-        fprintf(r, "# Event throughput\n\nMeasured by `make bench` (`bench/throughput %d`) on %s.\n", seconds, machine);
+        fprintf(r, "# Event throughput\n\nMeasured by `make bench` (`bench/throughput %d`, %d rounds) on %s.\n", seconds,
+                rounds, machine);
         fprintf(r, "A storm of open/append/close on 64 transcripts per process, every 8th unlinked, from 2\n"
                    "processes for %d s, against each consumer in turn (the storm and the consumer share the 2\n"
-                   "CPUs). The comparable figures are the storm's rate while each consumer keeps up (a\n"
-                   "consumer's CPU is taken from the storm's) and CPU per storm cycle: the event counts are\n"
-                   "not alike (fanotify merges a process's queued events on one file into one record,\n"
-                   "inotify folds only identical ones; fatrace and inotifywait count printed lines).\n\n",
-                seconds);
-        fprintf(r, "| consumer | storm cycles/s | vs bare reader | events consumed | events/s | overflow | CPU s | "
-                   "CPU s per 1M events | CPU s per 1M storm cycles |\n"
-                   "|---|---:|---:|---:|---:|---|---:|---:|---:|\n");
-        for (int i = 0; i < nrows; i++) {
-                Row *x = &rows[i];
-                char per[32] = "-", per_cycle[32] = "-", ratio[32] = "-";
-                if (x->events)
-                        snprintf(per, sizeof(per), "%.2f", x->cpu / ((double) x->events / 1e6));
-                if (i > 0)
-                        snprintf(per_cycle, sizeof(per_cycle), "%.2f", x->cpu / ((double) x->cycles / 1e6));
-                if (i > 0)
-                        snprintf(ratio, sizeof(ratio), "%.0f%%", 100.0 * (x->cycles / x->seconds) /
-                                                                   (rows[1].cycles / rows[1].seconds));
-                fprintf(r, "| %s | %.0f | %s | %llu | %.0f | %s | %.2f | %s | %s |\n", x->who, x->cycles / x->seconds,
-                        ratio, (unsigned long long) x->events, x->events / x->seconds,
-                        x->overflow < 0 ? (i == 0 ? "-" : "unknown") : x->overflow ? "**yes**" : "no", x->cpu, per,
-                        per_cycle);
-                if (w)
-                        fprintf(w, "%s\t%llu\t%.3f\t%llu\t%d\t%.3f\n", x->who, (unsigned long long) x->cycles, x->seconds,
-                                (unsigned long long) x->events, x->overflow, x->cpu);
+                   "CPUs), %d rounds with the order rotated each round; each figure is the median over the\n"
+                   "rounds, with the rounds' range. The comparable figures are the storm's rate while each\n"
+                   "consumer keeps up (a consumer's CPU is taken from the storm's) and CPU per storm cycle:\n"
+                   "the event counts are not alike (fanotify merges a process's queued events on one file\n"
+                   "into one record, inotify folds only identical ones; fatrace and inotifywait count printed\n"
+                   "lines).\n\n",
+                seconds, rounds);
+        fprintf(r, "| consumer | storm cycles/s | vs bare reader (rounds) | events/s | overflow | "
+                   "CPU s per 1M events | CPU s per 1M storm cycles (rounds) |\n"
+                   "|---|---:|---:|---:|---|---:|---:|\n");
+        if (w)
+                fprintf(w, "round\tconsumer\tcycles\tseconds\tevents\toverflow\tcpu_s\n");
+        for (int i = 0; i < N_CONSUMERS; i++) {
+                double rate[MAX_ROUNDS], ratio[MAX_ROUNDS], evs[MAX_ROUNDS], per_ev[MAX_ROUNDS], per_cyc[MAX_ROUNDS];
+                int overflow = 0, unknown = 0;
+                for (int k = 0; k < rounds; k++) {
+                        Row *x = &rows[k][i];
+                        rate[k] = x->cycles / x->seconds;
+                        ratio[k] = 100.0 * rate[k] / (rows[k][1].cycles / rows[k][1].seconds);
+                        evs[k] = x->events / x->seconds;
+                        per_ev[k] = x->events ? x->cpu / ((double) x->events / 1e6) : 0;
+                        per_cyc[k] = x->cpu / ((double) x->cycles / 1e6);
+                        overflow |= x->overflow > 0;
+                        unknown |= x->overflow < 0;
+                        if (w)
+                                fprintf(w, "%d\t%s\t%llu\t%.3f\t%llu\t%d\t%.3f\n", k, x->who, (unsigned long long) x->cycles,
+                                        x->seconds, (unsigned long long) x->events, x->overflow, x->cpu);
+                }
+                double lo_r = 1e300, hi_r = 0, lo_c = 1e300, hi_c = 0;
+                for (int k = 0; k < rounds; k++) {
+                        lo_r = ratio[k] < lo_r ? ratio[k] : lo_r;
+                        hi_r = ratio[k] > hi_r ? ratio[k] : hi_r;
+                        lo_c = per_cyc[k] < lo_c ? per_cyc[k] : lo_c;
+                        hi_c = per_cyc[k] > hi_c ? per_cyc[k] : hi_c;
+                }
+                if (i == 0)
+                        fprintf(r, "| %s | %.0f | - | - | - | - | - |\n", rows[0][i].who, median(rate, rounds));
+                else
+                        fprintf(r, "| %s | %.0f | %.0f%% (%.0f–%.0f%%) | %.0f | %s | %.2f | %.2f (%.2f–%.2f) |\n", rows[0][i].who,
+                                median(rate, rounds), median(ratio, rounds), lo_r, hi_r, median(evs, rounds),
+                                overflow ? "**yes**" : unknown ? "unknown" : "no", median(per_ev, rounds),
+                                median(per_cyc, rounds), lo_c, hi_c);
         }
         if (w)
                 fclose(w);
