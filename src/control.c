@@ -18,6 +18,7 @@
 #include "proc.h"
 #include "report.h"
 #include "time-util.h"
+#include "tracker.h"
 #include "tree.h"
 
 #ifndef SO_PEERGROUPS
@@ -275,6 +276,8 @@ static json_t *do_holders(ControlServer *s, json_t *req) {
         Manager *m = s->manager;
         json_t *paths = json_object_get(req, "paths"), *p, *arr = json_array();
         size_t i;
+
+        tracker_settle_holders(m); /* transcripts' closes taken on trust so far */
 
         json_array_foreach(paths, i, p) {
                 _cleanup_free_ char *abs = json_is_string(p) ? path_absolute(json_string_value(p)) : NULL;

@@ -64,6 +64,7 @@ Manager *manager_free(Manager *m) {
         hashmap_free(m->nodes_by_fid);
         hashmap_free(m->owners);
         free(m->confirms);
+        free(m->lazy);
         free(m->confirm_fds.v);
         free(m->scans);
         free(m->remote_warned);
@@ -130,6 +131,7 @@ static void manager_resync(Manager *m) {
         int r;
 
         tree_resync(m, start);
+        m->n_lazy = 0; /* every holder set is read again from /proc */
         r = holder_map_reseed(&m->holders, start);
         if (r < 0)
                 report_emit(&m->reporter, EVENT_MONITOR_ERROR,

@@ -326,6 +326,41 @@ void tracker_resync(Manager *m, Node *n, uint64_t now_ns) {
         scan_names(m, n, now_ns);
 }
 
+/* A transcript's close. A gateway opens, appends to and closes its transcript for every line
+ * it writes: one /proc walk per writing process per batch was a quarter of the daemon's CPU
+ * under a storm. Nothing is decided on a transcript's holders (races look at lock holders),
+ * so its closes are confirmed only when its holders matter: when it loses its name (an
+ * unlinked file is kept while someone holds it), before a `holders` answer, or once LAZY_MAX
+ * of them have piled up (then in one go, a walk per process). Until then a process that
+ * closed it may still be listed as holding it; any answer that lists holders settles first. */
+#define LAZY_MAX 4096
+
+static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns);
+
+static void confirm_lazily(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns) {
+        if (!grow_array((void **) &m->lazy, &m->n_lazy_alloc, m->n_lazy, sizeof(*m->lazy), 64)) {
+                confirm_later(m, f, pid, now_ns);
+                return;
+        }
+        m->lazy[m->n_lazy++] = (Confirm) { f, pid, now_ns };
+}
+
+/* Moves the lazy confirmations that are due (ALL, or those of files that lost their name or
+ * their folder, which may be freed at the end of this batch) to this batch's. */
+static void lazy_due(Manager *m, bool all) {
+        size_t keep = 0;
+
+        for (size_t i = 0; i < m->n_lazy; i++) {
+                Confirm *c = &m->lazy[i];
+
+                if (all || !c->file->name || !c->file->folder || c->file->retired)
+                        confirm_later(m, c->file, c->pid, c->ns);
+                else
+                        m->lazy[keep++] = *c;
+        }
+        m->n_lazy = keep;
+}
+
 static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns) {
         if (!grow_array((void **) &m->confirms, &m->n_confirms_alloc, m->n_confirms, sizeof(*m->confirms), 64))
                 return;
@@ -435,7 +470,9 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns
                 if (tracked_file_add_holder(f, ev->pid) && f->lock)
                         lock_mark_dirty(f->lock, now_ns);
         }
-        if (ev->mask & FAN_CLOSE)
+        if ((ev->mask & FAN_CLOSE) && f->kind == FILE_SESSION && f->name)
+                confirm_lazily(m, f, ev->pid, now_ns);
+        else if (ev->mask & FAN_CLOSE)
                 confirm_later(m, f, ev->pid, now_ns);
 writes:
         if (ev->mask & (FAN_MODIFY | FAN_CLOSE_WRITE)) {
@@ -545,10 +582,19 @@ static void confirm_holders(Manager *m) {
         }
 }
 
+void tracker_settle_holders(Manager *m) {
+        if (m->n_lazy == 0)
+                return;
+        lazy_due(m, true);
+        tracker_flush(m); /* as at the end of a batch: a file may have become a lock since */
+}
+
 void tracker_flush(Manager *m) {
         size_t keep = 0;
 
         /* 1. Confirm holders, once per (file, pid), one /proc walk per process. */
+        if (m->n_lazy > 0)
+                lazy_due(m, m->n_lazy >= LAZY_MAX);
         confirm_holders(m);
         m->n_confirms = 0;
         if (m->n_scans > 0) {

@@ -25,3 +25,6 @@ void tracker_detach_file(Manager *m, TrackedFile *f);
 void tracker_forget_folder(Manager *m, Node *n);
 /* End of a batch: confirm holders, judge dirty locks, free forgotten files. */
 void tracker_flush(Manager *m);
+/* Before an answer that lists transcripts' holders: confirm every transcript close that is
+ * still taken on trust (see confirm_lazily in tracker.c). */
+void tracker_settle_holders(Manager *m);

@@ -98,6 +98,44 @@ int main(void) {
         CHECK(json_array_size(hj) == 1 && jint(hr, "pid") == h && strcmp(jstr(hr, "mode"), "w") == 0 &&
               json_is_integer(json_object_get(hr, "fd")) && strcmp(jstr(hr, "kind"), "lock") == 0 &&
               strcmp(jstr(hr, "comm"), "lock-holder") == 0, "holders row");
+        /* A transcript's holders: a reader while it holds it, then not once it has closed it
+         * (a transcript's closes are confirmed when its holders are asked for). */
+        int go[2], ready[2];
+        CHECK(pipe(go) == 0 && pipe(ready) == 0, "pipe");
+        pid_t rd = fork();
+        CHECK(rd >= 0, "fork");
+        if (rd == 0) {
+                char c;
+                int fd = open(t, O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || write(ready[1], "o", 1) != 1 || read(go[0], &c, 1) != 1)
+                        _exit(1);
+                close(fd);
+                if (write(ready[1], "c", 1) != 1)
+                        _exit(1);
+                for (;;)
+                        pause();
+        }
+        char c;
+        CHECK(read(ready[0], &c, 1) == 1 && c == 'o', "reader did not open the transcript");
+        pid_t b1 = lw_barrier(&e, LW_TIMEOUT_MS); /* its open has been read */
+        const char *hold_t[] = { "holders", "--socket", sock, "--json", t, NULL };
+        json_t *tj = run_json(hold_t);
+        bool listed = false;
+        for (size_t k = 0; k < json_array_size(tj); k++)
+                listed = listed || jint(json_array_get(tj, k), "pid") == rd;
+        CHECK(listed && strcmp(jstr(json_array_get(tj, 0), "kind"), "transcript") == 0, "the reader is not listed");
+        CHECK(write(go[1], "x", 1) == 1 && read(ready[0], &c, 1) == 1 && c == 'c', "reader did not close");
+        char *other = lw_path(e.sessions, "barrier2.jsonl.lock");
+        pid_t b2 = lw_holder_start(other, NULL); /* its close has been read */
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", other);
+        tj = run_json(hold_t);
+        for (size_t k = 0; k < json_array_size(tj); k++)
+                CHECK(jint(json_array_get(tj, k), "pid") != rd, "a reader that closed the transcript is still listed");
+        lw_kill_wait(rd, SIGKILL);
+        lw_kill_wait(b1, SIGTERM);
+        lw_kill_wait(b2, SIGTERM);
+        free(other);
+
         const char *hold_missing[] = { "holders", "--socket", sock, "/nonexistent.jsonl", NULL };
         CHECK(lw_run(hold_missing, -1, out, sizeof(out), err, sizeof(err)) == 1 && strstr(err, "not a session file"),
               "holders of an unknown file: %s", err);
