@@ -2,7 +2,8 @@
 /* holder-map.h: the live holder map. Every session transcript and lock file in a guarded
  * folder, by inode and by kernel file handle, with the set of processes that hold it open
  * right now. Built from /proc at start-up, then kept by kernel events; whenever an event is
- * ambiguous (a close, a merged mask) the one pid concerned is confirmed against /proc. */
+ * ambiguous (a close, a merged mask) the one pid concerned is confirmed against /proc (for a
+ * transcript, when its holders are next asked for: see confirm_lazily in tracker.c). */
 #pragma once
 
 #include <stdbool.h>
