@@ -141,15 +141,14 @@ static void track_present(Manager *m, Node *n, const char *name, FileKind kind, 
 /* PID created lock NAME (handle TARGET) but it was gone, or replaced, when we read that: keep
  * who made it until the queue says who removed it. */
 static void unseen_add(Manager *m, Node *n, const char *name, const FileId *target, pid_t pid) {
-        UnseenLock *u;
-
         size_t len = strlen(name);
+        UnseenLock *u;
 
         if (pid <= 0 || len >= sizeof(u->name))
                 return;
         if (m->n_unseen == UNSEEN_MAX) {
-                /* A flood of short-lived locks: the oldest is forgotten (no report is lost
-                 * that could be made with certainty; its removal is long read). */
+                /* A flood of short-lived locks: the oldest is forgotten first (a steal of it
+                 * would then go unreported; its removal has most likely been read already). */
                 memmove(m->unseen, m->unseen + 1, (m->n_unseen - 1) * sizeof(*m->unseen));
                 m->n_unseen--;
         }
