@@ -3,12 +3,14 @@
  * field by field), holders, events (ring and --since), cleanup; the socket's permissions
  * (an unprivileged peer is refused, the socket's group may read but not clean up); a second
  * daemon on the same socket refuses to start; a stale socket file is replaced. */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lwtest.h"
@@ -145,7 +147,16 @@ int main(void) {
         CHECK(lw_run(ev_args, -1, out, sizeof(out), err, sizeof(err)) == 0, "events: %s", err);
         CHECK(strstr(out, "\"event\":\"monitor.ready\"") && strstr(out, "\"event\":\"lock.acquired\""), "events: %s", out);
         const char *ev_since[] = { "events", "--socket", sock, "--json", "--since", "1ms", NULL };
-        usleep(5000);
+        /* --since 1ms leaves out monitor.ready once 1 ms has passed since its mono_ns (the
+         * daemon's CLOCK_MONOTONIC): wait for that moment, not for a guessed delay. It is long
+         * past by now, so this does not wait at all. */
+        json_t *first = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL); /* one event per line */
+        CHECK(first && strcmp(jstr(first, "event"), "monitor.ready") == 0, "the ring does not start with monitor.ready: %s", out);
+        long long until_ns = jint(first, "mono_ns") + 2000000;
+        struct timespec until = { .tv_sec = until_ns / 1000000000, .tv_nsec = until_ns % 1000000000 };
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+                ;
+        json_decref(first);
         CHECK(lw_run(ev_since, -1, out, sizeof(out), err, sizeof(err)) == 0 && !strstr(out, "monitor.ready"),
               "--since 1ms still lists old events: %s", out);
         const char *ev_bad[] = { "events", "--socket", sock, "--since", "soon", NULL };
