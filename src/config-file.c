@@ -164,6 +164,13 @@ static int get_ms(Ctx *c, json_t *v, const Seg *path, size_t n, long long max, i
         return 0;
 }
 
+/* The position of element I of the array at PATH[0..N), built in P (room for N + 1). */
+static const Seg *element_at(Seg *p, const Seg *path, size_t n, size_t i) {
+        memcpy(p, path, n * sizeof(Seg));
+        p[n] = (Seg) { .index = i };
+        return p;
+}
+
 /* An array of strings, each turned into an absolute path when PATHS. */
 static int get_strings(Ctx *c, json_t *v, const Seg *path, size_t n, bool paths, char ***list, size_t *count) {
         json_t *e;
@@ -172,12 +179,11 @@ static int get_strings(Ctx *c, json_t *v, const Seg *path, size_t n, bool paths,
         if (!json_is_array(v))
                 return fail(c, path, n, "\"%s\" must be an array of strings", path[n - 1].key);
         json_array_foreach(v, i, e) {
-                Seg p[4];
+                Seg room[4];
+                const Seg *p = element_at(room, path, n, i);
                 char *s;
                 char **l;
 
-                memcpy(p, path, n * sizeof(Seg));
-                p[n] = (Seg) { .index = i };
                 if (!json_is_string(e) || !json_string_value(e)[0])
                         return fail(c, p, n + 1, "\"%s\" must hold non-empty strings", path[n - 1].key);
                 if (paths && json_string_value(e)[0] != '/')
@@ -201,13 +207,11 @@ static int get_races(Ctx *c, json_t *v, const Seg *path, size_t n, unsigned *ret
         if (!json_is_array(v))
                 return fail(c, path, n, "\"%s\" must be an array of race kinds", path[n - 1].key);
         json_array_foreach(v, i, e) {
-                Seg p[4];
+                Seg room[4];
                 RaceKind k = race_kind_from_string(json_string_value(e));
 
-                memcpy(p, path, n * sizeof(Seg));
-                p[n] = (Seg) { .index = i };
                 if (k < 0)
-                        return fail(c, p, n + 1, "unknown race kind: one of lock-stolen, double-holder, "
+                        return fail(c, element_at(room, path, n, i), n + 1, "unknown race kind: one of lock-stolen, double-holder, "
                                                  "unlocked-write, foreign-write, session-replaced, lock-tampered");
                 *ret |= 1u << k;
         }
