@@ -58,6 +58,7 @@ typedef struct TrackedFile {
         bool retired:1;          /* its inode number was reused by a new file: out of the maps */
         bool has_fid:1;          /* fid_storage holds its handle (tracked_file_fid()) */
         bool name_inline:1;
+        bool lazy:1;             /* has closes on the manager's lazy list (tracker.c) */
         /* A FileId, as long as its handle (the file's identity never changes), then the name
          * the file had when first seen (most files keep it for life). */
         _Alignas(FileId) unsigned char fid_storage[];

@@ -91,6 +91,7 @@ typedef struct Manager {
         size_t n_confirms, n_confirms_alloc;
         Confirm *lazy;                /* transcript closes, confirmed when their holders matter */
         size_t n_lazy, n_lazy_alloc;
+        bool lazy_unnamed;            /* ... and a file with some lost its name */
         FdList confirm_fds;           /* scratch for confirming them */
         HolderScan *scans;            /* inotify: locks opened or closed in this batch */
         size_t n_scans, n_scans_alloc;

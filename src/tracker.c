@@ -32,6 +32,8 @@ static void file_unname(Manager *m, TrackedFile *f) {
         if (f->folder && f->folder->files)
                 hashmap_remove(f->folder->files, f->name);
         (void) tracked_file_set_name(f, NULL);
+        if (f->lazy)
+                m->lazy_unnamed = true; /* its closes are due at the end of this batch */
         orphan_add(m, f);
 }
 
@@ -342,22 +344,26 @@ static void confirm_lazily(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_n
                 return;
         }
         m->lazy[m->n_lazy++] = (Confirm) { f, pid, now_ns };
+        f->lazy = true;
 }
 
-/* Moves the lazy confirmations that are due (ALL, or those of files that lost their name or
- * their folder, which may be freed at the end of this batch) to this batch's. */
+/* Moves the lazy confirmations that are due (ALL, or those of files that lost their name:
+ * they may be freed at the end of this batch) to this batch's. A file's entries all move
+ * together. */
 static void lazy_due(Manager *m, bool all) {
         size_t keep = 0;
 
         for (size_t i = 0; i < m->n_lazy; i++) {
                 Confirm *c = &m->lazy[i];
 
-                if (all || !c->file->name || !c->file->folder || c->file->retired)
+                if (all || !c->file->name) {
+                        c->file->lazy = false;
                         confirm_later(m, c->file, c->pid, c->ns);
-                else
+                } else
                         m->lazy[keep++] = *c;
         }
         m->n_lazy = keep;
+        m->lazy_unnamed = false;
 }
 
 static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns) {
@@ -592,7 +598,8 @@ void tracker_flush(Manager *m) {
         size_t keep = 0;
 
         /* 1. Confirm holders, once per (file, pid), one /proc walk per process. */
-        if (m->n_lazy > 0)
+        /* The list is walked only when something is due, not at every batch. */
+        if (m->n_lazy >= LAZY_MAX || m->lazy_unnamed)
                 lazy_due(m, m->n_lazy >= LAZY_MAX);
         confirm_holders(m);
         m->n_confirms = 0;
