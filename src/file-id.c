@@ -55,7 +55,7 @@ int file_id_follow(const char *path, uint64_t fsid, FileId *ret) {
 }
 
 bool file_id_equal(const FileId *a, const FileId *b) {
-        return a->len == b->len && memcmp(a, b, offsetof(FileId, bytes) + a->len) == 0;
+        return a->len == b->len && memcmp(a, b, file_id_size(a)) == 0;
 }
 
 bool file_same(dev_t a_dev, ino_t a_ino, const FileId *a_fid, dev_t b_dev, ino_t b_ino,
@@ -66,17 +66,17 @@ bool file_same(dev_t a_dev, ino_t a_ino, const FileId *a_fid, dev_t b_dev, ino_t
 }
 
 FileId *file_id_dup(const FileId *id) {
-        FileId *c = malloc(offsetof(FileId, bytes) + id->len);
+        FileId *c = malloc(file_id_size(id));
 
         if (c)
-                memcpy(c, id, offsetof(FileId, bytes) + id->len);
+                memcpy(c, id, file_id_size(id));
         return c;
 }
 
 static uint64_t file_id_hash(const void *key, uint64_t seed) {
         const FileId *id = key;
 
-        return hash_bytes(id, offsetof(FileId, bytes) + id->len, seed);
+        return hash_bytes(id, file_id_size(id), seed);
 }
 
 static bool file_id_equal_op(const void *a, const void *b) {

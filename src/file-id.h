@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -21,6 +22,12 @@ typedef struct FileId {
         uint32_t len;
         unsigned char bytes[FILE_ID_MAX_HANDLE];
 } FileId;
+
+/* Its size as stored: the header and LEN bytes of handle (ids are kept, copied, compared and
+ * hashed at that size, never at sizeof(FileId)). */
+static inline size_t file_id_size(const FileId *id) {
+        return offsetof(FileId, bytes) + id->len;
+}
 
 /* The id of the filesystem FD is on (statfs f_fsid), as fanotify reports it. */
 int file_id_fsid(int fd, uint64_t *ret);

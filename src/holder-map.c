@@ -72,7 +72,7 @@ TrackedFile *holder_map_get_fid(HolderMap *h, const FileId *fid) {
 
 int holder_map_add(HolderMap *h, FileKind kind, dev_t dev, ino_t ino, const FileId *fid,
                    const char *name, TrackedFile **ret) {
-        size_t fid_size = fid ? offsetof(FileId, bytes) + fid->len : 0;
+        size_t fid_size = fid ? file_id_size(fid) : 0;
         size_t name_size = strlen(name) + 1;
         TrackedFile *f = calloc(1, sizeof(*f) + fid_size + name_size);
         int r;

@@ -159,7 +159,7 @@ static void unseen_add(Manager *m, Node *n, const char *name, const FileId *targ
         u = &m->unseen[m->n_unseen++];
         *u = (UnseenLock) { .folder = n, .creator = pid, .drain_gen = m->drain_gen };
         memcpy(u->name, name, len + 1);
-        memcpy(&u->fid, target, offsetof(FileId, bytes) + target->len);
+        memcpy(&u->fid, target, file_id_size(target));
 }
 
 /* PID removed (or renamed away) lock NAME, handle TARGET: is it one we never saw? */
