@@ -87,7 +87,6 @@ struct Session {
          * made under a lock from one made without, when the daemon reads late. */
         bool lock_named;
 
-
         PrevLock prev;
         Window window;
         sd_event_source *window_timer;
@@ -384,8 +383,6 @@ static OwnerSnap owner_snap(Lock *l) {
         return o;
 }
 
-/* The facts about lock L (the session's current one, or the one going away). The /proc
- * checks are made only when the actor is not the lock's owner: they matter only then. */
 /* Did PID close FILE earlier in this batch (a close waiting for its confirmation)? */
 static bool close_pending(Manager *m, TrackedFile *file, pid_t pid) {
         for (size_t i = 0; i < m->n_confirms; i++)
@@ -394,6 +391,8 @@ static bool close_pending(Manager *m, TrackedFile *file, pid_t pid) {
         return false;
 }
 
+/* The facts about lock L (the session's current one, or the one going away). The /proc
+ * checks are made only when the actor is not the lock's owner: they matter only then. */
 static void facts_for_lock(RaceFacts *f, Lock *l, pid_t actor) {
         bool held_then;
 
@@ -723,7 +722,7 @@ void session_on_lock_gone(Session *s, Lock *l, pid_t actor) {
         if (tracked_file_fid(l->file)) {
                 s->prev.have_fid = true;
                 /* Handles are allocated to their length: copy just that. */
-                memcpy(&s->prev.fid, tracked_file_fid(l->file), offsetof(FileId, bytes) + tracked_file_fid(l->file)->len);
+                memcpy(&s->prev.fid, tracked_file_fid(l->file), file_id_size(tracked_file_fid(l->file)));
         }
 }
 
