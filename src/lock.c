@@ -308,10 +308,34 @@ static void lock_gather_facts(Lock *l, LockFacts *f) {
                 f->unheld_since_ns = l->seen_ns; /* the grace counts from when we could know */
 }
 
+static void report_stale(Lock *l, const LockJudgement *j, const char *reason) {
+        Manager *m = l->manager;
+
+        m->n_stale++;
+        report_emit(&m->reporter, EVENT_LOCK_STALE,
+                    json_pack("{s:o, s:o, s:s, s:i, s:s}", "lock", lock_path_json(l),
+                              "session", session_path_json(l), "reason", reason,
+                              "owner_pid", (int) l->payload.pid, "detail", j->detail));
+}
+
+static void report_kept(Lock *l, const char *reason, const char *why) {
+        report_emit(&l->manager->reporter, EVENT_LOCK_KEPT,
+                    json_pack("{s:o, s:s, s:s}", "lock", lock_path_json(l), "reason", reason, "why", why));
+}
+
+/* Stale, and kept for its folder's settings: reported once, acted on again after a reload
+ * (lock_settings_changed). */
+static void keep_by_setting(Lock *l, const LockJudgement *j, const char *reason, const char *why, bool again) {
+        if (!again) {
+                report_stale(l, j, reason);
+                report_kept(l, reason, why);
+        }
+        l->kept_by_setting = true;
+}
+
 static void lock_act_stale(Lock *l, const LockJudgement *j) {
         Manager *m = l->manager;
         const char *reason = stale_reason_to_string(j->reason);
-        json_t *stale = NULL;
         uint64_t done;
         char why[256];
         bool again;
@@ -323,28 +347,9 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
         /* Judged again after a reload: it was reported already, and kept by a setting. */
         again = l->kept_by_setting;
         l->kept_by_setting = false;
-        /* lock.stale is reported just before what was done about it, and when the lock is
-         * removed, after the removal: writing to the journal and the streams is not allowed to
-         * delay it. */
-        if (!again) {
-                m->n_stale++;
-                stale = json_pack("{s:o, s:o, s:s, s:i, s:s}", "lock", lock_path_json(l),
-                                  "session", session_path_json(l), "reason", reason,
-                                  "owner_pid", (int) l->payload.pid, "detail", j->detail);
-        }
-#define EMIT_STALE()                                                          \
-        do {                                                                  \
-                if (stale)                                                    \
-                        report_emit(&m->reporter, EVENT_LOCK_STALE, TAKE_PTR(stale)); \
-        } while (0)
 
         if (l->file->folder->cleanup == CLEANUP_MODE_REPORT) {
-                EMIT_STALE();
-                l->kept_by_setting = true;
-                if (!again)
-                        report_emit(&m->reporter, EVENT_LOCK_KEPT,
-                                    json_pack("{s:o, s:s, s:s}", "lock", lock_path_json(l),
-                                              "reason", reason, "why", "report-only mode"));
+                keep_by_setting(l, j, reason, "report-only mode", again);
                 return;
         }
 
@@ -355,28 +360,25 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
 
                 snprintf(w, sizeof(w), "on a remote filesystem (%s): reported only; --remote-cleanup opts in",
                          l->file->folder->fs_type);
-                EMIT_STALE();
-                l->kept_by_setting = true;
-                if (!again)
-                        report_emit(&m->reporter, EVENT_LOCK_KEPT,
-                                    json_pack("{s:o, s:s, s:s}", "lock", lock_path_json(l), "reason", reason, "why", w));
+                keep_by_setting(l, j, reason, w, again);
                 return;
         }
 
         /* A payload over the size cap was never read: never remove what we could not compare. */
         if (!l->payload_buf) {
-                EMIT_STALE();
-                report_emit(&m->reporter, EVENT_LOCK_KEPT,
-                            json_pack("{s:o, s:s, s:s}", "lock", lock_path_json(l), "reason", reason,
-                                      "why", "payload too large to verify; remove it by hand"));
+                if (!again)
+                        report_stale(l, j, reason);
+                report_kept(l, reason, "payload too large to verify; remove it by hand");
                 return;
         }
 
+        /* lock.stale is reported after the removal: neither building nor writing the report is
+         * allowed to delay it. */
         r = cleanup_remove_lock(l->file->folder->dirfd, l->file->name, l->file->inode.dev,
                                 l->file->inode.ino, tracked_file_fid(l->file), l->payload_buf, l->payload_len, why, sizeof(why));
         done = now_mono_ns();
-        EMIT_STALE();
-#undef EMIT_STALE
+        if (!again)
+                report_stale(l, j, reason);
         if (r == CLEANUP_REMOVED) {
                 json_t *lockp = lock_path_json(l);
 
@@ -394,8 +396,7 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
                             json_pack("{s:s, s:o}", "error", why, "path", lock_path_json(l)));
                 return;
         }
-        report_emit(&m->reporter, EVENT_LOCK_KEPT,
-                    json_pack("{s:o, s:s, s:s}", "lock", lock_path_json(l), "reason", reason, "why", why));
+        report_kept(l, reason, why);
         /* It changed under us: the events that changed it will bring fresh facts. */
         l->stale_handled = false;
         lock_mark_payload_dirty(l, now_mono_ns());
