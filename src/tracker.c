@@ -176,6 +176,16 @@ static bool unseen_removed(Manager *m, Node *n, const char *name, const FileId *
         return false;
 }
 
+/* The folder is gone: so are the unseen locks that were in it. */
+static void unseen_forget_folder(Manager *m, Node *n) {
+        size_t keep = 0;
+
+        for (size_t i = 0; i < m->n_unseen; i++)
+                if (m->unseen[i].folder != n)
+                        m->unseen[keep++] = m->unseen[i];
+        m->n_unseen = keep;
+}
+
 /* End of a batch: a lock removed by another process while its creator, alive, still holds it
  * open was stolen, even if we never read it. The creator is asked now, in /proc, by the lock's
  * handle (its inode was never read): as for a tracked lock whose owner's events say nothing,
@@ -513,12 +523,7 @@ void tracker_forget_folder(Manager *m, Node *n) {
         if (!all)
                 return;
         session_forget_folder(m, n);
-        k = 0;
-        for (size_t j = 0; j < m->n_unseen; j++)
-                if (m->unseen[j].folder != n)
-                        m->unseen[k++] = m->unseen[j];
-        m->n_unseen = k;
-        k = 0;
+        unseen_forget_folder(m, n);
         while (hashmap_iterate(n->files, &i, (void **) &f))
                 all[k++] = f;
         for (i = 0; i < k; i++) {
@@ -597,8 +602,8 @@ void tracker_settle_holders(Manager *m) {
 void tracker_flush(Manager *m) {
         size_t keep = 0;
 
-        /* 1. Confirm holders, once per (file, pid), one /proc walk per process. */
-        /* The list is walked only when something is due, not at every batch. */
+        /* 1. Confirm holders, once per (file, pid), one /proc walk per process; transcripts'
+         * closes only when due (the lazy list is walked only then, not at every batch). */
         if (m->n_lazy >= LAZY_MAX || m->lazy_unnamed)
                 lazy_due(m, m->n_lazy >= LAZY_MAX);
         confirm_holders(m);
