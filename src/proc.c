@@ -211,7 +211,7 @@ static int walk_one(pid_t pid, int proc_fd, ProcFdCallback cb, void *userdata) {
         struct dirent *de;
         int r = 0;
 
-        snprintf(path, sizeof(path), "%d/fd", (int) pid);
+        snprintf(path, sizeof(path), "%s%d/fd", proc_fd == AT_FDCWD ? "/proc/" : "", (int) pid);
         dfd = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return errno == ENOENT || errno == ESRCH ? 0 : negative_errno();
@@ -242,15 +242,19 @@ static int walk_one(pid_t pid, int proc_fd, ProcFdCallback cb, void *userdata) {
 }
 
 int proc_walk_fds(pid_t only_pid, ProcFdCallback cb, void *userdata) {
-        _cleanup_close_ int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int proc_fd = -1;
         DIR *d;
         struct dirent *de;
         int r = 0;
 
+        /* One process (a close to confirm, on the event path): its folder by absolute path,
+         * without opening /proc itself first. */
+        if (only_pid > 0)
+                return walk_one(only_pid, AT_FDCWD, cb, userdata);
+
+        proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (proc_fd < 0)
                 return negative_errno();
-        if (only_pid > 0)
-                return walk_one(only_pid, proc_fd, cb, userdata);
 
         d = opendir("/proc");
         if (!d)
