@@ -71,12 +71,16 @@ char *control_default_path(bool server) {
                 size_t n = strcspn(sd, ":");
                 return asprintf(&p, "%.*s/control.sock", (int) n, sd) < 0 ? NULL : p;
         }
+        if (geteuid() == 0)
+                return strdup(CONTROL_SYSTEM_PATH);
         /* An operator asks the system's daemon when there is one. */
-        if (geteuid() == 0 || (!server && access(CONTROL_SYSTEM_PATH, F_OK) == 0) || !rt || rt[0] != '/')
-                return geteuid() == 0 || !server ? strdup(CONTROL_SYSTEM_PATH) : NULL;
-        if (asprintf(&p, "%s/lockwarden/control.sock", rt) < 0)
-                return NULL;
-        return p;
+        if (!server && access(CONTROL_SYSTEM_PATH, F_OK) == 0)
+                return strdup(CONTROL_SYSTEM_PATH);
+        /* Else the user's own daemon; with no runtime folder, a client still tries the
+         * system's (and says it is not there), a daemon has nowhere to listen. */
+        if (!rt || rt[0] != '/')
+                return server ? NULL : strdup(CONTROL_SYSTEM_PATH);
+        return asprintf(&p, "%s/lockwarden/control.sock", rt) < 0 ? NULL : p;
 }
 
 int control_chown(ControlServer *s, uid_t uid, gid_t gid) {
