@@ -45,6 +45,15 @@ static bool rules_equal(const RunOptions *a, const RunOptions *b) {
         return true;
 }
 
+/* A string option only a restart applies: the running value stays (it moves into the new
+ * options), and RESTART names it when the file asks for another. */
+static void keep_running(json_t *restart, const char *name, char **wanted, char **running) {
+        if (str_eq(*wanted, *running))
+                return;
+        json_array_append_new(restart, json_string(name));
+        SWAP(*wanted, *running);
+}
+
 /* Folders in OLD (of KIND) that NEW no longer has go; those NEW adds come. */
 static int diff_folders(Manager *m, char **old, size_t n_old, char **new, size_t n_new, NodeKind kind,
                         json_t *added, json_t *removed, bool *any_removed) {
@@ -88,18 +97,9 @@ int manager_reload(Manager *m) {
                 json_array_append_new(restart, json_string("backend"));
                 new.backend = old->backend;
         }
-        if (!str_eq(new.socket_path, old->socket_path)) {
-                json_array_append_new(restart, json_string("socket"));
-                SWAP(new.socket_path, old->socket_path);
-        }
-        if (!str_eq(new.user, old->user)) {
-                json_array_append_new(restart, json_string("user"));
-                SWAP(new.user, old->user);
-        }
-        if (!str_eq(new.events_path, old->events_path)) {
-                json_array_append_new(restart, json_string("events"));
-                SWAP(new.events_path, old->events_path);
-        }
+        keep_running(restart, "socket", &new.socket_path, &old->socket_path);
+        keep_running(restart, "user", &new.user, &old->user);
+        keep_running(restart, "events", &new.events_path, &old->events_path);
 
 #define CHANGED(cond, name) do { if (cond) json_array_append_new(changed, json_string(name)); } while (0)
         CHANGED(new.cleanup != old->cleanup, "cleanup");
