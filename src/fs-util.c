@@ -2,8 +2,11 @@
 /* fs-util.c */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs-util.h"
@@ -79,4 +82,33 @@ bool path_is_under(const char *path, const char *dir) {
         if (strcmp(dir, "/") == 0)
                 return true;
         return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+int read_file_at(int dirfd, const char *name, size_t max, char **ret_buf, size_t *ret_len) {
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        ssize_t n;
+
+        if (fd < 0)
+                return errno == ELOOP ? -EBADFD : negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if ((uint64_t) st.st_size > max)
+                return -EFBIG;
+        /* One byte more than its size tells a file that grew meanwhile (being rewritten). */
+        buf = malloc((size_t) st.st_size + 2);
+        if (!buf)
+                return -ENOMEM;
+        n = read_all_at(fd, buf, (size_t) st.st_size + 1);
+        if (n < 0)
+                return (int) n;
+        if (n > st.st_size)
+                return -EAGAIN;
+        buf[n] = '\0';
+        *ret_buf = TAKE_PTR(buf);
+        *ret_len = (size_t) n;
+        return 0;
 }

@@ -20,3 +20,8 @@ bool path_is_under(const char *path, const char *dir);
 /* Reads FD from offset 0 to EOF or until MAX bytes are in BUF (which holds MAX). Returns the
  * byte count or -errno. */
 ssize_t read_all_at(int fd, char *buf, size_t max);
+
+/* Reads the regular file NAME below DIRFD (not following a symlink, not blocking on a fifo)
+ * whole into a new NUL-terminated buffer: 0, -ENOENT, -EBADFD (not a regular file), -EFBIG
+ * (over MAX bytes), -EAGAIN (it grew while read: being rewritten), or another -errno. */
+int read_file_at(int dirfd, const char *name, size_t max, char **ret_buf, size_t *ret_len);

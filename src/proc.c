@@ -188,15 +188,13 @@ static int holds_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
         if (q->want_write) {
                 /* Positive evidence only (this answer accuses someone of a race): an fd closed
                  * while we look at it, or one open for reading only, is not the holding fd. */
-                char path[64], buf[256], *flags;
+                char path[64];
                 FileId id;
 
                 snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int) pid, fd);
                 if (q->fid && (file_id_follow(path, q->fid->fsid, &id) < 0 || !file_id_equal(&id, q->fid)))
                         return 0;
-                snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int) pid, fd);
-                if (read_small_file(path, buf, sizeof(buf), NULL) < 0 || !(flags = strstr(buf, "flags:")) ||
-                    (strtoul(flags + strlen("flags:"), NULL, 8) & O_ACCMODE) == O_RDONLY)
+                if (proc_fd_access(pid, fd) != PROC_FD_WRITE)
                         return 0;
         } else if (!proc_fd_is(pid, fd, q->fid))
                 return 0; /* the inode number, but another (newer) file */
@@ -217,7 +215,7 @@ static int walk_one(pid_t pid, int proc_fd, ProcFdCallback cb, void *userdata) {
                 return errno == ENOENT || errno == ESRCH ? 0 : negative_errno();
         d = fdopendir(dfd);
         if (!d)
-                return negative_errno();
+                return errno == ENOENT || errno == ESRCH ? 0 : negative_errno(); /* it exited */
         dfd = -1; /* owned by d now */
 
         while ((de = readdir(d))) {
@@ -233,12 +231,13 @@ static int walk_one(pid_t pid, int proc_fd, ProcFdCallback cb, void *userdata) {
                 /* stat() through the magic link reaches the open file itself, even unlinked. */
                 if (fstatat(dirfd(d), de->d_name, &st, 0) < 0)
                         continue;
+                /* < 0 ends the whole walk, > 0 only this process's. */
                 r = cb(pid, (int) fd, st.st_dev, st.st_ino, userdata);
-                if (r < 0)
+                if (r != 0)
                         break;
         }
         closedir(d);
-        return r;
+        return r < 0 ? r : 0;
 }
 
 int proc_walk_fds(pid_t only_pid, ProcFdCallback cb, void *userdata) {
@@ -286,6 +285,19 @@ int proc_pid_fd_of(pid_t pid, dev_t dev, ino_t ino, const FileId *fid, int *ret_
         return q.fd >= 0;
 }
 
+int proc_fd_access(pid_t pid, int fd) {
+        char path[64], buf[256], *flags;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int) pid, fd);
+        r = read_small_file(path, buf, sizeof(buf), NULL);
+        if (r < 0)
+                return r;
+        if (!(flags = strstr(buf, "flags:")))
+                return -EIO;
+        return (strtoul(flags + strlen("flags:"), NULL, 8) & O_ACCMODE) == O_RDONLY ? PROC_FD_READ : PROC_FD_WRITE;
+}
+
 const char *proc_fd_mode(pid_t pid, int fd) {
         char path[64], buf[256], *flags;
 
@@ -302,6 +314,50 @@ const char *proc_fd_mode(pid_t pid, int fd) {
         default:
                 return "?";
         }
+}
+
+int proc_nspid(pid_t pid, pid_t *ret_inner, unsigned *ret_depth) {
+        char path[64], buf[4096], *line, *end;
+        unsigned depth = 0;
+        long last = -1;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+        r = read_small_file(path, buf, sizeof(buf), NULL);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        line = strstr(buf, "\nNSpid:");
+        if (!line)
+                return -ENODATA; /* a kernel before 4.1 */
+        line += strlen("\nNSpid:");
+        for (;;) {
+                long v;
+
+                while (*line == ' ' || *line == '\t')
+                        line++;
+                if (*line < '0' || *line > '9')
+                        break;
+                errno = 0;
+                v = strtol(line, &end, 10);
+                if (errno != 0 || v <= 0)
+                        return -EIO;
+                if (last >= 0)
+                        depth++;
+                last = v;
+                line = end;
+        }
+        if (last <= 0)
+                return -EIO;
+        *ret_inner = (pid_t) last;
+        *ret_depth = depth;
+        return 0;
+}
+
+int proc_cmdline(pid_t pid, char *buf, size_t size, size_t *ret_len) {
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
+        return read_small_file(path, buf, size, ret_len);
 }
 
 bool proc_fds_visible(pid_t pid) {
@@ -363,4 +419,59 @@ int proc_pid_holds(pid_t pid, dev_t dev, ino_t ino, const FileId *fid) {
         if (r < 0 && r != -ECANCELED)
                 return r;
         return q.fd >= 0;
+}
+
+typedef struct WritersQuery {
+        dev_t dev;
+        ino_t ino;
+        const FileId *fid;
+        pid_t *pids;
+        size_t max, n, readers;
+} WritersQuery;
+
+static int writers_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
+        WritersQuery *q = userdata;
+
+        if (dev != q->dev || ino != q->ino || !proc_fd_is(pid, fd, q->fid))
+                return 0;
+        if (proc_fd_access(pid, fd) != PROC_FD_WRITE) {
+                q->readers++; /* (a process with two read fds counts twice: only "any" matters) */
+                return 0;
+        }
+        if (q->n < q->max)
+                q->pids[q->n] = pid;
+        q->n++;
+        return 1; /* this process is counted once: go on with the next */
+}
+
+int proc_find_writers(dev_t dev, ino_t ino, const FileId *fid, pid_t *ret, size_t max, size_t *ret_readers,
+                      bool *ret_hidden) {
+        WritersQuery q = { .dev = dev, .ino = ino, .fid = fid, .pids = ret, .max = max };
+        _cleanup_close_ int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        bool hidden = false;
+        struct dirent *de;
+        DIR *d;
+
+        if (proc_fd < 0)
+                return negative_errno();
+        d = opendir("/proc");
+        if (!d)
+                return negative_errno();
+        while ((de = readdir(d))) {
+                char *end;
+                long pid = strtol(de->d_name, &end, 10);
+                int r;
+
+                if (*end || pid <= 0)
+                        continue;
+                r = walk_one((pid_t) pid, proc_fd, writers_cb, &q);
+                /* A zombie's fds are gone with it: only a live process can hide a holder. */
+                if ((r == -EACCES || r == -EPERM || (r >= 0 && !proc_fds_visible((pid_t) pid))) &&
+                    proc_alive((pid_t) pid))
+                        hidden = true;
+        }
+        closedir(d);
+        *ret_hidden = hidden;
+        *ret_readers = q.readers;
+        return (int) q.n;
 }

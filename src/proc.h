@@ -43,6 +43,23 @@ bool proc_fd_is(pid_t pid, int fd, const FileId *fid);
 int proc_pid_holds_handle(pid_t pid, dev_t dev, const FileId *fid);
 /* Which fd of PID is that file: 1 and *ret_fd, 0 when none, -errno when /proc cannot tell. */
 int proc_pid_fd_of(pid_t pid, dev_t dev, ino_t ino, const FileId *fid, int *ret_fd);
+/* How PID's fd FD is open (/proc/PID/fdinfo/FD): PROC_FD_WRITE (O_WRONLY or O_RDWR: a lock
+ * holder's descriptor), PROC_FD_READ (read-only: a contender, a reader), -errno when unknown
+ * (the fd or the process is gone, or we may not look). */
+#define PROC_FD_READ 1
+#define PROC_FD_WRITE 2
+int proc_fd_access(pid_t pid, int fd);
+/* The pid PID has in its own (innermost) pid namespace: the last field of NSpid in
+ * /proc/PID/status, and the number of namespaces below ours it is nested in (0: ours). */
+int proc_nspid(pid_t pid, pid_t *ret_inner, unsigned *ret_depth);
+/* PID's argv, NUL-separated, cut at SIZE - 1 bytes and NUL-terminated; *ret_len bytes. */
+int proc_cmdline(pid_t pid, char *buf, size_t size, size_t *ret_len);
+/* Every process that holds the file (DEV, INO, FID) open for writing, from one walk of /proc:
+ * up to MAX pids into RET (the count is returned, it may exceed MAX), -errno when /proc cannot
+ * be read. *ret_readers counts the processes that have it open for reading only, and
+ * *ret_hidden is set when some live process's fds could not be read (no privilege). */
+int proc_find_writers(dev_t dev, ino_t ino, const FileId *fid, pid_t *ret, size_t max, size_t *ret_readers,
+                      bool *ret_hidden);
 /* "r", "w", "rw" (from /proc/PID/fdinfo/FD), "?" when unknown. */
 const char *proc_fd_mode(pid_t pid, int fd);
 /* May we see what PID's fds are (ptrace read access: our own processes', or anyone's with
