@@ -173,19 +173,20 @@ bool tracked_file_remove_holder(TrackedFile *f, pid_t pid, uint64_t now_ns) {
         return false;
 }
 
-bool holder_map_confirm(TrackedFile *f, pid_t pid, uint64_t now_ns) {
-        return holder_map_confirm_with(f, pid, now_ns, proc_pid_holds(pid, f->inode.dev, f->inode.ino, tracked_file_fid(f)));
-}
-
-bool holder_map_confirm_with(TrackedFile *f, pid_t pid, uint64_t now_ns, int r) {
+bool holder_map_confirm_with(TrackedFile *f, pid_t pid, uint64_t now_ns, int r, bool wrote) {
+        /* A lock is held by a write descriptor only: a contender polling its payload, a `cat`,
+         * lockwarden's own read are readers, and readers never make it live or busy. */
+        if (f->kind == FILE_LOCK && r == PROC_FD_READ)
+                r = 0;
         if (r > 0)
                 return tracked_file_add_holder(f, pid);
         if (r == 0) {
                 if (tracked_file_remove_holder(f, pid, now_ns))
                         return true;
-                /* PID held it until this close even if we never saw it as a holder (its open,
-                 * writes and close came merged in one event): nobody holds it since now. */
-                if (f->n_holders == 0 && now_ns > f->unheld_since_ns) {
+                /* PID held it for writing until this close even if we never saw it as a holder
+                 * (its open, writes and close came merged in one event): nobody holds it since
+                 * now. A reader's close says nothing about that: it never restarts the grace. */
+                if (wrote && f->n_holders == 0 && now_ns > f->unheld_since_ns) {
                         f->unheld_since_ns = now_ns;
                         return true;
                 }
@@ -195,11 +196,17 @@ bool holder_map_confirm_with(TrackedFile *f, pid_t pid, uint64_t now_ns, int r) 
         return false;
 }
 
+/* Does the walk's (PID, FD) count as holding F? A lock only through a write descriptor. */
+static bool fd_holds(TrackedFile *f, pid_t pid, int fd) {
+        if (!proc_fd_is(pid, fd, tracked_file_fid(f)))
+                return false;
+        return f->kind != FILE_LOCK || proc_fd_access(pid, fd) == PROC_FD_WRITE;
+}
+
 static int seed_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
         TrackedFile *f = holder_map_get_inode(userdata, dev, ino);
 
-        (void) fd;
-        if (f)
+        if (f && (f->kind != FILE_LOCK || fd_holds(f, pid, fd)))
                 tracked_file_add_holder(f, pid);
         return 0;
 }
@@ -207,7 +214,7 @@ static int seed_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
 static int rescan_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
         TrackedFile *f = holder_map_get_inode(userdata, dev, ino);
 
-        if (f && f->scan_slot > 0 && proc_fd_is(pid, fd, tracked_file_fid(f)))
+        if (f && f->scan_slot > 0 && fd_holds(f, pid, fd))
                 tracked_file_add_holder(f, pid);
         return 0;
 }

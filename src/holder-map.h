@@ -38,7 +38,8 @@ typedef struct TrackedFile {
         char *name;              /* its name there, NULL once unlinked or renamed away; points
                                   * into this allocation while name_inline */
         Lock *lock;              /* FILE_LOCK on disk: its lock state */
-        pid_t *holders;          /* room for the smallest power of two >= max(n_holders, 2) */
+        pid_t *holders;          /* who has it open (a lock: for writing); room for the
+                                  * smallest power of two >= max(n_holders, 2) */
         uint64_t unheld_since_ns;
         /* inotify names nobody, so our own payload reads come back as events: these count
          * the open and close still to come from them, valid while self_gen is the manager's
@@ -100,18 +101,19 @@ bool tracked_file_has_holder(const TrackedFile *f, pid_t pid);
 bool tracked_file_add_holder(TrackedFile *f, pid_t pid);
 bool tracked_file_remove_holder(TrackedFile *f, pid_t pid, uint64_t now_ns);
 
-/* Ask /proc whether PID still holds F and update the set. Returns true if it changed. */
-bool holder_map_confirm(TrackedFile *f, pid_t pid, uint64_t now_ns);
-/* The same with the answer already known: R > 0 PID holds F, 0 it does not, < 0 /proc cannot
- * tell (the map keeps what the events said). */
-bool holder_map_confirm_with(TrackedFile *f, pid_t pid, uint64_t now_ns, int r);
+/* What /proc says of PID and F, applied to F's holders: R = PROC_FD_WRITE or PROC_FD_READ
+ * (it has F open so), 0 it does not, < 0 /proc cannot tell (the map keeps what the events
+ * said). A lock's holders are the processes with a write descriptor on it; a transcript's,
+ * any. WROTE: the event was a close of a write descriptor (CLOSE_WRITE), the only close that
+ * can end a lock's holding. Returns true if the set (or unheld_since_ns) changed. */
+bool holder_map_confirm_with(TrackedFile *f, pid_t pid, uint64_t now_ns, int r, bool wrote);
 
 /* A file whose holders are to be found by a walk of /proc: with inotify, which names no
  * process, on each open or close of a lock. */
 typedef struct HolderScan {
         TrackedFile *file;
         uint64_t ns;             /* of the latest event that asked for it */
-        bool closed;             /* one of them was a close */
+        bool closed;             /* one of them was a close of a write descriptor */
         bool changed;            /* out: the holder set changed */
 } HolderScan;
 

@@ -48,6 +48,7 @@ typedef struct Confirm {
         TrackedFile *file;
         pid_t pid;
         uint64_t ns;
+        bool wrote;              /* a close of a write descriptor (see holder_map_confirm_with) */
 } Confirm;
 
 typedef struct Manager {

@@ -346,14 +346,14 @@ void tracker_resync(Manager *m, Node *n, uint64_t now_ns) {
  * closed it may still be listed as holding it; any answer that lists holders settles first. */
 #define LAZY_MAX 4096
 
-static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns);
+static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns, bool wrote);
 
-static void confirm_lazily(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns) {
+static void confirm_lazily(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns, bool wrote) {
         if (!grow_array((void **) &m->lazy, &m->n_lazy_alloc, m->n_lazy, sizeof(*m->lazy), 64)) {
-                confirm_later(m, f, pid, now_ns);
+                confirm_later(m, f, pid, now_ns, wrote);
                 return;
         }
-        m->lazy[m->n_lazy++] = (Confirm) { f, pid, now_ns };
+        m->lazy[m->n_lazy++] = (Confirm) { f, pid, now_ns, wrote };
         f->lazy = true;
 }
 
@@ -368,7 +368,7 @@ static void lazy_due(Manager *m, bool all) {
 
                 if (all || !c->file->name) {
                         c->file->lazy = false;
-                        confirm_later(m, c->file, c->pid, c->ns);
+                        confirm_later(m, c->file, c->pid, c->ns, c->wrote);
                 } else
                         m->lazy[keep++] = *c;
         }
@@ -376,10 +376,10 @@ static void lazy_due(Manager *m, bool all) {
         m->lazy_unnamed = false;
 }
 
-static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns) {
+static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns, bool wrote) {
         if (!grow_array((void **) &m->confirms, &m->n_confirms_alloc, m->n_confirms, sizeof(*m->confirms), 64))
                 return;
-        m->confirms[m->n_confirms++] = (Confirm) { f, pid, now_ns };
+        m->confirms[m->n_confirms++] = (Confirm) { f, pid, now_ns, wrote };
 }
 
 /* inotify names nobody: who holds F is found by one walk of /proc at the end of the batch. */
@@ -461,7 +461,9 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns
                 if (!f)
                         return;
                 if ((ev->mask & (FAN_OPEN | FAN_CLOSE)) && f->lock)
-                        scan_later(m, f, ev->mask & FAN_CLOSE, now_ns);
+                        scan_later(m, f, ev->mask & FAN_CLOSE_WRITE, now_ns);
+                if ((ev->mask & FAN_CLOSE) && f->lock && f->lock->retry_on_close)
+                        lock_mark_dirty(f->lock, now_ns);
                 goto writes;
         }
 
@@ -480,15 +482,29 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns
         }
 
         /* Merged masks carry no order: an OPEN alone adds a holder; anything with a CLOSE is
-         * settled by asking /proc about this pid at the end of the batch. */
+         * settled by asking /proc about this pid at the end of the batch. A lock is held by a
+         * write descriptor only, and an open does not say how it was opened: its creator's open
+         * (O_EXCL) and a writer's are holders at once, any other open of a lock (a contender
+         * polling the payload, a reader) is settled by /proc at the end of the batch. */
         if ((ev->mask & FAN_OPEN) && !(ev->mask & FAN_CLOSE)) {
+                if (f->kind != FILE_LOCK || (ev->mask & FAN_MODIFY) ||
+                    (f->lock && ev->pid == f->lock->creator_pid)) {
+                        if (tracked_file_add_holder(f, ev->pid) && f->lock)
+                                lock_mark_dirty(f->lock, now_ns);
+                } else
+                        confirm_later(m, f, ev->pid, now_ns, false);
+        } else if ((ev->mask & FAN_MODIFY) && f->kind == FILE_LOCK && !(ev->mask & FAN_CLOSE)) {
+                /* A write proves a write descriptor (one inherited, or passed, made no open). */
                 if (tracked_file_add_holder(f, ev->pid) && f->lock)
                         lock_mark_dirty(f->lock, now_ns);
         }
+        /* The reader that made us put off a removal has closed it: try again. */
+        if ((ev->mask & FAN_CLOSE) && f->lock && f->lock->retry_on_close)
+                lock_mark_dirty(f->lock, now_ns);
         if ((ev->mask & FAN_CLOSE) && f->kind == FILE_SESSION && f->name)
-                confirm_lazily(m, f, ev->pid, now_ns);
+                confirm_lazily(m, f, ev->pid, now_ns, ev->mask & FAN_CLOSE_WRITE);
         else if (ev->mask & FAN_CLOSE)
-                confirm_later(m, f, ev->pid, now_ns);
+                confirm_later(m, f, ev->pid, now_ns, ev->mask & FAN_CLOSE_WRITE);
 writes:
         if (ev->mask & (FAN_MODIFY | FAN_CLOSE_WRITE)) {
                 if (f->lock) {
@@ -556,12 +572,20 @@ static int collect_fd(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
 }
 
 /* Does PID hold F, by the fds one walk listed? (The inode number first, then the handle: a
- * number can be reused.) */
+ * number can be reused.) PROC_FD_WRITE, PROC_FD_READ or 0; a lock's fds are asked how they
+ * were opened (one of them for writing is enough), a transcript's are not. */
 static int fds_hold(const FdList *l, pid_t pid, TrackedFile *f) {
-        for (size_t i = 0; i < l->n; i++)
-                if (l->v[i].dev == f->inode.dev && l->v[i].ino == f->inode.ino && proc_fd_is(pid, l->v[i].fd, tracked_file_fid(f)))
-                        return 1;
-        return 0;
+        int found = 0;
+
+        for (size_t i = 0; i < l->n; i++) {
+                if (l->v[i].dev != f->inode.dev || l->v[i].ino != f->inode.ino ||
+                    !proc_fd_is(pid, l->v[i].fd, tracked_file_fid(f)))
+                        continue;
+                if (f->kind != FILE_LOCK || proc_fd_access(pid, l->v[i].fd) == PROC_FD_WRITE)
+                        return PROC_FD_WRITE;
+                found = PROC_FD_READ;
+        }
+        return found;
 }
 
 /* Every close a process made in this batch is confirmed by one walk of its /proc/PID/fd,
@@ -583,9 +607,11 @@ static void confirm_holders(Manager *m) {
                 for (; i < end; i++) {
                         Confirm *c = &m->confirms[i];
 
-                        if (i + 1 < end && c[1].file == c->file)
+                        if (i + 1 < end && c[1].file == c->file) {
+                                c[1].wrote = c[1].wrote || c->wrote;
                                 continue; /* once per (file, pid) */
-                        if (holder_map_confirm_with(c->file, pid, c->ns, r < 0 ? r : fds_hold(fds, pid, c->file)) &&
+                        }
+                        if (holder_map_confirm_with(c->file, pid, c->ns, r < 0 ? r : fds_hold(fds, pid, c->file), c->wrote) &&
                             c->file->lock)
                                 lock_mark_dirty(c->file->lock, c->ns);
                 }
