@@ -13,7 +13,9 @@
 #include "capability.h"
 #include "macro.h"
 
-static const cap_value_t steady[] = { CAP_DAC_OVERRIDE, CAP_SYS_PTRACE };
+/* Reading and removing other users' locks, reading their /proc, and a write lease on a lock
+ * another user owns for the instant of its removal (cleanup.c). */
+static const cap_value_t steady[] = { CAP_DAC_OVERRIDE, CAP_SYS_PTRACE, CAP_LEASE };
 
 static bool is_steady(cap_value_t c) {
         for (size_t i = 0; i < ELEMENTSOF(steady); i++)

@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* cleanup.c: verify → quarantine rename → verify → unlink.
+/* cleanup.c: verify → lease → quarantine rename → verify → unlink.
  *
  * 1. Open the name (O_NOFOLLOW, non-blocking) relative to the folder fd; it must be a regular
- *    file with the judged dev/inode and exactly the judged payload bytes.
+ *    file with the judged dev/inode. Take a write lease on it (F_SETLEASE F_WRLCK): the kernel
+ *    grants it only while no other open file description of it exists, in any process,
+ *    however it got there (an open we saw, a fork, dup, SCM_RIGHTS), and while we hold it a
+ *    new open() waits for us. So from here to the unlink nobody holds it. Refused because it
+ *    is open: who holds it for writing is looked up in /proc (those are holders we did not
+ *    know of) and it is kept. Refused by the filesystem (no leases there): the same /proc
+ *    look-up decides, and where /proc cannot show every process it is kept on doubt. Refused
+ *    for want of CAP_LEASE: kept on doubt.
+ *    Then it must hold exactly the judged payload bytes.
  * 2. Rename it to a hidden quarantine name in the same folder with RENAME_NOREPLACE. A rename
  *    moves whatever the name points to *now*; so:
  * 3. Check that the quarantined inode is the judged one. If not, a new owner created its lock
@@ -18,6 +26,7 @@
 #include "cleanup.h"
 #include "fs-util.h"
 #include "macro.h"
+#include "proc.h"
 
 #ifdef LW_TEST_HOOKS
 /* Test builds only: stop ourselves at a named point so a test can change the folder under
@@ -61,14 +70,64 @@ static bool same_file(const struct stat *st, dev_t dev, ino_t ino, const FileId 
                file_same(st->st_dev, st->st_ino, &now, dev, ino, fid);
 }
 
+/* The lease was refused with R: who holds the file open decides. */
+static int lease_refused(int r, dev_t dev, ino_t ino, const FileId *fid, char *why, size_t why_size,
+                         CleanupHeld *held) {
+        CleanupHeld scratch;
+        size_t readers = 0;
+        bool hidden = false;
+        int n;
+
+        if (!held)
+                held = &scratch;
+        if (r == -EACCES || r == -EPERM) {
+                /* Not ours, and no CAP_LEASE: nothing proves that nobody holds it. */
+                snprintf(why, why_size, "cannot prove that nobody holds it: the kernel refused a lease "
+                         "(%s; lockwarden needs CAP_LEASE for other users' locks): kept on doubt", strerror(-r));
+                return CLEANUP_DOUBT;
+        }
+        n = proc_find_writers(dev, ino, fid, held->writers, CLEANUP_WRITERS_MAX, &readers, &hidden);
+        if (n < 0) {
+                snprintf(why, why_size, "lease refused (%s) and /proc unreadable (%s): kept on doubt",
+                         strerror(-r), strerror(-n));
+                return CLEANUP_DOUBT;
+        }
+        held->n_writers = (size_t) n;
+        if (n > 0) {
+                snprintf(why, why_size, "held open for writing by pid %d%s", (int) held->writers[0],
+                         n > 1 ? " and others" : "");
+                return CLEANUP_HELD;
+        }
+        if (r == -EAGAIN) {
+                /* Open, by no writer we can see: a reader at that instant (or one that has closed
+                 * it since: its close is an event still to come). The lease, tried again at that
+                 * close, is the proof; /proc only says whom we wait for. */
+                if (readers == 0 && hidden)
+                        snprintf(why, why_size, "open in a process whose files are not visible (the kernel "
+                                 "refused a lease): tried again at the next close of it");
+                else
+                        snprintf(why, why_size, "open for reading at the moment of removal: tried again at its close");
+                return CLEANUP_READER;
+        }
+        if (hidden) {
+                snprintf(why, why_size, "this filesystem refuses leases (%s) and some processes' files are "
+                         "not visible: kept on doubt", strerror(-r));
+                return CLEANUP_DOUBT;
+        }
+        return CLEANUP_REMOVED; /* no leases here, and /proc shows no writer: go on */
+}
+
 int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino, const FileId *fid,
-                        const char *payload, size_t payload_len, char *why, size_t why_size) {
+                        const char *payload, size_t payload_len, char *why, size_t why_size,
+                        CleanupHeld *held) {
         static unsigned long counter;
         _cleanup_close_ int fd = -1;
         char qname[64];
         struct stat st;
         int r;
 
+        if (held)
+                held->n_writers = 0;
         test_hook("before-verify");
 
         fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -89,6 +148,12 @@ int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino, const
         if (!same_file(&st, dev, ino, fid, fd, "")) {
                 snprintf(why, why_size, "replaced by another file before removal");
                 return CLEANUP_KEPT;
+        }
+        /* The lease goes with the fd: released when it is closed, on every return. */
+        if (fcntl(fd, F_SETLEASE, F_WRLCK) < 0) {
+                r = lease_refused(negative_errno(), dev, ino, fid, why, why_size, held);
+                if (r != CLEANUP_REMOVED)
+                        return r;
         }
         r = same_payload(fd, payload, payload_len);
         if (r < 0) {

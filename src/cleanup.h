@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cleanup.h: removing a lock that was judged stale, safely, in a folder other users may
- * write. Everything is relative to the folder fd, nothing follows a symlink, and the lock is
- * removed only if it is still the exact inode and the exact bytes that were judged. */
+ * write. Everything is relative to the folder fd, nothing follows a symlink, the lock is
+ * removed only if it is still the exact inode and the exact bytes that were judged, and only
+ * while the kernel proves that no other process has it open (a write lease held across the
+ * removal; a /proc check of that one file where a filesystem refuses leases). */
 #pragma once
 
 #include <stddef.h>
@@ -12,9 +14,25 @@
 typedef enum CleanupResult {
         CLEANUP_REMOVED,
         CLEANUP_KEPT,      /* it changed under us; *why says how; nothing was removed */
+        CLEANUP_HELD,      /* a process holds it open for writing (ret->writers); kept */
+        CLEANUP_READER,    /* a reader had it open at that instant (the kernel refused the
+                            * lease): kept, to be tried again at its close */
+        CLEANUP_DOUBT,     /* nothing proves that nobody holds it (why says what): kept until
+                            * its facts change */
 } CleanupResult;
 
-/* Returns CLEANUP_REMOVED or CLEANUP_KEPT (why filled), or -errno (why filled) when an
- * operation failed; in every case a lock that is not the judged one is left in place. */
+#define CLEANUP_WRITERS_MAX 8
+
+typedef struct CleanupHeld {
+        pid_t writers[CLEANUP_WRITERS_MAX];
+        size_t n_writers;       /* how many were found (may exceed the array) */
+} CleanupHeld;
+
+/* Returns CLEANUP_REMOVED, CLEANUP_KEPT, CLEANUP_HELD, CLEANUP_READER or CLEANUP_DOUBT (why
+ * filled), or
+ * -errno (why filled) when an operation failed; in every case a lock that is not the judged
+ * one, or that any process holds open, is left in place. HELD (may be NULL) gets the writers
+ * found. */
 int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino, const FileId *fid,
-                        const char *payload, size_t payload_len, char *why, size_t why_size);
+                        const char *payload, size_t payload_len, char *why, size_t why_size,
+                        CleanupHeld *held);

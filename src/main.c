@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* main.c: lockwarden's entry point: parse, set up, loop. */
+#include <signal.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -17,6 +18,12 @@ int main(int argc, char **argv) {
         bool read;
         Command cmd;
         int r;
+
+        /* Removal holds a write lease (cleanup.c): a process opening the lock meanwhile makes
+         * the kernel send SIGIO, whose default would end us. We give the lease back within
+         * microseconds anyway; the signal says nothing we need. (Before any verb: scan --fix
+         * removes too.) */
+        (void) signal(SIGIO, SIG_IGN);
 
         if (argc > 1 && verb_known(argv[1]))
                 return verb_main(argc, argv);

@@ -10,9 +10,14 @@
  * newline, keep the fd open. Then print "locked PID\n" on stdout and:
  *   hold: hold until SIGTERM/SIGINT, then release: close, re-read and compare, unlink.
  *   leak: close the fd at once without unlinking (a leaked lock), stay alive until a signal.
+ *   fork: fork a child that inherits the write descriptor (no open of its own: the kernel
+ *         reports none), write its pid to --child-pid-file FILE; the child waits for a
+ *         signal and exits without releasing; the parent holds as in hold.
  * With --transcript, append one line to FILE while holding (open O_APPEND, write, close).
  * With --cycles N: N times acquire (waiting for a release while another process holds it),
  * append, release; then exit 0 without waiting for a signal: the normal contended lifecycle.
+ * A "gateway" argument is accepted and ignored: with argv[0] ending in openclaw.mjs it makes a
+ * command line the application's own rule calls a gateway.
  * Exit 0 after a release, 3 if the lock exists already, 1 on any other error. */
 #include <errno.h>
 #include <fcntl.h>
@@ -140,7 +145,7 @@ static void release(int fd, const char *lock, const char *payload, const struct 
 }
 
 int main(int argc, char **argv) {
-        const char *mode = "hold", *created_at = NULL, *lock = NULL, *transcript = NULL;
+        const char *mode = "hold", *created_at = NULL, *lock = NULL, *transcript = NULL, *child_file = NULL;
         long long max_hold = 300000, cycles = 0;
         int with_starttime = 1;
         char payload[512];
@@ -159,8 +164,12 @@ int main(int argc, char **argv) {
                         created_at = argv[++i];
                 else if (strcmp(argv[i], "--transcript") == 0 && i + 1 < argc)
                         transcript = argv[++i];
+                else if (strcmp(argv[i], "--child-pid-file") == 0 && i + 1 < argc)
+                        child_file = argv[++i];
                 else if (strcmp(argv[i], "--cycles") == 0 && i + 1 < argc)
                         cycles = atoll(argv[++i]);
+                else if (strcmp(argv[i], "gateway") == 0)
+                        ; /* part of a gateway-looking command line (tests of restart recovery) */
                 else if (argv[i][0] != '-' && !lock)
                         lock = argv[i];
                 else {
@@ -219,6 +228,25 @@ int main(int argc, char **argv) {
 
         if (strcmp(mode, "leak") == 0)
                 close(fd);
+        if (strcmp(mode, "fork") == 0) {
+                pid_t child = fork();
+                FILE *f;
+
+                if (child < 0)
+                        return 1;
+                if (child == 0) {
+                        /* Holds the inherited descriptor until a signal; never releases. */
+                        sigemptyset(&empty);
+                        while (!stop)
+                                sigsuspend(&empty);
+                        _exit(0);
+                }
+                f = child_file ? fopen(child_file, "we") : NULL;
+                if (!f)
+                        return 1;
+                fprintf(f, "%d\n", (int) child);
+                fclose(f);
+        }
 
         printf("locked %d\n", (int) getpid());
         fflush(stdout);

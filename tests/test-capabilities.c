@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Least privilege, measured on the running daemon. After start-up it holds exactly the
- * documented steady set, cap_dac_override and cap_sys_ptrace, in its effective, permitted and
+ * documented steady set, cap_dac_override, cap_sys_ptrace and cap_lease, in its effective, permitted and
  * bounding sets (nothing inheritable or ambient), with no_new_privs, also as an unprivileged
  * --user (then not dumpable, its socket its own). With that set it still does its whole job
  * for a gateway user's 0700 folders: guards folders created later (fanotify marks need no
@@ -15,7 +15,7 @@
 #include "lwtest.h"
 
 #define GATEWAY_UID 4242   /* the gateway's user: any uid that is not root nor the daemon's */
-#define STEADY_MASK ((1ull << 1) | (1ull << 19)) /* CAP_DAC_OVERRIDE, CAP_SYS_PTRACE */
+#define STEADY_MASK ((1ull << 1) | (1ull << 19) | (1ull << 28)) /* CAP_DAC_OVERRIDE, CAP_SYS_PTRACE, CAP_LEASE */
 
 typedef struct Env {
         char *state, *sessions;
@@ -88,9 +88,10 @@ static void check_steady_sets(Env *e, json_t *ready) {
         CHECK(status_hex(p, "CapAmb") == 0, "CapAmb %llx", status_hex(p, "CapAmb"));
         CHECK(status_hex(p, "NoNewPrivs") == 1, "NoNewPrivs");
         json_t *caps = json_object_get(ready, "capabilities");
-        CHECK(json_array_size(caps) == 2 &&
+        CHECK(json_array_size(caps) == 3 &&
                       strcmp(json_string_value(json_array_get(caps, 0)), "cap_dac_override") == 0 &&
-                      strcmp(json_string_value(json_array_get(caps, 1)), "cap_sys_ptrace") == 0,
+                      strcmp(json_string_value(json_array_get(caps, 1)), "cap_sys_ptrace") == 0 &&
+                      strcmp(json_string_value(json_array_get(caps, 2)), "cap_lease") == 0,
               "monitor.ready capabilities: %s", json_dumps(caps, 0));
 }
 
@@ -247,6 +248,25 @@ static void needs_sys_ptrace(void) {
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
 }
 
+/* Without cap_lease the daemon cannot have the kernel prove, at the moment of removal, that
+ * nobody holds another user's lock open (a descriptor inherited by a fork makes no event): a
+ * dead owner's lock is reported and kept, saying why. With it, cleaned (does_its_job). */
+static void needs_lease(void) {
+        Env e;
+        make_state(&e, 0755);
+        start(&e, "setpriv --bounding-set=-lease", NULL);
+        char *dead = lw_path(e.sessions, "dead.jsonl.lock");
+        lw_child_uid = GATEWAY_UID;
+        pid_t h = lw_holder_start(dead, NULL);
+        lw_child_uid = -1;
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", dead);
+        lw_kill_wait(h, SIGKILL);
+        json_t *k = lw_expect(e.d, LW_TIMEOUT_MS, "lock.kept", "lock", dead);
+        CHECK(strstr(jstr(k, "why"), "CAP_LEASE"), "why %s", jstr(k, "why"));
+        CHECK(lw_exists(dead) && lw_count(e.d, "lock.cleaned", NULL, NULL) == 0, "removed without the capability");
+        CHECK(lw_daemon_stop(e.d) == 0, "exit status");
+}
+
 int main(void) {
         lw_require_root();
         lw_require_fanotify();
@@ -263,5 +283,6 @@ int main(void) {
         needs_sys_admin();
         needs_dac_override();
         needs_sys_ptrace();
+        needs_lease();
         return 0;
 }

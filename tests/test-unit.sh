@@ -30,7 +30,7 @@ echo "exposure level: $score"
 
 # 3. The capabilities: the documented start-up set (ARCHITECTURE.md, "Privileges"), ambient
 #    because the unit runs as an unprivileged user.
-want="CAP_SYS_ADMIN CAP_DAC_OVERRIDE CAP_SYS_PTRACE CAP_SETPCAP"
+want="CAP_SYS_ADMIN CAP_DAC_OVERRIDE CAP_SYS_PTRACE CAP_LEASE CAP_SETPCAP"
 for key in CapabilityBoundingSet AmbientCapabilities; do
         got=$(sed -n "s/^$key=//p" "$unit")
         [[ $got == "$want" ]] || fail "$key=$got, documented: $want"
