@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "fs-util.h"
+#include "openclaw.h"
 #include "event-util.h"
 #include "fs-event.h"
 #include "lock.h"
@@ -40,6 +42,12 @@ int lock_new(Manager *m, TrackedFile *f, pid_t creator_pid, uint64_t now_ns, Loc
         l->manager = m;
         l->file = f;
         l->creator_pid = creator_pid;
+        if (creator_pid > 0) {
+                unsigned depth;
+                if (proc_nspid(creator_pid, &l->creator_ns_pid, &depth) < 0)
+                        l->creator_ns_pid = 0; /* gone already: its pid alone ties nothing */
+        }
+        l->owner_ns = OWNER_NS_UNVERIFIED;
         l->seen_ns = now_ns;
         /* A lock found by the start-up scan was acquired before we watched: don't claim we saw
          * it being acquired. One found later (in a folder that just appeared) is new. */
@@ -156,26 +164,75 @@ static bool lock_read_payload(Lock *l) {
         return true;
 }
 
+/* Is HOST (a pid here) the process that wrote WANT into a payload: its pid in its own pid
+ * namespace? NS_PID: HOST's, when already known (0: read it now). */
+static bool pid_writes_as(pid_t host, pid_t ns_pid, pid_t want, OwnerNs *ret_ns) {
+        unsigned depth = 0;
+
+        if (host <= 0)
+                return false;
+        if (ns_pid <= 0 && proc_nspid(host, &ns_pid, &depth) < 0)
+                return false;
+        if (ns_pid != want)
+                return false;
+        *ret_ns = host == want && depth == 0 ? OWNER_NS_HOST : OWNER_NS_MAPPED;
+        return true;
+}
+
+/* The pid here of the process payload.pid names. A pid is written as its writer sees it: the
+ * process that created the lock, or one holding it for writing, whose pid in its own pid
+ * namespace is payload.pid, is the owner. Failing that, the process with that number here,
+ * if it has the payload's start time; else nothing ties the number to a process here. */
+static OwnerNs lock_resolve_owner(Lock *l, pid_t *ret_host) {
+        pid_t want = l->payload.pid;
+        TrackedFile *f = l->file;
+        uint64_t st;
+        OwnerNs ns;
+
+        for (unsigned i = 0; i < f->n_holders; i++)
+                if (pid_writes_as(f->holders[i], 0, want, &ns)) {
+                        *ret_host = f->holders[i];
+                        return ns;
+                }
+        if (pid_writes_as(l->creator_pid, l->creator_ns_pid, want, &ns)) {
+                *ret_host = l->creator_pid;
+                return ns;
+        }
+        *ret_host = want;
+        if (l->payload.has_starttime && proc_starttime(want, &st) >= 0 && st == l->payload.starttime)
+                return OWNER_NS_STARTTIME;
+        return OWNER_NS_UNVERIFIED;
+}
+
 static void lock_update_owner(Lock *l) {
         Owner *o = NULL;
+        pid_t host;
+        OwnerNs ns;
         int r;
 
         if (!l->payload.valid) {
                 lock_set_owner(l, NULL);
                 return;
         }
-        if (l->owner && l->owner->pid == l->payload.pid)
+        ns = lock_resolve_owner(l, &host);
+        l->owner_ns = ns;
+        if (l->owner && l->owner->pid == host)
                 return;
-        r = owner_get(l->manager, l->payload.pid, &o);
+        r = owner_get(l->manager, host, &o);
         if (r < 0) {
                 char e[128];
-                snprintf(e, sizeof(e), "cannot watch owner pid %d: %s", (int) l->payload.pid,
-                         strerror(-r));
+                snprintf(e, sizeof(e), "cannot watch owner pid %d: %s", (int) host, strerror(-r));
                 report_error(l, e);
                 lock_set_owner(l, NULL);
                 return;
         }
         lock_set_owner(l, o);
+}
+
+pid_t lock_owner_pid(Lock *l) {
+        if (l->payload.valid)
+                return l->owner ? l->owner->pid : l->payload.pid;
+        return l->creator_pid;
 }
 
 /* Field by field: the struct has padding, whose bytes say nothing. */
@@ -197,7 +254,7 @@ bool lock_load_payload(Lock *l) {
         if (!lock_read_payload(l))
                 return false;
         if (!payload_equal(&old, &l->payload))
-                l->stale_handled = false;
+                l->stale_handled = l->stale_reported = false;
         lock_update_owner(l);
         return true;
 }
@@ -284,6 +341,8 @@ static void lock_gather_facts(Lock *l, LockFacts *f) {
                 .payload_valid = l->payload.valid,
                 .payload_error = l->payload.error[0] ? l->payload.error : NULL,
                 .owner_pid = l->payload.pid,
+                .owner_ns = l->owner_ns,
+                .owner_host_pid = l->owner ? l->owner->pid : 0,
                 .has_payload_starttime = l->payload.has_starttime,
                 .payload_starttime = l->payload.starttime,
                 .n_holders = file->n_holders,
@@ -299,10 +358,12 @@ static void lock_gather_facts(Lock *l, LockFacts *f) {
                 if (f->owner == OWNER_ALIVE && !l->owner->have_starttime)
                         f->has_payload_starttime = false;
                 /* An owner whose fds we may not read (another user's process, seen without
-                 * privilege) is taken to hold its lock while it lives: only its exit or a
-                 * recycled pid makes the lock stale then, never a leak we cannot see. */
-                f->owner_holds = tracked_file_has_holder(file, l->payload.pid) ||
-                                 (f->owner == OWNER_ALIVE && !l->owner->fds_visible);
+                 * privilege) is taken to hold its lock while it lives and has the payload's start
+                 * time: only its exit or a recycled pid makes the lock stale then, never a leak
+                 * we cannot see. (The start time decides first: a recycled pid holds nothing.) */
+                f->owner_holds = tracked_file_has_holder(file, l->owner->pid) ||
+                                 (f->owner == OWNER_ALIVE && !l->owner->fds_visible && l->owner_ns != OWNER_NS_UNVERIFIED &&
+                                  !(f->has_payload_starttime && f->owner_starttime != f->payload_starttime));
         }
         if (f->n_holders == 0 && f->unheld_since_ns < l->seen_ns)
                 f->unheld_since_ns = l->seen_ns; /* the grace counts from when we could know */
@@ -311,11 +372,16 @@ static void lock_gather_facts(Lock *l, LockFacts *f) {
 static void report_stale(Lock *l, const LockJudgement *j, const char *reason) {
         Manager *m = l->manager;
 
+        if (l->stale_reported)
+                return;
+        l->stale_reported = true;
         m->n_stale++;
         report_emit(&m->reporter, EVENT_LOCK_STALE,
-                    json_pack("{s:o, s:o, s:s, s:i, s:s}", "lock", lock_path_json(l),
+                    json_pack("{s:o, s:o, s:s, s:i, s:o, s:s, s:s}", "lock", lock_path_json(l),
                               "session", session_path_json(l), "reason", reason,
-                              "owner_pid", (int) l->payload.pid, "detail", j->detail));
+                              "owner_pid", (int) l->payload.pid,
+                              "owner_host_pid", l->owner && l->payload.valid ? json_integer(l->owner->pid) : json_null(),
+                              "owner_ns", owner_ns_to_string(l->owner_ns), "detail", j->detail));
 }
 
 static void report_kept(Lock *l, const char *reason, const char *why) {
@@ -333,11 +399,63 @@ static void keep_by_setting(Lock *l, const LockJudgement *j, const char *reason,
         l->kept_by_setting = true;
 }
 
+/* sessions.json larger than this is not parsed on the event path: kept on doubt. */
+#define SESSION_STORE_MAX (16u << 20)
+
+/* Does the application's restart recovery need this stale lock? Its own start-up sweep (or a
+ * contender) removes it; removing it first would lose the interrupted turn. */
+static bool keep_for_recovery(Lock *l, const LockJudgement *j, char *why, size_t why_size) {
+        RecoveryFacts f = {
+                .reason = j->reason,
+                .owner_gateway = l->owner && l->payload.valid ? l->owner->gateway : TRISTATE_UNKNOWN,
+                .store_wants = TRISTATE_NO,
+        };
+        _cleanup_free_ char *buf = NULL, *transcript = NULL;
+        char key[128] = "", problem[96] = "";
+        size_t len, n;
+        int r;
+
+        if (!stale_reason_owner_gone(j->reason) || f.owner_gateway == TRISTATE_NO)
+                return false;
+        transcript = strdup(l->file->name);
+        if (!transcript)
+                return false;
+        n = strlen(transcript);
+        if (n > 5)
+                transcript[n - 5] = '\0'; /* X.jsonl.lock → X.jsonl */
+        r = read_file_at(l->file->folder->dirfd, "sessions.json", SESSION_STORE_MAX, &buf, &len);
+        if (r == -ENOENT)
+                return false; /* no store: the recovery has nothing to resume here */
+        if (r < 0)
+                snprintf(problem, sizeof(problem), "%s",
+                         r == -EFBIG ? "larger than 16 MiB" : r == -EAGAIN ? "being rewritten" :
+                         r == -EBADFD ? "not a regular file" : strerror(-r));
+        else {
+                r = openclaw_recovery_wants(buf, len, transcript, key, sizeof(key));
+                if (r < 0)
+                        snprintf(problem, sizeof(problem), "not a JSON object");
+                f.store_wants = r > 0 ? TRISTATE_YES : TRISTATE_NO;
+        }
+        if (problem[0])
+                f.store_wants = TRISTATE_UNKNOWN;
+        if (!verdict_keep_for_recovery(&f))
+                return false;
+        if (f.store_wants == TRISTATE_YES)
+                snprintf(why, why_size, "restart-recovery: session %s is running in sessions.json and its %s "
+                         "was gone; the application's start-up sweep resumes it from this lock and removes it",
+                         key, f.owner_gateway == TRISTATE_YES ? "gateway" : "owner");
+        else
+                snprintf(why, why_size, "restart-recovery: sessions.json %s, so whether the application's "
+                         "start-up sweep needs this lock is unknown: kept on doubt", problem);
+        return true;
+}
+
 static void lock_act_stale(Lock *l, const LockJudgement *j) {
         Manager *m = l->manager;
         const char *reason = stale_reason_to_string(j->reason);
+        CleanupHeld held;
         uint64_t done;
-        char why[256];
+        char why[320];
         bool again;
         int r;
 
@@ -366,19 +484,24 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
 
         /* A payload over the size cap was never read: never remove what we could not compare. */
         if (!l->payload_buf) {
-                if (!again)
-                        report_stale(l, j, reason);
+                report_stale(l, j, reason);
                 report_kept(l, reason, "payload too large to verify; remove it by hand");
+                return;
+        }
+
+        /* Evidence the application's restart recovery reads: reported at once, kept. */
+        if (keep_for_recovery(l, j, why, sizeof(why))) {
+                keep_by_setting(l, j, reason, why, again);
                 return;
         }
 
         /* lock.stale is reported after the removal: neither building nor writing the report is
          * allowed to delay it. */
         r = cleanup_remove_lock(l->file->folder->dirfd, l->file->name, l->file->inode.dev,
-                                l->file->inode.ino, tracked_file_fid(l->file), l->payload_buf, l->payload_len, why, sizeof(why));
+                                l->file->inode.ino, tracked_file_fid(l->file), l->payload_buf, l->payload_len,
+                                why, sizeof(why), &held);
         done = now_mono_ns();
-        if (!again)
-                report_stale(l, j, reason);
+        report_stale(l, j, reason);
         if (r == CLEANUP_REMOVED) {
                 json_t *lockp = lock_path_json(l);
 
@@ -396,7 +519,29 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
                             json_pack("{s:s, s:o}", "error", why, "path", lock_path_json(l)));
                 return;
         }
+        if (r == CLEANUP_READER) {
+                /* A reader at that very instant: its close (an event) brings us back. Said once
+                 * per stale lock, not at every try. */
+                if (!l->retry_on_close)
+                        report_kept(l, reason, why);
+                l->stale_handled = false;
+                l->retry_on_close = true;
+                return;
+        }
+        l->retry_on_close = false;
         report_kept(l, reason, why);
+        if (r == CLEANUP_DOUBT)
+                return; /* until its facts change (an event, a reload) */
+        if (r == CLEANUP_HELD) {
+                /* Holders no open event told us of (inherited, passed over a socket): now known,
+                 * their close events settle it. */
+                for (size_t i = 0; i < held.n_writers && i < CLEANUP_WRITERS_MAX; i++)
+                        (void) tracked_file_add_holder(l->file, held.writers[i]);
+                l->stale_handled = false;
+                l->stale_reported = false;
+                lock_mark_dirty(l, now_mono_ns());
+                return;
+        }
         /* It changed under us: the events that changed it will bring fresh facts. */
         l->stale_handled = false;
         lock_mark_payload_dirty(l, now_mono_ns());
@@ -422,11 +567,14 @@ void lock_refresh(Lock *l) {
                 return;
         if (l->payload_dirty && !lock_load_payload(l))
                 return;
+        /* A pid nothing tied to a process here may be a writer's that we know of only now. */
+        if (l->payload.valid && l->owner_ns == OWNER_NS_UNVERIFIED && l->file->n_holders > 0)
+                lock_update_owner(l);
 
         lock_gather_facts(l, &facts);
         verdict_judge(&facts, &j);
         if (j.verdict != VERDICT_STALE)
-                l->stale_handled = l->kept_by_setting = false;
+                l->stale_handled = l->kept_by_setting = l->stale_reported = l->retry_on_close = false;
         l->verdict = j.verdict;
 
         switch (j.verdict) {
@@ -459,7 +607,7 @@ void lock_refresh(Lock *l) {
 
 void lock_on_unlinked(Lock *l, pid_t pid) {
         Manager *m = l->manager;
-        pid_t owner = l->payload.valid ? l->payload.pid : l->creator_pid;
+        pid_t owner = lock_owner_pid(l);
         char comm[COMM_MAX];
         bool released, owner_holds;
 
@@ -480,7 +628,7 @@ void lock_on_unlinked(Lock *l, pid_t pid) {
                 comm[0] = '\0';
         } else {
                 released = pid > 0 && pid == owner;
-                owner_holds = l->payload.valid && tracked_file_has_holder(l->file, l->payload.pid);
+                owner_holds = l->payload.valid && tracked_file_has_holder(l->file, owner);
                 proc_comm(pid, comm);
         }
         if (released) {

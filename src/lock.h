@@ -32,14 +32,21 @@ struct Lock {
         size_t payload_len;
         LockPayload payload;
 
-        Owner *owner;                 /* of payload.pid when the payload is valid */
+        Owner *owner;                 /* the process payload.pid names, when the payload is valid:
+                                       * owner->pid is its pid here (see owner_ns) */
+        OwnerNs owner_ns;             /* how payload.pid was tied to owner->pid */
 
         pid_t creator_pid;            /* who created it, if we saw that (else 0) */
+        pid_t creator_ns_pid;         /* ... and its pid in its own pid namespace (0: unknown) */
         uint64_t seen_ns;             /* when we first saw it */
         bool acquired_reported;
         bool stale_handled;           /* reported stale for the current facts */
         bool kept_by_setting;         /* ... and kept for its folder's settings (report only,
-                                       * remote filesystem) */
+                                       * remote filesystem) or for the application's restart
+                                       * recovery */
+        bool stale_reported;          /* lock.stale went out for the current facts */
+        bool retry_on_close;          /* a reader had it open when we came to remove it: judge
+                                       * again at the next close of it */
         Verdict verdict;
         sd_event_source *grace_timer;
         sd_event_source *age_timer;
@@ -60,6 +67,9 @@ void lock_settings_changed(Lock *l, uint64_t now_ns);
 /* Re-read the payload now if events said it changed (also used by the race detector, which
  * must know the owner at the moment of an event). False if the name no longer holds it. */
 bool lock_load_payload(Lock *l);
+/* The owner's pid on this host (payload.pid seen through its pid namespace), or the creator's
+ * when the payload names nobody; 0 if neither is known. */
+pid_t lock_owner_pid(Lock *l);
 /* How long it has been held, in ms: since we saw it created, or since its payload's
  * createdAt for a lock that predates us. */
 int64_t lock_held_ms(Lock *l);

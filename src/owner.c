@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* owner.c: pidfd per owner. Exit is seen when the pidfd polls readable: the kernel signals it
  * when the process exits (as a zombie already), before anyone reaps it. */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
+
+#include "fs-util.h"
 
 #include "hashmap.h"
 #include "lock.h"
 #include "macro.h"
 #include "manager.h"
+#include "openclaw.h"
 #include "owner.h"
 #include "time-util.h"
 
@@ -91,6 +98,16 @@ int owner_get(Manager *m, pid_t pid, Owner **ret) {
                 o->have_starttime = true;
         proc_comm(pid, o->comm);
         o->fds_visible = proc_fds_visible(pid);
+        o->gateway = TRISTATE_UNKNOWN;
+        if (o->have_starttime) {
+                /* Its argv now, while it lives: after its death only this tells whether the
+                 * application's restart recovery will want its stale locks. */
+                char argv[4096];
+                size_t n;
+
+                if (proc_cmdline(pid, argv, sizeof(argv), &n) >= 0 && n > 0)
+                        o->gateway = openclaw_argv_is_gateway(argv, n) ? TRISTATE_YES : TRISTATE_NO;
+        }
 
         /* Without pidfds (ENOSYS: valgrind, or a kernel without them) there is no source: the
          * owner is re-checked in /proc at each judgment (owner_refresh); its exit still shows
@@ -148,4 +165,61 @@ Owner *owner_unref(Owner *o) {
                 close(o->pidfd);
         free(o);
         return NULL;
+}
+
+int owner_read_version(Owner *o, char *ret, size_t size) {
+        char argv[4096], path[PATH_MAX + 64], target[PATH_MAX];
+        const char *script;
+        size_t n, prefix;
+        ssize_t k;
+        int r;
+
+        if (o->exited)
+                return -ESRCH;
+        r = proc_cmdline(o->pid, argv, sizeof(argv), &n);
+        if (r < 0)
+                return r;
+        script = openclaw_argv_script(argv, n);
+        if (!script)
+                return -ENOENT;
+        /* In the process's own view of the filesystem (a container's root, its working
+         * directory): /proc/PID/root and /proc/PID/cwd. */
+        prefix = (size_t) snprintf(path, sizeof(path), "/proc/%d/%s", (int) o->pid, script[0] == '/' ? "root" : "cwd");
+        if (snprintf(path + prefix, sizeof(path) - prefix, "%s%s", script[0] == '/' ? "" : "/", script) >=
+            (int) (sizeof(path) - prefix))
+                return -ENAMETOOLONG;
+        /* An installed launcher is a symlink to the package's openclaw.mjs: follow it once. */
+        k = readlink(path, target, sizeof(target) - 1);
+        if (k > 0) {
+                target[k] = '\0';
+                if (target[0] == '/') {
+                        prefix = (size_t) snprintf(path, sizeof(path), "/proc/%d/root", (int) o->pid);
+                        snprintf(path + prefix, sizeof(path) - prefix, "%s", target);
+                }
+                else {
+                        char *slash = strrchr(path, '/');
+                        if (slash && (size_t) (slash - path) + 1 + (size_t) k < sizeof(path))
+                                strcpy(slash + 1, target);
+                }
+        }
+        /* Up from the script's folder: the first package.json of OpenClaw's (8 levels at most:
+         * dist/ lies one below the package). Files are read without blocking and bounded. */
+        for (int level = 0; level < 8; level++) {
+                char *slash = strrchr(path, '/');
+                _cleanup_close_ int dfd = -1;
+                _cleanup_free_ char *buf = NULL;
+                size_t len;
+
+                if (!slash || (size_t) (slash - path) < prefix)
+                        break; /* above the process's root (or working directory) */
+                *slash = '\0';
+                dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dfd < 0)
+                        continue;
+                if (read_file_at(dfd, "package.json", 1 << 20, &buf, &len) < 0)
+                        continue;
+                if (openclaw_package_version(buf, len, ret, size) >= 0)
+                        return 0;
+        }
+        return -ENOENT;
 }

@@ -10,6 +10,7 @@
 
 #include "list.h"
 #include "proc.h"
+#include "verdict.h"
 
 typedef struct Manager Manager;
 typedef struct Lock Lock;
@@ -25,6 +26,8 @@ typedef struct Owner {
         uint64_t starttime;
         char comm[COMM_MAX];
         bool fds_visible;         /* we may read its fd table (without privilege: our own) */
+        Tristate gateway;         /* a gateway by the application's argv rule, read while alive */
+        bool release_tried;       /* its package.json was looked for (lock.c) */
         unsigned n_ref;
         Lock *locks;              /* locks whose payload names this owner */
         bool in_table;
@@ -35,5 +38,8 @@ typedef struct Owner {
 int owner_get(Manager *m, pid_t pid, Owner **ret);
 /* Without a pidfd (not available), re-check the owner in /proc. No-op otherwise. */
 void owner_refresh(Owner *o, uint64_t now_ns);
+/* The OpenClaw version the owner runs: the package.json ("name": "openclaw") above the script
+ * its argv runs, looked up in its own mount namespace. 0 and RET, or -errno. */
+int owner_read_version(Owner *o, char *ret, size_t size);
 Owner *owner_ref(Owner *o);
 Owner *owner_unref(Owner *o);

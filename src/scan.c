@@ -207,7 +207,7 @@ static void fix(ScanLock *l) {
                 return;
         }
         r = cleanup_remove_lock(l->dirfd, l->name, l->st.st_dev, l->st.st_ino, l->have_fid ? &l->fid : NULL,
-                                l->buf, l->len, l->why, sizeof(l->why));
+                                l->buf, l->len, l->why, sizeof(l->why), NULL);
         l->action = r == CLEANUP_REMOVED ? "removed" : "kept";
 }
 

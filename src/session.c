@@ -367,7 +367,7 @@ static bool blind(Session *s) {
 }
 
 static pid_t lock_effective_owner(Lock *l) {
-        return l->payload.valid ? l->payload.pid : l->creator_pid;
+        return lock_owner_pid(l);
 }
 
 static OwnerSnap owner_snap(Lock *l) {

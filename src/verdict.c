@@ -2,12 +2,17 @@
 /* verdict.c: facts in, verdict out.
  *
  * The order of the questions is the safety argument:
- *   1. Does the owner named in the payload hold the lock open? Then it is live, however old.
- *   2. Does anybody else hold it open? Then leave it alone until they close it: a reader, a
- *      forked child, or an owner in another pid namespace whose payload pid we cannot map.
+ *   1. Does the owner named in the payload hold the lock open for writing? Then it is live,
+ *      however old. (Holding means a write descriptor: readers, such as contenders polling
+ *      the payload, never hold a lock.)
+ *   2. Does anybody else hold it open for writing? Then leave it alone until they close it: a
+ *      forked child that inherited the descriptor, a process it was passed to.
  *   3. Nobody holds it. A dead or recycled owner makes it stale at once; an alive owner that
- *      let go, or a payload without a usable pid, makes it stale after the grace (which covers
- *      the normal close → unlink gap of a release). */
+ *      let go, a payload without a usable pid, or a pid that no process here accounts for
+ *      (another pid namespace's?) makes it stale after the grace (which covers the normal
+ *      close → unlink gap of a release).
+ * Whether a stale lock is then kept for the application's own restart recovery is a second
+ * question (verdict_keep_for_recovery), asked only of a stale lock. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +33,17 @@ static const char *const stale_reason_table[_STALE_REASON_MAX] = {
         [STALE_LEAKED] = "leaked",
         [STALE_MALFORMED] = "malformed",
 };
+
+static const char *const owner_ns_table[_OWNER_NS_MAX] = {
+        [OWNER_NS_HOST] = "host",
+        [OWNER_NS_MAPPED] = "container",
+        [OWNER_NS_STARTTIME] = "host-by-starttime",
+        [OWNER_NS_UNVERIFIED] = "unverified",
+};
+
+const char *owner_ns_to_string(OwnerNs n) {
+        return n >= 0 && n < _OWNER_NS_MAX ? owner_ns_table[n] : NULL;
+}
 
 static const char *const aged_reason_table[_AGED_REASON_MAX] = {
         [AGED_HOLD_EXCEEDED] = "hold-exceeded",
@@ -64,10 +80,10 @@ void verdict_judge(const LockFacts *f, LockJudgement *ret) {
 
         if (f->payload_valid && f->owner_holds) {
                 j.verdict = VERDICT_LIVE;
-                snprintf(j.detail, sizeof(j.detail), "pid %d holds it open", (int) f->owner_pid);
+                snprintf(j.detail, sizeof(j.detail), "pid %d holds it open for writing", (int) f->owner_pid);
         } else if (f->n_holders > 0) {
                 j.verdict = VERDICT_BUSY;
-                snprintf(j.detail, sizeof(j.detail), "held open by pid %d%s", (int) f->some_holder,
+                snprintf(j.detail, sizeof(j.detail), "held open for writing by pid %d%s", (int) f->some_holder,
                          f->payload_valid ? ", not the owner" : "");
         } else if (!f->payload_valid) {
                 if (f->now_ns >= deadline) {
@@ -79,9 +95,31 @@ void verdict_judge(const LockFacts *f, LockJudgement *ret) {
                         j.verdict = VERDICT_PENDING;
                         j.deadline_ns = deadline;
                 }
+        } else if (f->owner_ns == OWNER_NS_UNVERIFIED) {
+                /* No process that created or holds it has that pid in any pid namespace, and
+                 * the process with that number here is not the writer: the number may be
+                 * another namespace's. Never judged by it alone: nobody holds the lock for
+                 * writing, so it is stale once the grace has passed, under the reason the
+                 * host's view gives. */
+                if (f->now_ns >= deadline) {
+                        bool alive = f->owner == OWNER_ALIVE;
+                        stale(&j, !alive ? STALE_DEAD_PID : f->has_payload_starttime ? STALE_RECYCLED_PID : STALE_LEAKED);
+                        snprintf(j.detail, sizeof(j.detail),
+                                 "pid %d is not a process that created or holds it here (another pid "
+                                 "namespace?)%s; nobody has held it open for writing for %llu ms",
+                                 (int) f->owner_pid, !alive ? ", and no such pid here" : "",
+                                 (unsigned long long) ((f->now_ns - f->unheld_since_ns) / 1000000));
+                } else {
+                        j.verdict = VERDICT_PENDING;
+                        j.deadline_ns = deadline;
+                }
         } else if (f->owner == OWNER_DEAD) {
                 stale(&j, STALE_DEAD_PID);
-                snprintf(j.detail, sizeof(j.detail), "owner pid %d exited", (int) f->owner_pid);
+                if (f->owner_ns == OWNER_NS_MAPPED)
+                        snprintf(j.detail, sizeof(j.detail), "owner pid %d (pid %d here, in a container's pid namespace) exited",
+                                 (int) f->owner_pid, (int) f->owner_host_pid);
+                else
+                        snprintf(j.detail, sizeof(j.detail), "owner pid %d exited", (int) f->owner_pid);
         } else if (f->owner == OWNER_ALIVE && f->has_payload_starttime &&
                    f->owner_starttime != f->payload_starttime) {
                 stale(&j, STALE_RECYCLED_PID);
@@ -92,7 +130,7 @@ void verdict_judge(const LockFacts *f, LockJudgement *ret) {
         } else if (f->now_ns >= deadline) {
                 stale(&j, STALE_LEAKED);
                 snprintf(j.detail, sizeof(j.detail),
-                         "owner pid %d is alive but nobody has held the lock open for %llu ms",
+                         "owner pid %d is alive but nobody has held the lock open for writing for %llu ms",
                          (int) f->owner_pid,
                          (unsigned long long) ((f->now_ns - f->unheld_since_ns) / 1000000));
         } else {
@@ -100,6 +138,15 @@ void verdict_judge(const LockFacts *f, LockJudgement *ret) {
                 j.deadline_ns = deadline;
         }
         *ret = j;
+}
+
+bool stale_reason_owner_gone(StaleReason r) {
+        return r == STALE_DEAD_PID || r == STALE_RECYCLED_PID || r == STALE_MALFORMED;
+}
+
+bool verdict_keep_for_recovery(const RecoveryFacts *f) {
+        return stale_reason_owner_gone(f->reason) && f->owner_gateway != TRISTATE_NO &&
+               f->store_wants != TRISTATE_NO;
 }
 
 AgedReason verdict_aged(int64_t created_at_us, uint64_t max_hold_ms, unsigned reported,

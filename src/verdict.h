@@ -35,6 +35,18 @@ typedef enum OwnerState {
         _OWNER_STATE_INVALID = -EINVAL,
 } OwnerState;
 
+/* How the payload's pid was tied to a process of this host. A pid is written as its writer
+ * sees it: inside a container, in the container's pid namespace. */
+typedef enum OwnerNs {
+        OWNER_NS_HOST,        /* a process that created or holds the lock has that pid here */
+        OWNER_NS_MAPPED,      /* ... has that pid in its own (nested) pid namespace */
+        OWNER_NS_STARTTIME,   /* no writer accounts for it, but the process with that pid here
+                               * has the payload's start time */
+        OWNER_NS_UNVERIFIED,  /* nothing ties the pid to a process of this host */
+        _OWNER_NS_MAX,
+        _OWNER_NS_INVALID = -EINVAL,
+} OwnerNs;
+
 typedef enum AgedReason {
         AGED_HOLD_EXCEEDED,  /* older than the holder's own maxHoldMs */
         AGED_TOO_OLD,        /* older than 30 minutes */
@@ -49,12 +61,14 @@ typedef struct LockFacts {
         bool payload_valid;
         const char *payload_error;      /* why not valid, for the detail */
         pid_t owner_pid;                /* from the payload */
+        OwnerNs owner_ns;               /* how it was tied to a process here */
+        pid_t owner_host_pid;           /* ... that process's pid here */
         OwnerState owner;
         bool has_payload_starttime;
         uint64_t payload_starttime;
         uint64_t owner_starttime;       /* of the live process with that pid, if alive */
-        bool owner_holds;               /* owner pid has this inode open */
-        unsigned n_holders;             /* processes with this inode open, owner included */
+        bool owner_holds;               /* the owner has this file open for writing */
+        unsigned n_holders;             /* processes with it open for writing, owner included */
         pid_t some_holder;              /* one of them, for the detail */
         uint64_t unheld_since_ns;       /* monotonic; when n_holders last became 0 */
         uint64_t now_ns;
@@ -65,10 +79,36 @@ typedef struct LockJudgement {
         Verdict verdict;
         StaleReason reason;             /* when VERDICT_STALE */
         uint64_t deadline_ns;           /* when VERDICT_PENDING */
-        char detail[160];
+        char detail[256];
 } LockJudgement;
 
 void verdict_judge(const LockFacts *f, LockJudgement *ret);
+
+/* The application's restart recovery (2026.2 – 2026.7): at start-up a gateway sweeps the stale
+ * locks of each sessions folder and resumes every running main session whose lock was among
+ * them. A stale lock of a dead gateway is that evidence: removing it first makes the
+ * application lose the interrupted turn. */
+typedef enum Tristate {
+        TRISTATE_NO,
+        TRISTATE_YES,
+        TRISTATE_UNKNOWN,
+} Tristate;
+
+typedef struct RecoveryFacts {
+        StaleReason reason;
+        Tristate owner_gateway;  /* the owner was a gateway by the application's argv rule
+                                  * (UNKNOWN: it was gone before lockwarden could read it) */
+        Tristate store_wants;    /* sessions.json holds that session as running (UNKNOWN:
+                                  * unreadable, malformed, too large, being rewritten) */
+} RecoveryFacts;
+
+/* Keep the stale lock for the application's own recovery? Only a lock whose owner is gone
+ * (dead-pid, recycled-pid, or a malformed one) and may have been a gateway, in a folder whose
+ * sessions.json names its session as running or cannot be read (on doubt, kept). */
+bool verdict_keep_for_recovery(const RecoveryFacts *f);
+/* The owner is gone (the reasons the recovery reads). */
+bool stale_reason_owner_gone(StaleReason r);
+const char *owner_ns_to_string(OwnerNs n);
 
 /* Information-only aging of a live lock. Given its creation time, the holder's maxHoldMs
  * and the reasons already reported (bit mask of 1 << AgedReason), returns the first reason

@@ -171,6 +171,7 @@ bool lw_exists(const char *path) {
 
 int lw_daemon_uid = -1;
 int lw_child_uid = -1;
+const char *lw_child_argv0;
 
 /* The folder of PATH (a static buffer). */
 static const char *dirname_of(const char *path) {
@@ -257,8 +258,10 @@ LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const cha
 
 static bool matches(json_t *ev, const char *event, const char *key, const char *value) {
         const char *name = json_string_value(json_object_get(ev, "event"));
+        size_t k = strlen(event);
 
-        if (!name || strcmp(name, event) != 0)
+        /* "race." (a trailing dot) matches every event of that family. */
+        if (!name || (k > 0 && event[k - 1] == '.' ? strncmp(name, event, k) : strcmp(name, event)) != 0)
                 return false;
         if (!key)
                 return true;
@@ -495,7 +498,7 @@ static pid_t spawn_until_line(const char *bin_rel, const char *const *args, cons
                 size_t k = 0;
 
                 dup2(p[1], STDOUT_FILENO);
-                argv[k++] = bin;
+                argv[k++] = lw_child_argv0 ? lw_child_argv0 : bin;
                 for (size_t i = 0; args && args[i] && k < 14; i++)
                         argv[k++] = args[i];
                 if (last)

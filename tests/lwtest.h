@@ -63,6 +63,9 @@ extern int lw_daemon_uid;
 /* When >= 0, lock holders and actors (lw_holder_start, lw_actor_start) run as this uid (and
  * gid): another user's processes, as a gateway's are to the daemon. */
 extern int lw_child_uid;
+/* When set, the argv[0] that lw_holder_start and lw_actor_start give their program (the file
+ * executed stays the same): a gateway-looking command line is "…/openclaw.mjs" + "gateway". */
+extern const char *lw_child_argv0;
 /* Starts BINARY (NULL: the daemon under test) with ARGS (NULL-terminated, after argv[0]) and
  * "--events -", "--socket <a private path>" (unless ARGS has --socket) and "--config <an empty
  * one>" (unless ARGS has --config: the host's configuration never leaks into a test) appended; extra environment "K=V" strings in ENV (may be NULL). */

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* A payload names a live pid whose start time differs (the pid was recycled) and nobody
- * holds the lock: recycled-pid at once, removed. The live process is not disturbed. */
+/* A payload names a live pid whose start time differs (the pid was recycled, or the number is
+ * another pid namespace's) and nobody holds the lock for writing. No process that created or
+ * holds the lock has that pid in any namespace, so the number alone judges nothing: stale
+ * recycled-pid once the grace has passed, saying so, and removed. The live process is not
+ * disturbed. */
 #include <signal.h>
 #include <stdio.h>
 
@@ -8,7 +11,7 @@
 
 int main(void) {
         LwEnv e;
-        lw_env_start(&e, "10000", NULL);
+        lw_env_start(&e, "300", NULL);
         char *lock = lw_path(e.sessions, "s1.jsonl.lock");
         pid_t sleeper = lw_spawn_sleeper();
         char payload[256];
@@ -17,10 +20,14 @@ int main(void) {
                          "  \"maxHoldMs\": 300000,\n  \"starttime\": 1\n}\n", (int) sleeper);
 
         lw_write_file(lock, payload, (size_t) n);
+        uint64_t written = lw_mono_ns();
         json_t *st = lw_expect(e.d, LW_TIMEOUT_MS, "lock.stale", "lock", lock);
         CHECK(strcmp(jstr(st, "reason"), "recycled-pid") == 0, "reason %s", jstr(st, "reason"));
         CHECK(jint(st, "owner_pid") == sleeper, "owner %lld", jint(st, "owner_pid"));
-        /* Judged at once, not after the 10 s grace (the 5 s wait above would have failed). */
+        CHECK(strcmp(jstr(st, "owner_ns"), "unverified") == 0, "owner_ns %s", jstr(st, "owner_ns"));
+        CHECK(strstr(jstr(st, "detail"), "another pid namespace"), "detail %s", jstr(st, "detail"));
+        /* Not at once: after the grace. */
+        CHECK((uint64_t) jint(st, "mono_ns") >= written + 300 * 1000000ull, "judged before the grace");
         lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lock);
         CHECK(!lw_exists(lock), "lock still on disk");
         CHECK(kill(sleeper, 0) == 0, "sleeper disturbed");

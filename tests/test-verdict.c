@@ -85,6 +85,56 @@ int main(void) {
         f.grace_ns = 0;
         CHECK(judge(f).verdict == VERDICT_STALE, "zero grace");
 
+        /* A pid nothing here accounts for (another pid namespace's?): never judged by the
+         * number alone. Dead or recycled by the host's view waits for the grace like a leak. */
+        f = base();
+        f.owner_ns = OWNER_NS_UNVERIFIED;
+        f.owner = OWNER_DEAD;
+        CHECK(judge(f).verdict == VERDICT_PENDING, "unverified dead judged at once");
+        f.now_ns += 1000 * MS;
+        j = judge(f);
+        CHECK(j.verdict == VERDICT_STALE && j.reason == STALE_DEAD_PID, "unverified dead after the grace");
+        CHECK(strstr(j.detail, "namespace"), "detail lacks the namespace: %s", j.detail);
+        f = base();
+        f.owner_ns = OWNER_NS_UNVERIFIED;
+        f.owner_starttime = 555;
+        CHECK(judge(f).verdict == VERDICT_PENDING, "unverified recycled judged at once");
+        f.now_ns += 1000 * MS;
+        CHECK(judge(f).reason == STALE_RECYCLED_PID, "unverified recycled after the grace");
+        /* ... but a writer holding it still makes it busy, and the owner holding it live. */
+        f = base();
+        f.owner_ns = OWNER_NS_UNVERIFIED;
+        f.n_holders = 1;
+        f.now_ns += 5000 * MS;
+        CHECK(judge(f).verdict == VERDICT_BUSY, "unverified but held not busy");
+        /* A container's owner (mapped through its pid namespace) that exited: at once. */
+        f = base();
+        f.owner_ns = OWNER_NS_MAPPED;
+        f.owner_pid = 1;
+        f.owner_host_pid = 4321;
+        f.owner = OWNER_DEAD;
+        j = judge(f);
+        CHECK(j.verdict == VERDICT_STALE && j.reason == STALE_DEAD_PID && strstr(j.detail, "4321"),
+              "mapped dead: %s", j.detail);
+
+        /* Restart recovery keeps a gone gateway's lock when its session runs, or on doubt. */
+        RecoveryFacts rf = { .reason = STALE_DEAD_PID, .owner_gateway = TRISTATE_YES, .store_wants = TRISTATE_YES };
+        CHECK(verdict_keep_for_recovery(&rf), "gateway's running session not kept");
+        rf.store_wants = TRISTATE_UNKNOWN;
+        CHECK(verdict_keep_for_recovery(&rf), "unreadable store not kept on doubt");
+        rf.store_wants = TRISTATE_NO;
+        CHECK(!verdict_keep_for_recovery(&rf), "kept with no running session");
+        rf = (RecoveryFacts) { .reason = STALE_DEAD_PID, .owner_gateway = TRISTATE_NO, .store_wants = TRISTATE_YES };
+        CHECK(!verdict_keep_for_recovery(&rf), "a non-gateway's lock kept");
+        rf.owner_gateway = TRISTATE_UNKNOWN;
+        CHECK(verdict_keep_for_recovery(&rf), "an unknown owner's lock not kept on doubt");
+        rf = (RecoveryFacts) { .reason = STALE_RECYCLED_PID, .owner_gateway = TRISTATE_YES, .store_wants = TRISTATE_YES };
+        CHECK(verdict_keep_for_recovery(&rf), "recycled not kept");
+        rf.reason = STALE_MALFORMED;
+        CHECK(verdict_keep_for_recovery(&rf), "malformed not kept");
+        rf.reason = STALE_LEAKED;
+        CHECK(!verdict_keep_for_recovery(&rf), "a live owner's leak kept: no restart comes");
+
         /* Tables. */
         for (int r = 0; r < _STALE_REASON_MAX; r++)
                 CHECK(stale_reason_from_string(stale_reason_to_string(r)) == r, "reason table");

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* openclaw.c: the application's rules, read from its published packages (PROTOCOL.md). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "macro.h"
+#include "openclaw.h"
+
+static const char *const release_table[_RELEASE_MAX] = {
+        [RELEASE_UNKNOWN] = "unknown",
+        [RELEASE_2026_5] = "2026.5",
+        [RELEASE_2026_7] = "2026.7",
+        [RELEASE_2026_8] = "2026.8+",
+};
+
+const char *release_to_string(Release r) {
+        return r >= 0 && r < _RELEASE_MAX ? release_table[r] : NULL;
+}
+
+Release release_from_string(const char *s) {
+        if (!s)
+                return _RELEASE_INVALID;
+        if (strcmp(s, "2026.8") == 0)
+                return RELEASE_2026_8;
+        for (size_t i = 0; i < ELEMENTSOF(release_table); i++)
+                if (strcmp(s, release_table[i]) == 0)
+                        return (Release) i;
+        return _RELEASE_INVALID;
+}
+
+Release release_from_version(const char *version) {
+        unsigned long year, minor;
+        char *end;
+
+        if (!version || version[0] < '0' || version[0] > '9')
+                return RELEASE_UNKNOWN;
+        year = strtoul(version, &end, 10);
+        if (*end != '.' || end[1] < '0' || end[1] > '9')
+                return RELEASE_UNKNOWN;
+        minor = strtoul(end + 1, &end, 10);
+        if (*end != '\0' && *end != '.' && *end != '-')
+                return RELEASE_UNKNOWN;
+        if (year > 2026)
+                return RELEASE_2026_8;
+        if (year < 2026 || minor < 2)
+                return RELEASE_UNKNOWN; /* before session locks as PROTOCOL.md knows them */
+        if (minor <= 5)
+                return RELEASE_2026_5;
+        if (minor <= 7)
+                return RELEASE_2026_7;
+        return RELEASE_2026_8;
+}
+
+uint64_t release_orphan_grace_ms(Release r) {
+        return r == RELEASE_2026_5 ? 5000 : r == RELEASE_2026_7 ? 30000 : 0;
+}
+
+const char *release_contenders(Release r) {
+        return r == RELEASE_2026_5 ? "steal" : r == RELEASE_2026_7 ? "fail-fast" : NULL;
+}
+
+static bool ends_with(const char *s, size_t n, const char *suffix) {
+        size_t k = strlen(suffix);
+        return n >= k && strncasecmp(s + n - k, suffix, k) == 0;
+}
+
+/* The application lower-cases each argument and turns backslashes into slashes first. */
+static bool arg_ends_with(const char *arg, const char *suffix) {
+        size_t n = strlen(arg), k = strlen(suffix);
+
+        if (n < k)
+                return false;
+        for (size_t i = 0; i < k; i++) {
+                char c = arg[n - k + i];
+                if (c == '\\')
+                        c = '/';
+                if ((c | 0x20) != (suffix[i] | 0x20) && c != suffix[i])
+                        return false;
+        }
+        return true;
+}
+
+bool openclaw_argv_is_gateway(const char *argv, size_t len) {
+        static const char *const entries[] = {
+                "dist/index.js", "dist/entry.js", "openclaw.mjs", "scripts/run-node.mjs",
+                "src/entry.ts", "src/index.ts",
+        };
+        bool gateway = false, entry = false;
+        const char *exe = NULL;
+
+        for (size_t off = 0; off < len;) {
+                const char *a = argv + off;
+                size_t n = strnlen(a, len - off);
+                char arg[4096];
+
+                off += n + 1;
+                /* Trimmed, as normalizeStringEntries does; an over-long argument is no entry. */
+                while (n > 0 && (*a == ' ' || *a == '\t'))
+                        a++, n--;
+                while (n > 0 && (a[n - 1] == ' ' || a[n - 1] == '\t'))
+                        n--;
+                if (n == 0 || n >= sizeof(arg))
+                        continue;
+                memcpy(arg, a, n);
+                arg[n] = '\0';
+                if (!exe)
+                        exe = a;
+                if (strcasecmp(arg, "gateway") == 0)
+                        gateway = true;
+                for (size_t i = 0; i < ELEMENTSOF(entries); i++)
+                        if (arg_ends_with(arg, entries[i]))
+                                entry = true;
+                if (exe == a) {
+                        size_t k = n;
+                        /* The executable, without a Windows suffix: ".../openclaw" or "openclaw". */
+                        if (ends_with(arg, k, ".exe") || ends_with(arg, k, ".cmd") || ends_with(arg, k, ".bat"))
+                                k -= 4;
+                        arg[k] = '\0';
+                        if (arg_ends_with(arg, "/openclaw") || strcasecmp(arg, "openclaw") == 0)
+                                entry = true;
+                }
+        }
+        return gateway && entry;
+}
+
+const char *openclaw_argv_script(const char *argv, size_t len) {
+        bool first = true;
+
+        for (size_t off = 0; off < len;) {
+                const char *a = argv + off;
+                size_t n = strnlen(a, len - off);
+
+                off += n + 1;
+                if (first) {
+                        first = false;
+                        /* An installed `openclaw` launcher is itself the script (a symlink to
+                         * openclaw.mjs, or a shell wrapper next to the package). */
+                        if (ends_with(a, n, "/openclaw"))
+                                return a;
+                        continue;
+                }
+                if (a[0] == '-')
+                        continue; /* node's own options (their values are not told apart) */
+                return n > 0 ? a : NULL; /* the first operand is the script */
+        }
+        return NULL;
+}
+
+int openclaw_package_version(const char *json, size_t len, char *ret, size_t size) {
+        json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+        const char *name, *version;
+        int r = -EINVAL;
+
+        if (!json_is_object(root))
+                goto out;
+        name = json_string_value(json_object_get(root, "name"));
+        version = json_string_value(json_object_get(root, "version"));
+        if (!name || strcmp(name, "openclaw") != 0 || !version || !version[0] || strlen(version) >= size)
+                goto out;
+        for (const char *p = version; *p; p++)
+                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      *p == '.' || *p == '-' || *p == '+'))
+                        goto out;
+        strcpy(ret, version);
+        r = 0;
+out:
+        json_decref(root);
+        return r;
+}
+
+/* "agent:<id>:<rest>" → rest; anything else → NULL (parseAgentSessionKey). */
+static const char *key_rest(const char *key) {
+        const char *p;
+
+        if (strncasecmp(key, "agent:", 6) != 0)
+                return NULL;
+        p = strchr(key + 6, ':');
+        return p && p > key + 6 && p[1] ? p + 1 : NULL;
+}
+
+static bool key_starts(const char *key, const char *prefix) {
+        const char *rest = key_rest(key);
+
+        return rest && strncasecmp(rest, prefix, strlen(prefix)) == 0;
+}
+
+/* shouldSkipMainRecovery: subagents, cron runs and ACP sessions are not resumed. */
+static bool recovery_skips(const char *key, json_t *entry) {
+        json_t *depth = json_object_get(entry, "spawnDepth"), *role = json_object_get(entry, "subagentRole");
+
+        if (json_is_number(depth) && json_number_value(depth) > 0)
+                return true;
+        if (role && !json_is_null(role))
+                return true;
+        return strncasecmp(key, "subagent:", 9) == 0 || key_starts(key, "subagent:") ||
+               key_starts(key, "cron:") || strncasecmp(key, "acp:", 4) == 0 || key_starts(key, "acp:");
+}
+
+static bool names_transcript(json_t *entry, const char *transcript) {
+        const char *id = json_string_value(json_object_get(entry, "sessionId"));
+        const char *file = json_string_value(json_object_get(entry, "sessionFile"));
+        size_t n = strlen(transcript);
+
+        /* <sessionId>.jsonl in the folder (the application trims the id). */
+        if (id) {
+                while (*id == ' ' || *id == '\t')
+                        id++;
+                size_t k = strlen(id);
+                while (k > 0 && (id[k - 1] == ' ' || id[k - 1] == '\t'))
+                        k--;
+                if (k + 6 == n && strncmp(id, transcript, k) == 0 && strcmp(transcript + k, ".jsonl") == 0)
+                        return true;
+        }
+        /* sessionFile, resolved within the folder: its last component. (Kept on a match by
+         * name alone: keeping evidence the recovery does not need costs less than losing it.) */
+        if (file) {
+                const char *base = strrchr(file, '/');
+                base = base ? base + 1 : file;
+                size_t k = strlen(base);
+                while (k > 0 && (base[k - 1] == ' ' || base[k - 1] == '\t'))
+                        k--;
+                if (k == n && strncmp(base, transcript, n) == 0)
+                        return true;
+        }
+        return false;
+}
+
+int openclaw_recovery_wants(const char *json, size_t len, const char *transcript, char *ret_key,
+                            size_t key_size) {
+        json_t *root = json_loadb(json, len, 0, NULL), *entry;
+        const char *key;
+        int r = 0;
+
+        if (!json_is_object(root)) {
+                json_decref(root);
+                return -EINVAL;
+        }
+        json_object_foreach(root, key, entry) {
+                const char *status = json_string_value(json_object_get(entry, "status"));
+
+                if (!json_is_object(entry) || !status || strcmp(status, "running") != 0)
+                        continue;
+                if (recovery_skips(key, entry) || !names_transcript(entry, transcript))
+                        continue;
+                if (ret_key && key_size > 0)
+                        snprintf(ret_key, key_size, "%s", key);
+                r = 1;
+                break;
+        }
+        json_decref(root);
+        return r;
+}
