@@ -4,8 +4,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "fs-util.h"
-#include "openclaw.h"
+#include "recovery.h"
 #include "event-util.h"
 #include "fs-event.h"
 #include "lock.h"
@@ -45,7 +44,7 @@ int lock_new(Manager *m, TrackedFile *f, pid_t creator_pid, uint64_t now_ns, Loc
         if (creator_pid > 0) {
                 unsigned depth;
                 if (proc_nspid(creator_pid, &l->creator_ns_pid, &depth) < 0)
-                        l->creator_ns_pid = 0; /* gone already: its pid alone ties nothing */
+                        l->creator_ns_pid = -1; /* gone already: its pid alone ties nothing */
         }
         l->owner_ns = OWNER_NS_UNVERIFIED;
         l->seen_ns = now_ns;
@@ -164,44 +163,23 @@ static bool lock_read_payload(Lock *l) {
         return true;
 }
 
-/* Is HOST (a pid here) the process that wrote WANT into a payload: its pid in its own pid
- * namespace? NS_PID: HOST's, when already known (0: read it now). */
-static bool pid_writes_as(pid_t host, pid_t ns_pid, pid_t want, OwnerNs *ret_ns) {
-        unsigned depth = 0;
-
-        if (host <= 0)
-                return false;
-        if (ns_pid <= 0 && proc_nspid(host, &ns_pid, &depth) < 0)
-                return false;
-        if (ns_pid != want)
-                return false;
-        *ret_ns = host == want && depth == 0 ? OWNER_NS_HOST : OWNER_NS_MAPPED;
-        return true;
-}
-
-/* The pid here of the process payload.pid names. A pid is written as its writer sees it: the
- * process that created the lock, or one holding it for writing, whose pid in its own pid
- * namespace is payload.pid, is the owner. Failing that, the process with that number here,
- * if it has the payload's start time; else nothing ties the number to a process here. */
+/* The pid here of the process payload.pid names: the creator or a writer whose pid in its own
+ * pid namespace it is (see proc_resolve_pid). The creator first: its pid in its namespace was
+ * read when it created the lock (it may be gone since). */
 static OwnerNs lock_resolve_owner(Lock *l, pid_t *ret_host) {
-        pid_t want = l->payload.pid;
         TrackedFile *f = l->file;
-        uint64_t st;
-        OwnerNs ns;
+        pid_t cands[1 + 8], ns[1 + 8];
+        size_t n = 0;
 
-        for (unsigned i = 0; i < f->n_holders; i++)
-                if (pid_writes_as(f->holders[i], 0, want, &ns)) {
-                        *ret_host = f->holders[i];
-                        return ns;
-                }
-        if (pid_writes_as(l->creator_pid, l->creator_ns_pid, want, &ns)) {
-                *ret_host = l->creator_pid;
-                return ns;
+        if (l->creator_pid > 0) {
+                cands[n] = l->creator_pid;
+                ns[n++] = l->creator_ns_pid;
         }
-        *ret_host = want;
-        if (l->payload.has_starttime && proc_starttime(want, &st) >= 0 && st == l->payload.starttime)
-                return OWNER_NS_STARTTIME;
-        return OWNER_NS_UNVERIFIED;
+        for (unsigned i = 0; i < f->n_holders && n < ELEMENTSOF(cands); i++) {
+                cands[n] = f->holders[i];
+                ns[n++] = 0;
+        }
+        return proc_resolve_pid(l->payload.pid, cands, ns, n, l->payload.has_starttime, l->payload.starttime, ret_host);
 }
 
 static void lock_update_owner(Lock *l) {
@@ -399,57 +377,6 @@ static void keep_by_setting(Lock *l, const LockJudgement *j, const char *reason,
         l->kept_by_setting = true;
 }
 
-/* sessions.json larger than this is not parsed on the event path: kept on doubt. */
-#define SESSION_STORE_MAX (16u << 20)
-
-/* Does the application's restart recovery need this stale lock? Its own start-up sweep (or a
- * contender) removes it; removing it first would lose the interrupted turn. */
-static bool keep_for_recovery(Lock *l, const LockJudgement *j, char *why, size_t why_size) {
-        RecoveryFacts f = {
-                .reason = j->reason,
-                .owner_gateway = l->owner && l->payload.valid ? l->owner->gateway : TRISTATE_UNKNOWN,
-                .store_wants = TRISTATE_NO,
-        };
-        _cleanup_free_ char *buf = NULL, *transcript = NULL;
-        char key[128] = "", problem[96] = "";
-        size_t len, n;
-        int r;
-
-        if (!stale_reason_owner_gone(j->reason) || f.owner_gateway == TRISTATE_NO)
-                return false;
-        transcript = strdup(l->file->name);
-        if (!transcript)
-                return false;
-        n = strlen(transcript);
-        if (n > 5)
-                transcript[n - 5] = '\0'; /* X.jsonl.lock → X.jsonl */
-        r = read_file_at(l->file->folder->dirfd, "sessions.json", SESSION_STORE_MAX, &buf, &len);
-        if (r == -ENOENT)
-                return false; /* no store: the recovery has nothing to resume here */
-        if (r < 0)
-                snprintf(problem, sizeof(problem), "%s",
-                         r == -EFBIG ? "larger than 16 MiB" : r == -EAGAIN ? "being rewritten" :
-                         r == -EBADFD ? "not a regular file" : strerror(-r));
-        else {
-                r = openclaw_recovery_wants(buf, len, transcript, key, sizeof(key));
-                if (r < 0)
-                        snprintf(problem, sizeof(problem), "not a JSON object");
-                f.store_wants = r > 0 ? TRISTATE_YES : TRISTATE_NO;
-        }
-        if (problem[0])
-                f.store_wants = TRISTATE_UNKNOWN;
-        if (!verdict_keep_for_recovery(&f))
-                return false;
-        if (f.store_wants == TRISTATE_YES)
-                snprintf(why, why_size, "restart-recovery: session %s is running in sessions.json and its %s "
-                         "was gone; the application's start-up sweep resumes it from this lock and removes it",
-                         key, f.owner_gateway == TRISTATE_YES ? "gateway" : "owner");
-        else
-                snprintf(why, why_size, "restart-recovery: sessions.json %s, so whether the application's "
-                         "start-up sweep needs this lock is unknown: kept on doubt", problem);
-        return true;
-}
-
 static void lock_act_stale(Lock *l, const LockJudgement *j) {
         Manager *m = l->manager;
         const char *reason = stale_reason_to_string(j->reason);
@@ -490,7 +417,8 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
         }
 
         /* Evidence the application's restart recovery reads: reported at once, kept. */
-        if (keep_for_recovery(l, j, why, sizeof(why))) {
+        if (recovery_keeps(l->file->folder->dirfd, l->file->name, j->reason,
+                           l->owner ? l->owner->gateway : TRISTATE_UNKNOWN, why, sizeof(why))) {
                 keep_by_setting(l, j, reason, why, again);
                 return;
         }

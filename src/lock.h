@@ -37,7 +37,8 @@ struct Lock {
         OwnerNs owner_ns;             /* how payload.pid was tied to owner->pid */
 
         pid_t creator_pid;            /* who created it, if we saw that (else 0) */
-        pid_t creator_ns_pid;         /* ... and its pid in its own pid namespace (0: unknown) */
+        pid_t creator_ns_pid;         /* ... and its pid in its own pid namespace (-1: it was
+                                       * gone when we asked, 0: no creator) */
         uint64_t seen_ns;             /* when we first saw it */
         bool acquired_reported;
         bool stale_handled;           /* reported stale for the current facts */

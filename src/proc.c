@@ -475,3 +475,26 @@ int proc_find_writers(dev_t dev, ino_t ino, const FileId *fid, pid_t *ret, size_
         *ret_readers = q.readers;
         return (int) q.n;
 }
+
+OwnerNs proc_resolve_pid(pid_t want, const pid_t *candidates, const pid_t *ns_pids, size_t n,
+                         bool has_starttime, uint64_t starttime, pid_t *ret_host) {
+        uint64_t st;
+
+        for (size_t i = 0; i < n; i++) {
+                pid_t host = candidates[i], inner = ns_pids ? ns_pids[i] : 0;
+                unsigned depth = 0;
+
+                if (host <= 0 || inner < 0)
+                        continue; /* -1: it was gone when we could have asked */
+                if (inner == 0 && proc_nspid(host, &inner, &depth) < 0)
+                        continue; /* gone: its number alone ties nothing */
+                if (inner != want)
+                        continue;
+                *ret_host = host;
+                return host == want && depth == 0 ? OWNER_NS_HOST : OWNER_NS_MAPPED;
+        }
+        *ret_host = want;
+        if (has_starttime && proc_starttime(want, &st) >= 0 && st == starttime)
+                return OWNER_NS_STARTTIME;
+        return OWNER_NS_UNVERIFIED;
+}

@@ -11,6 +11,26 @@
 
 #define COMM_MAX 17
 
+/* How a pid read from a lock's payload was tied to a process of this host. A pid is written as
+ * its writer sees it: inside a container, in the container's pid namespace. */
+typedef enum OwnerNs {
+        OWNER_NS_HOST,        /* a process that created or holds the lock has that pid here */
+        OWNER_NS_MAPPED,      /* ... has that pid in its own (nested) pid namespace */
+        OWNER_NS_STARTTIME,   /* no writer accounts for it, but the process with that pid here
+                               * has the payload's start time */
+        OWNER_NS_UNVERIFIED,  /* nothing ties the pid to a process of this host */
+        _OWNER_NS_MAX,
+        _OWNER_NS_INVALID = -22,
+} OwnerNs;
+
+/* Which process here wrote WANT as its own pid: the first of CANDIDATES (pids here: the lock's
+ * creator, its writers; NS_PIDS[i] their pids in their own namespace when already known, else
+ * 0, or NS_PIDS NULL) whose pid in its own pid namespace is WANT; else the process WANT here if
+ * its start time is STARTTIME (HAS_STARTTIME); else none (*ret_host = WANT). NS_PIDS[i] < 0:
+ * that candidate was gone before it could be asked (skipped: a recycled pid would lie). */
+OwnerNs proc_resolve_pid(pid_t want, const pid_t *candidates, const pid_t *ns_pids, size_t n,
+                         bool has_starttime, uint64_t starttime, pid_t *ret_host);
+
 /* Field 22 of /proc/PID/stat. -ENOENT/-ESRCH when the process is gone. */
 int proc_starttime(pid_t pid, uint64_t *ret);
 /* 'R', 'S', 'Z', ... */

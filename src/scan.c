@@ -15,9 +15,11 @@
 #include "fs-util.h"
 #include "holder-map.h"
 #include "macro.h"
+#include "openclaw.h"
 #include "options.h"
 #include "payload.h"
 #include "proc.h"
+#include "recovery.h"
 #include "scan.h"
 #include "table.h"
 #include "time-util.h"
@@ -35,7 +37,9 @@ typedef struct ScanLock {
         char *buf;               /* NULL: too large to verify */
         size_t len;
         LockPayload payload;
-        TrackedFile *file;       /* its holders */
+        TrackedFile *file;       /* its holders (for writing) */
+        OwnerNs owner_ns;        /* how payload.pid was tied to a process here */
+        pid_t owner_host;        /* ... that process's pid here */
         LockJudgement j;
         const char *action;      /* --fix: removed, kept */
         char why[256];
@@ -184,18 +188,40 @@ static void judge(Scan *s, ScanLock *l) {
 
         f.unheld_since_ns = since < now ? now - since : 0;
         if (l->payload.valid) {
+                pid_t host;
                 uint64_t st;
-                if (proc_starttime(l->payload.pid, &st) < 0 || !proc_alive(l->payload.pid))
+
+                /* Through the writers' pid namespaces, as the daemon does (no creator known). */
+                l->owner_ns = proc_resolve_pid(l->payload.pid, l->file ? l->file->holders : NULL, NULL,
+                                               l->file ? l->file->n_holders : 0, l->payload.has_starttime,
+                                               l->payload.starttime, &host);
+                l->owner_host = host;
+                f.owner_ns = l->owner_ns;
+                f.owner_host_pid = host;
+                if (proc_starttime(host, &st) < 0 || !proc_alive(host))
                         f.owner = OWNER_DEAD;
                 else {
                         f.owner = OWNER_ALIVE;
                         f.owner_starttime = st;
-                        /* Another user's process we may not inspect: taken to hold it. */
-                        f.owner_holds = (l->file && tracked_file_has_holder(l->file, l->payload.pid)) ||
-                                        !proc_fds_visible(l->payload.pid);
+                        /* Another user's process we may not inspect, with the payload's start time:
+                         * taken to hold it. */
+                        f.owner_holds = (l->file && tracked_file_has_holder(l->file, host)) ||
+                                        (!proc_fds_visible(host) && l->owner_ns != OWNER_NS_UNVERIFIED &&
+                                         !(l->payload.has_starttime && st != l->payload.starttime));
                 }
         }
         verdict_judge(&f, &l->j);
+}
+
+/* The owner's argv, now: a gateway by the application's rule? (Gone: unknown.) */
+static Tristate owner_gateway(ScanLock *l) {
+        char argv[4096];
+        size_t n;
+
+        if (!l->payload.valid || !proc_alive(l->owner_host) ||
+            proc_cmdline(l->owner_host, argv, sizeof(argv), &n) < 0 || n == 0)
+                return TRISTATE_UNKNOWN;
+        return openclaw_argv_is_gateway(argv, n) ? TRISTATE_YES : TRISTATE_NO;
 }
 
 static void fix(ScanLock *l) {
@@ -204,6 +230,10 @@ static void fix(ScanLock *l) {
         if (!l->buf) {
                 l->action = "kept";
                 snprintf(l->why, sizeof(l->why), "payload too large to verify; remove it by hand");
+                return;
+        }
+        if (recovery_keeps(l->dirfd, l->name, l->j.reason, owner_gateway(l), l->why, sizeof(l->why))) {
+                l->action = "kept";
                 return;
         }
         r = cleanup_remove_lock(l->dirfd, l->name, l->st.st_dev, l->st.st_ino, l->have_fid ? &l->fid : NULL,
@@ -222,8 +252,8 @@ static void print(Scan *s) {
                 ScanLock *l = &s->locks[i];
                 _cleanup_free_ char *path = escape_path(l->folder, l->name);
                 char pid[16] = "-", age[32];
-                bool alive = l->payload.valid && proc_alive(l->payload.pid);
-                bool holding = l->payload.valid && l->file && tracked_file_has_holder(l->file, l->payload.pid);
+                bool alive = l->payload.valid && proc_alive(l->owner_host);
+                bool holding = l->payload.valid && l->file && tracked_file_has_holder(l->file, l->owner_host);
                 const char *verdict = l->j.verdict == VERDICT_STALE ? stale_reason_to_string(l->j.reason)
                                                                     : verdict_to_string(l->j.verdict);
                 long long age_ms = l->payload.has_created_at ? (now_realtime_us() - l->payload.created_at_us) / 1000

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "proc.h"
+
 typedef enum Verdict {
         VERDICT_LIVE,     /* the owner named by the payload holds the lock open */
         VERDICT_BUSY,     /* someone else holds it open: wait for their close, never remove */
@@ -34,18 +36,6 @@ typedef enum OwnerState {
         _OWNER_STATE_MAX,
         _OWNER_STATE_INVALID = -EINVAL,
 } OwnerState;
-
-/* How the payload's pid was tied to a process of this host. A pid is written as its writer
- * sees it: inside a container, in the container's pid namespace. */
-typedef enum OwnerNs {
-        OWNER_NS_HOST,        /* a process that created or holds the lock has that pid here */
-        OWNER_NS_MAPPED,      /* ... has that pid in its own (nested) pid namespace */
-        OWNER_NS_STARTTIME,   /* no writer accounts for it, but the process with that pid here
-                               * has the payload's start time */
-        OWNER_NS_UNVERIFIED,  /* nothing ties the pid to a process of this host */
-        _OWNER_NS_MAX,
-        _OWNER_NS_INVALID = -EINVAL,
-} OwnerNs;
 
 typedef enum AgedReason {
         AGED_HOLD_EXCEEDED,  /* older than the holder's own maxHoldMs */

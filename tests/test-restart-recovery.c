@@ -115,8 +115,28 @@ int main(void) {
         expect_cleaned(&e, kill_holder(&e, "none", "run1", true));
 
         /* sessions.json that cannot be read: kept on doubt. */
-        expect_kept(&e, kill_holder(&e, "bad", "run1", true), "not a JSON object");
-        expect_kept(&e, kill_holder(&e, "linked", "run1", true), "not a regular file");
+        char *bad = kill_holder(&e, "bad", "run1", true), *linked = kill_holder(&e, "linked", "run1", true);
+        expect_kept(&e, bad, "not a JSON object");
+        expect_kept(&e, linked, "not a regular file");
+
+        /* scan --fix, which knows no owner's argv once it is gone, keeps the same evidence. */
+        char out[65536], err[4096];
+        const char *scan[] = { "scan", "--state-dir", e.state, "--fix", "--json", "--leak-grace-ms", "0", NULL };
+        CHECK(lw_run(scan, -1, out, sizeof(out), err, sizeof(err)) == 1, "scan --fix: %s", err);
+        json_t *sj = json_loads(out, 0, NULL), *l;
+        size_t i, kept = 0;
+        CHECK(sj, "scan --json: %s", out);
+        json_array_foreach(json_object_get(sj, "locks"), i, l) {
+                const char *why = json_string_value(json_object_get(l, "why"));
+                if (strcmp(json_string_value(json_object_get(l, "lock")), run2) == 0)
+                        CHECK(strcmp(json_string_value(json_object_get(l, "action")), "kept") == 0 && why &&
+                                      strncmp(why, "restart-recovery", 16) == 0,
+                              "scan --fix on the evidence: %s", json_dumps(l, 0));
+                kept += why && strncmp(why, "restart-recovery", 16) == 0;
+        }
+        CHECK(kept == 3, "scan kept %zu locks for the recovery: %s", kept, out);
+        CHECK(lw_exists(run2), "scan --fix removed the evidence");
+        json_decref(sj);
 
         CHECK(lw_count(e.d, "race.", NULL, NULL) == 0, "a race was reported");
         CHECK(lw_count(e.d, "lock.cleaned", "lock", run2) == 0, "the kept lock was cleaned");
