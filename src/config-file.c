@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "config-file.h"
+#include "openclaw.h"
 #include "fs-util.h"
 #include "macro.h"
 #include "race.h"
@@ -157,6 +158,12 @@ static int get_enum(Ctx *c, json_t *v, const Seg *path, size_t n, int (*from)(co
         return 0;
 }
 
+/* A release the configuration may name: a known one, not "unknown". */
+static int release_from_config(const char *s) {
+        Release r = release_from_string(s);
+        return r == RELEASE_UNKNOWN ? -EINVAL : (int) r;
+}
+
 static int get_ms(Ctx *c, json_t *v, const Seg *path, size_t n, long long max, int64_t *ret) {
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max)
                 return fail(c, path, n, "\"%s\" must be an integer from 0 to %lld (milliseconds)", path[n - 1].key, max);
@@ -230,7 +237,7 @@ static int parse_folder(Ctx *c, json_t *f, size_t index, FolderRule *rule) {
         const char *key;
         json_t *v;
 
-        *rule = (FolderRule) { .cleanup = -1, .leak_grace_ms = -1, .remote_cleanup = -1 };
+        *rule = (FolderRule) { .cleanup = -1, .leak_grace_ms = -1, .remote_cleanup = -1, .release = -1 };
         if (!json_is_object(f))
                 return fail_at(c, (Seg[]) { { "folders" }, { .index = index } }, 2, false, "each of \"folders\" must be an object");
         json_object_foreach(f, key, v) {
@@ -254,9 +261,12 @@ static int parse_folder(Ctx *c, json_t *f, size_t index, FolderRule *rule) {
                         rule->remote_cleanup = json_is_true(v);
                 } else if (strcmp(key, "ignore_races") == 0)
                         r = get_races(c, v, p, 3, &rule->ignore_races);
-                else
+                else if (strcmp(key, "release") == 0) {
+                        r = get_enum(c, v, p, 3, release_from_config, "\"2026.5\", \"2026.7\", \"2026.8+\"", &e);
+                        rule->release = e;
+                } else
                         return fail_key(c, p, 3, "unknown key \"%s\" in a folder (path, cleanup, leak_grace_ms, "
-                                             "remote_cleanup, ignore_races)", key);
+                                             "remote_cleanup, ignore_races, release)", key);
                 if (r < 0)
                         return r;
         }
@@ -465,6 +475,8 @@ json_t *config_to_json(const RunOptions *o) {
                         json_object_set_new(f, "remote_cleanup", json_boolean(r->remote_cleanup));
                 if (r->ignore_races)
                         json_object_set_new(f, "ignore_races", races_json(r->ignore_races));
+                if (r->release >= 0)
+                        json_object_set_new(f, "release", json_string(release_to_string(r->release)));
                 json_array_append_new(folders, f);
         }
         j = json_pack("{s:o, s:o, s:s, s:s?, s:s?, s:s?, s:I, s:s, s:I, s:s, s:o, s:o, s:o}",

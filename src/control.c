@@ -205,7 +205,7 @@ static json_t *do_status(ControlServer *s) {
         const RunOptions *o = m->opts;
         char ts[ISO_TS_MAX];
 
-        return json_pack("{s:{s:i, s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:I, s:I, s:I, s:s, s:s, "
+        return json_pack("{s:{s:i, s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:s, s:s, "
                          "s:{s:I, s:I, s:I, s:I, s:I, s:I}}}",
                          "status",
                          "pid", (int) getpid(),
@@ -216,6 +216,7 @@ static json_t *do_status(ControlServer *s) {
                          "started", format_iso_ts(m->start_realtime_us, ts),
                          "folders", tree_guarded_json(m),
                          "waiting_for", tree_pending_json(m),
+                         "releases", tree_releases_json(m),
                          "locks", (json_int_t) m->n_locks,
                          "sessions", (json_int_t) m->holders.n_files[FILE_SESSION],
                          "owners", (json_int_t) hashmap_size(m->owners),

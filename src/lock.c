@@ -4,13 +4,13 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "recovery.h"
 #include "event-util.h"
 #include "fs-event.h"
 #include "lock.h"
 #include "macro.h"
 #include "manager.h"
 #include "owner.h"
+#include "recovery.h"
 #include "report.h"
 #include "session.h"
 #include "time-util.h"
@@ -163,6 +163,26 @@ static bool lock_read_payload(Lock *l) {
         return true;
 }
 
+/* Which release the folder's gateway runs, from this owner's package.json, when neither the
+ * configuration nor an earlier owner said it. Once per owner: a process's package does not
+ * change under it. */
+static void lock_learn_release(Lock *l) {
+        Owner *o = l->owner;
+        char version[24], source[48];
+        Release r;
+
+        if (!o || o->exited || o->release_tried || tree_folder_release(l->file->folder) != RELEASE_UNKNOWN)
+                return;
+        o->release_tried = true;
+        if (owner_read_version(o, version, sizeof(version)) < 0)
+                return;
+        r = release_from_version(version);
+        if (r == RELEASE_UNKNOWN)
+                return;
+        snprintf(source, sizeof(source), "package.json of pid %d", (int) o->pid);
+        tree_set_release(l->manager, l->file->folder, r, version, source);
+}
+
 /* The pid here of the process payload.pid names: the creator or a writer whose pid in its own
  * pid namespace it is (see proc_resolve_pid). The creator first: its pid in its namespace was
  * read when it created the lock (it may be gone since). */
@@ -205,6 +225,7 @@ static void lock_update_owner(Lock *l) {
                 return;
         }
         lock_set_owner(l, o);
+        lock_learn_release(l);
 }
 
 pid_t lock_owner_pid(Lock *l) {
@@ -286,11 +307,16 @@ static void lock_check_age(Lock *l) {
         while ((due = verdict_aged(l->payload.created_at_us, l->payload.max_hold_ms,
                                    l->aged_reported, now_us, &next_us)) >= 0) {
                 l->aged_reported |= 1u << due;
+                Release rel = tree_folder_release(l->file->folder);
+
+                /* What the application's contenders will do with it depends on the release. */
                 report_emit(&l->manager->reporter, EVENT_LOCK_AGED,
-                            json_pack("{s:o, s:s, s:I, s:i}", "lock", lock_path_json(l),
+                            json_pack("{s:o, s:s, s:I, s:i, s:I, s:s, s:s?}", "lock", lock_path_json(l),
                                       "reason", aged_reason_to_string(due),
                                       "age_ms", (json_int_t) ((now_us - l->payload.created_at_us) / 1000),
-                                      "owner_pid", (int) l->payload.pid));
+                                      "owner_pid", (int) l->payload.pid,
+                                      "max_hold_ms", (json_int_t) (l->payload.max_hold_ms ? l->payload.max_hold_ms : DEFAULT_MAX_HOLD_MS),
+                                      "release", release_to_string(rel), "contenders", release_contenders(rel)));
         }
         if (next_us == INT64_MAX) {
                 if (l->age_timer)
@@ -406,6 +432,15 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
                 snprintf(w, sizeof(w), "on a remote filesystem (%s): reported only; --remote-cleanup opts in",
                          l->file->folder->fs_type);
                 keep_by_setting(l, j, reason, w, again);
+                return;
+        }
+
+        /* 2026.8 and later keep sessions in SQLite: a lock file there is a leftover nothing
+         * uses, and only `scan --fix` removes it (when its owner is gone). */
+        if (tree_folder_release(l->file->folder) == RELEASE_2026_8) {
+                keep_by_setting(l, j, reason, "a leftover of a state dir on OpenClaw 2026.8+ (SQLite store, no "
+                                "session write locks): inert; `lockwarden scan --fix` removes it once its owner is gone",
+                                again);
                 return;
         }
 
@@ -561,12 +596,18 @@ void lock_on_unlinked(Lock *l, pid_t pid) {
         }
         if (released) {
                 int64_t held_ms = lock_held_ms(l);
+                uint64_t max_hold = l->payload.max_hold_ms ? l->payload.max_hold_ms : DEFAULT_MAX_HOLD_MS;
+                /* Released past its maxHoldMs: the holder's own watchdog (every 60 s) let it go,
+                 * and the run that took it goes on and may write the transcript unlocked. */
+                bool watchdog = l->payload.valid && held_ms >= (int64_t) max_hold;
 
+                if (watchdog && l->file->folder && l->file->name)
+                        session_on_watchdog_release(session_get(m, l->file->folder, l->file->name, FILE_LOCK), pid);
                 report_emit(&m->reporter, EVENT_LOCK_RELEASED,
-                            json_pack("{s:o, s:o, s:s?, s:I, s:s}", "lock", lock_path_json(l),
+                            json_pack("{s:o, s:o, s:s?, s:I, s:s, s:b}", "lock", lock_path_json(l),
                                       "pid", json_pid(pid), "comm", comm[0] ? comm : NULL,
                                       "held_ms", (json_int_t) held_ms,
-                                      "attribution", attribution_to_string(pid)));
+                                      "attribution", attribution_to_string(pid), "watchdog", watchdog));
         } else {
                 bool owner_alive = l->owner && !l->owner->exited;
                 report_emit(&m->reporter, EVENT_LOCK_REMOVED,

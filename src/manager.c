@@ -375,9 +375,14 @@ int manager_startup(Manager *m) {
                 return log_error_errno(r, "%s", err);
         m->started = true;
 
+        /* Read every lock's payload and owner now: which release each state dir runs is known
+         * from its gateways' package.json by the time monitor.ready says it. */
+        for (Lock *l = m->locks; l; l = l->locks_next)
+                (void) lock_load_payload(l);
+
         dirs = tree_guarded_json(m);
         report_emit(&m->reporter, EVENT_MONITOR_READY,
-                    json_pack("{s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:i, s:s?}",
+                    json_pack("{s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:i, s:s?, s:o}",
                               "backend", source_attribution(&m->source) ? "fanotify" : "inotify",
                               "attribution", source_attribution(&m->source) ? "pid" : "holder-scan",
                               "backend_reason", m->backend_why,
@@ -392,7 +397,8 @@ int manager_startup(Manager *m) {
                               "version", PACKAGE_VERSION,
                               "capabilities", caps_effective_json(),
                               "uid", (int) geteuid(),
-                              "user", user.name));
+                              "user", user.name,
+                              "releases", tree_releases_json(m)));
 
         /* Judge every lock found, now that the holder map is seeded. */
         for (Lock *l = m->locks; l; l = l->locks_next)

@@ -41,6 +41,8 @@ typedef struct FolderRule {
         int64_t leak_grace_ms;        /* -1: as configured globally */
         int remote_cleanup;           /* -1: as configured globally; 0 or 1 */
         unsigned ignore_races;        /* 1 << RaceKind, on top of the global ones */
+        int release;                  /* Release (openclaw.h) the folder's gateway runs; -1:
+                                       * found out (package.json of its owners, SQLite store) */
 } FolderRule;
 
 /* Which options the command line gave: they win over the configuration file. */

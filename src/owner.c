@@ -168,15 +168,17 @@ Owner *owner_unref(Owner *o) {
 }
 
 int owner_read_version(Owner *o, char *ret, size_t size) {
+        return o->exited ? -ESRCH : process_openclaw_version(o->pid, ret, size);
+}
+
+int process_openclaw_version(pid_t pid, char *ret, size_t size) {
         char argv[4096], path[PATH_MAX + 64], target[PATH_MAX];
         const char *script;
         size_t n, prefix;
         ssize_t k;
         int r;
 
-        if (o->exited)
-                return -ESRCH;
-        r = proc_cmdline(o->pid, argv, sizeof(argv), &n);
+        r = proc_cmdline(pid, argv, sizeof(argv), &n);
         if (r < 0)
                 return r;
         script = openclaw_argv_script(argv, n);
@@ -184,7 +186,7 @@ int owner_read_version(Owner *o, char *ret, size_t size) {
                 return -ENOENT;
         /* In the process's own view of the filesystem (a container's root, its working
          * directory): /proc/PID/root and /proc/PID/cwd. */
-        prefix = (size_t) snprintf(path, sizeof(path), "/proc/%d/%s", (int) o->pid, script[0] == '/' ? "root" : "cwd");
+        prefix = (size_t) snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, script[0] == '/' ? "root" : "cwd");
         if (snprintf(path + prefix, sizeof(path) - prefix, "%s%s", script[0] == '/' ? "" : "/", script) >=
             (int) (sizeof(path) - prefix))
                 return -ENAMETOOLONG;
@@ -193,7 +195,7 @@ int owner_read_version(Owner *o, char *ret, size_t size) {
         if (k > 0) {
                 target[k] = '\0';
                 if (target[0] == '/') {
-                        prefix = (size_t) snprintf(path, sizeof(path), "/proc/%d/root", (int) o->pid);
+                        prefix = (size_t) snprintf(path, sizeof(path), "/proc/%d/root", (int) pid);
                         snprintf(path + prefix, sizeof(path) - prefix, "%s", target);
                 }
                 else {

@@ -41,5 +41,7 @@ void owner_refresh(Owner *o, uint64_t now_ns);
 /* The OpenClaw version the owner runs: the package.json ("name": "openclaw") above the script
  * its argv runs, looked up in its own mount namespace. 0 and RET, or -errno. */
 int owner_read_version(Owner *o, char *ret, size_t size);
+/* The same for any process (scan has no Owner). */
+int process_openclaw_version(pid_t pid, char *ret, size_t size);
 Owner *owner_ref(Owner *o);
 Owner *owner_unref(Owner *o);

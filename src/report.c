@@ -41,6 +41,7 @@ static const EventInfo event_table[_EVENT_KIND_MAX] = {
         [EVENT_MONITOR_RESYNC]   = { "monitor.resync",   "a043b0b942434a8abe137f6dd55d2436", LOG_NOTICE },
         [EVENT_MONITOR_WARNING]  = { "monitor.warning",  "2069c20288a24beba4a64567a4f815bf", LOG_WARNING },
         [EVENT_MONITOR_RELOADED] = { "monitor.reloaded", "33ebb8ca2a1e4c46be568899e205d53c", LOG_NOTICE },
+        [EVENT_MONITOR_RELEASE]  = { "monitor.release",  "cf14d5a7401a4029ae81749145689866", LOG_INFO },
 };
 
 const char *event_kind_to_string(EventKind k) {
@@ -253,6 +254,12 @@ static char *message_for(EventKind k, json_t *f) {
                              json_array_size(json_object_get(f, "restart_needed")) ?
                                      " (some changes need a restart)" : "",
                              iget(f, "folders"));
+                break;
+        case EVENT_MONITOR_RELEASE:
+                r = asprintf(&m, "%s runs OpenClaw %s%s%s%s (%s): its rules apply", sget(f, "state_dir"),
+                             sget(f, "release"), json_string_value(json_object_get(f, "version")) ? " (" : "",
+                             json_string_value(json_object_get(f, "version")) ? sget(f, "version") : "",
+                             json_string_value(json_object_get(f, "version")) ? ")" : "", sget(f, "source"));
                 break;
         default:
                 break;

@@ -33,6 +33,7 @@ typedef enum EventKind {
         EVENT_MONITOR_RESYNC,
         EVENT_MONITOR_WARNING,
         EVENT_MONITOR_RELOADED,
+        EVENT_MONITOR_RELEASE,
         _EVENT_KIND_MAX,
         _EVENT_KIND_INVALID = -EINVAL,
 } EventKind;

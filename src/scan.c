@@ -16,6 +16,7 @@
 #include "holder-map.h"
 #include "macro.h"
 #include "openclaw.h"
+#include "owner.h"
 #include "options.h"
 #include "payload.h"
 #include "proc.h"
@@ -38,6 +39,7 @@ typedef struct ScanLock {
         size_t len;
         LockPayload payload;
         TrackedFile *file;       /* its holders (for writing) */
+        int state;               /* its state dir in Scan.states, -1: a --watch folder */
         OwnerNs owner_ns;        /* how payload.pid was tied to a process here */
         pid_t owner_host;        /* ... that process's pid here */
         LockJudgement j;
@@ -45,8 +47,19 @@ typedef struct ScanLock {
         char why[256];
 } ScanLock;
 
+/* A state dir and the OpenClaw release found for it. */
+typedef struct ScanState {
+        const char *path;
+        Release release;
+        char version[24];
+        char source[48];
+} ScanState;
+
 typedef struct Scan {
         bool fix, json, legend;
+        ScanState states[64];
+        size_t n_states;
+        int cur_state;           /* while a state dir is read: its index; -1 otherwise */
         uint64_t grace_ms;
         int *dirfds;
         size_t n_dirfds;
@@ -70,7 +83,7 @@ static void add_lock(Scan *s, const char *folder, int dirfd, uint64_t fsid, cons
         if (!grow_array((void **) &s->locks, &s->n_alloc, s->n_locks, sizeof(ScanLock), 16))
                 return;
         l = &s->locks[s->n_locks];
-        *l = (ScanLock) { .dirfd = dirfd, .fsid = fsid };
+        *l = (ScanLock) { .dirfd = dirfd, .fsid = fsid, .state = s->cur_state };
         r = payload_read_at(dirfd, name, fsid, &buf, &len, &l->st, &l->fid);
         if (r == -ENOENT)
                 return; /* gone meanwhile */
@@ -129,6 +142,7 @@ static int open_sub(int dirfd, const char *name) {
 
 static void scan_state_dir(Scan *s, const char *state) {
         _cleanup_close_ int sfd = open(state, O_RDONLY | O_DIRECTORY | O_CLOEXEC), afd = -1;
+        ScanState *st = &s->states[s->n_states];
         struct dirent *de;
         DIR *d;
 
@@ -136,6 +150,8 @@ static void scan_state_dir(Scan *s, const char *state) {
                 scan_error(s, state, strerror(errno));
                 return;
         }
+        *st = (ScanState) { .path = state, .release = RELEASE_UNKNOWN };
+        s->cur_state = (int) s->n_states++;
         afd = open_sub(sfd, "agents");
         if (afd < 0) {
                 if (errno != ENOENT)
@@ -156,6 +172,13 @@ static void scan_state_dir(Scan *s, const char *state) {
                 agent = open_sub(afd, de->d_name);
                 if (agent < 0)
                         continue; /* a file, or a symlink: not followed */
+                /* 2026.8 and later: a SQLite store and no session write locks. */
+                struct stat sq;
+                if (st->release == RELEASE_UNKNOWN &&
+                    fstatat(agent, "agent/openclaw-agent.sqlite", &sq, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISREG(sq.st_mode)) {
+                        st->release = RELEASE_2026_8;
+                        snprintf(st->source, sizeof(st->source), "SQLite session store");
+                }
                 sessions = open_sub(agent, "sessions");
                 close(agent);
                 if (sessions < 0)
@@ -167,6 +190,29 @@ static void scan_state_dir(Scan *s, const char *state) {
                 scan_folder(s, path, sessions);
         }
         closedir(d);
+        s->cur_state = -1;
+}
+
+/* The release of L's state dir, from its live owner's package.json if not known yet (a lock in
+ * use says more than a store on disk). */
+static void learn_release(Scan *s, ScanLock *l) {
+        ScanState *st = l->state >= 0 ? &s->states[l->state] : NULL;
+        char version[24];
+        Release r;
+
+        if (!st || (st->release != RELEASE_UNKNOWN && st->version[0]) || !l->payload.valid ||
+            !proc_alive(l->owner_host) || process_openclaw_version(l->owner_host, version, sizeof(version)) < 0)
+                return;
+        r = release_from_version(version);
+        if (r == RELEASE_UNKNOWN)
+                return;
+        st->release = r;
+        snprintf(st->version, sizeof(st->version), "%s", version);
+        snprintf(st->source, sizeof(st->source), "package.json of pid %d", (int) l->owner_host);
+}
+
+static bool leftover(Scan *s, const ScanLock *l) {
+        return l->state >= 0 && s->states[l->state].release == RELEASE_2026_8;
 }
 
 /* The verdict's facts from /proc now; "unheld since" is the file's last change. */
@@ -224,9 +270,15 @@ static Tristate owner_gateway(ScanLock *l) {
         return openclaw_argv_is_gateway(argv, n) ? TRISTATE_YES : TRISTATE_NO;
 }
 
-static void fix(ScanLock *l) {
+static void fix(Scan *s, ScanLock *l) {
         int r;
 
+        if (leftover(s, l) && l->j.reason != STALE_DEAD_PID && l->j.reason != STALE_RECYCLED_PID) {
+                l->action = "kept";
+                snprintf(l->why, sizeof(l->why), "a leftover of OpenClaw 2026.8+ (no session write locks): "
+                         "removed once its owner is gone");
+                return;
+        }
         if (!l->buf) {
                 l->action = "kept";
                 snprintf(l->why, sizeof(l->why), "payload too large to verify; remove it by hand");
@@ -254,7 +306,8 @@ static void print(Scan *s) {
                 char pid[16] = "-", age[32];
                 bool alive = l->payload.valid && proc_alive(l->owner_host);
                 bool holding = l->payload.valid && l->file && tracked_file_has_holder(l->file, l->owner_host);
-                const char *verdict = l->j.verdict == VERDICT_STALE ? stale_reason_to_string(l->j.reason)
+                const char *verdict = leftover(s, l) && l->j.verdict != VERDICT_LIVE ? "leftover" :
+                                      l->j.verdict == VERDICT_STALE ? stale_reason_to_string(l->j.reason)
                                                                     : verdict_to_string(l->j.verdict);
                 long long age_ms = l->payload.has_created_at ? (now_realtime_us() - l->payload.created_at_us) / 1000
                                    : (now_realtime_us() - (long long) l->st.st_mtim.tv_sec * 1000000) / 1000;
@@ -266,7 +319,7 @@ static void print(Scan *s) {
                 format_age(age_ms, age, sizeof(age));
                 if (arr) {
                         json_array_append_new(arr, json_pack(
-                                "{s:s, s:o, s:o, s:b, s:I, s:s, s:s?, s:s, s:s?, s:s?}",
+                                "{s:s, s:o, s:o, s:b, s:I, s:s, s:s?, s:s, s:s?, s:s?, s:b}",
                                 "lock", path ? path : l->name,
                                 "owner_pid", l->payload.valid ? json_integer(l->payload.pid) : json_null(),
                                 "owner_alive", l->payload.valid ? json_boolean(alive) : json_null(),
@@ -274,7 +327,8 @@ static void print(Scan *s) {
                                 "verdict", verdict_to_string(l->j.verdict),
                                 "reason", l->j.verdict == VERDICT_STALE ? stale_reason_to_string(l->j.reason) : NULL,
                                 "detail", l->j.detail,
-                                "action", l->action, "why", l->action ? l->why : NULL));
+                                "action", l->action, "why", l->action ? l->why : NULL,
+                                "leftover", leftover(s, l)));
                         continue;
                 }
                 const char *row[] = { path ? path : l->name, pid, l->payload.valid ? (alive ? "yes" : "no") : "-",
@@ -283,17 +337,31 @@ static void print(Scan *s) {
                 table_add(t, row);
         }
         if (arr) {
-                json_t *o = json_pack("{s:o, s:I, s:I, s:I}", "locks", arr, "stale", (json_int_t) stale,
-                                      "removed", (json_int_t) removed, "errors", (json_int_t) s->errors);
+                json_t *rel = json_array();
+                for (size_t i = 0; rel && i < s->n_states; i++)
+                        json_array_append_new(rel, json_pack("{s:s, s:s, s:s?, s:s?}", "state_dir", s->states[i].path,
+                                "release", release_to_string(s->states[i].release),
+                                "version", s->states[i].version[0] ? s->states[i].version : NULL,
+                                "source", s->states[i].source[0] ? s->states[i].source : NULL));
+                json_t *o = json_pack("{s:o, s:I, s:I, s:I, s:o}", "locks", arr, "stale", (json_int_t) stale,
+                                      "removed", (json_int_t) removed, "errors", (json_int_t) s->errors,
+                                      "releases", rel ? rel : json_array());
                 json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
                 fputc('\n', stdout);
                 json_decref(o);
                 return;
         }
         table_print(t, stdout, s->legend, table_width(stdout));
-        if (s->legend)
+        if (s->legend) {
                 printf("\n%zu locks, %zu stale%s.\n", s->n_locks, stale,
                        s->fix ? (removed ? ", removed" : ", none removed") : stale ? " (run with --fix to remove)" : "");
+                for (size_t i = 0; i < s->n_states; i++) {
+                        const ScanState *st = &s->states[i];
+                        printf("%s: OpenClaw %s%s%s%s%s%s\n", st->path, release_to_string(st->release),
+                               st->version[0] ? " (" : "", st->version, st->version[0] ? ")" : "",
+                               st->source[0] ? ", from the " : " (no live lock owner to ask)", st->source);
+                }
+        }
         table_free(t);
 }
 
@@ -309,7 +377,7 @@ int scan_main(int argc, char **argv) {
                 { "leak-grace-ms", required_argument, NULL, ARG_GRACE     },
                 {}
         };
-        Scan s = { .legend = true, .grace_ms = DEFAULT_LEAK_GRACE_MS };
+        Scan s = { .legend = true, .grace_ms = DEFAULT_LEAK_GRACE_MS, .cur_state = -1 };
         const char *states[64], *watches[64];
         size_t n_states = 0, n_watches = 0, stale = 0;
         _cleanup_free_ char *dflt = NULL;
@@ -399,12 +467,14 @@ int scan_main(int argc, char **argv) {
         }
         for (size_t i = 0; i < s.n_locks; i++) {
                 judge(&s, &s.locks[i]);
+                learn_release(&s, &s.locks[i]);
+        }
+        for (size_t i = 0; i < s.n_locks; i++)
                 if (s.locks[i].j.verdict == VERDICT_STALE) {
                         stale++;
                         if (s.fix)
-                                fix(&s.locks[i]);
+                                fix(&s, &s.locks[i]);
                 }
-        }
         print(&s);
 
         for (size_t i = 0; i < s.n_locks; i++) {

@@ -90,6 +90,9 @@ struct Session {
         PrevLock prev;
         Window window;
         sd_event_source *window_timer;
+        /* The holder whose own watchdog released the lock past its maxHoldMs (0: none): its
+         * run goes on, and its next unlocked writes are named for that cause. */
+        pid_t watchdog_pid;
 };
 
 /* The order bits of one merged record are listed in: the kernel merges a process's queued
@@ -458,6 +461,10 @@ static void race_report(Session *s, RaceKind kind, const Actor *a, const OwnerSn
                 json_decref(extra); /* the operator asked not to hear of this kind */
                 return;
         }
+        if (s->folder && tree_folder_release(s->folder) == RELEASE_2026_8) {
+                json_decref(extra); /* transcripts there are legacy import input: no protocol */
+                return;
+        }
         m->n_races++;
         f = json_pack("{s:o, s:o, s:o, s:s, s:s?, s:s?, s:s?}",
                       "session", json_path(s->folder ? s->folder->path : NULL, s->name),
@@ -503,9 +510,11 @@ static void window_end(Session *s) {
                 return;
         /* A foreign write happened under a lock; an unlocked one did not. */
         race_report(s, w->kind, &w->actor, &w->owner, w->kind == RACE_FOREIGN_WRITE,
-                    json_pack("{s:i, s:I, s:I}", "writes", (int) w->writes,
+                    json_pack("{s:i, s:I, s:I, s:s?}", "writes", (int) w->writes,
                               "bytes", (json_int_t) w->bytes,
-                              "window_ms", (json_int_t) ((w->last_ns - w->first_ns) / NSEC_PER_MSEC)));
+                              "window_ms", (json_int_t) ((w->last_ns - w->first_ns) / NSEC_PER_MSEC),
+                              "cause", w->kind == RACE_UNLOCKED_WRITE && w->actor.pid > 0 &&
+                                       w->actor.pid == s->watchdog_pid ? "holder-watchdog" : NULL));
         actor_done(&w->actor);
         w->kind = _RACE_KIND_INVALID;
         if (s->window_timer)
@@ -669,6 +678,8 @@ void session_on_lock_new(Session *s, Lock *l, pid_t actor) {
                 return;
         /* A lock appeared: an unlocked stretch (and any foreign one under the old lock) ends. */
         window_end(s);
+        if (actor == s->watchdog_pid)
+                s->watchdog_pid = 0; /* it locks again: its writes are its own again */
         if (actor == 0 || s->prev.owner <= 0 || blind(s))
                 return;
 
@@ -692,7 +703,27 @@ void session_on_lock_new(Session *s, Lock *l, pid_t actor) {
                                 json_pack("{s:o}", "old_lock_removed_by", json_pid(s->prev.removed_by)));
 }
 
+/* 2026.2 – 2026.5: a contender takes a live holder's lock once it is older than its maxHoldMs
+ * or 30 minutes, by the application's own rules. Such a steal is named for what it is (the
+ * reason it was aged), a takeover the application made itself. */
+static const char *application_steal(Session *s, Lock *l) {
+        int64_t age_ms, max_hold;
+
+        if (!s->folder || tree_folder_release(s->folder) != RELEASE_2026_5 || !l->payload.valid ||
+            !l->payload.has_created_at)
+                return NULL;
+        age_ms = (now_realtime_us() - l->payload.created_at_us) / USEC_PER_MSEC;
+        max_hold = (int64_t) (l->payload.max_hold_ms ? l->payload.max_hold_ms : DEFAULT_MAX_HOLD_MS);
+        return age_ms >= AGED_TOO_OLD_MS ? "too-old" : age_ms >= max_hold ? "hold-exceeded" : NULL;
+}
+
+void session_on_watchdog_release(Session *s, pid_t pid) {
+        if (s && pid > 0)
+                s->watchdog_pid = pid;
+}
+
 void session_on_lock_gone(Session *s, Lock *l, pid_t actor) {
+        const char *aged;
         OwnerSnap o;
         RaceFacts f;
         RaceKind k;
@@ -710,8 +741,10 @@ void session_on_lock_gone(Session *s, Lock *l, pid_t actor) {
                 s->prev.owner = 0;
                 return;
         }
+        aged = k == RACE_LOCK_STOLEN ? application_steal(s, l) : NULL;
         o = owner_snap(l);
-        race_report_now(s, k, actor, &o, true, json_pack("{s:b}", "owner_alive", f.owner_alive));
+        race_report_now(s, k, actor, &o, true, json_pack("{s:b, s:s?, s:s?}", "owner_alive", f.owner_alive,
+                                                         "cause", aged ? "application-steal" : NULL, "aged", aged));
 
         /* Stolen (the one race a removal can be) from an owner that still holds it open: that
          * owner still believes it holds the session, so the next lock makes two holders. An

@@ -43,6 +43,8 @@ void session_on_lock_new(Session *s, Lock *l, pid_t actor);
 /* Called while L still has its name, before it is freed. */
 void session_on_lock_gone(Session *s, Lock *l, pid_t actor);
 void session_on_lock_write(Session *s, Lock *l, pid_t actor);
+/* PID released the lock past its maxHoldMs: the holder's own watchdog, while its run goes on. */
+void session_on_watchdog_release(Session *s, pid_t pid);
 /* A lock lockwarden never read (gone before its creation was read: UnseenLock) was removed
  * by ACTOR while CREATOR, alive, still held it open: judged as a removal of a held lock. */
 void session_on_unseen_lock_gone(Session *s, pid_t creator, pid_t actor);

@@ -27,10 +27,13 @@ static void node_apply_settings(Node *n) {
         const RunOptions *o = n->manager->opts;
         size_t best[3] = {}; /* length + 1 of the path of the rule that set cleanup, grace, remote */
 
+        size_t best_release = 0;
+
         n->cleanup = o->cleanup;
         n->leak_grace_ms = o->leak_grace_ms;
         n->ignore_races = o->ignore_races;
         n->remote_cleanup = false;
+        n->release_config = RELEASE_UNKNOWN;
         /* remote_cleanup folders (--remote-cleanup) opt in; folder rules may say otherwise
          * for a folder under one of them. */
         for (size_t i = 0; i < o->n_remote_cleanup_dirs; i++)
@@ -60,7 +63,88 @@ static void node_apply_settings(Node *n) {
                         best[2] = len;
                 }
                 n->ignore_races |= r->ignore_races;
+                if (r->release >= 0 && len >= best_release) {
+                        n->release_config = (Release) r->release;
+                        best_release = len;
+                }
         }
+}
+
+/* Where a sessions folder's release is kept: its state dir, or itself. */
+static Node *release_node(Node *n) {
+        for (Node *p = n; p; p = p->parent)
+                if (p->kind == NODE_STATE)
+                        return p;
+        return n;
+}
+
+Release tree_folder_release(const Node *n) {
+        if (n->release_config != RELEASE_UNKNOWN)
+                return n->release_config;
+        return release_node((Node *) n)->release;
+}
+
+void tree_set_release(Manager *m, Node *n, Release r, const char *version, const char *source) {
+        Node *s = release_node(n);
+
+        if (s->release == r && strcmp(s->release_version, version ? version : "") == 0)
+                return;
+        s->release = r;
+        snprintf(s->release_version, sizeof(s->release_version), "%s", version ? version : "");
+        snprintf(s->release_source, sizeof(s->release_source), "%s", source);
+        report_emit(&m->reporter, EVENT_MONITOR_RELEASE,
+                    json_pack("{s:o, s:s, s:s?, s:s}", "state_dir", json_path(NULL, s->path),
+                              "release", release_to_string(r), "version", version, "source", source));
+}
+
+static void collect_releases(Node *n, json_t *arr) {
+        for (; n; n = n->siblings_next) {
+                if (n->dead)
+                        continue;
+                if (n->kind == NODE_SESSIONS && n->release_config != RELEASE_UNKNOWN)
+                        json_array_append_new(arr, json_pack("{s:o, s:s, s:n, s:s}", "state_dir", json_path(NULL, n->path),
+                                "release", release_to_string(n->release_config), "version", "source", "configuration"));
+                else if (n->kind == NODE_STATE || (n->kind == NODE_SESSIONS && release_node(n) == n))
+                        json_array_append_new(arr, json_pack("{s:o, s:s, s:s?, s:s?}",
+                                "state_dir", json_path(NULL, n->path), "release", release_to_string(n->release),
+                                "version", n->release_version[0] ? n->release_version : NULL,
+                                "source", n->release_source[0] ? n->release_source : NULL));
+                else
+                        collect_releases(n->children, arr);
+        }
+}
+
+json_t *tree_releases_json(Manager *m) {
+        json_t *arr = json_array();
+
+        for (size_t i = 0; arr && i < m->n_roots; i++)
+                if (m->roots[i]->anchor)
+                        collect_releases(m->roots[i]->anchor->children, arr);
+        return arr;
+}
+
+/* agents/<id>/agent/openclaw-agent.sqlite: the store of 2026.8 and later, which has no session
+ * write locks. Said once per state dir. */
+static void agent_check_sqlite(Node *agent) {
+        Manager *m = agent->manager;
+        Node *s = release_node(agent);
+        struct stat st;
+
+        if (s->kind != NODE_STATE ||
+            fstatat(agent->dirfd, "agent/openclaw-agent.sqlite", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISREG(st.st_mode))
+                return;
+        /* A live owner's package.json (a lock in use) says more than a store on disk. */
+        if (s->release == RELEASE_UNKNOWN)
+                tree_set_release(m, agent, RELEASE_2026_8, NULL, "SQLite session store");
+        if (s->sqlite_warned)
+                return;
+        s->sqlite_warned = true;
+        report_emit(&m->reporter, EVENT_MONITOR_WARNING,
+                    json_pack("{s:s, s:o}", "warning",
+                              "SQLite session store (OpenClaw 2026.8 or later): no session write locks to guard; "
+                              "lock files left from before the migration are inert leftovers",
+                              "path", json_path(agent->path, "agent/openclaw-agent.sqlite")));
 }
 
 static void apply_settings(Node *n) {
@@ -360,6 +444,10 @@ static void node_start(Node *n, uint64_t now_ns) {
                 break;
         case NODE_SESSIONS:
                 tracker_scan(n->manager, n, now_ns);
+                break;
+        case NODE_AGENT:
+                agent_check_sqlite(n);
+                node_scan_children(n, now_ns);
                 break;
         default:
                 node_scan_children(n, now_ns);

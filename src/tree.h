@@ -13,6 +13,7 @@
 #include "fs-event.h"
 #include "hashmap.h"
 #include "list.h"
+#include "openclaw.h"
 #include "options.h"
 
 typedef struct Manager Manager;
@@ -57,6 +58,13 @@ struct Node {
         CleanupMode cleanup;
         uint64_t leak_grace_ms;
         unsigned ignore_races;         /* 1 << RaceKind */
+        Release release_config;        /* the release a folder rule names (UNKNOWN: none) */
+        /* NODE_STATE, or a sessions folder guarded on its own (--watch): the application
+         * release found for it, how, and the version; warned of a SQLite store once. */
+        Release release;
+        char release_version[24];
+        char release_source[48];
+        bool sqlite_warned;
         FileId *fid;
         Hashmap *files;                /* NODE_SESSIONS: name → TrackedFile */
         Hashmap *sessions;             /* NODE_SESSIONS: transcript name → Session */
@@ -76,6 +84,16 @@ void tree_free_all(Manager *m);
 
 /* After lost events: resync every guarded sessions folder with the disk. */
 void tree_resync(Manager *m, uint64_t now_ns);
+
+/* The release the gateway of sessions folder N runs: a folder rule's, else the one found for
+ * its state dir (RELEASE_UNKNOWN until found). */
+Release tree_folder_release(const Node *n);
+/* Found out (VERSION, e.g. "2026.7.35", may be NULL; SOURCE says how): recorded on N's state dir
+ * (or N itself outside one) and reported once as monitor.release when it changes. */
+void tree_set_release(Manager *m, Node *n, Release r, const char *version, const char *source);
+/* Every state dir (and lone sessions folder) with the release found for it, for monitor.ready
+ * and status. */
+json_t *tree_releases_json(Manager *m);
 
 json_t *tree_guarded_json(Manager *m);
 /* Configured folders that do not exist yet (guarded once they appear). */

@@ -261,6 +261,14 @@ static int verb_status(const VerbArgs *a) {
                 printf("             %s\n", json_string_value(v));
         json_array_foreach(json_object_get(st, "waiting_for"), i, v)
                 printf("             %s (not there yet)\n", json_string_value(v));
+        /* Which OpenClaw release each state dir runs: its lock rules depend on it. */
+        json_array_foreach(json_object_get(st, "releases"), i, v) {
+                const char *ver = json_string_value(json_object_get(v, "version"));
+                const char *src = json_string_value(json_object_get(v, "source"));
+                printf("  %-10s %s: OpenClaw %s%s%s%s%s%s\n", i == 0 ? "release:" : "", str(v, "state_dir"),
+                       str(v, "release"), ver ? " (" : "", ver ? ver : "", ver ? ")" : "",
+                       src ? ", from the " : "", src ? src : " (not known yet: no live lock owner read)");
+        }
         printf("  tracked:   %lld locks, %lld transcripts, %lld owners\n",
                (long long) json_integer_value(json_object_get(st, "locks")),
                (long long) json_integer_value(json_object_get(st, "sessions")),

@@ -13,7 +13,9 @@
  *   fork: fork a child that inherits the write descriptor (no open of its own: the kernel
  *         reports none), write its pid to --child-pid-file FILE; the child waits for a
  *         signal and exits without releasing; the parent holds as in hold.
- * With --transcript, append one line to FILE while holding (open O_APPEND, write, close).
+ * With --transcript, append one line to FILE while holding (open O_APPEND, write, close);
+ * with --append-after-release also once more after the release, at the next signal (as a run
+ * goes on writing after the holder's own watchdog let its lock go).
  * With --cycles N: N times acquire (waiting for a release while another process holds it),
  * append, release; then exit 0 without waiting for a signal: the normal contended lifecycle.
  * A "gateway" argument is accepted and ignored: with argv[0] ending in openclaw.mjs it makes a
@@ -147,7 +149,7 @@ static void release(int fd, const char *lock, const char *payload, const struct 
 int main(int argc, char **argv) {
         const char *mode = "hold", *created_at = NULL, *lock = NULL, *transcript = NULL, *child_file = NULL;
         long long max_hold = 300000, cycles = 0;
-        int with_starttime = 1;
+        int with_starttime = 1, append_after = 0;
         char payload[512];
         struct stat st_written;
         sigset_t empty;
@@ -168,6 +170,8 @@ int main(int argc, char **argv) {
                         child_file = argv[++i];
                 else if (strcmp(argv[i], "--cycles") == 0 && i + 1 < argc)
                         cycles = atoll(argv[++i]);
+                else if (strcmp(argv[i], "--append-after-release") == 0)
+                        append_after = 1;
                 else if (strcmp(argv[i], "gateway") == 0)
                         ; /* part of a gateway-looking command line (tests of restart recovery) */
                 else if (argv[i][0] != '-' && !lock)
@@ -259,5 +263,13 @@ int main(int argc, char **argv) {
                 return 0;
 
         release(fd, lock, payload, &st_written);
+        if (append_after && transcript) {
+                /* The next signal is the run's next write, made without the lock. */
+                stop = 0;
+                while (!stop)
+                        sigsuspend(&empty);
+                if (append_line(transcript) < 0)
+                        return 1;
+        }
         return 0;
 }
