@@ -86,7 +86,7 @@ static int lease_refused(int r, dev_t dev, ino_t ino, const FileId *fid, char *w
                          "(%s; lockwarden needs CAP_LEASE for other users' locks): kept on doubt", strerror(-r));
                 return CLEANUP_DOUBT;
         }
-        n = proc_find_writers(dev, ino, fid, held->writers, CLEANUP_WRITERS_MAX, &readers, &hidden);
+        n = proc_find_writers(dev, ino, fid, held->writers, CLEANUP_WRITERS_MAX, NULL, 0, &readers, &hidden);
         if (n < 0) {
                 snprintf(why, why_size, "lease refused (%s) and /proc unreadable (%s): kept on doubt",
                          strerror(-r), strerror(-n));

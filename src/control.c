@@ -308,9 +308,31 @@ static json_t *do_holders(ControlServer *s, json_t *req) {
                                 "pid", (int) pid, "comm", comm,
                                 "unit", proc_unit(pid, unit, sizeof(unit)) >= 0 ? unit : NULL,
                                 "fd", fd >= 0 ? json_integer(fd) : json_null(),
-                                "mode", fd >= 0 ? proc_fd_mode(pid, fd) : "?"));
+                                "mode", fd >= 0 ? proc_fd_mode(pid, fd) : "?", "reader", false));
                 }
-                if (f->n_holders == 0)
+                /* A lock's readers (contenders polling its payload, a `cat`) hold nothing, but an
+                 * operator asking who has it open wants to see them: from /proc, now. */
+                pid_t readers[32];
+                size_t n_readers = 0;
+                if (f->kind == FILE_LOCK) {
+                        pid_t w[1];
+                        bool hidden;
+                        if (proc_find_writers(f->inode.dev, f->inode.ino, tracked_file_fid(f), w, 0, readers,
+                                              ELEMENTSOF(readers), &n_readers, &hidden) < 0)
+                                n_readers = 0;
+                        n_readers = MIN_SIZE(n_readers, ELEMENTSOF(readers));
+                }
+                for (size_t k = 0; k < n_readers; k++) {
+                        char comm[COMM_MAX], unit[256];
+                        proc_comm(readers[k], comm);
+                        json_array_append_new(arr, json_pack(
+                                "{s:o, s:b, s:s, s:i, s:s, s:s?, s:n, s:s, s:b}",
+                                "path", json_path(f->folder ? f->folder->path : NULL, f->name),
+                                "tracked", true, "kind", "lock", "pid", (int) readers[k], "comm", comm,
+                                "unit", proc_unit(readers[k], unit, sizeof(unit)) >= 0 ? unit : NULL,
+                                "fd", "mode", "r", "reader", true));
+                }
+                if (f->n_holders == 0 && n_readers == 0)
                         json_array_append_new(arr, json_pack("{s:o, s:b, s:s, s:n}",
                                 "path", json_path(f->folder ? f->folder->path : NULL, f->name),
                                 "tracked", true, "kind", f->kind == FILE_LOCK ? "lock" : "transcript", "pid"));

@@ -112,6 +112,20 @@ static void report_error(Lock *l, const char *error) {
                     json_pack("{s:s, s:o}", "error", error, "path", lock_path_json(l)));
 }
 
+/* inotify names nobody: the open and close we are about to make of the lock come back as
+ * events, to be told from other processes' (tracker.c, drop_self_events). */
+static void lock_expect_own_open(Lock *l) {
+        TrackedFile *f = l->file;
+
+        if (source_attribution(&l->manager->source))
+                return;
+        if (f->self_gen != l->manager->drain_gen)
+                f->self_opens = f->self_closes = 0;
+        f->self_gen = l->manager->drain_gen;
+        f->self_opens++;
+        f->self_closes++;
+}
+
 /* Returns false if the name no longer holds our inode (a later event will resync). */
 static bool lock_read_payload(Lock *l) {
         _cleanup_free_ char *buf = NULL;
@@ -121,14 +135,7 @@ static bool lock_read_payload(Lock *l) {
         int r;
 
         l->payload_dirty = false;
-        if (!source_attribution(&l->manager->source)) {
-                TrackedFile *f = l->file;
-                if (f->self_gen != l->manager->drain_gen)
-                        f->self_opens = f->self_closes = 0;
-                f->self_gen = l->manager->drain_gen;
-                f->self_opens++;
-                f->self_closes++;
-        }
+        lock_expect_own_open(l);
         r = payload_read_at(l->file->folder->dirfd, l->file->name, l->file->folder->fid->fsid,
                             &buf, &len, &st, &fid);
         if (r == -ENOENT)
@@ -323,8 +330,10 @@ static void lock_check_age(Lock *l) {
                         (void) sd_event_source_set_enabled(l->age_timer, SD_EVENT_OFF);
                 return;
         }
+        /* To the millisecond: a 2026.5 contender takes the lock at maxHoldMs, and lock.aged
+         * must come before the steal it explains. (One wake-up per deadline, never periodic.) */
         if (event_arm_oneshot(l->manager->event, &l->age_timer, CLOCK_REALTIME, (uint64_t) next_us,
-                              USEC_PER_SEC, on_age_timer, l, "lock-age") < 0)
+                              USEC_PER_MSEC, on_age_timer, l, "lock-age") < 0)
                 report_error(l, "cannot arm age timer");
 }
 
@@ -460,6 +469,7 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
 
         /* lock.stale is reported after the removal: neither building nor writing the report is
          * allowed to delay it. */
+        lock_expect_own_open(l);
         r = cleanup_remove_lock(l->file->folder->dirfd, l->file->name, l->file->inode.dev,
                                 l->file->inode.ino, tracked_file_fid(l->file), l->payload_buf, l->payload_len,
                                 why, sizeof(why), &held);
@@ -483,12 +493,14 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
                 return;
         }
         if (r == CLEANUP_READER) {
-                /* A reader at that very instant: its close (an event) brings us back. Said once
-                 * per stale lock, not at every try. */
+                /* A reader at that very instant: its close (an event) brings us back; so does
+                 * the grace, at the latest (inotify may merge that close with one of ours).
+                 * Said once per stale lock, not at every try. */
                 if (!l->retry_on_close)
                         report_kept(l, reason, why);
                 l->stale_handled = false;
                 l->retry_on_close = true;
+                lock_arm_grace(l, done + l->file->folder->leak_grace_ms * NSEC_PER_MSEC);
                 return;
         }
         l->retry_on_close = false;

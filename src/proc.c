@@ -425,8 +425,8 @@ typedef struct WritersQuery {
         dev_t dev;
         ino_t ino;
         const FileId *fid;
-        pid_t *pids;
-        size_t max, n, readers;
+        pid_t *pids, *reader_pids;
+        size_t max, n, readers, max_readers;
 } WritersQuery;
 
 static int writers_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
@@ -435,7 +435,10 @@ static int writers_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
         if (dev != q->dev || ino != q->ino || !proc_fd_is(pid, fd, q->fid))
                 return 0;
         if (proc_fd_access(pid, fd) != PROC_FD_WRITE) {
-                q->readers++; /* (a process with two read fds counts twice: only "any" matters) */
+                /* (a process with two read fds counts twice: only "any" matters) */
+                if (q->reader_pids && q->readers < q->max_readers)
+                        q->reader_pids[q->readers] = pid;
+                q->readers++;
                 return 0;
         }
         if (q->n < q->max)
@@ -444,9 +447,10 @@ static int writers_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
         return 1; /* this process is counted once: go on with the next */
 }
 
-int proc_find_writers(dev_t dev, ino_t ino, const FileId *fid, pid_t *ret, size_t max, size_t *ret_readers,
-                      bool *ret_hidden) {
-        WritersQuery q = { .dev = dev, .ino = ino, .fid = fid, .pids = ret, .max = max };
+int proc_find_writers(dev_t dev, ino_t ino, const FileId *fid, pid_t *ret, size_t max, pid_t *readers,
+                      size_t max_readers, size_t *ret_readers, bool *ret_hidden) {
+        WritersQuery q = { .dev = dev, .ino = ino, .fid = fid, .pids = ret, .max = max,
+                           .reader_pids = readers, .max_readers = max_readers };
         _cleanup_close_ int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         bool hidden = false;
         struct dirent *de;

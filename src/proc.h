@@ -76,10 +76,11 @@ int proc_nspid(pid_t pid, pid_t *ret_inner, unsigned *ret_depth);
 int proc_cmdline(pid_t pid, char *buf, size_t size, size_t *ret_len);
 /* Every process that holds the file (DEV, INO, FID) open for writing, from one walk of /proc:
  * up to MAX pids into RET (the count is returned, it may exceed MAX), -errno when /proc cannot
- * be read. *ret_readers counts the processes that have it open for reading only, and
- * *ret_hidden is set when some live process's fds could not be read (no privilege). */
-int proc_find_writers(dev_t dev, ino_t ino, const FileId *fid, pid_t *ret, size_t max, size_t *ret_readers,
-                      bool *ret_hidden);
+ * be read. *ret_readers counts the read-only descriptors of it (up to MAX_READERS of their
+ * processes into READERS, which may be NULL), and *ret_hidden is set when some live process's
+ * fds could not be read (no privilege). */
+int proc_find_writers(dev_t dev, ino_t ino, const FileId *fid, pid_t *ret, size_t max, pid_t *readers,
+                      size_t max_readers, size_t *ret_readers, bool *ret_hidden);
 /* "r", "w", "rw" (from /proc/PID/fdinfo/FD), "?" when unknown. */
 const char *proc_fd_mode(pid_t pid, int fd);
 /* May we see what PID's fds are (ptrace read access: our own processes', or anyone's with

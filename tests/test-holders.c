@@ -42,6 +42,13 @@ int main(void) {
         json_t *k = lw_expect(e.d, LW_TIMEOUT_MS, "lock.kept", "lock", lock);
         CHECK(strstr(jstr(k, "why"), "open for reading"), "why %s", jstr(k, "why"));
         CHECK(lw_exists(lock), "removed while open by a reader");
+        /* `holders` shows the reader as a reader. */
+        char out[8192], me[32];
+        const char *hargs[] = { "holders", "--json", "--socket", e.d->socket, lock, NULL };
+        CHECK(lw_run(hargs, -1, out, sizeof(out), NULL, 0) == 0, "holders");
+        snprintf(me, sizeof(me), "\"pid\": %d", (int) getpid());
+        CHECK(strstr(out, me) && strstr(out, "\"reader\": true") && strstr(out, "\"mode\": \"r\""),
+              "holders does not list the reader: %s", out);
         uint64_t closing = lw_mono_ns(); /* before close(): the cleanup may follow at once */
         close(fd);
         json_t *c = lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lock);
