@@ -636,6 +636,20 @@ fi
 echo "== summary"
 printf '%s\n' "${summary[@]}"
 [[ ! -f $tmp/measured ]] || cat "$tmp/measured"
+# LW_INTEROP_RESULTS=FILE (make interop-results: bench/results-interop.md): this run's summary
+# and measurements, dated, for the docs to quote.
+if [[ -n ${LW_INTEROP_RESULTS:-} ]]; then
+        {
+                echo "# Interop with the real application"
+                echo
+                echo "Written by \`tests/interop/run.sh\` (\`make interop-results\`) on $(date -u '+%Y-%m-%d %H:%M UTC'),"
+                echo "kernel $(uname -sr), $(nproc) CPUs, node $(node --version). Each release's own code against"
+                echo "a real lockwarden (leak grace $grace ms); what each scenario checks: the head of tests/interop/run.sh."
+                echo
+                printf -- '- %s\n' "${summary[@]}"
+                [[ ! -f $tmp/measured ]] || sed 's/^/- /' "$tmp/measured"
+        } >"$LW_INTEROP_RESULTS"
+fi
 if ((any_failed)); then
         echo "== failures"
         cat "$tmp/failures" 2>/dev/null || true
