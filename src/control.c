@@ -16,6 +16,7 @@
 #include "manager.h"
 #include "owner.h"
 #include "proc.h"
+#include "reload.h"
 #include "report.h"
 #include "time-util.h"
 #include "tracker.h"
@@ -387,6 +388,23 @@ static json_t *do_cleanup(ControlServer *s, json_t *req) {
         return json_pack("{s:o, s:o}", "judged", judged, "events", events ? events : json_array());
 }
 
+/* SIGHUP's work, asked over the socket (systemctl reload runs `lockwarden reload`): the reply
+ * says whether the new configuration was taken, and the events that say what changed or why it
+ * was refused. */
+static json_t *do_reload(ControlServer *s) {
+        Manager *m = s->manager;
+        json_t *events;
+        int r;
+
+        manager_drain_events(m);
+        manager_flush(m);
+        s->capture = json_array();
+        r = manager_reload(m);
+        events = s->capture;
+        s->capture = NULL;
+        return json_pack("{s:b, s:o}", "reloaded", r >= 0, "events", events ? events : json_array());
+}
+
 static bool all_strings(json_t *a) {
         json_t *v;
         size_t i;
@@ -418,9 +436,9 @@ const char *control_request_check(json_t *req, const char **ret_code) {
         if (strcmp(verb, "events") == 0 && since && (!json_is_integer(since) || json_integer_value(since) < 0))
                 return "\"since_ms\" must be a non-negative integer";
         if (strcmp(verb, "status") != 0 && strcmp(verb, "locks") != 0 && strcmp(verb, "holders") != 0 &&
-            strcmp(verb, "events") != 0 && strcmp(verb, "cleanup") != 0) {
+            strcmp(verb, "events") != 0 && strcmp(verb, "cleanup") != 0 && strcmp(verb, "reload") != 0) {
                 *ret_code = "unknown-verb";
-                return "verbs: status, locks, holders, events, cleanup";
+                return "verbs: status, locks, holders, events, cleanup, reload";
         }
         *ret_code = NULL;
         return NULL;
@@ -437,6 +455,9 @@ static json_t *handle(Conn *c, json_t *req) {
         if (strcmp(verb, "cleanup") == 0)
                 return peer_may_write(c) ? do_cleanup(s, req)
                                          : error_reply("permission-denied", "cleanup is for root only");
+        if (strcmp(verb, "reload") == 0)
+                return peer_may_write(c) ? do_reload(s)
+                                         : error_reply("permission-denied", "reload is for root and the daemon's user only");
         if (!peer_may_read(c))
                 return error_reply("permission-denied", "only root and the socket's group may ask");
         if (strcmp(verb, "status") == 0)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* source.c: the backend switch. */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -9,11 +11,52 @@
 #include "macro.h"
 #include "source.h"
 
+/* Field NAME of /proc/self/status (up to the newline) into BUF; false if absent. */
+static bool status_field(const char *name, char *buf, size_t size) {
+        char line[256];
+        size_t n = strlen(name);
+        bool found = false;
+        FILE *f = fopen("/proc/self/status", "re");
+
+        if (!f)
+                return false;
+        while (!found && fgets(line, sizeof(line), f))
+                if (strncmp(line, name, n) == 0 && line[n] == ':') {
+                        size_t k = MIN_SIZE(strlen(line + n + 1), size - 1);
+                        memcpy(buf, line + n + 1, k);
+                        buf[k] = '\0';
+                        found = true;
+                }
+        fclose(f);
+        return found;
+}
+
+/* Why fanotify_init said EPERM, as far as we can tell: without CAP_SYS_ADMIN, in a user
+ * namespace other than the initial one (where the capability does not count), or, with
+ * both, a seccomp filter that denies the call. */
+static const char *fanotify_eperm_why(void) {
+        char eff[64], map[128];
+        unsigned long long caps;
+        unsigned a, b, len;
+
+        if (!status_field("CapEff", eff, sizeof(eff)) || sscanf(eff, "%llx", &caps) != 1 ||
+            !(caps & (1ull << 21 /* CAP_SYS_ADMIN */)))
+                return "fanotify needs CAP_SYS_ADMIN in the initial user namespace";
+        /* The initial user namespace maps all of 0..2^32-2. */
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/uid_map", "re");
+        if (f && (!fgets(map, sizeof(map), f) || sscanf(map, "%u %u %u", &a, &b, &len) != 3 || len != 4294967295u))
+                return "fanotify_init was refused: lockwarden runs in a user namespace (a container), where "
+                       "its CAP_SYS_ADMIN does not allow fanotify";
+        return "fanotify_init was refused (EPERM) although lockwarden holds CAP_SYS_ADMIN in the initial user "
+               "namespace: a seccomp filter denies it (systemd's SystemCallFilter=, systemd-nspawn without "
+               "--system-call-filter='fanotify_init fanotify_mark', a container runtime's profile)";
+}
+
 static int fanotify_error(int r) {
         if (r == -EPERM)
-                return log_error_errno(r, "fanotify needs CAP_SYS_ADMIN in the initial user namespace: "
-                                          "run lockwarden as root, or use --backend=inotify (or auto), "
-                                          "which needs no privilege");
+                return log_error_errno(r, "%s: run lockwarden as root and let it call fanotify_init, or use "
+                                          "--backend=inotify (or auto), which needs no privilege",
+                                       fanotify_eperm_why());
         if (r == -EINVAL || r == -ENOSYS)
                 return log_error_errno(r, "this kernel's fanotify cannot report file handles and names "
                                           "(FAN_REPORT_DFID_NAME needs Linux 5.9 or later): use "
@@ -34,7 +77,7 @@ int source_open(Source *s, BackendKind want, const char **ret_why) {
                 }
                 if (want == BACKEND_FANOTIFY || (r != -EPERM && r != -EINVAL && r != -ENOSYS))
                         return fanotify_error(r);
-                *ret_why = r == -EPERM ? "fanotify needs CAP_SYS_ADMIN in the initial user namespace"
+                *ret_why = r == -EPERM ? fanotify_eperm_why()
                                        : "this kernel's fanotify cannot report file handles and names";
         }
         r = inotify_source_open(&s->ino);

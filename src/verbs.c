@@ -25,7 +25,7 @@ typedef struct VerbArgs {
         int n_paths;
 } VerbArgs;
 
-static const char *const verbs[] = { "status", "locks", "holders", "events", "cleanup", "scan" };
+static const char *const verbs[] = { "status", "locks", "holders", "events", "cleanup", "reload", "scan" };
 
 bool verb_known(const char *name) {
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
@@ -45,6 +45,9 @@ void verbs_help(void) {
                "                                    the daemon's last 1,024 events, or live ones\n"
                "  lockwarden cleanup [PATH...]      re-judge now (all locks, or those in/at PATH) and\n"
                "                                    remove what is stale (root only)\n"
+               "  lockwarden reload                 read the configuration again, as SIGHUP does, and\n"
+               "                                    say what changed; exit 1 if it was refused (root and\n"
+               "                                    the daemon's user; systemctl reload runs it)\n"
                "  lockwarden scan [--state-dir DIR|--watch DIR]... [--fix] [--leak-grace-ms N]\n"
                "                                    one shot, no daemon: judge every lock from /proc;\n"
                "                                    remove stale ones only with --fix; exit 0 nothing\n"
@@ -498,6 +501,33 @@ static int verb_cleanup(const VerbArgs *a) {
         return 0;
 }
 
+static int verb_reload(const VerbArgs *a) {
+        json_t *reply = ask(a, json_pack("{s:s}", "verb", "reload"), NULL), *e;
+        bool ok;
+        size_t i;
+
+        if (!reply)
+                return 1;
+        ok = json_is_true(json_object_get(reply, "reloaded"));
+        if (a->json)
+                print_json(reply);
+        else
+                json_array_foreach(json_object_get(reply, "events"), i, e) {
+                        const char *ev = str(e, "event");
+                        if (ev && strcmp(ev, "monitor.error") == 0)
+                                fprintf(stderr, "lockwarden reload: %s\n", str(e, "error"));
+                        else if (ev && strcmp(ev, "monitor.reloaded") == 0 && a->legend)
+                                printf("Reloaded %s: %zu folders added, %zu removed, %zu settings changed; "
+                                       "guarding %lld sessions folders.\n", str(e, "config"),
+                                       json_array_size(json_object_get(e, "added")),
+                                       json_array_size(json_object_get(e, "removed")),
+                                       json_array_size(json_object_get(e, "changed")),
+                                       (long long) json_integer_value(json_object_get(e, "folders")));
+                }
+        json_decref(reply);
+        return ok ? 0 : 1;
+}
+
 int verb_main(int argc, char **argv) {
         const char *verb = argv[1];
         VerbArgs a;
@@ -516,5 +546,7 @@ int verb_main(int argc, char **argv) {
                 return verb_holders(&a);
         if (strcmp(verb, "events") == 0)
                 return verb_events(&a);
+        if (strcmp(verb, "reload") == 0)
+                return verb_reload(&a);
         return verb_cleanup(&a);
 }

@@ -12,6 +12,8 @@
 
 /* Runs the daemon with ARGV (after argv[0]); as UID if >= 0. Returns the exit status and
  * stdout+stderr in out. Bounded. */
+static const char *run_wrapper; /* a program to run the daemon under (deny-fanotify), or NULL */
+
 static int run(const char *const *args, int uid, char *out, size_t size) {
         char bin[4096];
         int p[2], status;
@@ -22,15 +24,19 @@ static int run(const char *const *args, int uid, char *out, size_t size) {
         CHECK(pipe(p) == 0, "pipe");
         pid = fork();
         if (pid == 0) {
-                const char *argv[32] = { bin };
-                size_t n = 1;
+                const char *argv[32];
+                size_t n = 0;
+                if (run_wrapper)
+                        argv[n++] = run_wrapper;
+                argv[n++] = bin;
                 for (size_t i = 0; args[i]; i++)
                         argv[n++] = args[i];
+                argv[n] = NULL;
                 dup2(p[1], 1);
                 dup2(p[1], 2);
                 if (uid >= 0 && (setgid((gid_t) uid) < 0 || setuid((uid_t) uid) < 0))
                         _exit(99);
-                execv(bin, (char **) argv);
+                execv(argv[0], (char **) argv);
                 _exit(127);
         }
         close(p[1]);
@@ -102,6 +108,33 @@ int main(void) {
                 CHECK(strstr(jstr(ready, "backend_reason"), "CAP_SYS_ADMIN"), "backend_reason %s",
                       jstr(ready, "backend_reason"));
                 CHECK(lw_daemon_stop(d) == 0, "unprivileged daemon did not exit 0");
+
+                /* Root with CAP_SYS_ADMIN, but a seccomp filter denies fanotify_init (systemd's
+                 * SystemCallFilter=, systemd-nspawn's default): the message says so, not that a
+                 * capability is missing. */
+                char wrapper[4096];
+                snprintf(wrapper, sizeof(wrapper), "%s/tests/deny-fanotify", lw_builddir());
+                run_wrapper = wrapper;
+                s = run(a, -1, out, sizeof(out));
+                run_wrapper = NULL;
+                CHECK(s == 1, "fanotify under seccomp: exit %d: %s", s, out);
+                CHECK(strstr(out, "seccomp") && strstr(out, "although lockwarden holds CAP_SYS_ADMIN"),
+                      "message does not name the seccomp filter: %s", out);
+                const char *old = getenv("LW_DAEMON_WRAPPER");
+                char *both = NULL, *saved = old ? strdup(old) : NULL;
+                CHECK(asprintf(&both, "%s%s%s", wrapper, old ? " " : "", old ? old : "") >= 0, "asprintf");
+                setenv("LW_DAEMON_WRAPPER", both, 1);
+                d = lw_daemon_start(NULL, b, NULL);
+                if (saved)
+                        setenv("LW_DAEMON_WRAPPER", saved, 1);
+                else
+                        unsetenv("LW_DAEMON_WRAPPER");
+                free(both);
+                free(saved);
+                ready = lw_daemon_ready(d);
+                CHECK(strcmp(jstr(ready, "backend"), "inotify") == 0 && strstr(jstr(ready, "backend_reason"), "seccomp"),
+                      "under seccomp: backend %s, reason %s", jstr(ready, "backend"), jstr(ready, "backend_reason"));
+                CHECK(lw_daemon_stop(d) == 0, "daemon under seccomp did not exit 0");
 
                 /* And as root, auto is fanotify. */
                 d = lw_daemon_start(NULL, b, NULL);

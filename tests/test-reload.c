@@ -70,6 +70,12 @@ static json_t *reload(Env *e, const char *event) {
         return lw_expect(e->d, LW_TIMEOUT_MS, event, NULL, NULL);
 }
 
+/* `lockwarden reload` (what systemctl reload runs): its exit status, OUT and ERR. */
+static int reload_verb(Env *e, char *out, size_t out_size, char *err, size_t err_size) {
+        const char *args[] = { "reload", "--socket", e->d->socket, NULL };
+        return lw_run(args, -1, out, out_size, err, err_size);
+}
+
 static bool array_has(json_t *a, const char *s) {
         json_t *v;
         size_t i;
@@ -133,6 +139,10 @@ static void folders_come_and_go(void) {
               "error: %s", jstr(err, "error"));
         CHECK(strcmp(jstr(err, "path"), e.config) == 0, "path %s", jstr(err, "path"));
         CHECK(lw_count(e.d, "monitor.reloaded", NULL, NULL) == 1, "a bad file was applied");
+        /* The same asked with `lockwarden reload`: it fails and says why. */
+        char out[4096], errs[4096];
+        CHECK(reload_verb(&e, out, sizeof(out), errs, sizeof(errs)) == 1, "reload of a bad file: exit 0");
+        CHECK(strstr(errs, "configuration not reloaded") && strstr(errs, ":2:13:"), "reload said: %s", errs);
         lb = lw_path(e.sessions[1], "dead2.jsonl.lock");
         hb = lw_holder_start(lb, NULL);
         lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", lb);
@@ -143,7 +153,9 @@ static void folders_come_and_go(void) {
         c = config("{\"state_dirs\": [\"%s\"]}", e.state[1]);
         write_config(&e, c);
         free(c);
-        r = reload(&e, "monitor.reloaded");
+        CHECK(reload_verb(&e, out, sizeof(out), errs, sizeof(errs)) == 0, "reload: %s", errs);
+        CHECK(strstr(out, "Reloaded") && strstr(out, "1 removed"), "reload said: %s", out);
+        r = lw_expect(e.d, LW_TIMEOUT_MS, "monitor.reloaded", NULL, NULL);
         CHECK(array_has(json_object_get(r, "removed"), e.state[0]) && json_array_size(json_object_get(r, "added")) == 0,
               "removed: %s", json_dumps(json_object_get(r, "removed"), 0));
         CHECK(jint(r, "folders") == 1, "folders %lld", jint(r, "folders"));
