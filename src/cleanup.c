@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cleanup.c: verify → lease → quarantine rename → verify → unlink.
  *
- * 1. Open the name (O_NOFOLLOW, non-blocking) relative to the folder fd; it must be a regular
- *    file with the judged dev/inode. Take a write lease on it (F_SETLEASE F_WRLCK): the kernel
- *    grants it only while no other open file description of it exists, in any process,
- *    however it got there (an open we saw, a fork, dup, SCM_RIGHTS), and while we hold it a
- *    new open() waits for us. So from here to the unlink nobody holds it. Refused because it
- *    is open: who holds it for writing is looked up in /proc (those are holders we did not
- *    know of) and it is kept. Refused by the filesystem (no leases there): the same /proc
- *    look-up decides, and where /proc cannot show every process it is kept on doubt. Refused
- *    for want of CAP_LEASE: kept on doubt.
+ * 1. Open the name (O_NOFOLLOW, non-blocking, read-only) relative to the folder fd; it must be
+ *    a regular file with the judged dev/inode. Take a read lease on it (F_SETLEASE F_RDLCK):
+ *    the kernel grants it only while no open file description of it is open for writing, in
+ *    any process, however it got there (an open we saw, a fork, dup, SCM_RIGHTS), and while
+ *    we hold it an open() for writing waits for us. Readers (contenders polling the payload)
+ *    do not stand in its way: they hold nothing. So from here to the unlink nobody holds it.
+ *    Refused because a writer has it: who is looked up in /proc (holders we did not know of)
+ *    and it is kept. Refused by the filesystem (no leases there): the same /proc look-up
+ *    decides, and where /proc cannot show every process it is kept on doubt. Refused for want
+ *    of CAP_LEASE: kept on doubt.
  *    Then it must hold exactly the judged payload bytes.
  * 2. Rename it to a hidden quarantine name in the same folder with RENAME_NOREPLACE. A rename
  *    moves whatever the name points to *now*; so:
@@ -70,14 +71,17 @@ static bool same_file(const struct stat *st, dev_t dev, ino_t ino, const FileId 
                file_same(st->st_dev, st->st_ino, &now, dev, ino, fid);
 }
 
-/* The lease was refused with R: who holds the file open decides. */
+/* The lease was refused with R: who holds the file open for writing decides. Returns a
+ * CleanupResult to give up with, or 0 with *ret_go_on set when the removal may go on (a
+ * filesystem without leases, and /proc shows no writer anywhere). */
 static int lease_refused(int r, dev_t dev, ino_t ino, const FileId *fid, char *why, size_t why_size,
-                         CleanupHeld *held) {
+                         CleanupHeld *held, bool *ret_go_on) {
         CleanupHeld scratch;
         size_t readers = 0;
         bool hidden = false;
         int n;
 
+        *ret_go_on = false;
         if (!held)
                 held = &scratch;
         if (r == -EACCES || r == -EPERM) {
@@ -99,22 +103,20 @@ static int lease_refused(int r, dev_t dev, ino_t ino, const FileId *fid, char *w
                 return CLEANUP_HELD;
         }
         if (r == -EAGAIN) {
-                /* Open, by no writer we can see: a reader at that instant (or one that has closed
-                 * it since: its close is an event still to come). The lease, tried again at that
-                 * close, is the proof; /proc only says whom we wait for. */
-                if (readers == 0 && hidden)
-                        snprintf(why, why_size, "open in a process whose files are not visible (the kernel "
-                                 "refused a lease): tried again at the next close of it");
-                else
-                        snprintf(why, why_size, "open for reading at the moment of removal: tried again at its close");
-                return CLEANUP_READER;
+                /* A writer the kernel knows of and /proc does not show us (a process whose files
+                 * we may not read, or one that closed it a moment ago: its close, an event,
+                 * brings fresh facts). */
+                snprintf(why, why_size, "open for writing by a process lockwarden cannot see (the kernel "
+                         "refused a read lease): kept on doubt");
+                return CLEANUP_DOUBT;
         }
         if (hidden) {
                 snprintf(why, why_size, "this filesystem refuses leases (%s) and some processes' files are "
                          "not visible: kept on doubt", strerror(-r));
                 return CLEANUP_DOUBT;
         }
-        return CLEANUP_REMOVED; /* no leases here, and /proc shows no writer: go on */
+        *ret_go_on = true; /* no leases here, and /proc shows no writer */
+        return 0;
 }
 
 int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino, const FileId *fid,
@@ -150,9 +152,11 @@ int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino, const
                 return CLEANUP_KEPT;
         }
         /* The lease goes with the fd: released when it is closed, on every return. */
-        if (fcntl(fd, F_SETLEASE, F_WRLCK) < 0) {
-                r = lease_refused(negative_errno(), dev, ino, fid, why, why_size, held);
-                if (r != CLEANUP_REMOVED)
+        if (fcntl(fd, F_SETLEASE, F_RDLCK) < 0) {
+                bool go_on;
+
+                r = lease_refused(negative_errno(), dev, ino, fid, why, why_size, held, &go_on);
+                if (!go_on)
                         return r;
         }
         r = same_payload(fd, payload, payload_len);

@@ -2,8 +2,8 @@
 /* cleanup.h: removing a lock that was judged stale, safely, in a folder other users may
  * write. Everything is relative to the folder fd, nothing follows a symlink, the lock is
  * removed only if it is still the exact inode and the exact bytes that were judged, and only
- * while the kernel proves that no other process has it open (a write lease held across the
- * removal; a /proc check of that one file where a filesystem refuses leases). */
+ * while the kernel proves that no process has it open for writing (a read lease held across
+ * the removal; a /proc check of that one file where a filesystem refuses leases). */
 #pragma once
 
 #include <stddef.h>
@@ -15,8 +15,6 @@ typedef enum CleanupResult {
         CLEANUP_REMOVED,
         CLEANUP_KEPT,      /* it changed under us; *why says how; nothing was removed */
         CLEANUP_HELD,      /* a process holds it open for writing (ret->writers); kept */
-        CLEANUP_READER,    /* a reader had it open at that instant (the kernel refused the
-                            * lease): kept, to be tried again at its close */
         CLEANUP_DOUBT,     /* nothing proves that nobody holds it (why says what): kept until
                             * its facts change */
 } CleanupResult;
@@ -28,8 +26,7 @@ typedef struct CleanupHeld {
         size_t n_writers;       /* how many were found (may exceed the array) */
 } CleanupHeld;
 
-/* Returns CLEANUP_REMOVED, CLEANUP_KEPT, CLEANUP_HELD, CLEANUP_READER or CLEANUP_DOUBT (why
- * filled), or
+/* Returns CLEANUP_REMOVED, CLEANUP_KEPT, CLEANUP_HELD or CLEANUP_DOUBT (why filled), or
  * -errno (why filled) when an operation failed; in every case a lock that is not the judged
  * one, or that any process holds open, is left in place. HELD (may be NULL) gets the writers
  * found. */

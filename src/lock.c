@@ -412,6 +412,14 @@ static void keep_by_setting(Lock *l, const LockJudgement *j, const char *reason,
         l->kept_by_setting = true;
 }
 
+/* Was the owner a gateway? Its argv was read when lockwarden first met it alive; but a
+ * recycled pid, or one nothing tied to the writer, named another process then: unknown. */
+static Tristate lock_owner_gateway(Lock *l, const LockJudgement *j) {
+        if (!l->owner || !l->payload.valid || j->reason == STALE_RECYCLED_PID || l->owner_ns == OWNER_NS_UNVERIFIED)
+                return TRISTATE_UNKNOWN;
+        return l->owner->gateway;
+}
+
 static void lock_act_stale(Lock *l, const LockJudgement *j) {
         Manager *m = l->manager;
         const char *reason = stale_reason_to_string(j->reason);
@@ -461,8 +469,11 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
         }
 
         /* Evidence the application's restart recovery reads: reported at once, kept. */
-        if (recovery_keeps(l->file->folder->dirfd, l->file->name, j->reason,
-                           l->owner ? l->owner->gateway : TRISTATE_UNKNOWN, why, sizeof(why))) {
+        Node *folder = l->file->folder;
+        if (!folder->recovery)
+                folder->recovery = calloc(1, sizeof(RecoveryCache)); /* NULL: read it each time */
+        if (recovery_keeps(folder->dirfd, l->file->name, j->reason, lock_owner_gateway(l, j), folder->recovery,
+                           why, sizeof(why))) {
                 keep_by_setting(l, j, reason, why, again);
                 return;
         }
@@ -474,6 +485,16 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
                                 l->file->inode.ino, tracked_file_fid(l->file), l->payload_buf, l->payload_len,
                                 why, sizeof(why), &held);
         done = now_mono_ns();
+        if (r == CLEANUP_HELD) {
+                /* Not stale after all: holders no open event told us of (inherited, passed over
+                 * a socket), now known; their close events settle it. */
+                report_kept(l, reason, why);
+                for (size_t i = 0; i < held.n_writers && i < CLEANUP_WRITERS_MAX; i++)
+                        (void) tracked_file_add_holder(l->file, held.writers[i]);
+                l->stale_handled = false;
+                lock_mark_dirty(l, done);
+                return;
+        }
         report_stale(l, j, reason);
         if (r == CLEANUP_REMOVED) {
                 json_t *lockp = lock_path_json(l);
@@ -492,31 +513,16 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
                             json_pack("{s:s, s:o}", "error", why, "path", lock_path_json(l)));
                 return;
         }
-        if (r == CLEANUP_READER) {
-                /* A reader at that very instant: its close (an event) brings us back; so does
-                 * the grace, at the latest (inotify may merge that close with one of ours).
-                 * Said once per stale lock, not at every try. */
-                if (!l->retry_on_close)
+        if (r == CLEANUP_DOUBT) {
+                /* Tried again at the lock's next event (a writer we could not see closing it,
+                 * a reload), said once. */
+                if (!l->doubt_reported)
                         report_kept(l, reason, why);
+                l->doubt_reported = true;
                 l->stale_handled = false;
-                l->retry_on_close = true;
-                lock_arm_grace(l, done + l->file->folder->leak_grace_ms * NSEC_PER_MSEC);
                 return;
         }
-        l->retry_on_close = false;
         report_kept(l, reason, why);
-        if (r == CLEANUP_DOUBT)
-                return; /* until its facts change (an event, a reload) */
-        if (r == CLEANUP_HELD) {
-                /* Holders no open event told us of (inherited, passed over a socket): now known,
-                 * their close events settle it. */
-                for (size_t i = 0; i < held.n_writers && i < CLEANUP_WRITERS_MAX; i++)
-                        (void) tracked_file_add_holder(l->file, held.writers[i]);
-                l->stale_handled = false;
-                l->stale_reported = false;
-                lock_mark_dirty(l, now_mono_ns());
-                return;
-        }
         /* It changed under us: the events that changed it will bring fresh facts. */
         l->stale_handled = false;
         lock_mark_payload_dirty(l, now_mono_ns());
@@ -549,7 +555,7 @@ void lock_refresh(Lock *l) {
         lock_gather_facts(l, &facts);
         verdict_judge(&facts, &j);
         if (j.verdict != VERDICT_STALE)
-                l->stale_handled = l->kept_by_setting = l->stale_reported = l->retry_on_close = false;
+                l->stale_handled = l->kept_by_setting = l->stale_reported = l->doubt_reported = false;
         l->verdict = j.verdict;
 
         switch (j.verdict) {

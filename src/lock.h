@@ -39,6 +39,8 @@ struct Lock {
         pid_t creator_pid;            /* who created it, if we saw that (else 0) */
         pid_t creator_ns_pid;         /* ... and its pid in its own pid namespace (-1: it was
                                        * gone when we asked, 0: no creator) */
+        bool creator_opened;          /* its creating open was seen (a holder at once; its
+                                       * later opens, re-reads maybe, are asked of /proc) */
         uint64_t seen_ns;             /* when we first saw it */
         bool acquired_reported;
         bool stale_handled;           /* reported stale for the current facts */
@@ -46,8 +48,7 @@ struct Lock {
                                        * remote filesystem) or for the application's restart
                                        * recovery */
         bool stale_reported;          /* lock.stale went out for the current facts */
-        bool retry_on_close;          /* a reader had it open when we came to remove it: judge
-                                       * again at the next close of it */
+        bool doubt_reported;          /* ... and lock.kept for a removal kept on doubt */
         Verdict verdict;
         sd_event_source *grace_timer;
         sd_event_source *age_timer;

@@ -462,8 +462,6 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns
                         return;
                 if ((ev->mask & (FAN_OPEN | FAN_CLOSE)) && f->lock)
                         scan_later(m, f, ev->mask & FAN_CLOSE_WRITE, now_ns);
-                if ((ev->mask & FAN_CLOSE) && f->lock && f->lock->retry_on_close)
-                        lock_mark_dirty(f->lock, now_ns);
                 goto writes;
         }
 
@@ -487,20 +485,22 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns
          * (O_EXCL) and a writer's are holders at once, any other open of a lock (a contender
          * polling the payload, a reader) is settled by /proc at the end of the batch. */
         if ((ev->mask & FAN_OPEN) && !(ev->mask & FAN_CLOSE)) {
-                if (f->kind != FILE_LOCK || (ev->mask & FAN_MODIFY) ||
-                    (f->lock && ev->pid == f->lock->creator_pid)) {
+                bool creating = f->lock && ev->pid == f->lock->creator_pid && !f->lock->creator_opened;
+
+                if (creating)
+                        f->lock->creator_opened = true; /* its O_EXCL open; later ones are asked */
+                if (f->kind != FILE_LOCK || (ev->mask & FAN_MODIFY) || creating) {
                         if (tracked_file_add_holder(f, ev->pid) && f->lock)
                                 lock_mark_dirty(f->lock, now_ns);
                 } else
                         confirm_later(m, f, ev->pid, now_ns, false);
         } else if ((ev->mask & FAN_MODIFY) && f->kind == FILE_LOCK && !(ev->mask & FAN_CLOSE)) {
-                /* A write proves a write descriptor (one inherited, or passed, made no open). */
+                /* A write proves a write descriptor (one inherited, or passed, made no open);
+                 * a truncate by path proves none: /proc settles which at the end of the batch. */
                 if (tracked_file_add_holder(f, ev->pid) && f->lock)
                         lock_mark_dirty(f->lock, now_ns);
+                confirm_later(m, f, ev->pid, now_ns, false);
         }
-        /* The reader that made us put off a removal has closed it: try again. */
-        if ((ev->mask & FAN_CLOSE) && f->lock && f->lock->retry_on_close)
-                lock_mark_dirty(f->lock, now_ns);
         if ((ev->mask & FAN_CLOSE) && f->kind == FILE_SESSION && f->name)
                 confirm_lazily(m, f, ev->pid, now_ns, ev->mask & FAN_CLOSE_WRITE);
         else if (ev->mask & FAN_CLOSE)

@@ -10,6 +10,8 @@
  * newline, keep the fd open. Then print "locked PID\n" on stdout and:
  *   hold: hold until SIGTERM/SIGINT, then release: close, re-read and compare, unlink.
  *   leak: close the fd at once without unlinking (a leaked lock), stay alive until a signal.
+ *   leak-poll: as leak, then read the lock every 20 ms (open read-only, read 5 ms later,
+ *         close), as another run of the same gateway contending for it does, until it is gone.
  *   fork: fork a child that inherits the write descriptor (no open of its own: the kernel
  *         reports none), write its pid to --child-pid-file FILE; the child waits for a
  *         signal and exits without releasing; the parent holds as in hold.
@@ -230,7 +232,7 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
-        if (strcmp(mode, "leak") == 0)
+        if (strcmp(mode, "leak") == 0 || strcmp(mode, "leak-poll") == 0)
                 close(fd);
         if (strcmp(mode, "fork") == 0) {
                 pid_t child = fork();
@@ -254,6 +256,19 @@ int main(int argc, char **argv) {
 
         printf("locked %d\n", (int) getpid());
         fflush(stdout);
+
+        if (strcmp(mode, "leak-poll") == 0) {
+                char buf[512];
+                int rfd;
+
+                while (!stop && (rfd = open(lock, O_RDONLY | O_CLOEXEC)) >= 0) {
+                        (void) poll(NULL, 0, 5); /* an asynchronous read takes a moment */
+                        (void) !read(rfd, buf, sizeof(buf));
+                        close(rfd);
+                        (void) poll(NULL, 0, 20); /* the contender's retry period */
+                }
+                mode = "leak";
+        }
 
         sigemptyset(&empty);
         while (!stop)

@@ -60,6 +60,16 @@ int main(void) {
         lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", polled);
         CHECK(lw_wait_exit(reader, LW_TIMEOUT_MS) == 0, "the polling reader did not see the lock go");
         lw_kill_wait(h, SIGTERM);
+
+        /* The same from inside the owner: another run of the gateway that leaked it polls it.
+         * The creator's later opens are reads like anyone's: cleaned all the same. */
+        char *self_polled = lw_path(e.sessions, "s3.jsonl.lock");
+        const char *poll_args[] = { "--mode=leak-poll", NULL };
+        h = lw_holder_start(self_polled, poll_args);
+        st = lw_expect(e.d, LW_TIMEOUT_MS, "lock.stale", "lock", self_polled);
+        CHECK(strcmp(jstr(st, "reason"), "leaked") == 0, "reason %s", jstr(st, "reason"));
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", self_polled);
+        lw_kill_wait(h, SIGTERM);
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
         return 0;
 }
