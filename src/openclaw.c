@@ -199,38 +199,41 @@ static bool recovery_skips(const char *key, json_t *entry) {
                key_starts(key, "cron:") || strncasecmp(key, "acp:", 4) == 0 || key_starts(key, "acp:");
 }
 
-static bool names_transcript(json_t *entry, const char *transcript) {
-        const char *id = json_string_value(json_object_get(entry, "sessionId"));
-        const char *file = json_string_value(json_object_get(entry, "sessionFile"));
-        size_t n = strlen(transcript);
-
-        /* <sessionId>.jsonl in the folder (the application trims the id). */
-        if (id) {
-                while (*id == ' ' || *id == '\t')
-                        id++;
-                size_t k = strlen(id);
-                while (k > 0 && (id[k - 1] == ' ' || id[k - 1] == '\t'))
-                        k--;
-                if (k + 6 == n && strncmp(id, transcript, k) == 0 && strcmp(transcript + k, ".jsonl") == 0)
-                        return true;
-        }
-        /* sessionFile, resolved within the folder: its last component. (Kept on a match by
-         * name alone: keeping evidence the recovery does not need costs less than losing it.) */
-        if (file) {
-                const char *base = strrchr(file, '/');
-                base = base ? base + 1 : file;
-                size_t k = strlen(base);
-                while (k > 0 && (base[k - 1] == ' ' || base[k - 1] == '\t'))
-                        k--;
-                if (k == n && strncmp(base, transcript, n) == 0)
-                        return true;
-        }
-        return false;
+/* S without its leading and trailing blanks, as a new string (the application trims). */
+static char *trimmed(const char *s, size_t n) {
+        while (n > 0 && (*s == ' ' || *s == '\t'))
+                s++, n--;
+        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+                n--;
+        return strndup(s, n);
 }
 
-int openclaw_recovery_wants(const char *json, size_t len, const char *transcript, char *ret_key,
-                            size_t key_size) {
+static int set_add(RecoverySet *set, char *name, const char *key) {
+        char **names, **keys;
+
+        if (!name)
+                return -ENOMEM;
+        if (!name[0]) {
+                free(name);
+                return 0;
+        }
+        names = realloc(set->names, (set->n + 1) * sizeof(char *));
+        if (names)
+                set->names = names;
+        keys = realloc(set->keys, (set->n + 1) * sizeof(char *));
+        if (keys)
+                set->keys = keys;
+        if (!names || !keys || !(set->keys[set->n] = strdup(key))) {
+                free(name);
+                return -ENOMEM;
+        }
+        set->names[set->n++] = name;
+        return 0;
+}
+
+int recovery_set_parse(const char *json, size_t len, RecoverySet *ret) {
         json_t *root = json_loadb(json, len, 0, NULL), *entry;
+        RecoverySet set = {};
         const char *key;
         int r = 0;
 
@@ -240,16 +243,66 @@ int openclaw_recovery_wants(const char *json, size_t len, const char *transcript
         }
         json_object_foreach(root, key, entry) {
                 const char *status = json_string_value(json_object_get(entry, "status"));
+                const char *id = json_string_value(json_object_get(entry, "sessionId"));
+                const char *file = json_string_value(json_object_get(entry, "sessionFile"));
 
-                if (!json_is_object(entry) || !status || strcmp(status, "running") != 0)
+                if (!json_is_object(entry) || !status || strcmp(status, "running") != 0 || recovery_skips(key, entry))
                         continue;
-                if (recovery_skips(key, entry) || !names_transcript(entry, transcript))
-                        continue;
-                if (ret_key && key_size > 0)
-                        snprintf(ret_key, key_size, "%s", key);
-                r = 1;
-                break;
+                /* <sessionId>.jsonl in the folder; and sessionFile, resolved within the folder:
+                 * its last component (a match by name alone keeps evidence the recovery may not
+                 * need, which costs less than losing evidence it needs). */
+                if (id) {
+                        char *t = trimmed(id, strlen(id)), *name = NULL;
+                        if (t && asprintf(&name, "%s.jsonl", t) < 0)
+                                name = NULL;
+                        free(t);
+                        r = set_add(&set, name, key);
+                }
+                if (r >= 0 && file) {
+                        const char *base = strrchr(file, '/');
+                        base = base ? base + 1 : file;
+                        r = set_add(&set, trimmed(base, strlen(base)), key);
+                }
+                if (r < 0)
+                        break;
         }
         json_decref(root);
-        return r;
+        if (r < 0) {
+                recovery_set_done(&set);
+                return r;
+        }
+        *ret = set;
+        return 0;
+}
+
+const char *recovery_set_find(const RecoverySet *s, const char *transcript) {
+        for (size_t i = 0; i < s->n; i++)
+                if (strcmp(s->names[i], transcript) == 0)
+                        return s->keys[i];
+        return NULL;
+}
+
+void recovery_set_done(RecoverySet *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                free(s->names[i]);
+                free(s->keys[i]);
+        }
+        free(s->names);
+        free(s->keys);
+        *s = (RecoverySet) {};
+}
+
+int openclaw_recovery_wants(const char *json, size_t len, const char *transcript, char *ret_key,
+                            size_t key_size) {
+        RecoverySet set;
+        const char *key;
+        int r = recovery_set_parse(json, len, &set);
+
+        if (r < 0)
+                return r;
+        key = recovery_set_find(&set, transcript);
+        if (key && ret_key && key_size > 0)
+                snprintf(ret_key, key_size, "%s", key);
+        recovery_set_done(&set);
+        return key != NULL;
 }

@@ -41,6 +41,21 @@ const char *openclaw_argv_script(const char *argv, size_t len);
  * OpenClaw's, no usable version). */
 int openclaw_package_version(const char *json, size_t len, char *ret, size_t size);
 
+/* The transcripts of a sessions folder that the restart recovery resumes when their lock is
+ * found stale at start-up, from its sessions.json: every entry with status "running" that is
+ * not a subagent, cron or ACP session, by the transcript its sessionId or sessionFile names. */
+typedef struct RecoverySet {
+        char **names;            /* transcript file names ("X.jsonl") */
+        char **keys;             /* the session key of each */
+        size_t n;
+} RecoverySet;
+
+/* 0 and *RET filled, -EINVAL when the bytes are not a JSON object, -ENOMEM. */
+int recovery_set_parse(const char *json, size_t len, RecoverySet *ret);
+/* TRANSCRIPT's session key when the set has it, else NULL. */
+const char *recovery_set_find(const RecoverySet *s, const char *transcript);
+void recovery_set_done(RecoverySet *s);
+
 /* sessions.json bytes of a sessions folder: does it hold a main session that the restart
  * recovery would mark interrupted when the lock of TRANSCRIPT (a file name in that folder)
  * is found stale at start-up? (An entry with status "running", not a subagent, cron or ACP

@@ -259,17 +259,6 @@ static void judge(Scan *s, ScanLock *l) {
         verdict_judge(&f, &l->j);
 }
 
-/* The owner's argv, now: a gateway by the application's rule? (Gone: unknown.) */
-static Tristate owner_gateway(ScanLock *l) {
-        char argv[4096];
-        size_t n;
-
-        if (!l->payload.valid || !proc_alive(l->owner_host) ||
-            proc_cmdline(l->owner_host, argv, sizeof(argv), &n) < 0 || n == 0)
-                return TRISTATE_UNKNOWN;
-        return openclaw_argv_is_gateway(argv, n) ? TRISTATE_YES : TRISTATE_NO;
-}
-
 static void fix(Scan *s, ScanLock *l) {
         int r;
 
@@ -284,7 +273,9 @@ static void fix(Scan *s, ScanLock *l) {
                 snprintf(l->why, sizeof(l->why), "payload too large to verify; remove it by hand");
                 return;
         }
-        if (recovery_keeps(l->dirfd, l->name, l->j.reason, owner_gateway(l), l->why, sizeof(l->why))) {
+        /* A gone owner's argv is past knowing here (the process with its pid now is another
+         * one): on doubt, whatever sessions.json asks for is kept. */
+        if (recovery_keeps(l->dirfd, l->name, l->j.reason, TRISTATE_UNKNOWN, NULL, l->why, sizeof(l->why))) {
                 l->action = "kept";
                 return;
         }

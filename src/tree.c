@@ -11,6 +11,7 @@
 #include "fs-util.h"
 #include "macro.h"
 #include "manager.h"
+#include "recovery.h"
 #include "report.h"
 #include "time-util.h"
 #include "tracker.h"
@@ -325,6 +326,8 @@ void tree_reap(Manager *m) {
                 free(n->want);
                 free(n->fid);
                 hashmap_free(n->files);
+                recovery_cache_done(n->recovery);
+                free(n->recovery);
                 free(n);
         }
 }

@@ -68,6 +68,7 @@ struct Node {
         FileId *fid;
         Hashmap *files;                /* NODE_SESSIONS: name → TrackedFile */
         Hashmap *sessions;             /* NODE_SESSIONS: transcript name → Session */
+        struct RecoveryCache *recovery; /* NODE_SESSIONS: its sessions.json, once read */
 };
 
 int tree_add_root(Manager *m, const char *path, NodeKind kind);

@@ -71,9 +71,20 @@ static void expect_cleaned(Env *e, const char *lock) {
         CHECK(lw_count(e->d, "lock.kept", "lock", lock) == 0, "%s kept before its cleanup", lock);
 }
 
+/* The main agent's sessions.json, flip1's status as given. */
+#define MAIN_STORE(flip) "{\n" \
+              "  \"agent:main:main\": {\"sessionId\": \"run1\", \"status\": \"running\", \"updatedAt\": 1},\n" \
+              "  \"agent:main:telegram:42\": {\"sessionId\": \"x\", \"sessionFile\": \"run2.jsonl\", \"status\": \"running\"},\n" \
+              "  \"agent:main:done\": {\"sessionId\": \"done1\", \"status\": \"done\"},\n" \
+              "  \"agent:main:subagent:a\": {\"sessionId\": \"sub1\", \"status\": \"running\"},\n" \
+              "  \"agent:main:other\": {\"sessionId\": \"plain1\", \"status\": \"running\"},\n" \
+              "  \"agent:main:recy\": {\"sessionId\": \"recy1\", \"status\": \"running\"},\n" \
+              "  \"agent:main:flip\": {\"sessionId\": \"flip1\", \"status\": \"" flip "\"}\n" \
+              "}\n"
+
 int main(void) {
         Env e;
-        const char *agents[] = { "main", "bad", "none", "linked" };
+        const char *agents[] = { "main", "bad", "none", "linked", "huge" };
 
         lw_require_backend();
         e.state = lw_path(lw_tmpdir(), "state");
@@ -82,13 +93,17 @@ int main(void) {
                 lw_mkdir_p(dir);
                 free(dir);
         }
-        store(&e, "main", "{\n"
-              "  \"agent:main:main\": {\"sessionId\": \"run1\", \"status\": \"running\", \"updatedAt\": 1},\n"
-              "  \"agent:main:telegram:42\": {\"sessionId\": \"x\", \"sessionFile\": \"run2.jsonl\", \"status\": \"running\"},\n"
-              "  \"agent:main:done\": {\"sessionId\": \"done1\", \"status\": \"done\"},\n"
-              "  \"agent:main:subagent:a\": {\"sessionId\": \"sub1\", \"status\": \"running\"},\n"
-              "  \"agent:main:other\": {\"sessionId\": \"plain1\", \"status\": \"running\"}\n"
-              "}\n");
+        store(&e, "main", MAIN_STORE("running"));
+        /* Over 2 MiB: not parsed on the event path. */
+        size_t big = 3u << 20;
+        char *huge = malloc(big + 16);
+        CHECK(huge, "malloc");
+        memcpy(huge, "{\"x\": \"", 7);
+        memset(huge + 7, 'a', big);
+        memcpy(huge + 7 + big, "\"}\n", 4);
+        char *huge_path = lw_path(e.state, "agents/huge/sessions/sessions.json");
+        lw_write_file(huge_path, huge, big + 10);
+        free(huge);
         store(&e, "bad", "{\"agent:main:main\": {\"sessionId\": \"run1\", \"status\": \"runn");
         char *linked_store = lw_path(e.state, "agents/linked/sessions/sessions.json");
         char *elsewhere = lw_path(e.state, "elsewhere.json");
@@ -108,16 +123,35 @@ int main(void) {
         CHECK(unlink(run1) == 0, "unlink");
         lw_expect(e.d, LW_TIMEOUT_MS, "lock.removed", "lock", run1);
 
+        /* The application rewrote sessions.json since it was read: the new one counts. */
+        store(&e, "main", MAIN_STORE("done"));
+        expect_cleaned(&e, kill_holder(&e, "main", "flip1", true));
+
         /* Not resumed by the application: cleaned at once. */
         expect_cleaned(&e, kill_holder(&e, "main", "done1", true));
         expect_cleaned(&e, kill_holder(&e, "main", "sub1", true));
         expect_cleaned(&e, kill_holder(&e, "main", "plain1", false));
         expect_cleaned(&e, kill_holder(&e, "none", "run1", true));
 
+        /* A lock left by a gateway whose pid another process has now (found after a restart):
+         * that process's argv says nothing of the owner, so the evidence is kept. */
+        char *recy = lw_path(e.state, "agents/main/sessions/recy1.jsonl.lock"), payload[256];
+        pid_t sleeper = lw_spawn_sleeper();
+        int n = snprintf(payload, sizeof(payload), "{\"pid\": %d, \"createdAt\": \"2026-05-28T04:22:01.123Z\", "
+                         "\"starttime\": 1}\n", (int) sleeper);
+        lw_write_file(recy, payload, (size_t) n);
+        json_t *rst = lw_expect(e.d, LW_TIMEOUT_MS, "lock.stale", "lock", recy);
+        CHECK(strcmp(jstr(rst, "reason"), "recycled-pid") == 0, "reason %s", jstr(rst, "reason"));
+        json_t *rk = lw_expect(e.d, LW_TIMEOUT_MS, "lock.kept", "lock", recy);
+        CHECK(strncmp(jstr(rk, "why"), "restart-recovery", 16) == 0, "why %s", jstr(rk, "why"));
+        CHECK(lw_exists(recy), "recycled evidence removed");
+        lw_kill_wait(sleeper, SIGKILL);
+
         /* sessions.json that cannot be read: kept on doubt. */
         char *bad = kill_holder(&e, "bad", "run1", true), *linked = kill_holder(&e, "linked", "run1", true);
         expect_kept(&e, bad, "not a JSON object");
         expect_kept(&e, linked, "not a regular file");
+        expect_kept(&e, kill_holder(&e, "huge", "run1", true), "larger than 2 MiB");
 
         /* scan --fix, which knows no owner's argv once it is gone, keeps the same evidence. */
         char out[65536], err[4096];
@@ -134,7 +168,7 @@ int main(void) {
                               "scan --fix on the evidence: %s", json_dumps(l, 0));
                 kept += why && strncmp(why, "restart-recovery", 16) == 0;
         }
-        CHECK(kept == 3, "scan kept %zu locks for the recovery: %s", kept, out);
+        CHECK(kept == 5, "scan kept %zu locks for the recovery: %s", kept, out);
         CHECK(lw_exists(run2), "scan --fix removed the evidence");
         json_decref(sj);
 
