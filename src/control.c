@@ -433,6 +433,9 @@ const char *control_request_check(json_t *req, const char **ret_code) {
                 return "holders needs \"paths\": a non-empty array of strings";
         if (strcmp(verb, "cleanup") == 0 && paths && !all_strings(paths))
                 return "\"paths\" must be an array of strings";
+        /* Each path may cost a walk of /proc (a lock's readers): a bounded number per request. */
+        if (json_array_size(paths) > CONTROL_PATHS_MAX)
+                return "at most 64 \"paths\" in one request";
         if (strcmp(verb, "events") == 0 && since && (!json_is_integer(since) || json_integer_value(since) < 0))
                 return "\"since_ms\" must be a non-negative integer";
         if (strcmp(verb, "status") != 0 && strcmp(verb, "locks") != 0 && strcmp(verb, "holders") != 0 &&

@@ -16,6 +16,7 @@ typedef struct Manager Manager;
 typedef struct ControlServer ControlServer;
 
 #define CONTROL_PROTOCOL_VERSION 1
+#define CONTROL_PATHS_MAX 64
 #define CONTROL_REQUEST_MAX (64 * 1024)
 
 #define CONTROL_SYSTEM_PATH "/run/lockwarden/control.sock"

@@ -84,14 +84,11 @@ bool path_is_under(const char *path, const char *dir) {
         return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-int read_file_at(int dirfd, const char *name, size_t max, char **ret_buf, size_t *ret_len) {
-        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+int read_file_fd(int fd, size_t max, char **ret_buf, size_t *ret_len) {
         _cleanup_free_ char *buf = NULL;
         struct stat st;
         ssize_t n;
 
-        if (fd < 0)
-                return errno == ELOOP ? -EBADFD : negative_errno();
         if (fstat(fd, &st) < 0)
                 return negative_errno();
         if (!S_ISREG(st.st_mode))
@@ -111,4 +108,12 @@ int read_file_at(int dirfd, const char *name, size_t max, char **ret_buf, size_t
         *ret_buf = TAKE_PTR(buf);
         *ret_len = (size_t) n;
         return 0;
+}
+
+int read_file_at(int dirfd, const char *name, size_t max, char **ret_buf, size_t *ret_len) {
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                return errno == ELOOP ? -EBADFD : negative_errno();
+        return read_file_fd(fd, max, ret_buf, ret_len);
 }

@@ -25,3 +25,5 @@ ssize_t read_all_at(int fd, char *buf, size_t max);
  * whole into a new NUL-terminated buffer: 0, -ENOENT, -EBADFD (not a regular file), -EFBIG
  * (over MAX bytes), -EAGAIN (it grew while read: being rewritten), or another -errno. */
 int read_file_at(int dirfd, const char *name, size_t max, char **ret_buf, size_t *ret_len);
+/* The same for the open FD (a regular file, read from offset 0). */
+int read_file_fd(int fd, size_t max, char **ret_buf, size_t *ret_len);

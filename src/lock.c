@@ -178,7 +178,7 @@ static void lock_learn_release(Lock *l) {
         char version[24], source[48];
         Release r;
 
-        if (!o || o->exited || o->release_tried || tree_folder_release(l->file->folder) != RELEASE_UNKNOWN)
+        if (!o || o->exited || o->release_tried || tree_release_settled(l->file->folder))
                 return;
         o->release_tried = true;
         if (owner_read_version(o, version, sizeof(version)) < 0)

@@ -59,3 +59,10 @@ static inline bool grow_array(void **array, size_t *n_alloc, size_t n, size_t si
 static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;
 }
+
+/* A fact that may not be known. */
+typedef enum Tristate {
+        TRISTATE_NO,
+        TRISTATE_YES,
+        TRISTATE_UNKNOWN,
+} Tristate;

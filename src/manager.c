@@ -360,7 +360,9 @@ int manager_startup(Manager *m) {
                                       "warning", "running without some capabilities: without cap_dac_override "
                                       "other users' folders cannot be guarded and their stale locks cannot "
                                       "be removed; without cap_sys_ptrace other users' holders are not "
-                                      "seen, so their locks go stale only when the owner exits",
+                                      "seen, so their locks go stale only when the owner exits; without "
+                                      "cap_lease nothing proves at removal that nobody holds another user's "
+                                      "lock, so such locks are kept",
                                       "missing", missing));
         json_decref(missing);
 

@@ -54,10 +54,6 @@ Release release_from_version(const char *version) {
         return RELEASE_2026_8;
 }
 
-uint64_t release_orphan_grace_ms(Release r) {
-        return r == RELEASE_2026_5 ? 5000 : r == RELEASE_2026_7 ? 30000 : 0;
-}
-
 const char *release_contenders(Release r) {
         return r == RELEASE_2026_5 ? "steal" : r == RELEASE_2026_7 ? "fail-fast" : NULL;
 }
@@ -147,6 +143,17 @@ const char *openclaw_argv_script(const char *argv, size_t len) {
                 return n > 0 ? a : NULL; /* the first operand is the script */
         }
         return NULL;
+}
+
+bool openclaw_script_is_entry(const char *script) {
+        static const char *const entries[] = {
+                "openclaw.mjs", "dist/index.js", "dist/entry.js", "scripts/run-node.mjs", "/openclaw",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(entries); i++)
+                if (arg_ends_with(script, entries[i]))
+                        return true;
+        return strcmp(script, "openclaw") == 0;
 }
 
 int openclaw_package_version(const char *json, size_t len, char *ret, size_t size) {

@@ -24,8 +24,6 @@ const char *release_to_string(Release r);
 Release release_from_string(const char *s);
 /* The release a version ("2026.7.35", "2026.5.28-beta.1") belongs to. */
 Release release_from_version(const char *version);
-/* The application's grace for a lock whose payload it cannot use (by mtime). 0: unknown. */
-uint64_t release_orphan_grace_ms(Release r);
 /* What a contender does with a live holder's too-old/hold-exceeded lock: "steal" (2026.5),
  * "fail-fast" (2026.7), NULL when the release is not known or has no locks. */
 const char *release_contenders(Release r);
@@ -37,6 +35,9 @@ bool openclaw_argv_is_gateway(const char *argv, size_t len);
 /* The script ARGV runs: the first operand after the executable (node's options skipped), or
  * the executable itself when it is an `openclaw` launcher; NULL if none. Points into ARGV. */
 const char *openclaw_argv_script(const char *argv, size_t len);
+/* Does SCRIPT (from openclaw_argv_script) name an OpenClaw entry: openclaw.mjs, dist/index.js,
+ * dist/entry.js, scripts/run-node.mjs, or a launcher named openclaw? */
+bool openclaw_script_is_entry(const char *script);
 /* package.json bytes: the version when its name is "openclaw". 0, or -EINVAL (not JSON, not
  * OpenClaw's, no usable version). */
 int openclaw_package_version(const char *json, size_t len, char *ret, size_t size);

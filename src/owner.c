@@ -3,6 +3,7 @@
  * when the process exits (as a zombie already), before anyone reaps it. */
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,60 +169,88 @@ Owner *owner_unref(Owner *o) {
 }
 
 int owner_read_version(Owner *o, char *ret, size_t size) {
-        return o->exited ? -ESRCH : process_openclaw_version(o->pid, ret, size);
+        return o->exited ? -ESRCH : owner_version_of_pid(o->pid, ret, size);
 }
 
-int process_openclaw_version(pid_t pid, char *ret, size_t size) {
-        char argv[4096], path[PATH_MAX + 64], target[PATH_MAX];
+/* PATH below BASE, resolved as if BASE were the root: no symlink or ".." leads out of it, and
+ * no /proc magic link is followed. */
+static int open_in_root(int base, const char *path, uint64_t flags) {
+        struct open_how how = { .flags = flags | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+        int fd = (int) syscall(SYS_openat2, base, path, &how, sizeof(how));
+
+        return fd < 0 ? negative_errno() : fd;
+}
+
+/* package.json is small (OpenClaw's: ~10 KiB); a larger one is not OpenClaw's. */
+#define PACKAGE_JSON_MAX (256u << 10)
+
+int owner_version_of_pid(pid_t pid, char *ret, size_t size) {
+        char argv[4096], proc[64], path[PATH_MAX], target[PATH_MAX];
+        _cleanup_close_ int root = -1, cwd = -1;
         const char *script;
-        size_t n, prefix;
-        ssize_t k;
-        int r;
+        size_t n;
+        int base, r;
 
         r = proc_cmdline(pid, argv, sizeof(argv), &n);
         if (r < 0)
                 return r;
+        /* Only an OpenClaw entry script (or launcher): nothing else is worth reading for. */
         script = openclaw_argv_script(argv, n);
-        if (!script)
+        if (!script || !openclaw_script_is_entry(script))
                 return -ENOENT;
-        /* In the process's own view of the filesystem (a container's root, its working
-         * directory): /proc/PID/root and /proc/PID/cwd. */
-        prefix = (size_t) snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, script[0] == '/' ? "root" : "cwd");
-        if (snprintf(path + prefix, sizeof(path) - prefix, "%s%s", script[0] == '/' ? "" : "/", script) >=
-            (int) (sizeof(path) - prefix))
+        /* In the process's own view of the filesystem, and never out of it: its root (for an
+         * absolute path) or its working directory (for a relative one) is the root of every
+         * look-up below. The process chose its argv; a container's symlinks stay inside. */
+        snprintf(proc, sizeof(proc), "/proc/%d/root", (int) pid);
+        root = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return negative_errno();
+        if (script[0] != '/') {
+                snprintf(proc, sizeof(proc), "/proc/%d/cwd", (int) pid);
+                cwd = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (cwd < 0)
+                        return negative_errno();
+        }
+        base = script[0] == '/' ? root : cwd;
+        if (snprintf(path, sizeof(path), "%s", script) >= (int) sizeof(path))
                 return -ENAMETOOLONG;
         /* An installed launcher is a symlink to the package's openclaw.mjs: follow it once. */
-        k = readlink(path, target, sizeof(target) - 1);
-        if (k > 0) {
-                target[k] = '\0';
-                if (target[0] == '/') {
-                        prefix = (size_t) snprintf(path, sizeof(path), "/proc/%d/root", (int) pid);
-                        snprintf(path + prefix, sizeof(path) - prefix, "%s", target);
-                }
-                else {
+        {
+                _cleanup_close_ int link = open_in_root(base, path, O_PATH | O_NOFOLLOW);
+                ssize_t k = link >= 0 ? readlinkat(link, "", target, sizeof(target) - 1) : -1;
+
+                if (k > 0) {
                         char *slash = strrchr(path, '/');
-                        if (slash && (size_t) (slash - path) + 1 + (size_t) k < sizeof(path))
-                                strcpy(slash + 1, target);
+                        target[k] = '\0';
+                        if (target[0] == '/') {
+                                base = root;
+                                snprintf(path, sizeof(path), "%s", target);
+                        } else if (snprintf(slash ? slash + 1 : path, sizeof(path) - (size_t) (slash ? slash + 1 - path : 0),
+                                            "%s", target) < 0)
+                                return -ENAMETOOLONG;
                 }
         }
-        /* Up from the script's folder: the first package.json of OpenClaw's (8 levels at most:
-         * dist/ lies one below the package). Files are read without blocking and bounded. */
+        /* Up from the script's folder: the first package.json whose name is "openclaw" (8
+         * levels at most: dist/ lies one below the package). Read without blocking, bounded. */
         for (int level = 0; level < 8; level++) {
-                char *slash = strrchr(path, '/');
-                _cleanup_close_ int dfd = -1;
+                char *slash = strrchr(path, '/'), pj[PATH_MAX + 16];
+                _cleanup_close_ int fd = -1;
                 _cleanup_free_ char *buf = NULL;
                 size_t len;
 
-                if (!slash || (size_t) (slash - path) < prefix)
-                        break; /* above the process's root (or working directory) */
-                *slash = '\0';
-                dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dfd < 0)
-                        continue;
-                if (read_file_at(dfd, "package.json", 1 << 20, &buf, &len) < 0)
-                        continue;
-                if (openclaw_package_version(buf, len, ret, size) >= 0)
+                if (!slash)
+                        snprintf(path, sizeof(path), ".");
+                else if (slash == path)
+                        path[1] = '\0'; /* "/" */
+                else
+                        *slash = '\0';
+                snprintf(pj, sizeof(pj), "%s/package.json", path);
+                fd = open_in_root(base, pj, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+                if (fd >= 0 && read_file_fd(fd, PACKAGE_JSON_MAX, &buf, &len) >= 0 &&
+                    openclaw_package_version(buf, len, ret, size) >= 0)
                         return 0;
+                if (strcmp(path, "/") == 0 || strcmp(path, ".") == 0)
+                        break;
         }
         return -ENOENT;
 }

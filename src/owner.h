@@ -9,8 +9,8 @@
 #include <systemd/sd-event.h>
 
 #include "list.h"
+#include "macro.h"
 #include "proc.h"
-#include "verdict.h"
 
 typedef struct Manager Manager;
 typedef struct Lock Lock;
@@ -41,7 +41,8 @@ void owner_refresh(Owner *o, uint64_t now_ns);
 /* The OpenClaw version the owner runs: the package.json ("name": "openclaw") above the script
  * its argv runs, looked up in its own mount namespace. 0 and RET, or -errno. */
 int owner_read_version(Owner *o, char *ret, size_t size);
-/* The same for any process (scan has no Owner). */
-int process_openclaw_version(pid_t pid, char *ret, size_t size);
+/* The same for any process (scan has no Owner). -ENOENT when its argv runs no OpenClaw entry
+ * script or none is found. */
+int owner_version_of_pid(pid_t pid, char *ret, size_t size);
 Owner *owner_ref(Owner *o);
 Owner *owner_unref(Owner *o);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fs-util.h"
 #include "macro.h"
 #include "proc.h"
 
@@ -240,22 +241,18 @@ static int walk_one(pid_t pid, int proc_fd, ProcFdCallback cb, void *userdata) {
         return r < 0 ? r : 0;
 }
 
-int proc_walk_fds(pid_t only_pid, ProcFdCallback cb, void *userdata) {
-        _cleanup_close_ int proc_fd = -1;
-        DIR *d;
+/* Every process's fds. *RET_HIDDEN (may be NULL) is set when some live process's fds could not
+ * be read (no privilege); such processes are skipped. */
+static int walk_all(ProcFdCallback cb, void *userdata, bool *ret_hidden) {
+        _cleanup_close_ int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        bool hidden = false;
         struct dirent *de;
+        DIR *d;
         int r = 0;
 
-        /* One process (a close to confirm, on the event path): its folder by absolute path,
-         * without opening /proc itself first. */
-        if (only_pid > 0)
-                return walk_one(only_pid, AT_FDCWD, cb, userdata);
-
-        proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (proc_fd < 0)
                 return negative_errno();
-
-        d = opendir("/proc");
+        d = opendir_at(proc_fd);
         if (!d)
                 return negative_errno();
         while ((de = readdir(d))) {
@@ -265,13 +262,28 @@ int proc_walk_fds(pid_t only_pid, ProcFdCallback cb, void *userdata) {
                 if (*end || pid <= 0)
                         continue;
                 r = walk_one((pid_t) pid, proc_fd, cb, userdata);
+                /* Not ours to see: the unprivileged backend lives with that; a caller that
+                 * must know asks (a zombie's fds are gone with it: only a live process hides). */
+                if (ret_hidden && (r == -EACCES || r == -EPERM || (r >= 0 && !proc_fds_visible((pid_t) pid))) &&
+                    proc_alive((pid_t) pid))
+                        hidden = true;
                 if (r == -EACCES || r == -EPERM)
-                        r = 0; /* not ours to see; the unprivileged backend lives with that */
+                        r = 0;
                 if (r < 0)
                         break;
         }
         closedir(d);
+        if (ret_hidden)
+                *ret_hidden = hidden;
         return r;
+}
+
+int proc_walk_fds(pid_t only_pid, ProcFdCallback cb, void *userdata) {
+        /* One process (a close to confirm, on the event path): its folder by absolute path,
+         * without opening /proc itself first. */
+        if (only_pid > 0)
+                return walk_one(only_pid, AT_FDCWD, cb, userdata);
+        return walk_all(cb, userdata, NULL);
 }
 
 int proc_pid_fd_of(pid_t pid, dev_t dev, ino_t ino, const FileId *fid, int *ret_fd) {
@@ -285,7 +297,8 @@ int proc_pid_fd_of(pid_t pid, dev_t dev, ino_t ino, const FileId *fid, int *ret_
         return q.fd >= 0;
 }
 
-int proc_fd_access(pid_t pid, int fd) {
+/* The open flags of PID's fd FD, from /proc/PID/fdinfo/FD. */
+static int fd_flags(pid_t pid, int fd, unsigned long *ret) {
         char path[64], buf[256], *flags;
         int r;
 
@@ -295,16 +308,25 @@ int proc_fd_access(pid_t pid, int fd) {
                 return r;
         if (!(flags = strstr(buf, "flags:")))
                 return -EIO;
-        return (strtoul(flags + strlen("flags:"), NULL, 8) & O_ACCMODE) == O_RDONLY ? PROC_FD_READ : PROC_FD_WRITE;
+        *ret = strtoul(flags + strlen("flags:"), NULL, 8);
+        return 0;
+}
+
+int proc_fd_access(pid_t pid, int fd) {
+        unsigned long flags;
+        int r = fd_flags(pid, fd, &flags);
+
+        if (r < 0)
+                return r;
+        return (flags & O_ACCMODE) == O_RDONLY ? PROC_FD_READ : PROC_FD_WRITE;
 }
 
 const char *proc_fd_mode(pid_t pid, int fd) {
-        char path[64], buf[256], *flags;
+        unsigned long flags;
 
-        snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int) pid, fd);
-        if (read_small_file(path, buf, sizeof(buf), NULL) < 0 || !(flags = strstr(buf, "flags:")))
+        if (fd_flags(pid, fd, &flags) < 0)
                 return "?";
-        switch (strtoul(flags + strlen("flags:"), NULL, 8) & O_ACCMODE) {
+        switch (flags & O_ACCMODE) {
         case O_RDONLY:
                 return "r";
         case O_WRONLY:
@@ -451,35 +473,13 @@ int proc_find_writers(dev_t dev, ino_t ino, const FileId *fid, pid_t *ret, size_
                       size_t max_readers, size_t *ret_readers, bool *ret_hidden) {
         WritersQuery q = { .dev = dev, .ino = ino, .fid = fid, .pids = ret, .max = max,
                            .reader_pids = readers, .max_readers = max_readers };
-        _cleanup_close_ int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        bool hidden = false;
-        struct dirent *de;
-        DIR *d;
+        int r = walk_all(writers_cb, &q, ret_hidden);
 
-        if (proc_fd < 0)
-                return negative_errno();
-        d = opendir("/proc");
-        if (!d)
-                return negative_errno();
-        while ((de = readdir(d))) {
-                char *end;
-                long pid = strtol(de->d_name, &end, 10);
-                int r;
-
-                if (*end || pid <= 0)
-                        continue;
-                r = walk_one((pid_t) pid, proc_fd, writers_cb, &q);
-                /* A zombie's fds are gone with it: only a live process can hide a holder. */
-                if ((r == -EACCES || r == -EPERM || (r >= 0 && !proc_fds_visible((pid_t) pid))) &&
-                    proc_alive((pid_t) pid))
-                        hidden = true;
-        }
-        closedir(d);
-        *ret_hidden = hidden;
+        if (r < 0)
+                return r;
         *ret_readers = q.readers;
         return (int) q.n;
 }
-
 OwnerNs proc_resolve_pid(pid_t want, const pid_t *candidates, const pid_t *ns_pids, size_t n,
                          bool has_starttime, uint64_t starttime, pid_t *ret_host) {
         uint64_t st;

@@ -201,7 +201,7 @@ static void learn_release(Scan *s, ScanLock *l) {
         Release r;
 
         if (!st || (st->release != RELEASE_UNKNOWN && st->version[0]) || !l->payload.valid ||
-            !proc_alive(l->owner_host) || process_openclaw_version(l->owner_host, version, sizeof(version)) < 0)
+            !proc_alive(l->owner_host) || owner_version_of_pid(l->owner_host, version, sizeof(version)) < 0)
                 return;
         r = release_from_version(version);
         if (r == RELEASE_UNKNOWN)

@@ -630,6 +630,8 @@ void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64
 
         if (!s || !s->folder || !f->name)
                 return; /* a transcript already replaced: its writes land nowhere visible */
+        if (tree_folder_release(s->folder) == RELEASE_2026_8)
+                return; /* legacy import input: no protocol, decided at the write */
 
         /* The size delta, read relative to the folder fd. Under load it may include later
          * writes: it is forensics, not accounting. */

@@ -85,6 +85,10 @@ Release tree_folder_release(const Node *n) {
         return release_node((Node *) n)->release;
 }
 
+bool tree_release_settled(const Node *n) {
+        return n->release_config != RELEASE_UNKNOWN || release_node((Node *) n)->release_version[0];
+}
+
 void tree_set_release(Manager *m, Node *n, Release r, const char *version, const char *source) {
         Node *s = release_node(n);
 
@@ -135,7 +139,8 @@ static void agent_check_sqlite(Node *agent) {
             fstatat(agent->dirfd, "agent/openclaw-agent.sqlite", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
             !S_ISREG(st.st_mode))
                 return;
-        /* A live owner's package.json (a lock in use) says more than a store on disk. */
+        /* A live owner's package.json (a lock in use) says more than a store on disk: it wins,
+         * found before or after (tree_release_settled). */
         if (s->release == RELEASE_UNKNOWN)
                 tree_set_release(m, agent, RELEASE_2026_8, NULL, "SQLite session store");
         if (s->sqlite_warned)

@@ -89,6 +89,9 @@ void tree_resync(Manager *m, uint64_t now_ns);
 /* The release the gateway of sessions folder N runs: a folder rule's, else the one found for
  * its state dir (RELEASE_UNKNOWN until found). */
 Release tree_folder_release(const Node *n);
+/* Is it settled, by a folder rule or a gateway's package.json? (A SQLite store on disk says
+ * less than a lock in use: a gateway's package.json still overrides it.) */
+bool tree_release_settled(const Node *n);
 /* Found out (VERSION, e.g. "2026.7.35", may be NULL; SOURCE says how): recorded on N's state dir
  * (or N itself outside one) and reported once as monitor.release when it changes. */
 void tree_set_release(Manager *m, Node *n, Release r, const char *version, const char *source);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "macro.h"
 #include "proc.h"
 
 typedef enum Verdict {
@@ -78,12 +79,6 @@ void verdict_judge(const LockFacts *f, LockJudgement *ret);
  * locks of each sessions folder and resumes every running main session whose lock was among
  * them. A stale lock of a dead gateway is that evidence: removing it first makes the
  * application lose the interrupted turn. */
-typedef enum Tristate {
-        TRISTATE_NO,
-        TRISTATE_YES,
-        TRISTATE_UNKNOWN,
-} Tristate;
-
 typedef struct RecoveryFacts {
         StaleReason reason;
         Tristate owner_gateway;  /* the owner was a gateway by the application's argv rule

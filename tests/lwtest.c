@@ -308,9 +308,9 @@ int lw_run(const char *const *args, int uid, char *out, size_t out_size, char *e
         pid = fork();
         CHECK(pid >= 0, "fork");
         if (pid == 0) {
-                const char *argv[64] = { bin };
+                const char *argv[128] = { bin };
                 size_t n = 1;
-                for (size_t i = 0; args[i] && n < 63; i++)
+                for (size_t i = 0; args[i] && n < 127; i++)
                         argv[n++] = args[i];
                 dup2(po[1], STDOUT_FILENO);
                 dup2(pe[1], STDERR_FILENO);

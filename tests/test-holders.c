@@ -82,6 +82,16 @@ int main(void) {
         CHECK((uint64_t) jint(cf, "mono_ns") > killing, "cleaned before the child exited");
         CHECK(!lw_exists(forked), "not cleaned after the child exited");
 
+        /* One request names at most 64 paths (each may cost a walk of /proc). */
+        const char *many[72] = { "holders", "--socket", e.d->socket };
+        char *some = lw_path(e.sessions, "some.jsonl");
+        lw_write_file(some, "{}\n", 3);
+        for (int i = 0; i < 65; i++)
+                many[3 + i] = some;
+        char errs[4096];
+        CHECK(lw_run(many, -1, out, sizeof(out), errs, sizeof(errs)) != 0 && strstr(errs, "at most 64"),
+              "65 paths: %s", errs);
+
         /* A truncate by path writes without a descriptor: no holder is made of it (else the
          * lock would stay busy for good once its owner dies). */
         char *cut = lw_path(e.sessions, "cut.jsonl.lock");

@@ -56,6 +56,14 @@ int main(void) {
         CHECK(strcmp(script((const char *[]) { "/usr/bin/openclaw", "gateway", NULL }), "/usr/bin/openclaw") == 0, "launcher");
         CHECK(script((const char *[]) { "node", NULL }) == NULL, "no script");
 
+        /* Only an OpenClaw entry is worth a package.json look-up. */
+        CHECK(openclaw_script_is_entry("/usr/lib/node_modules/openclaw/openclaw.mjs") &&
+              openclaw_script_is_entry("dist/index.js") && openclaw_script_is_entry("/usr/bin/openclaw") &&
+              openclaw_script_is_entry("openclaw") && openclaw_script_is_entry("C:\\app\\dist\\entry.js"),
+              "entries");
+        CHECK(!openclaw_script_is_entry("/tmp/x.jsonl.lock") && !openclaw_script_is_entry("/usr/bin/node") &&
+              !openclaw_script_is_entry("/usr/bin/myopenclaw") && !openclaw_script_is_entry(""), "not entries");
+
         /* Releases. */
         CHECK(release_from_version("2026.5.28") == RELEASE_2026_5, "2026.5.28");
         CHECK(release_from_version("2026.2.1") == RELEASE_2026_5, "2026.2.1");
@@ -68,8 +76,6 @@ int main(void) {
         CHECK(release_from_version("2026.1.9") == RELEASE_UNKNOWN, "before locks");
         CHECK(release_from_version("1.2") == RELEASE_UNKNOWN && release_from_version("x") == RELEASE_UNKNOWN &&
               release_from_version("") == RELEASE_UNKNOWN && release_from_version(NULL) == RELEASE_UNKNOWN, "junk");
-        CHECK(release_orphan_grace_ms(RELEASE_2026_5) == 5000 && release_orphan_grace_ms(RELEASE_2026_7) == 30000,
-              "orphan grace");
         CHECK(strcmp(release_contenders(RELEASE_2026_5), "steal") == 0 &&
               strcmp(release_contenders(RELEASE_2026_7), "fail-fast") == 0 &&
               release_contenders(RELEASE_2026_8) == NULL && release_contenders(RELEASE_UNKNOWN) == NULL, "contenders");

@@ -124,7 +124,8 @@ static void sqlite_store(void) {
         CHECK(strstr(jstr(k, "why"), "leftover"), "why %s", jstr(k, "why"));
         CHECK(lw_exists(old), "leftover removed by the daemon");
 
-        /* Legacy transcripts there are import input: writes to them are no race. */
+        /* Legacy transcripts there are import input: writes to them are no race. (Before the
+         * rollback below, which makes them a 2026.7 state dir's again.) */
         char *t = lw_path(sessions, "legacy.jsonl");
         lw_write_file(t, "{}\n", 3);
         int fd = open(t, O_WRONLY | O_APPEND | O_CLOEXEC);
@@ -137,6 +138,17 @@ static void sqlite_store(void) {
         lw_run(scan, -1, out, sizeof(out), err, sizeof(err));
         CHECK(strstr(out, "\"leftover\": true") && strstr(out, "\"release\": \"2026.8+\""), "scan: %s", out);
         CHECK(!lw_exists(old), "scan --fix kept a dead owner's leftover");
+
+        /* A gateway of 2026.7 takes a lock there (a store rolled back): its package.json says
+         * more than the store on disk, and its dead lock is cleaned, not kept as a leftover. */
+        char *argv0 = package(lw_tmpdir(), "2026.7.35"), *back = lw_path(sessions, "back.jsonl.lock");
+        const char *gw[] = { "gateway", NULL };
+        lw_child_argv0 = argv0;
+        pid_t hb = lw_holder_start(back, gw);
+        lw_child_argv0 = NULL;
+        lw_expect(d, LW_TIMEOUT_MS, "monitor.release", "release", "2026.7");
+        lw_kill_wait(hb, SIGKILL);
+        lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", back);
         /* Stopped, the daemon has reported every open coalescing window. */
         CHECK(lw_daemon_stop(d) == 0, "exit status");
         CHECK(lw_count(d, "race.", NULL, NULL) == 0, "a race in a 2026.8+ state dir");
