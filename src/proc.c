@@ -480,6 +480,7 @@ int proc_find_writers(dev_t dev, ino_t ino, const FileId *fid, pid_t *ret, size_
         *ret_readers = q.readers;
         return (int) q.n;
 }
+
 OwnerNs proc_resolve_pid(pid_t want, const pid_t *candidates, const pid_t *ns_pids, size_t n,
                          bool has_starttime, uint64_t starttime, pid_t *ret_host) {
         uint64_t st;
