@@ -13,12 +13,14 @@ cd "$(dirname "$0")"
 
 BUILD_DEPS=(build-essential autoconf automake pkg-config libsystemd-dev libcap-dev libjansson-dev)
 # sqlite3 makes the SQLite session store of the interop suite (2026.9.6) on node 20;
+# debootstrap and systemd-container (systemd-nspawn) boot the package under a real systemd
+# (tests/test-nspawn.sh);
 # systemd for journald/journalctl, procps for pgrep, util-linux for setpriv, valgrind for
 # `make check-valgrind`, bash-completion to drive the completion in tests/test-docs.sh,
 # strace for the unit's system call filter (tests/test-unit.sh), systemd-journal-remote
 # for fleet forwarding (tests/test-fleet.sh), and for the packages: debhelper, lintian.
 TEST_DEPS=(systemd procps util-linux valgrind bash-completion strace systemd-journal-remote
-           debhelper lintian fakeroot rpm clang cppcheck clang-tidy sqlite3)
+           debhelper lintian fakeroot rpm clang cppcheck clang-tidy sqlite3 debootstrap systemd-container)
 
 install_missing() {
         local missing=()
@@ -115,6 +117,9 @@ check)
                 release_step deb env DEB_BUILD_OPTIONS=nocheck make -s -C build/check deb
                 release_step lintian lintian --fail-on error build/check/build-pkg/deb/lockwarden_*.changes
                 release_step install smoke_installed
+                # The package booted under a real systemd 252 (a cached Debian 12 root).
+                release_step nspawn env LW_SRCDIR="$PWD" bash tests/test-nspawn.sh \
+                        "$(ls build/check/build-pkg/deb/lockwarden_*_*.deb | grep -v dbgsym | head -1)"
                 release_step rpm make -s -C build/check rpm RPMBUILD_FLAGS="--nodeps --nocheck"
         fi
         # Reliability: static analysis, the fuzzers (60 s each), the chaos soak (60 s).

@@ -268,9 +268,13 @@ static int verb_status(const VerbArgs *a) {
         json_array_foreach(json_object_get(st, "releases"), i, v) {
                 const char *ver = json_string_value(json_object_get(v, "version"));
                 const char *src = json_string_value(json_object_get(v, "source"));
-                printf("  %-10s %s: OpenClaw %s%s%s%s%s%s\n", i == 0 ? "release:" : "", str(v, "state_dir"),
-                       str(v, "release"), ver ? " (" : "", ver ? ver : "", ver ? ")" : "",
-                       src ? ", from the " : "", src ? src : " (not known yet: no live lock owner read)");
+                if (strcmp(str(v, "release"), "unknown") == 0)
+                        printf("  %-10s %s: OpenClaw release not known yet (no lock owner's package.json read)\n",
+                               i == 0 ? "release:" : "", str(v, "state_dir"));
+                else
+                        printf("  %-10s %s: OpenClaw %s%s%s%s, from the %s\n", i == 0 ? "release:" : "",
+                               str(v, "state_dir"), str(v, "release"), ver ? " (" : "", ver ? ver : "",
+                               ver ? ")" : "", src ? src : "?");
         }
         printf("  tracked:   %lld locks, %lld transcripts, %lld owners\n",
                (long long) json_integer_value(json_object_get(st, "locks")),
