@@ -171,7 +171,7 @@ int openclaw_package_version(const char *json, size_t len, char *ret, size_t siz
                 if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
                       *p == '.' || *p == '-' || *p == '+'))
                         goto out;
-        strcpy(ret, version);
+        memcpy(ret, version, strlen(version) + 1); /* fits: checked above */
         r = 0;
 out:
         json_decref(root);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* source.c: the backend switch. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -11,40 +13,33 @@
 #include "macro.h"
 #include "source.h"
 
-/* Field NAME of /proc/self/status (up to the newline) into BUF; false if absent. */
-static bool status_field(const char *name, char *buf, size_t size) {
-        char line[256];
-        size_t n = strlen(name);
-        bool found = false;
-        FILE *f = fopen("/proc/self/status", "re");
+/* A small /proc file of ours into BUF (NUL-terminated); false if unreadable. */
+static bool read_self(const char *path, char *buf, size_t size) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, size - 1) : -1;
 
-        if (!f)
+        if (n < 0)
                 return false;
-        while (!found && fgets(line, sizeof(line), f))
-                if (strncmp(line, name, n) == 0 && line[n] == ':') {
-                        size_t k = MIN_SIZE(strlen(line + n + 1), size - 1);
-                        memcpy(buf, line + n + 1, k);
-                        buf[k] = '\0';
-                        found = true;
-                }
-        fclose(f);
-        return found;
+        buf[n] = '\0';
+        return true;
 }
 
 /* Why fanotify_init said EPERM, as far as we can tell: without CAP_SYS_ADMIN, in a user
  * namespace other than the initial one (where the capability does not count), or, with
  * both, a seccomp filter that denies the call. */
 static const char *fanotify_eperm_why(void) {
-        char eff[64], map[128];
+        char status[4096], map[128], *eff, *p;
         unsigned long long caps;
-        unsigned a, b, len;
 
-        if (!status_field("CapEff", eff, sizeof(eff)) || sscanf(eff, "%llx", &caps) != 1 ||
-            !(caps & (1ull << 21 /* CAP_SYS_ADMIN */)))
+        if (!read_self("/proc/self/status", status, sizeof(status)) || !(eff = strstr(status, "\nCapEff:")))
                 return "fanotify needs CAP_SYS_ADMIN in the initial user namespace";
-        /* The initial user namespace maps all of 0..2^32-2. */
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/uid_map", "re");
-        if (f && (!fgets(map, sizeof(map), f) || sscanf(map, "%u %u %u", &a, &b, &len) != 3 || len != 4294967295u))
+        caps = strtoull(eff + strlen("\nCapEff:"), NULL, 16);
+        if (!(caps & (1ull << 21 /* CAP_SYS_ADMIN */)))
+                return "fanotify needs CAP_SYS_ADMIN in the initial user namespace";
+        /* The initial user namespace maps all of 0..2^32-2: "0 0 4294967295". */
+        p = map;
+        if (read_self("/proc/self/uid_map", map, sizeof(map)) &&
+            (strtoul(p, &p, 10) != 0 || strtoul(p, &p, 10) != 0 || strtoul(p, &p, 10) != 4294967295ul))
                 return "fanotify_init was refused: lockwarden runs in a user namespace (a container), where "
                        "its CAP_SYS_ADMIN does not allow fanotify";
         return "fanotify_init was refused (EPERM) although lockwarden holds CAP_SYS_ADMIN in the initial user "
