@@ -219,8 +219,13 @@ static void lock_update_owner(Lock *l) {
                 lock_set_owner(l, NULL);
                 return;
         }
+        /* Tied once, it stays tied: the payload re-read after its owner died (its last write
+         * read late) must not find it unaccounted for because it holds nothing now. */
+        if (l->owner && l->owner_ns != OWNER_NS_UNVERIFIED && l->owner_for_pid == l->payload.pid)
+                return;
         ns = lock_resolve_owner(l, &host);
         l->owner_ns = ns;
+        l->owner_for_pid = l->payload.pid;
         if (l->owner && l->owner->pid == host)
                 return;
         r = owner_get(l->manager, host, &o);

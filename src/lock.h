@@ -35,6 +35,7 @@ struct Lock {
         Owner *owner;                 /* the process payload.pid names, when the payload is valid:
                                        * owner->pid is its pid here (see owner_ns) */
         OwnerNs owner_ns;             /* how payload.pid was tied to owner->pid */
+        pid_t owner_for_pid;          /* ... the payload.pid it was tied for */
 
         pid_t creator_pid;            /* who created it, if we saw that (else 0) */
         pid_t creator_ns_pid;         /* ... and its pid in its own pid namespace (-1: it was

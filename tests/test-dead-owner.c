@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A holder is SIGKILLed while holding its lock: lock.stale and lock.cleaned with reason
- * dead-pid, and the lock file is gone. */
+ * dead-pid, and the lock file is gone. Also when its last payload write is read only after
+ * its death (the daemon busy meanwhile: stopped here): the owner stays tied to its own pid
+ * (owner_ns "host"), dead-pid at once, never "unaccounted for" because it holds nothing now
+ * (that flaked under load with inotify, which names no creator). */
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "lwtest.h"
 
@@ -27,6 +34,38 @@ int main(void) {
         CHECK(!lw_exists(lock), "lock still on disk");
         /* No quarantine leftovers. */
         CHECK(lw_count(e.d, "monitor.error", NULL, NULL) == 0, "errors reported");
+
+        char *late = lw_path(e.sessions, "late.jsonl.lock");
+        int go[2];
+        CHECK(pipe2(go, O_CLOEXEC) == 0, "pipe");
+        pid_t child = fork();
+        CHECK(child >= 0, "fork");
+        if (child == 0) {
+                char payload[128], ch;
+                int fd = open(late, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+                int n = snprintf(payload, sizeof(payload), "{\n  \"pid\": %d,\n  \"createdAt\": \"2026-05-28T04:22:01.123Z\"\n}\n",
+                                 (int) getpid());
+                if (fd < 0 || write(fd, payload, (size_t) n) != n)
+                        _exit(1);
+                close(go[1]);
+                if (read(go[0], &ch, 1) != 1) /* until told */
+                        _exit(1);
+                (void) !pwrite(fd, payload, (size_t) n, 0); /* its last write: the same bytes */
+                raise(SIGKILL);
+        }
+        close(go[0]);
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", late);
+        kill(e.d->pid, SIGSTOP);
+        lw_wait_stopped(e.d->pid, LW_TIMEOUT_MS);
+        CHECK(write(go[1], "x", 1) == 1, "go");
+        int status;
+        CHECK(waitpid(child, &status, 0) == child && WIFSIGNALED(status), "the child did not die");
+        kill(e.d->pid, SIGCONT);
+        st = lw_expect(e.d, LW_TIMEOUT_MS, "lock.stale", "lock", late);
+        CHECK(strcmp(jstr(st, "reason"), "dead-pid") == 0 && strcmp(jstr(st, "owner_ns"), "host") == 0,
+              "late write: reason %s, owner_ns %s (%s)", jstr(st, "reason"), jstr(st, "owner_ns"), jstr(st, "detail"));
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", late);
+        close(go[1]);
         CHECK(lw_daemon_stop(e.d) == 0, "daemon did not exit 0 on SIGTERM");
         return 0;
 }
