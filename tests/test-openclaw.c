@@ -8,9 +8,8 @@
 #include "lwtest.h"
 #include "openclaw.h"
 
-/* argv as /proc/PID/cmdline has it: NUL-separated. */
-static bool gateway(const char *const *args) {
-        char buf[1024];
+/* argv as /proc/PID/cmdline has it: NUL-separated, into BUF; returns the length. */
+static size_t cmdline(const char *const *args, char *buf) {
         size_t n = 0;
 
         for (size_t i = 0; args[i]; i++) {
@@ -18,18 +17,20 @@ static bool gateway(const char *const *args) {
                 memcpy(buf + n, args[i], k);
                 n += k;
         }
+        return n;
+}
+
+static bool gateway(const char *const *args) {
+        char buf[1024];
+        size_t n = cmdline(args, buf);
+
         return openclaw_argv_is_gateway(buf, n);
 }
 
 static const char *script(const char *const *args) {
         static char buf[1024];
-        size_t n = 0;
+        size_t n = cmdline(args, buf);
 
-        for (size_t i = 0; args[i]; i++) {
-                size_t k = strlen(args[i]) + 1;
-                memcpy(buf + n, args[i], k);
-                n += k;
-        }
         return openclaw_argv_script(buf, n);
 }
 
