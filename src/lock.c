@@ -621,8 +621,12 @@ void lock_on_unlinked(Lock *l, pid_t pid) {
                 int64_t held_ms = lock_held_ms(l);
                 uint64_t max_hold = l->payload.max_hold_ms ? l->payload.max_hold_ms : DEFAULT_MAX_HOLD_MS;
                 /* Released past its maxHoldMs: the holder's own watchdog (every 60 s) let it go,
-                 * and the run that took it goes on and may write the transcript unlocked. */
-                bool watchdog = l->payload.valid && held_ms >= (int64_t) max_hold;
+                 * and the run that took it goes on and may write the transcript unlocked. Its
+                 * age by the payload's createdAt, as the holder counts it (we may have seen the
+                 * creation late). */
+                int64_t age_ms = l->payload.has_created_at ? (now_realtime_us() - l->payload.created_at_us) / USEC_PER_MSEC
+                                                           : held_ms;
+                bool watchdog = l->payload.valid && age_ms >= (int64_t) max_hold;
 
                 if (watchdog && l->file->folder && l->file->name)
                         session_on_watchdog_release(session_get(m, l->file->folder, l->file->name, FILE_LOCK), pid);

@@ -43,7 +43,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "deny-fanotify: cannot install the filter: %s\n", strerror(errno));
                 return 77;
         }
-        execv(argv[1], argv + 1);
+        execvp(argv[1], argv + 1);
         fprintf(stderr, "deny-fanotify: %s: %s\n", argv[1], strerror(errno));
         return 127;
 #else

@@ -49,38 +49,43 @@ int main(void) {
         CHECK(!lw_exists(lock), "not cleaned");
         close(fd);
 
-        /* A forked child holds the owner's descriptor: no open event names it. Orphaned when
-         * its parent dies, it becomes our child (subreaper) so that we can reap it. */
-        CHECK(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0, "subreaper");
-        char *forked = lw_path(e.sessions, "forked.jsonl.lock"), *pidfile = lw_path(e.state, "child.pid");
-        const char *fork_args[] = { "--mode=fork", "--child-pid-file", pidfile, NULL };
-        pid_t parent = lw_holder_start(forked, fork_args);
-        pid_t child = read_pid(pidfile);
-        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", forked);
-        lw_kill_wait(parent, SIGKILL);
-        if (lw_attributed()) {
-                /* fanotify saw the parent's open only: the removal's lease finds the child. */
-                json_t *k = lw_expect(e.d, LW_TIMEOUT_MS, "lock.kept", "lock", forked);
-                char want[64];
-                snprintf(want, sizeof(want), "held open for writing by pid %d", (int) child);
-                CHECK(strstr(jstr(k, "why"), want), "why %s (child %d)", jstr(k, "why"), (int) child);
-        } else {
-                /* inotify's /proc walk may have found the child already: busy, not stale. A
-                 * leaked lock taken after the kill, cleaned after its grace, is the barrier. */
-                char *leak = lw_path(e.sessions, "barrier.jsonl.lock");
-                const char *leak_args[] = { "--mode=leak", NULL };
-                pid_t l = lw_holder_start(leak, leak_args);
-                lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", leak);
-                lw_kill_wait(l, SIGTERM);
+        /* A forked child holds the owner's descriptor: no open event names it, and the parent's
+         * death closes no file (the child's copy stays), so only its pidfd tells of it.
+         * (valgrind 3.19 has no pidfd_open: skipped under it.) Orphaned when its parent dies,
+         * the child becomes our child (subreaper) so that we can reap it. */
+        const char *wrapper = getenv("LW_DAEMON_WRAPPER");
+        if (!wrapper || !strstr(wrapper, "valgrind")) {
+                CHECK(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0, "subreaper");
+                char *forked = lw_path(e.sessions, "forked.jsonl.lock"), *pidfile = lw_path(e.state, "child.pid");
+                const char *fork_args[] = { "--mode=fork", "--child-pid-file", pidfile, NULL };
+                pid_t parent = lw_holder_start(forked, fork_args);
+                pid_t child = read_pid(pidfile);
+                lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", forked);
+                lw_kill_wait(parent, SIGKILL);
+                if (lw_attributed()) {
+                        /* fanotify saw the parent's open only: the removal's lease finds the child. */
+                        json_t *k = lw_expect(e.d, LW_TIMEOUT_MS, "lock.kept", "lock", forked);
+                        char want[64];
+                        snprintf(want, sizeof(want), "held open for writing by pid %d", (int) child);
+                        CHECK(strstr(jstr(k, "why"), want), "why %s (child %d)", jstr(k, "why"), (int) child);
+                } else {
+                        /* inotify's /proc walk may have found the child already: busy, not stale. A
+                         * leaked lock taken after the kill, cleaned after its grace, is the barrier. */
+                        char *leak = lw_path(e.sessions, "barrier.jsonl.lock");
+                        const char *leak_args[] = { "--mode=leak", NULL };
+                        pid_t l = lw_holder_start(leak, leak_args);
+                        lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", leak);
+                        lw_kill_wait(l, SIGTERM);
+                }
+                CHECK(lw_exists(forked), "removed while the forked child holds it");
+                CHECK(lw_count(e.d, "lock.cleaned", "lock", forked) == 0, "cleaned while held");
+                uint64_t killing = lw_mono_ns();
+                lw_kill_wait(child, SIGTERM);
+                json_t *cf = lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", forked);
+                CHECK(lw_count(e.d, "lock.stale", "lock", forked) == 1, "stale other than once, after the child");
+                CHECK((uint64_t) jint(cf, "mono_ns") > killing, "cleaned before the child exited");
+                CHECK(!lw_exists(forked), "not cleaned after the child exited");
         }
-        CHECK(lw_exists(forked), "removed while the forked child holds it");
-        CHECK(lw_count(e.d, "lock.cleaned", "lock", forked) == 0, "cleaned while held");
-        uint64_t killing = lw_mono_ns();
-        lw_kill_wait(child, SIGTERM);
-        json_t *cf = lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", forked);
-        CHECK(lw_count(e.d, "lock.stale", "lock", forked) == 1, "the held lock was reported stale before");
-        CHECK((uint64_t) jint(cf, "mono_ns") > killing, "cleaned before the child exited");
-        CHECK(!lw_exists(forked), "not cleaned after the child exited");
 
         /* One request names at most 64 paths (each may cost a walk of /proc). */
         const char *many[72] = { "holders", "--socket", e.d->socket };

@@ -16,6 +16,13 @@
 
 #include "lwtest.h"
 
+/* valgrind 3.19 knows no openat2, through which package.json is read: that part is left out
+ * under it (the rest stands). */
+static bool under_valgrind(void) {
+        const char *w = getenv("LW_DAEMON_WRAPPER");
+        return w && strstr(w, "valgrind");
+}
+
 /* A fake OpenClaw package VERSION in DIR/pkg: the holder runs as DIR/pkg/openclaw. */
 static char *package(const char *dir, const char *version) {
         char *pkg = lw_path(dir, "pkg"), *pj = lw_path(pkg, "package.json"), json[128];
@@ -141,14 +148,16 @@ static void sqlite_store(void) {
 
         /* A gateway of 2026.7 takes a lock there (a store rolled back): its package.json says
          * more than the store on disk, and its dead lock is cleaned, not kept as a leftover. */
-        char *argv0 = package(lw_tmpdir(), "2026.7.35"), *back = lw_path(sessions, "back.jsonl.lock");
-        const char *gw[] = { "gateway", NULL };
-        lw_child_argv0 = argv0;
-        pid_t hb = lw_holder_start(back, gw);
-        lw_child_argv0 = NULL;
-        lw_expect(d, LW_TIMEOUT_MS, "monitor.release", "release", "2026.7");
-        lw_kill_wait(hb, SIGKILL);
-        lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", back);
+        if (!under_valgrind()) {
+                char *argv0 = package(lw_tmpdir(), "2026.7.35"), *back = lw_path(sessions, "back.jsonl.lock");
+                const char *gw[] = { "gateway", NULL };
+                lw_child_argv0 = argv0;
+                pid_t hb = lw_holder_start(back, gw);
+                lw_child_argv0 = NULL;
+                lw_expect(d, LW_TIMEOUT_MS, "monitor.release", "release", "2026.7");
+                lw_kill_wait(hb, SIGKILL);
+                lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", back);
+        }
         /* Stopped, the daemon has reported every open coalescing window. */
         CHECK(lw_daemon_stop(d) == 0, "exit status");
         CHECK(lw_count(d, "race.", NULL, NULL) == 0, "a race in a 2026.8+ state dir");
@@ -157,7 +166,8 @@ static void sqlite_store(void) {
 
 int main(void) {
         lw_require_backend();
-        from_package_json();
+        if (!under_valgrind())
+                from_package_json();
         configured_2026_5();
         sqlite_store();
         return 0;
