@@ -13,7 +13,7 @@
 #include "capability.h"
 #include "macro.h"
 
-/* Reading and removing other users' locks, reading their /proc, and a write lease on a lock
+/* Reading and removing other users' locks, reading their /proc, and a read lease on a lock
  * another user owns for the instant of its removal (cleanup.c). */
 static const cap_value_t steady[] = { CAP_DAC_OVERRIDE, CAP_SYS_PTRACE, CAP_LEASE };
 

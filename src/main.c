@@ -19,10 +19,10 @@ int main(int argc, char **argv) {
         Command cmd;
         int r;
 
-        /* Removal holds a write lease (cleanup.c): a process opening the lock meanwhile makes
-         * the kernel send SIGIO, whose default would end us. We give the lease back within
-         * microseconds anyway; the signal says nothing we need. (Before any verb: scan --fix
-         * removes too.) */
+        /* Removal holds a read lease (cleanup.c): a process opening the lock for writing
+         * meanwhile makes the kernel send SIGIO, whose default would end us. We give the lease
+         * back within microseconds anyway; the signal says nothing we need. (Before any verb:
+         * scan --fix removes too.) */
         (void) signal(SIGIO, SIG_IGN);
 
         if (argc > 1 && verb_known(argv[1]))
