@@ -57,6 +57,34 @@ char *escape_bytes(const char *str) {
         return out;
 }
 
+void escape_into(const char *str, char *buf, size_t size) {
+        const unsigned char *s = (const unsigned char *) str;
+        size_t used = 0;
+
+        while (*s) {
+                char one[8];
+                size_t k = utf8_len(s), len;
+
+                if (*s == '\\') {
+                        memcpy(one, "\\\\", 2);
+                        len = 2;
+                        k = 1;
+                } else if (k == 0 || *s < 0x20 || *s == 0x7f) {
+                        len = (size_t) snprintf(one, sizeof(one), "\\x%02x", *s);
+                        k = 1;
+                } else {
+                        memcpy(one, s, k);
+                        len = k;
+                }
+                if (used + len + 1 > size)
+                        break;
+                memcpy(buf + used, one, len);
+                used += len;
+                s += k;
+        }
+        buf[used] = '\0';
+}
+
 char *escape_path(const char *dir, const char *name) {
         char *joined, *r;
 

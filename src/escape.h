@@ -8,5 +8,10 @@
 
 /* Returns a malloc'd escaped copy, or NULL on ENOMEM. */
 char *escape_bytes(const char *s);
+/* Escapes S into BUF (SIZE > 0), always NUL-terminated; cut short, if it must be, at a whole
+ * character or escape, never inside one. For what /proc says of other processes (their comm,
+ * executable, unit: bytes a user chooses), so that no report is lost to invalid UTF-8 and no
+ * terminal control sequence reaches an operator's terminal. */
+void escape_into(const char *s, char *buf, size_t size);
 /* Escaped "dir/name" (dir or name may be NULL: then the other alone). */
 char *escape_path(const char *dir, const char *name);

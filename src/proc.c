@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "escape.h"
 #include "fs-util.h"
 #include "macro.h"
 #include "proc.h"
@@ -83,29 +84,31 @@ int proc_starttime(pid_t pid, uint64_t *ret) {
 }
 
 void proc_comm(pid_t pid, char buf[static COMM_MAX]) {
-        char path[64];
+        char path[64], raw[17];
         size_t n = 0;
 
         snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
-        if (read_small_file(path, buf, COMM_MAX, &n) < 0 || n == 0) {
+        if (read_small_file(path, raw, sizeof(raw), &n) < 0 || n == 0) {
                 memcpy(buf, "?", 2);
                 return;
         }
-        if (buf[n - 1] == '\n')
-                buf[n - 1] = '\0';
+        if (raw[n - 1] == '\n')
+                raw[n - 1] = '\0';
+        escape_into(raw, buf, COMM_MAX);
 }
 
 void proc_exe(pid_t pid, char *buf, size_t size) {
-        char path[64];
+        char path[64], raw[PATH_MAX];
         ssize_t n;
 
         snprintf(path, sizeof(path), "/proc/%d/exe", (int) pid);
-        n = readlink(path, buf, size - 1);
+        n = readlink(path, raw, sizeof(raw) - 1);
         if (n <= 0) {
                 snprintf(buf, size, "?");
                 return;
         }
-        buf[n] = '\0';
+        raw[n] = '\0';
+        escape_into(raw, buf, size);
 }
 
 static bool is_unit_name(const char *s, size_t n) {
@@ -155,10 +158,11 @@ int proc_unit(pid_t pid, char *buf, size_t size) {
                 if (best)
                         break;
         }
-        if (!best || best_len + 1 > size)
+        if (!best || best_len + 1 > sizeof(data))
                 return -ENOENT;
-        memcpy(buf, best, best_len);
-        buf[best_len] = '\0';
+        memmove(data, best, best_len);
+        data[best_len] = '\0';
+        escape_into(data, buf, size);
         return 0;
 }
 

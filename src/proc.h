@@ -9,7 +9,8 @@
 
 #include "file-id.h"
 
-#define COMM_MAX 17
+/* A comm is at most 15 bytes, each escaped into at most 4 (escape.h) */
+#define COMM_MAX 64
 
 /* How a pid read from a lock's payload was tied to a process of this host. A pid is written as
  * its writer sees it: inside a container, in the container's pid namespace. */
@@ -37,13 +38,14 @@ int proc_starttime(pid_t pid, uint64_t *ret);
 int proc_state(pid_t pid, char *ret);
 /* A process with that pid exists and is not a zombie (or dead). */
 bool proc_alive(pid_t pid);
-/* Best effort: "?" when unknown. Always NUL-terminates. */
+/* Best effort: "?" when unknown. Always NUL-terminates. Escaped (escape.h): a comm is any
+ * bytes its process chose, and reports are UTF-8 text that may reach a terminal. */
 void proc_comm(pid_t pid, char buf[static COMM_MAX]);
 
-/* Best effort: the executable's path, "?" when unknown (e.g. the process is gone). */
+/* Best effort: the executable's path, escaped, "?" when unknown (e.g. the process is gone). */
 void proc_exe(pid_t pid, char *buf, size_t size);
 /* The systemd unit the process runs in (a .service or .scope, the innermost one: a user's
- * app scope rather than user@UID.service), from /proc/PID/cgroup. -ENOENT when there is
+ * app scope rather than user@UID.service), from /proc/PID/cgroup, escaped. -ENOENT when there is
  * none (not under systemd, or the process is gone). */
 int proc_unit(pid_t pid, char *buf, size_t size);
 

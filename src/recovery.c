@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "fs-util.h"
 #include "macro.h"
 #include "recovery.h"
@@ -106,10 +107,14 @@ bool recovery_keeps(int dirfd, const char *lock_name, StaleReason reason, Trista
         else if ((key = recovery_set_find(&c->set, transcript)))
                 f.store_wants = TRISTATE_YES;
         keep = verdict_keep_for_recovery(&f);
-        if (keep && f.store_wants == TRISTATE_YES)
+        if (keep && f.store_wants == TRISTATE_YES) {
+                char k[128];
+
+                escape_into(key, k, sizeof(k)); /* the store's key is the user's text */
                 snprintf(why, why_size, "restart-recovery: session %s is running in sessions.json and its %s "
                          "is gone; the application's start-up sweep resumes it from this lock and removes it",
-                         key, owner_gateway == TRISTATE_YES ? "gateway" : "owner");
+                         k, owner_gateway == TRISTATE_YES ? "gateway" : "owner");
+        }
         else if (keep)
                 snprintf(why, why_size, "restart-recovery: sessions.json %s, so whether the application's "
                          "start-up sweep needs this lock is unknown: kept on doubt",
