@@ -2,6 +2,7 @@
 /* manager.c: start-up, the loop's sources, shutdown. */
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 
 #include "capability.h"
@@ -271,6 +272,18 @@ int manager_startup(Manager *m) {
         json_t *dirs;
         int r;
 
+        /* Each guarded folder costs a descriptor (two with inotify) and each owner a pidfd:
+         * the usual soft limit of 1,024 is a few hundred agent folders, which any user can
+         * make. The hard limit is what the service manager allows (LimitNOFILE=); sd-event
+         * uses epoll, so descriptors past 1,024 are fine. */
+        struct rlimit nofile;
+        if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+                nofile.rlim_cur = nofile.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &nofile);
+        }
+        if (getrlimit(RLIMIT_NOFILE, &nofile) < 0)
+                nofile.rlim_cur = 0;
+
         if (o->user) {
                 r = caps_lookup_user(o->user, &user);
                 if (r < 0)
@@ -384,7 +397,7 @@ int manager_startup(Manager *m) {
 
         dirs = tree_guarded_json(m);
         report_emit(&m->reporter, EVENT_MONITOR_READY,
-                    json_pack("{s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:i, s:s?, s:o}",
+                    json_pack("{s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:i, s:s?, s:o, s:I}",
                               "backend", source_attribution(&m->source) ? "fanotify" : "inotify",
                               "attribution", source_attribution(&m->source) ? "pid" : "holder-scan",
                               "backend_reason", m->backend_why,
@@ -400,7 +413,8 @@ int manager_startup(Manager *m) {
                               "capabilities", caps_effective_json(),
                               "uid", (int) geteuid(),
                               "user", user.name,
-                              "releases", tree_releases_json(m)));
+                              "releases", tree_releases_json(m),
+                              "nofile", (json_int_t) nofile.rlim_cur));
 
         /* Judge every lock found, now that the holder map is seeded. */
         for (Lock *l = m->locks; l; l = l->locks_next)

@@ -102,6 +102,8 @@ typedef struct Manager {
         size_t n_unseen, n_unseen_alloc;
 
         uint64_t batch_ns;            /* when the current fanotify read returned */
+        bool present_failed;          /* a name could not be looked at (out of descriptors):
+                                       * said once (tracker.c) */
         uint64_t n_stale, n_cleaned, n_races, n_events, n_wakeups, n_overflows;
         char *last_status;
 } Manager;

@@ -66,16 +66,34 @@ typedef struct Present {
         FileId id;
 } Present;
 
-static void present_read(Node *n, const char *name, Present *p) {
+/* 0 and *P (exists or not), or -errno when the name could not be looked at: out of
+ * descriptors or memory is not "gone", and nothing may be concluded from it. */
+static int present_read(Manager *m, Node *n, const char *name, Present *p) {
         /* Both facts from one O_PATH fd: read by name one after the other, they could describe
          * two different files (ext4 hands a freed inode number to the next file at once). */
         _cleanup_close_ int fd = openat(n->dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 
         *p = (Present) {};
+        if (fd < 0 && errno != ENOENT && errno != ENOTDIR) {
+                int r = negative_errno();
+
+                /* Said once until a look succeeds again. */
+                if (!m->present_failed) {
+                        char e[160];
+                        snprintf(e, sizeof(e), "cannot look at a file in a guarded folder (%s): what lockwarden "
+                                 "knew of it stands until it can look again", strerror(-r));
+                        report_emit(&m->reporter, EVENT_MONITOR_ERROR,
+                                    json_pack("{s:s, s:o}", "error", e, "path", json_path(n->path, name)));
+                }
+                m->present_failed = true;
+                return r;
+        }
+        m->present_failed = false;
         if (fd < 0 || fstat(fd, &p->st) < 0)
-                return;
+                return 0;
         p->exists = true;
         p->have_id = file_id_at(fd, "", n->fid->fsid, &p->id) >= 0;
+        return 0;
 }
 
 static bool present_is(const Present *p, const TrackedFile *f) {
@@ -226,7 +244,8 @@ static void sync_exact(Manager *m, Node *n, const char *name, FileKind kind, pid
         if (kind == FILE_LOCK && (mask & (FAN_DELETE | FAN_MOVED_FROM)) && m->n_unseen > 0 &&
             unseen_removed(m, n, name, target, pid))
                 return;
-        present_read(n, name, &p);
+        if (present_read(m, n, name, &p) < 0)
+                return;
         if (cur && !present_is(&p, cur)) {
                 if ((mask & (FAN_DELETE | FAN_MOVED_FROM)) && tracked_file_fid(cur) && file_id_equal(tracked_file_fid(cur), target))
                         name_lost(m, n, cur, pid, mask, false); /* PID removed it */
@@ -255,7 +274,8 @@ static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_
         TrackedFile *cur = hashmap_get(n->files, name);
         Present p;
 
-        present_read(n, name, &p);
+        if (present_read(m, n, name, &p) < 0)
+                return;
         if (cur && present_is(&p, cur))
                 return;
         if (cur) {
@@ -277,7 +297,8 @@ static void sync_ordered(Manager *m, Node *n, const char *name, FileKind kind, p
         bool appears = mask & (FAN_CREATE | FAN_MOVED_TO);
         Present p;
 
-        present_read(n, name, &p);
+        if (present_read(m, n, name, &p) < 0)
+                return;
         if (cur && present_is(&p, cur))
                 return;
         if (cur)
