@@ -14,13 +14,15 @@ cd "$(dirname "$0")"
 BUILD_DEPS=(build-essential autoconf automake pkg-config libsystemd-dev libcap-dev libjansson-dev)
 # sqlite3 makes the SQLite session store of the interop suite (2026.9.6) on node 20;
 # debootstrap and systemd-container (systemd-nspawn) boot the package under a real systemd
-# (tests/test-nspawn.sh);
+# (tests/test-nspawn.sh); bindfs and fuse3 stall a FUSE server under the daemon
+# (tests/test-fuse-stall);
 # systemd for journald/journalctl, procps for pgrep, util-linux for setpriv, valgrind for
 # `make check-valgrind`, bash-completion to drive the completion in tests/test-docs.sh,
 # strace for the unit's system call filter (tests/test-unit.sh), systemd-journal-remote
 # for fleet forwarding (tests/test-fleet.sh), and for the packages: debhelper, lintian.
 TEST_DEPS=(systemd procps util-linux valgrind bash-completion strace systemd-journal-remote
-           debhelper lintian fakeroot rpm clang cppcheck clang-tidy sqlite3 debootstrap systemd-container)
+           debhelper lintian fakeroot rpm clang cppcheck clang-tidy sqlite3 debootstrap systemd-container
+           bindfs fuse3)
 
 install_missing() {
         local missing=()

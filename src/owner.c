@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "fs-type.h"
 #include "fs-util.h"
 
 #include "hashmap.h"
@@ -172,10 +173,46 @@ int owner_read_version(Owner *o, char *ret, size_t size) {
         return o->exited ? -ESRCH : owner_version_of_pid(o->pid, ret, size);
 }
 
-/* PATH below BASE, resolved as if BASE were the root: no symlink or ".." leads out of it, and
- * no /proc magic link is followed. */
-static int open_in_root(int base, const char *path, uint64_t flags) {
-        struct open_how how = { .flags = flags | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+/* Does PID's mount namespace have a network or FUSE filesystem mounted anywhere (by
+ * /proc/PID/mountinfo)? Then look-ups on its behalf must not cross mount points: a stalled
+ * server would hang the daemon in one. Unreadable: assumed so. */
+static bool mounts_remote(pid_t pid) {
+        static const char *const remote[] = { "fuse", "nfs", "cifs", "smb3", "9p", "ceph", "afs", "gfs2", "glusterfs", "lustre" };
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_close_ int fd = -1;
+        char path[64];
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        buf = malloc(256u << 10);
+        if (fd < 0 || !buf)
+                return true;
+        n = read_all_at(fd, buf, (256u << 10) - 1);
+        if (n <= 0 || n >= (ssize_t) (256u << 10) - 1)
+                return true;
+        buf[n] = '\0';
+        /* Each line: "... - FSTYPE SOURCE OPTIONS". */
+        for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                char *t = strstr(l, " - ");
+                char *nl = strchr(l, '\n');
+
+                if (!t || (nl && t > nl))
+                        continue;
+                t += 3;
+                for (size_t i = 0; i < ELEMENTSOF(remote); i++)
+                        if (strncmp(t, remote[i], strlen(remote[i])) == 0)
+                                return true;
+        }
+        return false;
+}
+
+/* PATH below BASE, resolved as if BASE were the root: no symlink or ".." leads out of it, no
+ * /proc magic link is followed, and, with NO_XDEV, no mount point is crossed (BASE's own
+ * filesystem was checked to be a local one). */
+static int open_in_root(int base, const char *path, uint64_t flags, bool no_xdev) {
+        struct open_how how = { .flags = flags | O_CLOEXEC,
+                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (no_xdev ? RESOLVE_NO_XDEV : 0) };
         int fd = (int) syscall(SYS_openat2, base, path, &how, sizeof(how));
 
         return fd < 0 ? negative_errno() : fd;
@@ -212,17 +249,25 @@ int owner_version_of_pid(pid_t pid, char *ret, size_t size) {
                         return negative_errno();
         }
         base = script[0] == '/' ? root : cwd;
+        /* Never into a network or FUSE filesystem: its server could stall us. Where the process
+         * has any mounted, the look-ups stay on BASE's own (local) filesystem. */
+        FsType fs;
+        if (fs_type_of(base, &fs) < 0 || fs.remote)
+                return -EREMOTE;
+        bool no_xdev = mounts_remote(pid);
         if (snprintf(path, sizeof(path), "%s", script) >= (int) sizeof(path))
                 return -ENAMETOOLONG;
         /* An installed launcher is a symlink to the package's openclaw.mjs: follow it once. */
         {
-                _cleanup_close_ int link = open_in_root(base, path, O_PATH | O_NOFOLLOW);
+                _cleanup_close_ int link = open_in_root(base, path, O_PATH | O_NOFOLLOW, no_xdev);
                 ssize_t k = link >= 0 ? readlinkat(link, "", target, sizeof(target) - 1) : -1;
 
                 if (k > 0) {
                         char *slash = strrchr(path, '/');
                         target[k] = '\0';
                         if (target[0] == '/') {
+                                if (fs_type_of(root, &fs) < 0 || fs.remote)
+                                        return -EREMOTE;
                                 base = root;
                                 snprintf(path, sizeof(path), "%s", target);
                         } else if (snprintf(slash ? slash + 1 : path, sizeof(path) - (size_t) (slash ? slash + 1 - path : 0),
@@ -245,7 +290,7 @@ int owner_version_of_pid(pid_t pid, char *ret, size_t size) {
                 else
                         *slash = '\0';
                 snprintf(pj, sizeof(pj), "%s/package.json", path);
-                fd = open_in_root(base, pj, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+                fd = open_in_root(base, pj, O_RDONLY | O_NONBLOCK | O_NOCTTY, no_xdev);
                 if (fd >= 0 && read_file_fd(fd, PACKAGE_JSON_MAX, &buf, &len) >= 0 &&
                     openclaw_package_version(buf, len, ret, size) >= 0)
                         return 0;

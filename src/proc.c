@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "escape.h"
 #include "fs-util.h"
@@ -224,7 +225,7 @@ static int walk_one(pid_t pid, int proc_fd, ProcFdCallback cb, void *userdata) {
         dfd = -1; /* owned by d now */
 
         while ((de = readdir(d))) {
-                struct stat st;
+                struct statx stx;
                 char *end;
                 long fd;
 
@@ -233,11 +234,14 @@ static int walk_one(pid_t pid, int proc_fd, ProcFdCallback cb, void *userdata) {
                 fd = strtol(de->d_name, &end, 10);
                 if (*end)
                         continue;
-                /* stat() through the magic link reaches the open file itself, even unlinked. */
-                if (fstatat(dirfd(d), de->d_name, &st, 0) < 0)
+                /* stat() through the magic link reaches the open file itself, even unlinked. With
+                 * AT_STATX_DONT_SYNC its filesystem is not asked (cached attributes do): a file
+                 * on a FUSE or NFS mount whose server stalled must not hang the daemon, whatever
+                 * process holds it. Only the device and inode number are wanted. */
+                if (statx(dirfd(d), de->d_name, AT_STATX_DONT_SYNC, STATX_INO, &stx) < 0)
                         continue;
                 /* < 0 ends the whole walk, > 0 only this process's. */
-                r = cb(pid, (int) fd, st.st_dev, st.st_ino, userdata);
+                r = cb(pid, (int) fd, makedev(stx.stx_dev_major, stx.stx_dev_minor), stx.stx_ino, userdata);
                 if (r != 0)
                         break;
         }
