@@ -379,9 +379,11 @@ static void lock_gather_facts(Lock *l, LockFacts *f) {
                  * privilege) is taken to hold its lock while it lives and has the payload's start
                  * time: only its exit or a recycled pid makes the lock stale then, never a leak
                  * we cannot see. (The start time decides first: a recycled pid holds nothing.) */
-                f->owner_holds = tracked_file_has_holder(file, l->owner->pid) ||
-                                 (f->owner == OWNER_ALIVE && !l->owner->fds_visible && l->owner_ns != OWNER_NS_UNVERIFIED &&
-                                  !(f->has_payload_starttime && f->owner_starttime != f->payload_starttime));
+                f->owner_holds = tracked_file_has_holder(file, l->owner->pid);
+                f->owner_holds_assumed = !f->owner_holds && f->owner == OWNER_ALIVE && !l->owner->fds_visible &&
+                                         l->owner_ns != OWNER_NS_UNVERIFIED &&
+                                         !(f->has_payload_starttime && f->owner_starttime != f->payload_starttime);
+                f->owner_holds = f->owner_holds || f->owner_holds_assumed;
         }
         if (f->n_holders == 0 && f->unheld_since_ns < l->seen_ns)
                 f->unheld_since_ns = l->seen_ns; /* the grace counts from when we could know */

@@ -251,9 +251,11 @@ static void judge(Scan *s, ScanLock *l) {
                         f.owner_starttime = st;
                         /* Another user's process we may not inspect, with the payload's start time:
                          * taken to hold it. */
-                        f.owner_holds = (l->file && tracked_file_has_holder(l->file, host)) ||
-                                        (!proc_fds_visible(host) && l->owner_ns != OWNER_NS_UNVERIFIED &&
-                                         !(l->payload.has_starttime && st != l->payload.starttime));
+                        f.owner_holds = l->file && tracked_file_has_holder(l->file, host);
+                        f.owner_holds_assumed = !f.owner_holds && !proc_fds_visible(host) &&
+                                                l->owner_ns != OWNER_NS_UNVERIFIED &&
+                                                !(l->payload.has_starttime && st != l->payload.starttime);
+                        f.owner_holds = f.owner_holds || f.owner_holds_assumed;
                 }
         }
         verdict_judge(&f, &l->j);

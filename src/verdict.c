@@ -80,7 +80,11 @@ void verdict_judge(const LockFacts *f, LockJudgement *ret) {
 
         if (f->payload_valid && f->owner_holds) {
                 j.verdict = VERDICT_LIVE;
-                snprintf(j.detail, sizeof(j.detail), "pid %d holds it open for writing", (int) f->owner_pid);
+                if (f->owner_holds_assumed)
+                        snprintf(j.detail, sizeof(j.detail), "pid %d is alive with the payload's start time; its "
+                                 "open files are unreadable: assumed held", (int) f->owner_pid);
+                else
+                        snprintf(j.detail, sizeof(j.detail), "pid %d holds it open for writing", (int) f->owner_pid);
         } else if (f->n_holders > 0) {
                 j.verdict = VERDICT_BUSY;
                 snprintf(j.detail, sizeof(j.detail), "held open for writing by pid %d%s", (int) f->some_holder,

@@ -59,6 +59,9 @@ typedef struct LockFacts {
         uint64_t payload_starttime;
         uint64_t owner_starttime;       /* of the live process with that pid, if alive */
         bool owner_holds;               /* the owner has this file open for writing */
+        bool owner_holds_assumed;       /* ... taken so: its open files cannot be read (another
+                                         * user's process, seen without privilege), and it is
+                                         * alive with the payload's start time */
         unsigned n_holders;             /* processes with it open for writing, owner included */
         pid_t some_holder;              /* one of them, for the detail */
         uint64_t unheld_since_ns;       /* monotonic; when n_holders last became 0 */

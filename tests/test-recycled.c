@@ -32,6 +32,16 @@ int main(void) {
         CHECK(!lw_exists(lock), "lock still on disk");
         CHECK(kill(sleeper, 0) == 0, "sleeper disturbed");
         lw_kill_wait(sleeper, SIGKILL);
+
+        /* Pid 1, whose open files may be unreadable (to an unprivileged daemon, or on a host
+         * that hides it): its start time decides first, it is not taken to hold the lock. */
+        char *one = lw_path(e.sessions, "s2.jsonl.lock");
+        n = snprintf(payload, sizeof(payload), "{\n  \"pid\": 1,\n  \"createdAt\": \"2026-05-28T04:22:01.123Z\",\n"
+                     "  \"starttime\": 999999999\n}\n");
+        lw_write_file(one, payload, (size_t) n);
+        st = lw_expect(e.d, LW_TIMEOUT_MS, "lock.stale", "lock", one);
+        CHECK(strcmp(jstr(st, "reason"), "recycled-pid") == 0, "pid 1: reason %s", jstr(st, "reason"));
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", one);
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
         return 0;
 }

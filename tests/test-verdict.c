@@ -34,6 +34,12 @@ int main(void) {
         f.owner_starttime = 7;
         CHECK(judge(f).verdict == VERDICT_LIVE, "holding owner with odd starttime not live");
 
+        /* Held by assumption (its files unreadable): live, and the detail says it is assumed. */
+        f = base();
+        f.owner_holds = f.owner_holds_assumed = true;
+        j = judge(f);
+        CHECK(j.verdict == VERDICT_LIVE && strstr(j.detail, "assumed held"), "assumed: %s", j.detail);
+
         /* Someone else holds it: busy, whatever the owner state. */
         f = base();
         f.n_holders = 1;
