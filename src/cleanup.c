@@ -33,10 +33,14 @@
 /* Test builds only: stop ourselves at a named point so a test can change the folder under
  * us deterministically (the test is our parent and waits for the stop with waitpid). */
 static void test_hook(const char *point) {
-        const char *want = getenv("LOCKWARDEN_TEST_STOP_AT");
+        const char *want = getenv("LOCKWARDEN_TEST_STOP_AT"); /* "point[,point...]" */
+        size_t n = strlen(point);
 
-        if (want && strcmp(want, point) == 0)
-                raise(SIGSTOP);
+        for (const char *p = want; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+                if (strncmp(p, point, n) == 0 && (p[n] == ',' || p[n] == '\0')) {
+                        raise(SIGSTOP);
+                        return;
+                }
 }
 #else
 static inline void test_hook(const char *point) {
@@ -119,6 +123,12 @@ static int lease_refused(int r, dev_t dev, ino_t ino, const FileId *fid, char *w
         return 0;
 }
 
+int cleanup_put_back(int dirfd, const char *stranded, const char *name) {
+        if (renameat2(dirfd, stranded, dirfd, name, RENAME_NOREPLACE) == 0)
+                return 1;
+        return errno == EEXIST ? 0 : negative_errno();
+}
+
 int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino, const FileId *fid,
                         const char *payload, size_t payload_len, char *why, size_t why_size,
                         CleanupHeld *held) {
@@ -184,11 +194,22 @@ int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino, const
         if (fstatat(dirfd, qname, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
             !same_file(&st, dev, ino, fid, dirfd, qname)) {
                 /* Not ours: a new lock took the name between verify and rename. Put it back. */
-                if (renameat2(dirfd, qname, dirfd, name, RENAME_NOREPLACE) < 0) {
-                        r = negative_errno();
-                        snprintf(why, why_size,
-                                 "a new lock took the name during removal and could not be put back "
-                                 "(%s); it is kept as %s", strerror(-r), qname);
+                test_hook("before-putback");
+                r = cleanup_put_back(dirfd, qname, name);
+                if (r == 0) {
+                        /* Taken again meanwhile: two new locks, two processes that each believe
+                         * they hold the session. The first waits under the hidden name until the
+                         * name frees (the caller keeps track), never lost. */
+                        if (held)
+                                snprintf(held->stranded, sizeof(held->stranded), "%s", qname);
+                        snprintf(why, why_size, "two new locks took the name during removal: the first, "
+                                 "moved aside, is kept as %s and put back when the name frees (two "
+                                 "processes each believe they hold this session)", qname);
+                        return CLEANUP_STRANDED;
+                }
+                if (r < 0) {
+                        snprintf(why, why_size, "a new lock took the name during removal and could not be put "
+                                 "back (%s); it is kept as %s", strerror(-r), qname);
                         return r;
                 }
                 snprintf(why, why_size, "a new lock took the name during removal; put back");

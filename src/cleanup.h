@@ -17,6 +17,9 @@ typedef enum CleanupResult {
         CLEANUP_HELD,      /* a process holds it open for writing (ret->writers); kept */
         CLEANUP_DOUBT,     /* nothing proves that nobody holds it (why says what): kept until
                             * its facts change */
+        CLEANUP_STRANDED,  /* a new lock took the name during the removal and, when it was to
+                            * be put back, another one had taken it again: the first is left
+                            * under ret->stranded, to be put back when the name frees */
 } CleanupResult;
 
 #define CLEANUP_WRITERS_MAX 8
@@ -24,9 +27,15 @@ typedef enum CleanupResult {
 typedef struct CleanupHeld {
         pid_t writers[CLEANUP_WRITERS_MAX];
         size_t n_writers;       /* how many were found (may exceed the array) */
+        char stranded[64];      /* CLEANUP_STRANDED: the hidden name it is left under */
 } CleanupHeld;
 
-/* Returns CLEANUP_REMOVED, CLEANUP_KEPT, CLEANUP_HELD or CLEANUP_DOUBT (why filled), or
+/* Puts the lock left under STRANDED (cleanup_remove_lock's CLEANUP_STRANDED) back under
+ * NAME, if NAME is free: 1 put back, 0 NAME is taken (try again when it frees), -errno. */
+int cleanup_put_back(int dirfd, const char *stranded, const char *name);
+
+/* Returns CLEANUP_REMOVED, CLEANUP_KEPT, CLEANUP_HELD, CLEANUP_DOUBT or CLEANUP_STRANDED (why
+ * filled), or
  * -errno (why filled) when an operation failed; in every case a lock that is not the judged
  * one, or that any process holds open, is left in place. HELD (may be NULL) gets the writers
  * found. */

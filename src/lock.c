@@ -511,13 +511,24 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
                             json_pack("{s:o, s:s, s:i, s:I}", "lock", lockp, "reason", reason,
                                       "owner_pid", (int) l->payload.pid,
                                       "latency_us", (json_int_t) ((done - l->evidence_ns) / NSEC_PER_USEC)));
-                /* Our own rename/unlink events are ignored: forget the name here. */
-                tracker_detach_file(m, l->file);
-                return; /* l is freed */
+                /* Our own rename/unlink events are ignored: forget the name here, and put back a
+                 * lock an earlier removal had to leave aside from it. */
+                _cleanup_free_ char *name = m->n_stranded > 0 ? strdup(l->file->name) : NULL;
+                tracker_detach_file(m, l->file); /* l is freed */
+                if (name)
+                        tracker_name_freed(m, folder, name, done);
+                return;
         }
         if (r < 0) {
                 report_emit(&m->reporter, EVENT_MONITOR_ERROR,
                             json_pack("{s:s, s:o}", "error", why, "path", lock_path_json(l)));
+                return;
+        }
+        if (r == CLEANUP_STRANDED) {
+                report_kept(l, reason, why);
+                tracker_strand(m, l->file->folder, l->file->name, held.stranded);
+                l->stale_handled = false;
+                lock_mark_payload_dirty(l, done); /* the name holds another lock now */
                 return;
         }
         if (r == CLEANUP_DOUBT) {

@@ -71,6 +71,7 @@ Manager *manager_free(Manager *m) {
         free(m->remote_warned);
         free(m->orphans);
         free(m->unseen);
+        free(m->stranded);
         free(m->last_status);
         m->control = control_stop(m->control);
         sd_event_source_disable_unref(m->source_event);

@@ -32,6 +32,14 @@ typedef struct UnseenLock {
         uint64_t drain_gen;      /* the manager's, when its creation was read */
 } UnseenLock;
 
+/* A lock a removal moved aside and could not put back, its name taken again meanwhile
+ * (cleanup.h, CLEANUP_STRANDED): put back the moment its name frees (tracker.c). */
+typedef struct StrandedLock {
+        Node *folder;
+        char name[256];
+        char hidden[64];
+} StrandedLock;
+
 /* One process's open fds, as one walk of /proc/PID/fd listed them (tracker.c). */
 typedef struct OpenFd {
         dev_t dev;
@@ -100,6 +108,8 @@ typedef struct Manager {
         size_t n_orphans, n_orphans_alloc;
         UnseenLock *unseen;
         size_t n_unseen, n_unseen_alloc;
+        StrandedLock *stranded;
+        size_t n_stranded, n_stranded_alloc;
 
         uint64_t batch_ns;            /* when the current fanotify read returned */
         bool present_failed;          /* a name could not be looked at (out of descriptors):

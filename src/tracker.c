@@ -2,10 +2,12 @@
 /* tracker.c: files of the sessions folders. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cleanup.h"
 #include "fs-util.h"
 #include "lock.h"
 #include "macro.h"
@@ -194,6 +196,48 @@ static bool unseen_removed(Manager *m, Node *n, const char *name, const FileId *
         return false;
 }
 
+static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_t pid,
+                      uint64_t mask, uint64_t now_ns);
+
+void tracker_strand(Manager *m, Node *n, const char *name, const char *hidden) {
+        StrandedLock *st;
+
+        if (strlen(name) >= sizeof(st->name) ||
+            !grow_array((void **) &m->stranded, &m->n_stranded_alloc, m->n_stranded, sizeof(*m->stranded), 4))
+                return; /* it stays under its hidden name: said in the lock.kept already */
+        st = &m->stranded[m->n_stranded++];
+        *st = (StrandedLock) { .folder = n };
+        snprintf(st->name, sizeof(st->name), "%s", name);
+        snprintf(st->hidden, sizeof(st->hidden), "%s", hidden);
+}
+
+void tracker_name_freed(Manager *m, Node *n, const char *name, uint64_t now_ns) {
+        for (size_t i = 0; i < m->n_stranded; i++) {
+                StrandedLock st = m->stranded[i];
+                char why[256];
+                int r;
+
+                if (st.folder != n || strcmp(st.name, name) != 0)
+                        continue;
+                r = cleanup_put_back(n->dirfd, st.hidden, name);
+                if (r == 0)
+                        return; /* taken again already: its own removal will bring us back */
+                m->stranded[i] = m->stranded[--m->n_stranded];
+                if (r < 0)
+                        snprintf(why, sizeof(why), "could not be put back from %s (%s): remove it by hand once "
+                                 "nobody holds it", st.hidden, strerror(-r));
+                else
+                        snprintf(why, sizeof(why), "put back from %s, where a removal had to leave it, now "
+                                 "that its name is free", st.hidden);
+                report_emit(&m->reporter, EVENT_LOCK_KEPT,
+                            json_pack("{s:o, s:s, s:s}", "lock", json_path(n->path, name), "reason", "stranded",
+                                      "why", why));
+                if (r > 0)
+                        sync_name(m, n, name, FILE_LOCK, 0, FAN_CREATE, now_ns); /* ours made no event */
+                return;
+        }
+}
+
 /* The folder is gone: so are the unseen locks that were in it. */
 static void unseen_forget_folder(Manager *m, Node *n) {
         size_t keep = 0;
@@ -202,6 +246,11 @@ static void unseen_forget_folder(Manager *m, Node *n) {
                 if (m->unseen[i].folder != n)
                         m->unseen[keep++] = m->unseen[i];
         m->n_unseen = keep;
+        keep = 0;
+        for (size_t i = 0; i < m->n_stranded; i++)
+                if (m->stranded[i].folder != n)
+                        m->stranded[keep++] = m->stranded[i];
+        m->n_stranded = keep;
 }
 
 /* End of a batch: a lock removed by another process while its creator, alive, still holds it
@@ -470,6 +519,8 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns
                         sync_ordered(m, n, ev->name, kind, ev->pid, entry, now_ns);
                 else
                         sync_name(m, n, ev->name, kind, ev->pid, entry, now_ns);
+                if (kind == FILE_LOCK && (entry & (FAN_DELETE | FAN_MOVED_FROM)) && m->n_stranded > 0)
+                        tracker_name_freed(m, n, ev->name, now_ns);
         }
 
         if (!(ev->mask & (FAN_OPEN | FAN_CLOSE | FAN_MODIFY)))

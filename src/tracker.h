@@ -28,3 +28,10 @@ void tracker_flush(Manager *m);
 /* Before an answer that lists transcripts' holders: confirm every transcript close that is
  * still taken on trust (see confirm_lazily in tracker.c). */
 void tracker_settle_holders(Manager *m);
+
+/* A lock moved aside under HIDDEN in N during a removal, its NAME taken again meanwhile: put
+ * back when NAME frees (tracker_name_freed). */
+void tracker_strand(Manager *m, Node *n, const char *name, const char *hidden);
+/* NAME in N is free now (removed or renamed away): put back a lock stranded from it, and
+ * track it again. */
+void tracker_name_freed(Manager *m, Node *n, const char *name, uint64_t now_ns);

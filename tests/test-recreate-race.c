@@ -3,13 +3,29 @@
  * daemon stops itself (SIGSTOP) at a named point inside the removal; the test, its parent,
  * sees the stop with waitpid, swaps the lock for a new owner's, and lets it continue. The new
  * lock must survive: at the first check (before-verify) and, harder, after verification but
- * before the quarantine rename (before-rename). */
+ * before the quarantine rename (before-rename). Hardest (stranded): a second new owner takes
+ * the name after the rename moved the first one's lock aside: the first lock can not be put
+ * back at once, and must not be lost under the hidden name: it is put back the moment the
+ * name frees. No .lockwarden-quarantine-* file is ever left behind. */
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "lwtest.h"
+
+static size_t quarantined(const char *dir) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        size_t n = 0;
+
+        CHECK(d, "opendir %s", dir);
+        while ((de = readdir(d)))
+                n += strncmp(de->d_name, ".lockwarden-quarantine-", 23) == 0;
+        closedir(d);
+        return n;
+}
 
 static void run(const char *point) {
         char env[64], bin[4096];
@@ -37,6 +53,8 @@ static void run(const char *point) {
         lw_expect(d, LW_TIMEOUT_MS, "lock.stale", "lock", lock);
         json_t *k = lw_expect(d, LW_TIMEOUT_MS, "lock.kept", "lock", lock);
         fprintf(stderr, "%s: kept because: %s\n", point, jstr(k, "why"));
+        CHECK(strstr(jstr(k, "why"), strcmp(point, "before-verify") == 0 ? "replaced by another file" : "put back"),
+              "%s: kept because: %s", point, jstr(k, "why"));
         CHECK(lw_exists(lock), "%s: the new owner's lock was removed", point);
         lw_expect(d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);
         CHECK(lw_count(d, "lock.cleaned", NULL, NULL) == 0, "%s: cleaned something", point);
@@ -49,6 +67,50 @@ static void run(const char *point) {
         json_t *c = lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lock);
         CHECK(jint(c, "owner_pid") == fresh, "cleaned owner %lld", jint(c, "owner_pid"));
         CHECK(!lw_exists(lock), "lock of the dead new owner still there");
+        CHECK(quarantined(sessions) == 0, "%s: a quarantine file left behind", point);
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+}
+
+static void stranded(void) {
+        char bin[4096];
+        snprintf(bin, sizeof(bin), "%s/src/lockwarden-hooked", lw_builddir());
+        /* Stops before the rename (A takes the name) and before the put-back (B takes it). */
+        const char *envs[] = { "LOCKWARDEN_TEST_STOP_AT=before-rename,before-putback", NULL };
+        char *state = lw_path(lw_tmpdir(), "state");
+        char *sessions = lw_path(state, "agents/main/sessions");
+        lw_mkdir_p(sessions);
+        char *lock = lw_path(sessions, "s1.jsonl.lock");
+        const char *args[] = { "--state-dir", state, "--leak-grace-ms", "200", NULL };
+        LwDaemon *d = lw_daemon_start(bin, args, envs);
+        lw_daemon_ready(d);
+        pid_t old = lw_holder_start(lock, NULL);
+        lw_expect(d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);
+        lw_kill_wait(old, SIGKILL);
+
+        lw_wait_stopped(d->pid, LW_TIMEOUT_MS); /* before-rename */
+        CHECK(unlink(lock) == 0, "unlink old lock");
+        pid_t a = lw_holder_start(lock, NULL);
+        kill(d->pid, SIGCONT);
+        lw_wait_stopped(d->pid, LW_TIMEOUT_MS); /* before-putback: A's lock is aside */
+        CHECK(!lw_exists(lock) && quarantined(sessions) == 1, "A's lock was not moved aside");
+        pid_t b = lw_holder_start(lock, NULL);
+        kill(d->pid, SIGCONT);
+
+        json_t *k = lw_expect(d, LW_TIMEOUT_MS, "lock.kept", "lock", lock);
+        CHECK(strstr(jstr(k, "why"), "put back when the name frees"), "why %s", jstr(k, "why"));
+        CHECK(quarantined(sessions) == 1, "A's lock is not waiting aside");
+        /* B lets go: its release frees the name, and A's lock is back under it at once. */
+        lw_kill_wait(b, SIGTERM);
+        json_t *p = lw_expect(d, LW_TIMEOUT_MS, "lock.kept", "reason", "stranded");
+        CHECK(strstr(jstr(p, "why"), "put back from"), "why %s", jstr(p, "why"));
+        CHECK(lw_exists(lock) && quarantined(sessions) == 0, "A's lock was not put back");
+        /* It is A's again, judged as any: A dies, it is cleaned (through the hook's stops). */
+        lw_kill_wait(a, SIGKILL);
+        lw_wait_stopped(d->pid, LW_TIMEOUT_MS);
+        kill(d->pid, SIGCONT);
+        json_t *c = lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lock);
+        CHECK(jint(c, "owner_pid") == a, "cleaned owner %lld, A is %d", jint(c, "owner_pid"), (int) a);
+        CHECK(quarantined(sessions) == 0, "a quarantine file left behind");
         CHECK(lw_daemon_stop(d) == 0, "exit status");
 }
 
@@ -56,5 +118,6 @@ int main(void) {
         lw_require_backend();
         run("before-verify");
         run("before-rename");
+        stranded();
         return 0;
 }
