@@ -40,17 +40,27 @@ static pid_t hold_as(const char *name, const char *lock) {
         return pid;
 }
 
-/* A child named NAME that removes PATH. */
-static void unlink_as(const char *name, const char *path) {
-        pid_t pid = fork();
-        int status;
+/* A child named NAME that removes PATH, then stays (its name is read when its act is
+ * reported) until killed. */
+static pid_t unlink_as(const char *name, const char *path) {
+        int done[2];
+        char c;
+        pid_t pid;
 
+        CHECK(pipe2(done, O_CLOEXEC) == 0, "pipe");
+        pid = fork();
         CHECK(pid >= 0, "fork");
         if (pid == 0) {
                 (void) prctl(PR_SET_NAME, name);
-                _exit(unlink(path) == 0 ? 0 : 1);
+                if (unlink(path) < 0 || write(done[1], "x", 1) != 1)
+                        _exit(1);
+                pause();
+                _exit(0);
         }
-        CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0, "unlink");
+        close(done[1]);
+        CHECK(read(done[0], &c, 1) == 1, "unlink");
+        close(done[0]);
+        return pid;
 }
 
 int main(void) {
@@ -66,12 +76,14 @@ int main(void) {
         json_t *a = lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);
         CHECK(strcmp(jstr(a, "comm"), "\\xff\\xfeholder") == 0, "acquired comm %s", jstr(a, "comm"));
 
-        unlink_as("\x1b]0;owned\x07", lock);
+        pid_t thief = unlink_as("\x1b]0;owned\x07", lock);
         json_t *r = lw_expect(e.d, LW_TIMEOUT_MS, "race.lock-stolen", "lock", lock);
         CHECK(strcmp(jstr(r, "actor_comm"), "\\x1b]0;owned\\x07") == 0, "actor_comm %s", jstr(r, "actor_comm"));
         CHECK(strcmp(jstr(r, "owner_comm"), "\\xff\\xfeholder") == 0, "owner_comm %s", jstr(r, "owner_comm"));
         json_t *rm = lw_expect(e.d, LW_TIMEOUT_MS, "lock.removed", "lock", lock);
         CHECK(strcmp(jstr(rm, "comm"), "\\x1b]0;owned\\x07") == 0, "removed comm %s", jstr(rm, "comm"));
+        kill(thief, SIGKILL);
+        waitpid(thief, NULL, 0);
         lw_kill_wait(h, SIGKILL);
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
         return 0;
