@@ -66,7 +66,7 @@ void escape_into(const char *str, char *buf, size_t size) {
                 size_t k = utf8_len(s), len;
 
                 if (*s == '\\') {
-                        memcpy(one, "\\\\", 2);
+                        one[0] = one[1] = '\\';
                         len = 2;
                         k = 1;
                 } else if (k == 0 || *s < 0x20 || *s == 0x7f) {
