@@ -468,6 +468,23 @@ static int wait_bounded(pid_t pid, int timeout_ms) {
         return wait_bounded_pumping(NULL, pid, timeout_ms);
 }
 
+LwDaemon *lw_daemon_start_under(const char *wrapper, const char *const *args) {
+        const char *old = getenv("LW_DAEMON_WRAPPER");
+        char *saved = old ? strdup(old) : NULL, *w = NULL;
+        LwDaemon *d;
+
+        CHECK(asprintf(&w, "%s%s%s", wrapper, saved && *saved ? " " : "", saved ? saved : "") >= 0, "asprintf");
+        setenv("LW_DAEMON_WRAPPER", w, 1);
+        d = lw_daemon_start(NULL, args, NULL);
+        if (saved)
+                setenv("LW_DAEMON_WRAPPER", saved, 1);
+        else
+                unsetenv("LW_DAEMON_WRAPPER");
+        free(saved);
+        free(w);
+        return d;
+}
+
 int lw_daemon_stop(LwDaemon *d) {
         int status;
 

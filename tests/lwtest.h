@@ -70,6 +70,9 @@ extern const char *lw_child_argv0;
  * "--events -", "--socket <a private path>" (unless ARGS has --socket) and "--config <an empty
  * one>" (unless ARGS has --config: the host's configuration never leaks into a test) appended; extra environment "K=V" strings in ENV (may be NULL). */
 LwDaemon *lw_daemon_start(const char *binary, const char *const *args, const char *const *env);
+/* The same, the daemon run under WRAPPER ("setpriv --bounding-set=-lease", "prlimit ...":
+ * a command line, split at spaces), itself under any LW_DAEMON_WRAPPER already set. */
+LwDaemon *lw_daemon_start_under(const char *wrapper, const char *const *args);
 /* Waits for monitor.ready and returns it. */
 json_t *lw_daemon_ready(LwDaemon *d);
 /* Waits for the first not-yet-consumed event named EVENT whose string field KEY equals VALUE

@@ -42,24 +42,11 @@ static void make_state(Env *e, mode_t mode) {
 static json_t *start(Env *e, const char *wrapper, const char *const *extra) {
         const char *args[16] = { "--state-dir", e->state, "--leak-grace-ms", "200" };
         size_t n = 4;
-        const char *old = getenv("LW_DAEMON_WRAPPER");
-        char *w = NULL;
 
         for (size_t i = 0; extra && extra[i]; i++)
                 args[n++] = extra[i];
         args[n] = NULL;
-        if (wrapper) {
-                CHECK(asprintf(&w, "%s%s%s", wrapper, old && *old ? " " : "", old ? old : "") >= 0, "asprintf");
-                setenv("LW_DAEMON_WRAPPER", w, 1);
-        }
-        e->d = lw_daemon_start(NULL, args, NULL);
-        if (wrapper) {
-                if (old)
-                        setenv("LW_DAEMON_WRAPPER", old, 1);
-                else
-                        unsetenv("LW_DAEMON_WRAPPER");
-                free(w);
-        }
+        e->d = wrapper ? lw_daemon_start_under(wrapper, args) : lw_daemon_start(NULL, args, NULL);
         return lw_daemon_ready(e->d);
 }
 

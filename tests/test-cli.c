@@ -120,17 +120,7 @@ int main(void) {
                 CHECK(s == 1, "fanotify under seccomp: exit %d: %s", s, out);
                 CHECK(strstr(out, "seccomp") && strstr(out, "although lockwarden holds CAP_SYS_ADMIN"),
                       "message does not name the seccomp filter: %s", out);
-                const char *old = getenv("LW_DAEMON_WRAPPER");
-                char *both = NULL, *saved = old ? strdup(old) : NULL;
-                CHECK(asprintf(&both, "%s%s%s", wrapper, old ? " " : "", old ? old : "") >= 0, "asprintf");
-                setenv("LW_DAEMON_WRAPPER", both, 1);
-                d = lw_daemon_start(NULL, b, NULL);
-                if (saved)
-                        setenv("LW_DAEMON_WRAPPER", saved, 1);
-                else
-                        unsetenv("LW_DAEMON_WRAPPER");
-                free(both);
-                free(saved);
+                d = lw_daemon_start_under(wrapper, b);
                 ready = lw_daemon_ready(d);
                 CHECK(strcmp(jstr(ready, "backend"), "inotify") == 0 && strstr(jstr(ready, "backend_reason"), "seccomp"),
                       "under seccomp: backend %s, reason %s", jstr(ready, "backend"), jstr(ready, "backend_reason"));

@@ -9,29 +9,24 @@
 
 #include "lwtest.h"
 
-/* Starts the daemon on STATE under `prlimit --nofile=LIMITS` (and any wrapper already set). */
+/* Starts the daemon on STATE under `prlimit --nofile=LIMITS`. */
 static LwDaemon *start_limited(const char *state, const char *limits) {
-        const char *old = getenv("LW_DAEMON_WRAPPER");
-        char *saved = old ? strdup(old) : NULL, *w = NULL;
         const char *args[] = { "--state-dir", state, "--leak-grace-ms", "200", NULL };
-        LwDaemon *d;
+        char w[64];
 
-        CHECK(asprintf(&w, "prlimit --nofile=%s%s%s", limits, old ? " " : "", old ? old : "") >= 0, "asprintf");
-        setenv("LW_DAEMON_WRAPPER", w, 1);
-        d = lw_daemon_start(NULL, args, NULL);
-        if (saved)
-                setenv("LW_DAEMON_WRAPPER", saved, 1);
-        else
-                unsetenv("LW_DAEMON_WRAPPER");
-        free(w);
-        free(saved);
-        return d;
+        snprintf(w, sizeof(w), "prlimit --nofile=%s", limits);
+        return lw_daemon_start_under(w, args);
 }
 
 int main(void) {
         lw_require_backend();
         if (system("prlimit --version >/dev/null 2>&1") != 0) {
                 fprintf(stderr, "prlimit (util-linux) is needed\n");
+                return LW_SKIP;
+        }
+        const char *w = getenv("LW_DAEMON_WRAPPER");
+        if (w && strstr(w, "valgrind")) {
+                fprintf(stderr, "valgrind keeps descriptors of its own and fakes the limit: skipped under it\n");
                 return LW_SKIP;
         }
 
