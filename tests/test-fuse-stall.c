@@ -36,6 +36,11 @@ static void unstall(void) {
                 (void) !system(cmd);
                 mnt = NULL;
         }
+        /* A lazily detached mount keeps its server while a file there is open: end it. */
+        if (server > 0) {
+                kill(server, SIGTERM);
+                server = -1;
+        }
 }
 
 int main(void) {
