@@ -197,10 +197,16 @@ bool holder_map_confirm_with(TrackedFile *f, pid_t pid, uint64_t now_ns, int r, 
 }
 
 /* Does the walk's (PID, FD) count as holding F? A lock only through a write descriptor. */
-static bool fd_holds(TrackedFile *f, pid_t pid, int fd) {
+int tracked_file_fd_holds(const TrackedFile *f, pid_t pid, int fd) {
         if (!proc_fd_is(pid, fd, tracked_file_fid(f)))
-                return false;
-        return f->kind != FILE_LOCK || proc_fd_access(pid, fd) == PROC_FD_WRITE;
+                return 0; /* the inode number, but another (newer) file */
+        if (f->kind != FILE_LOCK || proc_fd_access(pid, fd) == PROC_FD_WRITE)
+                return PROC_FD_WRITE;
+        return PROC_FD_READ;
+}
+
+static bool fd_holds(const TrackedFile *f, pid_t pid, int fd) {
+        return tracked_file_fd_holds(f, pid, fd) == PROC_FD_WRITE;
 }
 
 static int seed_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {

@@ -101,6 +101,11 @@ bool tracked_file_has_holder(const TrackedFile *f, pid_t pid);
 bool tracked_file_add_holder(TrackedFile *f, pid_t pid);
 bool tracked_file_remove_holder(TrackedFile *f, pid_t pid, uint64_t now_ns);
 
+/* PID's fd FD, whose inode number is F's (a /proc walk found it): PROC_FD_WRITE when it holds
+ * F (a lock: open for writing; a transcript: open at all), PROC_FD_READ when it only reads a
+ * lock, 0 when it is another file with that number. */
+int tracked_file_fd_holds(const TrackedFile *f, pid_t pid, int fd);
+
 /* What /proc says of PID and F, applied to F's holders: R = PROC_FD_WRITE or PROC_FD_READ
  * (it has F open so), 0 it does not, < 0 /proc cannot tell (the map keeps what the events
  * said). A lock's holders are the processes with a write descriptor on it; a transcript's,

@@ -650,12 +650,15 @@ static int fds_hold(const FdList *l, pid_t pid, TrackedFile *f) {
         int found = 0;
 
         for (size_t i = 0; i < l->n; i++) {
-                if (l->v[i].dev != f->inode.dev || l->v[i].ino != f->inode.ino ||
-                    !proc_fd_is(pid, l->v[i].fd, tracked_file_fid(f)))
+                int r;
+
+                if (l->v[i].dev != f->inode.dev || l->v[i].ino != f->inode.ino)
                         continue;
-                if (f->kind != FILE_LOCK || proc_fd_access(pid, l->v[i].fd) == PROC_FD_WRITE)
-                        return PROC_FD_WRITE;
-                found = PROC_FD_READ;
+                r = tracked_file_fd_holds(f, pid, l->v[i].fd);
+                if (r == PROC_FD_WRITE)
+                        return r;
+                if (r > found)
+                        found = r;
         }
         return found;
 }

@@ -27,9 +27,11 @@ static size_t quarantined(const char *dir) {
         return n;
 }
 
-static void run(const char *point) {
-        char env[64], bin[4096];
-        snprintf(env, sizeof(env), "LOCKWARDEN_TEST_STOP_AT=%s", point);
+/* The hooked daemon, stopping at POINTS, on a fresh state dir whose lock *RET_LOCK (in
+ * *RET_SESSIONS) has just lost its owner (SIGKILL): the daemon is on its way to remove it. */
+static LwDaemon *start_with_dead_lock(const char *points, char **ret_sessions, char **ret_lock) {
+        char env[128], bin[4096];
+        snprintf(env, sizeof(env), "LOCKWARDEN_TEST_STOP_AT=%s", points);
         snprintf(bin, sizeof(bin), "%s/src/lockwarden-hooked", lw_builddir());
         const char *envs[] = { env, NULL };
         char *state = lw_path(lw_tmpdir(), "state");
@@ -42,6 +44,14 @@ static void run(const char *point) {
         pid_t old = lw_holder_start(lock, NULL);
         lw_expect(d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);
         lw_kill_wait(old, SIGKILL);
+        *ret_sessions = sessions;
+        *ret_lock = lock;
+        return d;
+}
+
+static void run(const char *point) {
+        char *sessions, *lock;
+        LwDaemon *d = start_with_dead_lock(point, &sessions, &lock);
 
         /* The daemon judges the lock stale and stops itself inside the removal (lock.stale is
          * reported after the removal attempt, so as not to delay it). */
@@ -72,20 +82,9 @@ static void run(const char *point) {
 }
 
 static void stranded(void) {
-        char bin[4096];
-        snprintf(bin, sizeof(bin), "%s/src/lockwarden-hooked", lw_builddir());
+        char *sessions, *lock;
         /* Stops before the rename (A takes the name) and before the put-back (B takes it). */
-        const char *envs[] = { "LOCKWARDEN_TEST_STOP_AT=before-rename,before-putback", NULL };
-        char *state = lw_path(lw_tmpdir(), "state");
-        char *sessions = lw_path(state, "agents/main/sessions");
-        lw_mkdir_p(sessions);
-        char *lock = lw_path(sessions, "s1.jsonl.lock");
-        const char *args[] = { "--state-dir", state, "--leak-grace-ms", "200", NULL };
-        LwDaemon *d = lw_daemon_start(bin, args, envs);
-        lw_daemon_ready(d);
-        pid_t old = lw_holder_start(lock, NULL);
-        lw_expect(d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);
-        lw_kill_wait(old, SIGKILL);
+        LwDaemon *d = start_with_dead_lock("before-rename,before-putback", &sessions, &lock);
 
         lw_wait_stopped(d->pid, LW_TIMEOUT_MS); /* before-rename */
         CHECK(unlink(lock) == 0, "unlink old lock");
