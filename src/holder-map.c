@@ -293,16 +293,62 @@ int holder_map_rescan(HolderMap *h, HolderScan *scans, size_t n) {
         return r;
 }
 
-int holder_map_reseed(HolderMap *h, uint64_t now_ns) {
-        TrackedFile *f;
-        size_t i = 0;
+#ifdef LW_TEST_HOOKS
+/* Test builds only: LOCKWARDEN_TEST_FAIL_RESEED=N makes the Nth reseed's walk fail at once
+ * (-EMFILE), as running out of descriptors would. */
+static bool test_reseed_fails(void) {
+        static unsigned n_reseeds;
+        const char *want = getenv("LOCKWARDEN_TEST_FAIL_RESEED");
 
+        return want && (unsigned) atoi(want) == ++n_reseeds;
+}
+#else
+static inline bool test_reseed_fails(void) {
+        return false;
+}
+#endif
+
+/* Every holder set read again from /proc. All or nothing: a walk cut short (out of
+ * descriptors, out of memory) leaves every set as it was, never half-built: a live lock whose
+ * holder the walk had not reached yet would look unheld and later leaked. */
+int holder_map_reseed(HolderMap *h, uint64_t now_ns) {
+        struct saved {
+                pid_t *holders;
+                uint32_t n;
+        } *old;
+        size_t n = hashmap_size(h->by_inode), i = 0, k = 0;
+        TrackedFile *f;
+        int r;
+
+        old = calloc(n + 1, sizeof(*old));
+        if (!old)
+                return -ENOMEM;
         while (hashmap_iterate(h->by_inode, &i, (void **) &f)) {
-                if (f->n_holders > 0)
-                        f->unheld_since_ns = now_ns;
+                old[k++] = (struct saved) { f->holders, f->n_holders };
+                f->holders = NULL;
                 f->n_holders = 0;
         }
-        return holder_map_seed(h);
+
+        r = test_reseed_fails() ? -EMFILE : holder_map_seed(h);
+
+        /* The walk only adds holders to files already known: the iteration order is the
+         * same. */
+        i = k = 0;
+        while (hashmap_iterate(h->by_inode, &i, (void **) &f)) {
+                struct saved *o = &old[k++];
+
+                if (r < 0) {
+                        free(f->holders);
+                        f->holders = o->holders;
+                        f->n_holders = o->n;
+                        continue;
+                }
+                if (o->n > 0)
+                        f->unheld_since_ns = now_ns;
+                free(o->holders);
+        }
+        free(old);
+        return r;
 }
 
 int holder_map_seed(HolderMap *h) {

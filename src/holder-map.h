@@ -128,5 +128,6 @@ int holder_map_rescan(HolderMap *h, HolderScan *scans, size_t n);
 
 /* Adds every process that has a tracked file open, from a walk of /proc/ * /fd. */
 int holder_map_seed(HolderMap *h);
-/* After lost events: forget every holder and seed again. */
+/* After lost events: every holder set read again from /proc, all or nothing (on failure every
+ * set is left as it was). */
 int holder_map_reseed(HolderMap *h, uint64_t now_ns);

@@ -135,11 +135,18 @@ static void manager_resync(Manager *m) {
         tree_resync(m, start);
         m->n_lazy = 0; /* every holder set is read again from /proc */
         r = holder_map_reseed(&m->holders, start);
-        if (r < 0)
-                report_emit(&m->reporter, EVENT_MONITOR_ERROR,
-                            json_pack("{s:s, s:s}", "error", "cannot read /proc for the resync", "path", "/proc"));
         for (Lock *l = m->locks; l; l = l->locks_next)
                 lock_mark_payload_dirty(l, start);
+        if (r < 0) {
+                /* The holder map is as it was: still blind, so races stay unreported and the
+                 * walk is tried again after the next event. */
+                char msg[160];
+
+                snprintf(msg, sizeof(msg), "cannot read /proc for the resync (%s): holders kept as they were, "
+                         "read again after the next event", strerror(-r));
+                report_emit(&m->reporter, EVENT_MONITOR_ERROR, json_pack("{s:s, s:s}", "error", msg, "path", "/proc"));
+                return;
+        }
         m->lost_events = false;
         while (hashmap_iterate(m->holders.by_inode, &i, (void **) &f))
                 holders += f->n_holders;

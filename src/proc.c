@@ -224,7 +224,7 @@ static int walk_one(pid_t pid, int proc_fd, ProcFdCallback cb, void *userdata) {
                 return errno == ENOENT || errno == ESRCH ? 0 : negative_errno(); /* it exited */
         dfd = -1; /* owned by d now */
 
-        while ((de = readdir(d))) {
+        for (errno = 0; (de = readdir(d)); errno = 0) {
                 struct statx stx;
                 char *end;
                 long fd;
@@ -245,6 +245,9 @@ static int walk_one(pid_t pid, int proc_fd, ProcFdCallback cb, void *userdata) {
                 if (r != 0)
                         break;
         }
+        /* The process exited while we read its fds: what it held is closed, a complete answer. */
+        if (!de && errno != 0 && errno != ENOENT && errno != ESRCH)
+                r = negative_errno();
         closedir(d);
         return r < 0 ? r : 0;
 }

@@ -379,8 +379,8 @@ void tracker_scan(Manager *m, Node *n, uint64_t now_ns) {
 
         /* A folder that appears after start-up with files in it (moved into place): learn who
          * holds them now. At start-up one walk of /proc serves every folder. */
-        if (m->started && hashmap_size(n->files) > before)
-                (void) holder_map_seed(&m->holders);
+        if (m->started && hashmap_size(n->files) > before && holder_map_seed(&m->holders) < 0)
+                m->lost_events = true; /* some holders unknown: a whole resync when drained */
 
         /* Judge its locks at the end of this batch. */
         for (Lock *l = m->locks; l; l = l->locks_next)

@@ -634,6 +634,41 @@ void lw_env_start(LwEnv *e, const char *grace_ms, const char *const *extra) {
         lw_daemon_ready(e->d);
 }
 
+pid_t lw_read_pid(const char *path) {
+        FILE *f = fopen(path, "re");
+        int pid = 0;
+
+        CHECK(f && fscanf(f, "%d", &pid) == 1, "read %s", path);
+        fclose(f);
+        return (pid_t) pid;
+}
+
+void lw_overflow_stopped(LwDaemon *d, const char *dir) {
+        long max = 16384;
+        FILE *f = fopen(lw_attributed() ? "/proc/sys/fs/fanotify/max_queued_events"
+                                        : "/proc/sys/fs/inotify/max_queued_events", "re");
+
+        if (f) {
+                CHECK(fscanf(f, "%ld", &max) == 1, "max_queued_events");
+                fclose(f);
+        }
+        CHECK(max < 1000000, "max_queued_events %ld too large to overflow in a test", max);
+
+        kill(d->pid, SIGSTOP);
+        lw_wait_stopped(d->pid, LW_TIMEOUT_MS);
+        /* Each file is at least one record (distinct files never merge). */
+        for (long i = 0; i < max + 2000; i++) {
+                char name[64];
+                snprintf(name, sizeof(name), "junk-%ld.jsonl", i);
+                char *p = lw_path(dir, name);
+                int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                CHECK(fd >= 0, "create %s", p);
+                close(fd);
+                CHECK(unlink(p) == 0, "unlink");
+                free(p);
+        }
+}
+
 pid_t lw_barrier(LwEnv *e, int timeout_ms) {
         char *lock = lw_path(e->sessions, "barrier.jsonl.lock");
         pid_t b = lw_holder_start(lock, NULL);

@@ -141,3 +141,8 @@ void lw_env_start(LwEnv *e, const char *grace_ms, const char *const *extra);
 /* A barrier: takes a lock on another session of E and waits (bounded) for its lock.acquired,
  * which the daemon reports after everything the kernel queued before. Returns the holder. */
 pid_t lw_barrier(LwEnv *e, int timeout_ms);
+/* The pid written in the file PATH (lock-holder --child-pid-file). */
+pid_t lw_read_pid(const char *path);
+/* Stops the daemon D (SIGSTOP) and makes more events in DIR than the kernel queues for it:
+ * the caller changes what it wants lost, then sends SIGCONT. */
+void lw_overflow_stopped(LwDaemon *d, const char *dir);

@@ -16,15 +16,6 @@
 
 #include "lwtest.h"
 
-static pid_t read_pid(const char *path) {
-        FILE *f = fopen(path, "re");
-        int pid = 0;
-
-        CHECK(f && fscanf(f, "%d", &pid) == 1, "read %s", path);
-        fclose(f);
-        return (pid_t) pid;
-}
-
 int main(void) {
         LwEnv e;
         lw_env_start(&e, "200", NULL);
@@ -59,7 +50,7 @@ int main(void) {
                 char *forked = lw_path(e.sessions, "forked.jsonl.lock"), *pidfile = lw_path(e.state, "child.pid");
                 const char *fork_args[] = { "--mode=fork", "--child-pid-file", pidfile, NULL };
                 pid_t parent = lw_holder_start(forked, fork_args);
-                pid_t child = read_pid(pidfile);
+                pid_t child = lw_read_pid(pidfile);
                 lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", forked);
                 lw_kill_wait(parent, SIGKILL);
                 if (lw_attributed()) {

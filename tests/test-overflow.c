@@ -91,28 +91,7 @@ int main(void) {
         pid_t hl = lw_holder_start(live, targs);
         lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", live);
 
-        long max = 16384;
-        FILE *f = fopen(lw_attributed() ? "/proc/sys/fs/fanotify/max_queued_events"
-                                        : "/proc/sys/fs/inotify/max_queued_events", "re");
-        if (f) {
-                CHECK(fscanf(f, "%ld", &max) == 1, "max_queued_events");
-                fclose(f);
-        }
-        CHECK(max < 1000000, "max_queued_events %ld too large to overflow in a test", max);
-
-        kill(e.d->pid, SIGSTOP);
-        lw_wait_stopped(e.d->pid, LW_TIMEOUT_MS);
-        /* Each file is at least one record (distinct files never merge). */
-        for (long i = 0; i < max + 2000; i++) {
-                char name[64];
-                snprintf(name, sizeof(name), "junk-%ld.jsonl", i);
-                char *p = lw_path(e.sessions, name);
-                int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-                CHECK(fd >= 0, "create %s", p);
-                close(fd);
-                CHECK(unlink(p) == 0, "unlink");
-                free(p);
-        }
+        lw_overflow_stopped(e.d, e.sessions);
         lw_kill_wait(hd, SIGKILL);
         char *fresh = lw_path(e.sessions, "fresh.jsonl.lock");
         pid_t hf = lw_holder_start(fresh, NULL);
