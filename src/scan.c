@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "chase.h"
 #include "cleanup.h"
 #include "escape.h"
 #include "file-id.h"
@@ -140,16 +142,28 @@ static int open_sub(int dirfd, const char *name) {
         return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* Opens a configured folder as the daemon does (chase.h); on failure says why. */
+static int open_configured(Scan *s, const char *path) {
+        _cleanup_free_ char *unsafe = NULL;
+        int fd = chase_dir(path, &unsafe);
+
+        if (fd < 0) {
+                char why[PATH_MAX + 128];
+
+                chase_error(fd, unsafe, why, sizeof(why));
+                scan_error(s, path, why);
+        }
+        return fd;
+}
+
 static void scan_state_dir(Scan *s, const char *state) {
-        _cleanup_close_ int sfd = open(state, O_RDONLY | O_DIRECTORY | O_CLOEXEC), afd = -1;
+        _cleanup_close_ int sfd = open_configured(s, state), afd = -1;
         ScanState *st = &s->states[s->n_states];
         struct dirent *de;
         DIR *d;
 
-        if (sfd < 0) {
-                scan_error(s, state, strerror(errno));
+        if (sfd < 0)
                 return;
-        }
         *st = (ScanState) { .path = state, .release = RELEASE_UNKNOWN };
         s->cur_state = (int) s->n_states++;
         afd = open_sub(sfd, "agents");
@@ -437,10 +451,8 @@ int scan_main(int argc, char **argv) {
         for (size_t i = 0; i < n_states; i++)
                 scan_state_dir(&s, states[i]);
         for (size_t i = 0; i < n_watches; i++) {
-                int fd = open(watches[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (fd < 0)
-                        scan_error(&s, watches[i], strerror(errno));
-                else
+                int fd = open_configured(&s, watches[i]);
+                if (fd >= 0)
                         scan_folder(&s, watches[i], fd);
         }
 

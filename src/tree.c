@@ -3,10 +3,15 @@
  * relative to its parent's fd with O_NOFOLLOW: a symlink planted as agents/<id> or sessions/
  * is reported, never followed. */
 #include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "chase.h"
 #include "fs-type.h"
 #include "fs-util.h"
 #include "macro.h"
@@ -414,6 +419,35 @@ static void node_scan_children(Node *n, uint64_t now_ns) {
 
 static void root_resolve(Manager *m, Root *root, uint64_t now_ns);
 
+/* Opens the next component of the configured path below anchor N. A symlink there is
+ * followed only as chase.h allows (an unsafe one is reported once, and the anchor goes on
+ * watching for the name to change). Returns the fd or -errno. */
+static int anchor_open_want(Node *n) {
+        _cleanup_free_ char *path = NULL, *unsafe = NULL;
+        Root *root = n->root;
+        struct stat st;
+        int fd;
+
+        fd = openat(n->dirfd, n->want, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0 || (errno != ELOOP && errno != ENOTDIR))
+                return fd >= 0 ? fd : negative_errno();
+        if (fstatat(n->dirfd, n->want, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+                return -ENOTDIR;
+        if (asprintf(&path, "%s/%s", strcmp(n->path, "/") == 0 ? "" : n->path, n->want) < 0)
+                return -ENOMEM;
+        fd = chase_dir(path, &unsafe);
+        if (fd == -EPERM && unsafe && (!root->refused || strcmp(root->refused, unsafe) != 0)) {
+                char why[PATH_MAX + 128], e[PATH_MAX + 160];
+
+                chase_error(fd, unsafe, why, sizeof(why));
+                snprintf(e, sizeof(e), "%s: this folder is NOT guarded", why);
+                tree_error(n->manager, root->path, NULL, e);
+                free(root->refused);
+                root->refused = TAKE_PTR(unsafe);
+        }
+        return fd;
+}
+
 static void anchor_check(Node *n, uint64_t now_ns) {
         Manager *m = n->manager;
         Root *root = n->root;
@@ -426,8 +460,7 @@ static void anchor_check(Node *n, uint64_t now_ns) {
                 return;
         /* Is `want` the last component of the configured path? */
         final = strcmp(root->path + (plen == 1 ? 1 : plen + 1), n->want) == 0;
-        /* Components of the configured path are the operator's: symlinks there are followed. */
-        fd = openat(n->dirfd, n->want, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        fd = anchor_open_want(n);
         if (fd < 0)
                 return;
         if (!final) {
@@ -442,6 +475,8 @@ static void anchor_check(Node *n, uint64_t now_ns) {
                         guard_error(m, root->path, "cannot guard folder", r);
                 return;
         }
+        free(root->refused);
+        root->refused = NULL;
         node_start(c, now_ns);
 }
 
@@ -484,7 +519,9 @@ static void root_resolve(Manager *m, Root *root, uint64_t now_ns) {
                         prefix[1] = '\0';
                 } else
                         *slash = '\0';
-                fd = open(prefix, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                /* Not through a symlink another user could have planted (chase.h): the anchor
+                 * is then above it, and reports it when it opens that name. */
+                fd = chase_dir(prefix, NULL);
                 if (fd >= 0)
                         break;
         }
@@ -550,6 +587,7 @@ void tree_remove_root(Manager *m, const char *path, NodeKind kind) {
         memmove(m->roots + i, m->roots + i + 1, (m->n_roots - (size_t) i - 1) * sizeof(Root *));
         m->n_roots--;
         free(root->path);
+        free(root->refused);
         free(root);
 }
 
@@ -558,6 +596,7 @@ void tree_free_all(Manager *m) {
                 if (m->roots[i]->anchor)
                         node_kill(m->roots[i]->anchor);
                 free(m->roots[i]->path);
+                free(m->roots[i]->refused);
                 free(m->roots[i]);
         }
         free(m->roots);

@@ -33,6 +33,7 @@ typedef struct Root {
         char *path;        /* absolute, as configured */
         NodeKind kind;     /* NODE_STATE or NODE_SESSIONS */
         Node *anchor;
+        char *refused;     /* the unsafe symlink last reported (chase.h), once per symlink */
 } Root;
 
 struct Node {

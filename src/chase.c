@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* chase.c */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "chase.h"
+#include "fs-util.h"
+#include "macro.h"
+
+#define CHASE_LINKS_MAX 40 /* as the kernel's own MAXSYMLINKS */
+
+int chase_dir_is_safe(int dirfd) {
+        struct stat st;
+
+        if (fstat(dirfd, &st) < 0)
+                return negative_errno();
+        return st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+/* The path of NAME in the folder reached so far, for the report. */
+static char *join(const char *done, const char *name) {
+        char *p;
+
+        if (asprintf(&p, "%s/%s", strcmp(done, "/") == 0 ? "" : done, name) < 0)
+                return NULL;
+        return p;
+}
+
+int chase_dir(const char *path, char **ret_unsafe) {
+        _cleanup_free_ char *todo = NULL, *done = strdup("/");
+        _cleanup_close_ int fd = -1;
+        unsigned links = 0;
+        char *p;
+
+        if (!path || !*path)
+                return -EINVAL;
+        todo = path_absolute(path);
+        if (!todo || !done)
+                return -ENOMEM;
+        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+
+        p = todo;
+        for (;;) {
+                char *name, *next;
+                struct stat st;
+                int nfd, r;
+
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        break;
+                name = p;
+                next = strchr(p, '/');
+                if (next)
+                        *next++ = '\0';
+                p = next ? next : name + strlen(name);
+
+                if (strcmp(name, ".") == 0)
+                        continue;
+                if (strcmp(name, "..") == 0) {
+                        /* Up from where the links led, as the kernel goes. */
+                        nfd = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (nfd < 0)
+                                return negative_errno();
+                        closep(&fd);
+                        fd = nfd;
+                        char *slash = strrchr(done, '/');
+                        if (slash && slash != done)
+                                *slash = '\0';
+                        else
+                                strcpy(done, "/");
+                        continue;
+                }
+
+                if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        return negative_errno();
+                if (S_ISLNK(st.st_mode)) {
+                        char target[PATH_MAX];
+                        ssize_t n;
+                        char *rest;
+
+                        r = chase_dir_is_safe(fd);
+                        if (r < 0)
+                                return r;
+                        if (r == 0) {
+                                if (ret_unsafe)
+                                        *ret_unsafe = join(done, name);
+                                return -EPERM;
+                        }
+                        if (++links > CHASE_LINKS_MAX)
+                                return -ELOOP;
+                        n = readlinkat(fd, name, target, sizeof(target) - 1);
+                        if (n < 0)
+                                return negative_errno();
+                        target[n] = '\0';
+                        /* The rest of the path continues from the link's target. */
+                        if (asprintf(&rest, "%s/%s", target, p) < 0)
+                                return -ENOMEM;
+                        free(todo);
+                        todo = p = rest;
+                        if (target[0] == '/') {
+                                nfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                                if (nfd < 0)
+                                        return negative_errno();
+                                closep(&fd);
+                                fd = nfd;
+                                strcpy(done, "/");
+                        }
+                        continue;
+                }
+                if (!S_ISDIR(st.st_mode))
+                        return -ENOTDIR;
+                /* Replaced by a symlink since the stat: O_NOFOLLOW makes that ENOTDIR/ELOOP. */
+                nfd = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (nfd < 0)
+                        return negative_errno();
+                closep(&fd);
+                fd = nfd;
+                char *d = join(done, name);
+                if (!d)
+                        return -ENOMEM;
+                free(done);
+                done = d;
+        }
+        int rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return rfd < 0 ? negative_errno() : rfd;
+}
+
+void chase_error(int r, const char *unsafe, char *buf, size_t size) {
+        if (r == -EPERM && unsafe)
+                snprintf(buf, size, "symlink %s is in a folder a user other than root can write: not followed "
+                         "(name the folder it points to instead)", unsafe);
+        else if (r == -ELOOP)
+                snprintf(buf, size, "too many symlinks");
+        else
+                snprintf(buf, size, "%s", strerror(-r));
+}
