@@ -12,22 +12,30 @@
  *    decides, and where /proc cannot show every process it is kept on doubt. Refused for want
  *    of CAP_LEASE: kept on doubt.
  *    Then it must hold exactly the judged payload bytes.
- * 2. Rename it to a hidden quarantine name in the same folder with RENAME_NOREPLACE. A rename
- *    moves whatever the name points to *now*; so:
+ * 2. Rename it to a hidden quarantine name in the same folder, random (nobody can plant it in
+ *    advance), with RENAME_NOREPLACE; where the filesystem lacks it (NFS, 9p, many FUSE
+ *    servers: EINVAL) with a plain rename after checking the name is free. A rename moves
+ *    whatever the name points to *now*; so:
  * 3. Check that the quarantined inode is the judged one. If not, a new owner created its lock
- *    between 1 and 2: rename it back (RENAME_NOREPLACE) and keep it.
+ *    between 1 and 2: put it back without replacing anything (RENAME_NOREPLACE, else a hard
+ *    link and the hidden name unlinked) and keep it.
  * 4. Unlink the quarantine name. Nothing but us ever uses that name. */
+#include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "fs-util.h"
 #include "macro.h"
 #include "proc.h"
+#include "time-util.h"
 
 #ifdef LW_TEST_HOOKS
 /* Test builds only: stop ourselves at a named point so a test can change the folder under
@@ -123,10 +131,41 @@ static int lease_refused(int r, dev_t dev, ino_t ino, const FileId *fid, char *w
         return 0;
 }
 
+/* Filesystems without RENAME_NOREPLACE (NFS, 9p, FUSE servers such as bindfs) say EINVAL. */
+static bool noreplace_unsupported(int r) {
+        return r == -EINVAL || r == -ENOSYS || r == -EOPNOTSUPP;
+}
+
 int cleanup_put_back(int dirfd, const char *stranded, const char *name) {
         if (renameat2(dirfd, stranded, dirfd, name, RENAME_NOREPLACE) == 0)
                 return 1;
-        return errno == EEXIST ? 0 : negative_errno();
+        if (errno == EEXIST)
+                return 0;
+        if (!noreplace_unsupported(negative_errno()))
+                return negative_errno();
+        /* A hard link never replaces either (EEXIST): the name first, then the hidden one
+         * goes. */
+        if (linkat(dirfd, stranded, dirfd, name, 0) < 0)
+                return errno == EEXIST ? 0 : negative_errno();
+        (void) unlinkat(dirfd, stranded, 0);
+        return 2;
+}
+
+/* Moves NAME aside to the new hidden name QNAME. Without RENAME_NOREPLACE a plain rename
+ * would replace a file already named QNAME: the name is random (nobody can plant it in
+ * advance) and checked absent first. */
+static int quarantine(int dirfd, const char *name, const char *qname) {
+        struct stat st;
+
+        if (renameat2(dirfd, name, dirfd, qname, RENAME_NOREPLACE) == 0)
+                return 0;
+        if (!noreplace_unsupported(negative_errno()))
+                return negative_errno();
+        if (fstatat(dirfd, qname, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                return -EEXIST;
+        if (errno != ENOENT)
+                return negative_errno();
+        return renameat(dirfd, name, dirfd, qname) < 0 ? negative_errno() : 0;
 }
 
 int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino, const FileId *fid,
@@ -138,8 +177,10 @@ int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino, const
         struct stat st;
         int r;
 
-        if (held)
+        if (held) {
                 held->n_writers = 0;
+                held->relinked = false;
+        }
         test_hook("before-verify");
 
         fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -181,9 +222,12 @@ int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino, const
 
         test_hook("before-rename");
 
-        snprintf(qname, sizeof(qname), ".lockwarden-quarantine-%d-%lu", (int) getpid(), ++counter);
-        if (renameat2(dirfd, name, dirfd, qname, RENAME_NOREPLACE) < 0) {
-                r = negative_errno();
+        uint64_t nonce;
+        if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != sizeof(nonce))
+                nonce = now_mono_ns();
+        snprintf(qname, sizeof(qname), ".lockwarden-quarantine-%d-%lu-%016" PRIx64, (int) getpid(), ++counter, nonce);
+        r = quarantine(dirfd, name, qname);
+        if (r < 0) {
                 if (r == -ENOENT) {
                         snprintf(why, why_size, "already gone");
                         return CLEANUP_KEPT;
@@ -212,6 +256,8 @@ int cleanup_remove_lock(int dirfd, const char *name, dev_t dev, ino_t ino, const
                                  "back (%s); it is kept as %s", strerror(-r), qname);
                         return r;
                 }
+                if (held)
+                        held->relinked = r == 2;
                 snprintf(why, why_size, "a new lock took the name during removal; put back");
                 return CLEANUP_KEPT;
         }

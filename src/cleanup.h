@@ -6,6 +6,8 @@
  * the removal; a /proc check of that one file where a filesystem refuses leases). */
 #pragma once
 
+#include <stdbool.h>
+
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -28,10 +30,13 @@ typedef struct CleanupHeld {
         pid_t writers[CLEANUP_WRITERS_MAX];
         size_t n_writers;       /* how many were found (may exceed the array) */
         char stranded[64];      /* CLEANUP_STRANDED: the hidden name it is left under */
+        bool relinked;          /* a new lock was put back by a hard link (see below) */
 } CleanupHeld;
 
 /* Puts the lock left under STRANDED (cleanup_remove_lock's CLEANUP_STRANDED) back under
- * NAME, if NAME is free: 1 put back, 0 NAME is taken (try again when it frees), -errno. */
+ * NAME, if NAME is free: 1 put back, 2 put back by a hard link (a filesystem without
+ * RENAME_NOREPLACE: on some FUSE servers the name is then a new inode to the kernel, so the
+ * caller reads the name again), 0 NAME is taken (try again when it frees), -errno. */
 int cleanup_put_back(int dirfd, const char *stranded, const char *name);
 
 /* Returns CLEANUP_REMOVED, CLEANUP_KEPT, CLEANUP_HELD, CLEANUP_DOUBT or CLEANUP_STRANDED (why

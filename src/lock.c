@@ -544,6 +544,10 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
         /* It changed under us: the events that changed it will bring fresh facts. */
         l->stale_handled = false;
         lock_mark_payload_dirty(l, now_mono_ns());
+        /* Unless the new lock we put back is a new inode to the kernel now: its creator's
+         * events name another file. The name is read again (l may be freed). */
+        if (held.relinked)
+                tracker_name_put_back(m, folder, l->file->name, done);
 }
 
 void lock_settings_changed(Lock *l, uint64_t now_ns) {

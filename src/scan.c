@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "escape.h"
 #include "file-id.h"
+#include "fs-type.h"
 #include "fs-util.h"
 #include "holder-map.h"
 #include "macro.h"
@@ -69,6 +70,8 @@ typedef struct Scan {
         size_t n_locks, n_alloc;
         HolderMap holders;
         int errors;
+        const char *remote_cleanup[64]; /* --remote-cleanup: the daemon's opt-in, as given */
+        size_t n_remote_cleanup;
 } Scan;
 
 static void scan_error(Scan *s, const char *path, const char *what) {
@@ -275,6 +278,17 @@ static void judge(Scan *s, ScanLock *l) {
         verdict_judge(&f, &l->j);
 }
 
+static bool under_remote_cleanup(const Scan *s, const char *folder) {
+        _cleanup_free_ char *abs = path_absolute(folder);
+
+        for (size_t i = 0; abs && i < s->n_remote_cleanup; i++) {
+                _cleanup_free_ char *dir = path_absolute(s->remote_cleanup[i]);
+                if (dir && path_is_under(abs, dir))
+                        return true;
+        }
+        return false;
+}
+
 static void fix(Scan *s, ScanLock *l) {
         int r;
 
@@ -293,6 +307,15 @@ static void fix(Scan *s, ScanLock *l) {
          * one): on doubt, whatever sessions.json asks for is kept. */
         if (recovery_keeps(l->dirfd, l->name, l->j.reason, TRISTATE_UNKNOWN, NULL, l->why, sizeof(l->why))) {
                 l->action = "kept";
+                return;
+        }
+        /* The daemon's rule: on a network or FUSE filesystem the owner pid may be another
+         * host's, so only a folder under --remote-cleanup is cleaned. */
+        FsType t;
+        if (fs_type_of(l->dirfd, &t) >= 0 && t.remote && !under_remote_cleanup(s, l->folder)) {
+                l->action = "kept";
+                snprintf(l->why, sizeof(l->why), "on a remote filesystem (%s): reported only; --remote-cleanup opts in",
+                         t.name);
                 return;
         }
         r = cleanup_remove_lock(l->dirfd, l->name, l->st.st_dev, l->st.st_ino, l->have_fid ? &l->fid : NULL,
@@ -373,7 +396,7 @@ static void print(Scan *s) {
 }
 
 int scan_main(int argc, char **argv) {
-        enum { ARG_STATE_DIR = 0x100, ARG_WATCH, ARG_FIX, ARG_JSON, ARG_NO_LEGEND, ARG_GRACE };
+        enum { ARG_STATE_DIR = 0x100, ARG_WATCH, ARG_FIX, ARG_JSON, ARG_NO_LEGEND, ARG_GRACE, ARG_REMOTE_CLEANUP };
         static const struct option options[] = {
                 { "help",          no_argument,       NULL, 'h'           },
                 { "state-dir",     required_argument, NULL, ARG_STATE_DIR },
@@ -382,6 +405,7 @@ int scan_main(int argc, char **argv) {
                 { "json",          no_argument,       NULL, ARG_JSON      },
                 { "no-legend",     no_argument,       NULL, ARG_NO_LEGEND },
                 { "leak-grace-ms", required_argument, NULL, ARG_GRACE     },
+                { "remote-cleanup", required_argument, NULL, ARG_REMOTE_CLEANUP },
                 {}
         };
         Scan s = { .legend = true, .grace_ms = DEFAULT_LEAK_GRACE_MS, .cur_state = -1 };
@@ -410,6 +434,13 @@ int scan_main(int argc, char **argv) {
                         break;
                 case ARG_FIX:
                         s.fix = true;
+                        break;
+                case ARG_REMOTE_CLEANUP:
+                        if (s.n_remote_cleanup >= ELEMENTSOF(s.remote_cleanup)) {
+                                fprintf(stderr, "lockwarden scan: at most 64 --remote-cleanup folders\n");
+                                return 2;
+                        }
+                        s.remote_cleanup[s.n_remote_cleanup++] = optarg;
                         break;
                 case ARG_JSON:
                         s.json = true;

@@ -238,6 +238,13 @@ void tracker_name_freed(Manager *m, Node *n, const char *name, uint64_t now_ns) 
         }
 }
 
+void tracker_name_put_back(Manager *m, Node *n, const char *name, uint64_t now_ns) {
+        _cleanup_free_ char *copy = strdup(name); /* NAME may be the file's own, freed here */
+
+        if (copy)
+                sync_name(m, n, copy, FILE_LOCK, 0, FAN_CREATE, now_ns); /* ours made no event */
+}
+
 /* The folder is gone: so are the unseen locks that were in it. */
 static void unseen_forget_folder(Manager *m, Node *n) {
         size_t keep = 0;

@@ -49,9 +49,11 @@ void verbs_help(void) {
                "                                    say what changed; exit 1 if it was refused (root and\n"
                "                                    the daemon's user; systemctl reload runs it)\n"
                "  lockwarden scan [--state-dir DIR|--watch DIR]... [--fix] [--leak-grace-ms N]\n"
+               "                  [--remote-cleanup DIR]...\n"
                "                                    one shot, no daemon: judge every lock from /proc;\n"
-               "                                    remove stale ones only with --fix; exit 0 nothing\n"
-               "                                    stale, 1 stale found, 2 error\n");
+               "                                    remove stale ones only with --fix (on a network or\n"
+               "                                    FUSE filesystem only under --remote-cleanup); exit 0\n"
+               "                                    nothing stale, 1 stale found, 2 error\n");
 }
 
 void format_age(long long ms, char *buf, size_t size) {

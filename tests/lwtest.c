@@ -634,6 +634,56 @@ void lw_env_start(LwEnv *e, const char *grace_ms, const char *const *extra) {
         lw_daemon_ready(e->d);
 }
 
+static pid_t bindfs_server = -1;
+static char *bindfs_mnt;
+
+void lw_bindfs_unmount(void) {
+        char cmd[4200];
+
+        if (bindfs_server > 0)
+                kill(bindfs_server, SIGCONT);
+        if (bindfs_mnt) {
+                snprintf(cmd, sizeof(cmd), "umount -l '%s' 2>/dev/null", bindfs_mnt);
+                (void) !system(cmd);
+                free(bindfs_mnt);
+                bindfs_mnt = NULL;
+        }
+        /* A lazily detached mount keeps its server while a file there is open: end it. */
+        if (bindfs_server > 0) {
+                kill(bindfs_server, SIGTERM);
+                bindfs_server = -1;
+        }
+}
+
+pid_t lw_bindfs_mount(const char *src, const char *mnt, const char *opts) {
+        char cmd[4200];
+        FILE *p;
+
+        if (geteuid() != 0 || access("/dev/fuse", R_OK | W_OK) < 0 ||
+            system("command -v bindfs >/dev/null 2>&1") != 0) {
+                fprintf(stderr, "needs root, /dev/fuse and bindfs (Debian: bindfs, fuse3)\n");
+                return -1;
+        }
+        CHECK(!bindfs_mnt, "one bindfs mount at a time");
+        snprintf(cmd, sizeof(cmd), "bindfs %s%s '%s' '%s'", opts ? "-o " : "", opts ? opts : "", src, mnt);
+        if (system(cmd) != 0) {
+                fprintf(stderr, "bindfs could not mount here\n");
+                return -1;
+        }
+        bindfs_mnt = strdup(mnt);
+        CHECK(bindfs_mnt, "strdup");
+        /* Registered after the test's folders: runs before their removal. */
+        static bool registered;
+        if (!registered)
+                atexit(lw_bindfs_unmount);
+        registered = true;
+        snprintf(cmd, sizeof(cmd), "pgrep -n -f '^bindfs .*%s %s$'", src, mnt);
+        p = popen(cmd, "r");
+        CHECK(p && fscanf(p, "%d", &bindfs_server) == 1, "the bindfs server's pid");
+        pclose(p);
+        return bindfs_server;
+}
+
 pid_t lw_read_pid(const char *path) {
         FILE *f = fopen(path, "re");
         int pid = 0;

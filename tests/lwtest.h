@@ -141,6 +141,12 @@ void lw_env_start(LwEnv *e, const char *grace_ms, const char *const *extra);
 /* A barrier: takes a lock on another session of E and waits (bounded) for its lock.acquired,
  * which the daemon reports after everything the kernel queued before. Returns the holder. */
 pid_t lw_barrier(LwEnv *e, int timeout_ms);
+/* Mounts a bindfs (FUSE) view of SRC on MNT, with -o OPTS unless NULL, and returns the
+ * server's pid; -1 (said on stderr) when not root, or without /dev/fuse or bindfs, or when it
+ * cannot mount: the caller skips. lw_bindfs_unmount() (also run at exit) lets a stopped
+ * server go on, detaches the mount and ends the server. */
+pid_t lw_bindfs_mount(const char *src, const char *mnt, const char *opts);
+void lw_bindfs_unmount(void);
 /* The pid written in the file PATH (lock-holder --child-pid-file). */
 pid_t lw_read_pid(const char *path);
 /* Stops the daemon D (SIGSTOP) and makes more events in DIR than the kernel queues for it:

@@ -17,57 +17,32 @@
 #include "lwtest.h"
 
 static pid_t server = -1, resumer = -1;
-static char *mnt;
 
 /* Whatever happens, the server runs again and the mount goes: a stalled one would hang the
  * cleanup of the test's own folders. */
 static void unstall(void) {
-        char cmd[4200];
-
-        if (server > 0)
-                kill(server, SIGCONT);
         if (resumer > 0) {
                 kill(resumer, SIGKILL);
                 waitpid(resumer, NULL, 0);
                 resumer = -1;
         }
-        if (mnt) {
-                snprintf(cmd, sizeof(cmd), "umount -l '%s' 2>/dev/null", mnt);
-                (void) !system(cmd);
-                mnt = NULL;
-        }
-        /* A lazily detached mount keeps its server while a file there is open: end it. */
-        if (server > 0) {
-                kill(server, SIGTERM);
-                server = -1;
-        }
+        lw_bindfs_unmount();
 }
 
 int main(void) {
-        char cmd[4200], out[65536], err[4096];
+        char out[65536], err[4096];
 
         lw_require_root();
         lw_require_backend();
-        if (access("/dev/fuse", R_OK | W_OK) < 0 || system("command -v bindfs >/dev/null 2>&1") != 0) {
-                fprintf(stderr, "needs /dev/fuse and bindfs (Debian: bindfs, fuse3)\n");
-                return LW_SKIP;
-        }
-        char *dir = lw_tmpdir(), *src = lw_path(dir, "src");
-        mnt = lw_path(dir, "mnt");
+        char *dir = lw_tmpdir(), *src = lw_path(dir, "src"), *mnt = lw_path(dir, "mnt");
         lw_mkdir_p(src);
         lw_mkdir_p(mnt);
-        atexit(unstall); /* registered after the folders: runs before their removal */
         lw_write_file(lw_path(src, "f"), "x", 1);
         /* No attribute cache: every stat would ask the server (the old walk's hang, at once). */
-        snprintf(cmd, sizeof(cmd), "bindfs -o attr_timeout=0,entry_timeout=0 '%s' '%s'", src, mnt);
-        if (system(cmd) != 0) {
-                fprintf(stderr, "bindfs could not mount here\n");
+        server = lw_bindfs_mount(src, mnt, "attr_timeout=0,entry_timeout=0");
+        if (server < 0)
                 return LW_SKIP;
-        }
-        snprintf(cmd, sizeof(cmd), "pgrep -n -f '^bindfs .*%s %s$'", src, mnt);
-        FILE *p = popen(cmd, "r");
-        CHECK(p && fscanf(p, "%d", &server) == 1, "the bindfs server's pid");
-        pclose(p);
+        atexit(unstall); /* after the mount's own: runs first */
 
         /* A holder of a file on the FUSE mount (it says when it has it open), then the server
          * stalled. */

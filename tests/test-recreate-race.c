@@ -6,7 +6,9 @@
  * before the quarantine rename (before-rename). Hardest (stranded): a second new owner takes
  * the name after the rename moved the first one's lock aside: the first lock can not be put
  * back at once, and must not be lost under the hidden name: it is put back the moment the
- * name frees. No .lockwarden-quarantine-* file is ever left behind. */
+ * name frees. No .lockwarden-quarantine-* file is ever left behind. All of it again on a FUSE
+ * mount (bindfs, as root) guarded with --remote-cleanup, where RENAME_NOREPLACE is EINVAL; and
+ * there scan --fix keeps a dead owner's lock unless --remote-cleanup names the mount. */
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,16 +31,24 @@ static size_t quarantined(const char *dir) {
 
 /* The hooked daemon, stopping at POINTS, on a fresh state dir whose lock *RET_LOCK (in
  * *RET_SESSIONS) has just lost its owner (SIGKILL): the daemon is on its way to remove it. */
+/* Where the state dirs go: a fresh temporary folder, or (fuse) a folder of the bindfs mount,
+ * a filesystem without RENAME_NOREPLACE, guarded with --remote-cleanup. */
+static const char *fuse_mnt;
+
 static LwDaemon *start_with_dead_lock(const char *points, char **ret_sessions, char **ret_lock) {
         char env[128], bin[4096];
         snprintf(env, sizeof(env), "LOCKWARDEN_TEST_STOP_AT=%s", points);
         snprintf(bin, sizeof(bin), "%s/src/lockwarden-hooked", lw_builddir());
         const char *envs[] = { env, NULL };
-        char *state = lw_path(lw_tmpdir(), "state");
+        static unsigned n;
+        char name[32];
+        snprintf(name, sizeof(name), "state%u", ++n);
+        char *state = lw_path(fuse_mnt ? fuse_mnt : lw_tmpdir(), name);
         char *sessions = lw_path(state, "agents/main/sessions");
         lw_mkdir_p(sessions);
         char *lock = lw_path(sessions, "s1.jsonl.lock");
-        const char *args[] = { "--state-dir", state, "--leak-grace-ms", "200", NULL };
+        const char *args[] = { "--state-dir", state, "--leak-grace-ms", "200",
+                               fuse_mnt ? "--remote-cleanup" : NULL, fuse_mnt, NULL };
         LwDaemon *d = lw_daemon_start(bin, args, envs);
         lw_daemon_ready(d);
         pid_t old = lw_holder_start(lock, NULL);
@@ -66,7 +76,10 @@ static void run(const char *point) {
         CHECK(strstr(jstr(k, "why"), strcmp(point, "before-verify") == 0 ? "replaced by another file" : "put back"),
               "%s: kept because: %s", point, jstr(k, "why"));
         CHECK(lw_exists(lock), "%s: the new owner's lock was removed", point);
-        lw_expect(d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);
+        /* Put back by a hard link on bindfs, the lock is a new inode to the kernel: its
+         * creator's events name another file, and the daemon reads the name again instead. */
+        if (!fuse_mnt || strcmp(point, "before-rename") != 0)
+                lw_expect(d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);
         CHECK(lw_count(d, "lock.cleaned", NULL, NULL) == 0, "%s: cleaned something", point);
 
         /* The new lock is the new owner's: it is live, and when that owner dies it goes too.
@@ -118,5 +131,36 @@ int main(void) {
         run("before-verify");
         run("before-rename");
         stranded();
+
+        /* Again where the filesystem has no RENAME_NOREPLACE (EINVAL: NFS, 9p, FUSE servers
+         * such as bindfs): the removal still removes, puts back and strands nothing. */
+        char *dir = lw_tmpdir(), *src = lw_path(dir, "src"), *mnt = lw_path(dir, "mnt");
+        lw_mkdir_p(src);
+        lw_mkdir_p(mnt);
+        if (lw_bindfs_mount(src, mnt, NULL) < 0) {
+                fprintf(stderr, "the FUSE half is not run\n");
+                return 0;
+        }
+        fuse_mnt = mnt;
+        run("before-verify");
+        run("before-rename");
+        stranded();
+
+        /* scan --fix applies the daemon's remote rule: kept, unless --remote-cleanup. */
+        char out[65536], err[4096];
+        char *state = lw_path(mnt, "scanned"), *sessions = lw_path(state, "agents/main/sessions");
+        lw_mkdir_p(sessions);
+        char *lock = lw_path(sessions, "s.jsonl.lock");
+        lw_kill_wait(lw_holder_start(lock, NULL), SIGKILL);
+        const char *fix[] = { "scan", "--fix", "--json", "--leak-grace-ms", "0", "--state-dir", state, NULL };
+        int rc = lw_run(fix, -1, out, sizeof(out), err, sizeof(err));
+        CHECK(rc == 1, "scan --fix: exit %d: %s%s", rc, out, err);
+        CHECK(strstr(out, "on a remote filesystem (fuse)") && lw_exists(lock), "scan --fix on FUSE: %s", out);
+        const char *fix_remote[] = { "scan", "--fix", "--json", "--leak-grace-ms", "0", "--state-dir", state,
+                                     "--remote-cleanup", mnt, NULL };
+        CHECK(lw_run(fix_remote, -1, out, sizeof(out), err, sizeof(err)) == 1, "scan --fix: %s", err);
+        CHECK(strstr(out, "\"removed\"") && !lw_exists(lock), "scan --fix --remote-cleanup: %s", out);
+        CHECK(quarantined(sessions) == 0, "scan left a quarantine file");
+        lw_bindfs_unmount();
         return 0;
 }
