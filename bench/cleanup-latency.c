@@ -3,7 +3,7 @@
  *
  * N times: a real holder (tests/lock-holder, taking the lock as PROTOCOL.md says) is SIGKILLed
  * while holding; we measure
- *   - latency_us as the daemon reports it (kernel event that made it stale → removal done),
+ *   - since_read_us as the daemon reports it (evidence read → removal done; latency_us before),
  *   - kill → the lock's name gone, seen by an independent inotify observer,
  *   - kill → lock.cleaned report received.
  * References in the same run (the physical limit), both bare C waiters:
@@ -104,7 +104,7 @@ int main(int argc, char **argv) {
                 close(pfd);
                 json_t *c = lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lock);
                 CHECK(strcmp(jstr(c, "reason"), "dead-pid") == 0, "reason %s", jstr(c, "reason"));
-                reported[i] = (uint64_t) jint(c, "latency_us");
+                reported[i] = (uint64_t) jint(c, json_object_get(c, "since_read_us") ? "since_read_us" : "latency_us");
                 gone[i] = (t_gone - t_kill) / 1000;
                 own[i] = (t_pidfd - t_kill) / 1000;
                 report[i] = ((uint64_t) jint(c, "mono_ns") - t_kill) / 1000;
@@ -132,7 +132,7 @@ int main(int argc, char **argv) {
                               st.median / (so.median ? so.median : 1), st.median / (sb.median ? sb.median : 1))
         ROW("bare pidfd waiter, the killed holder itself: kill → its pidfd readable (the limit)", so);
         ROW("bare pidfd waiter, a forked child that only pause()s: kill → pidfd readable", sb);
-        ROW("`latency_us` reported (stale evidence → removal done)", sr);
+        ROW("`since_read_us` reported (stale evidence read → removal done)", sr);
         ROW("kill → lock name gone (independent inotify observer)", sg);
         ROW("kill → `lock.cleaned` event received", sp);
 #undef ROW

@@ -94,8 +94,10 @@ void lock_free(Lock *l) {
 }
 
 void lock_mark_dirty(Lock *l, uint64_t now_ns) {
-        if (now_ns > l->evidence_ns)
+        if (now_ns > l->evidence_ns) {
                 l->evidence_ns = now_ns;
+                l->evidence_lag_ns = manager_lag_ns(l->manager, now_ns);
+        }
         if (l->dirty)
                 return;
         l->dirty = true;
@@ -508,9 +510,10 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
 
                 m->n_cleaned++;
                 report_emit(&m->reporter, EVENT_LOCK_CLEANED,
-                            json_pack("{s:o, s:s, s:i, s:I}", "lock", lockp, "reason", reason,
+                            json_pack("{s:o, s:s, s:i, s:I, s:I}", "lock", lockp, "reason", reason,
                                       "owner_pid", (int) l->payload.pid,
-                                      "latency_us", (json_int_t) ((done - l->evidence_ns) / NSEC_PER_USEC)));
+                                      "since_read_us", (json_int_t) ((done - l->evidence_ns) / NSEC_PER_USEC),
+                                      "lag_us", (json_int_t) (l->evidence_lag_ns / NSEC_PER_USEC)));
                 /* Our own rename/unlink events are ignored: forget the name here, and put back a
                  * lock an earlier removal had to leave aside from it. */
                 _cleanup_free_ char *name = m->n_stranded > 0 ? strdup(l->file->name) : NULL;

@@ -26,6 +26,7 @@ struct Lock {
 
         bool dirty;                   /* facts changed: judge again at the end of the batch */
         uint64_t evidence_ns;         /* when the kernel told us of the last change */
+        uint64_t evidence_lag_ns;     /* how long the loop had been busy then (manager_lag_ns) */
 
         bool payload_dirty;
         char *payload_buf;

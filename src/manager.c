@@ -192,6 +192,10 @@ static bool read_events_once(Manager *m) {
         return false;
 }
 
+uint64_t manager_lag_ns(const Manager *m, uint64_t now_ns) {
+        return now_ns > m->busy_since_ns ? now_ns - m->busy_since_ns : 0;
+}
+
 void manager_drain_events(Manager *m) {
         /* Bounded: a storm cannot keep a decision waiting forever; what is left is read by
          * the fanotify handler, which runs before anything else. */
@@ -433,8 +437,35 @@ int manager_startup(Manager *m) {
         return 0;
 }
 
+/* sd_event_loop(), but knowing when the loop last had nothing to do: from the wake-up after
+ * that on, everything it takes up has waited at most as long as it has been busy, and at
+ * least as long as it was busy before taking it up (manager_lag_ns). */
+static int manager_loop(Manager *m) {
+        int r, exit_code = 0;
+
+        while (sd_event_get_state(m->event) != SD_EVENT_FINISHED) {
+                r = sd_event_prepare(m->event);
+                if (r == 0) {
+                        r = sd_event_wait(m->event, 0); /* ready now? */
+                        if (r == 0) {
+                                /* Nothing: wait for something. It is taken up at once. */
+                                r = sd_event_prepare(m->event);
+                                if (r == 0)
+                                        r = sd_event_wait(m->event, UINT64_MAX);
+                                m->busy_since_ns = now_mono_ns();
+                        }
+                }
+                if (r > 0)
+                        r = sd_event_dispatch(m->event);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_event_get_exit_code(m->event, &exit_code);
+        return r < 0 ? r : exit_code;
+}
+
 int manager_run(Manager *m) {
-        int r = sd_event_loop(m->event);
+        int r = manager_loop(m);
 
         /* Coalesced races still waiting for their window to end are reported, not lost. */
         manager_drain_events(m);

@@ -112,6 +112,7 @@ typedef struct Manager {
         size_t n_stranded, n_stranded_alloc;
 
         uint64_t batch_ns;            /* when the current fanotify read returned */
+        uint64_t busy_since_ns;       /* when the loop last woke up with nothing left to do before */
         bool present_failed;          /* a name could not be looked at (out of descriptors):
                                        * said once (tracker.c) */
         uint64_t n_stale, n_cleaned, n_races, n_events, n_wakeups, n_overflows;
@@ -129,4 +130,8 @@ void manager_flush(Manager *m);
 /* Read and dispatch what the event queue holds now, without settling. Every handler that
  * may lead to a decision (pidfd, timer) calls it first, so that verdicts never rest on a view
  * older than what the kernel has already reported. */
+/* How long the loop had been busy without a pause at the moment NOW (an evidence's time): how
+ * far behind its inputs (the kernel's queue, pidfds, timers) the daemon was when it took that
+ * evidence up. 0 when it was waiting for events. */
+uint64_t manager_lag_ns(const Manager *m, uint64_t now_ns);
 void manager_drain_events(Manager *m);

@@ -185,9 +185,10 @@ static char *message_for(EventKind k, json_t *f) {
                              sget(f, "detail"));
                 break;
         case EVENT_LOCK_CLEANED:
-                r = asprintf(&m, "Removed stale lock %s (%s, owner pid %lld) %lld us after it became stale",
+                r = asprintf(&m, "Removed stale lock %s (%s, owner pid %lld) %lld us after the evidence was read "
+                             "(the daemon had been busy for %lld us when it read it)",
                              sget(f, "lock"), sget(f, "reason"), iget(f, "owner_pid"),
-                             iget(f, "latency_us"));
+                             iget(f, "since_read_us"), iget(f, "lag_us"));
                 break;
         case EVENT_LOCK_KEPT:
                 r = asprintf(&m, "Kept stale-looking lock %s (%s): %s", sget(f, "lock"),

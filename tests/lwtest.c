@@ -706,8 +706,12 @@ void lw_overflow_stopped(LwDaemon *d, const char *dir) {
 
         kill(d->pid, SIGSTOP);
         lw_wait_stopped(d->pid, LW_TIMEOUT_MS);
+        lw_flood(dir, max + 2000);
+}
+
+void lw_flood(const char *dir, long n) {
         /* Each file is at least one record (distinct files never merge). */
-        for (long i = 0; i < max + 2000; i++) {
+        for (long i = 0; i < n; i++) {
                 char name[64];
                 snprintf(name, sizeof(name), "junk-%ld.jsonl", i);
                 char *p = lw_path(dir, name);

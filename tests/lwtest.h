@@ -152,3 +152,5 @@ pid_t lw_read_pid(const char *path);
 /* Stops the daemon D (SIGSTOP) and makes more events in DIR than the kernel queues for it:
  * the caller changes what it wants lost, then sends SIGCONT. */
 void lw_overflow_stopped(LwDaemon *d, const char *dir);
+/* N transcripts created and removed in DIR: at least N queued events each. */
+void lw_flood(const char *dir, long n);

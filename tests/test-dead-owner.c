@@ -29,7 +29,8 @@ int main(void) {
         json_t *c = lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lock);
         CHECK(strcmp(jstr(c, "reason"), "dead-pid") == 0, "cleaned reason %s", jstr(c, "reason"));
         CHECK(jint(c, "owner_pid") == h, "cleaned owner %lld", jint(c, "owner_pid"));
-        CHECK(json_is_integer(json_object_get(c, "latency_us")) && jint(c, "latency_us") >= 0, "latency_us");
+        CHECK(json_is_integer(json_object_get(c, "since_read_us")) && jint(c, "since_read_us") >= 0, "since_read_us");
+        CHECK(json_is_integer(json_object_get(c, "lag_us")) && jint(c, "lag_us") >= 0, "lag_us");
         CHECK(*jstr(c, "ts") && json_is_integer(json_object_get(c, "mono_ns")), "common fields");
         CHECK(!lw_exists(lock), "lock still on disk");
         /* No quarantine leftovers. */
@@ -66,6 +67,23 @@ int main(void) {
               "late write: reason %s, owner_ns %s (%s)", jstr(st, "reason"), jstr(st, "owner_ns"), jstr(st, "detail"));
         lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", late);
         close(go[1]);
+
+        /* Behind the kernel's queue: the daemon stopped while thousands of events queue up and
+         * an owner dies. The removal happens soon after the evidence is read (since_read_us),
+         * but the report must also say how long the daemon had been busy with the backlog
+         * when it read it (lag_us): not zero. */
+        char *burst = lw_path(e.sessions, "burst.jsonl.lock");
+        pid_t hb = lw_holder_start(burst, NULL);
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", burst);
+        kill(e.d->pid, SIGSTOP);
+        lw_wait_stopped(e.d->pid, LW_TIMEOUT_MS);
+        lw_flood(e.sessions, 2000);
+        lw_kill_wait(hb, SIGKILL);
+        kill(e.d->pid, SIGCONT);
+        c = lw_expect(e.d, LW_TIMEOUT_MS * 2, "lock.cleaned", "lock", burst);
+        CHECK(jint(c, "lag_us") > 0, "lag_us %lld after a burst (since_read_us %lld)",
+              jint(c, "lag_us"), jint(c, "since_read_us"));
+        CHECK(lw_count(e.d, "monitor.overflow", NULL, NULL) == 0, "the burst overflowed the queue");
         CHECK(lw_daemon_stop(e.d) == 0, "daemon did not exit 0 on SIGTERM");
         return 0;
 }

@@ -100,5 +100,5 @@ field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$entry"; }
 [[ $(field REASON) == dead-pid ]] || fail "REASON: $entry"
 [[ $(field SYSLOG_IDENTIFIER) == lockwarden ]] || fail "SYSLOG_IDENTIFIER: $entry"
 [[ $(field PRIORITY) == 5 ]] || fail "PRIORITY: $entry"
-[[ -n $(field LATENCY_US) && -n $(field _HOSTNAME) ]] || fail "LATENCY_US/_HOSTNAME: $entry"
+[[ -n $(field SINCE_READ_US) && -n $(field _HOSTNAME) ]] || fail "SINCE_READ_US/_HOSTNAME: $entry"
 echo "lock.cleaned reached the remote journal: $(ls "$tmp/remote")"

@@ -151,7 +151,7 @@ int main(void) {
         CHECK(strcmp(jstr(entry, "REASON"), "dead-pid") == 0, "REASON %s", jstr(entry, "REASON"));
         CHECK(strcmp(jstr(entry, "PRIORITY"), "5") == 0, "PRIORITY %s", jstr(entry, "PRIORITY"));
         CHECK(strcmp(jstr(entry, "SYSLOG_IDENTIFIER"), "lockwarden") == 0, "identifier");
-        CHECK(*jstr(entry, "LATENCY_US") && strstr(jstr(entry, "MESSAGE"), lock), "MESSAGE/LATENCY_US");
+        CHECK(*jstr(entry, "SINCE_READ_US") && strstr(jstr(entry, "MESSAGE"), lock), "MESSAGE/SINCE_READ_US");
         check_catalog(lock);
 
         /* A race: warning priority, its own MESSAGE_ID, the actor, RECENT as JSON. */
