@@ -23,7 +23,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,26 +34,9 @@
 #include "fs-util.h"
 #include "macro.h"
 #include "proc.h"
+#include "test-hook.h"
 #include "time-util.h"
 
-#ifdef LW_TEST_HOOKS
-/* Test builds only: stop ourselves at a named point so a test can change the folder under
- * us deterministically (the test is our parent and waits for the stop with waitpid). */
-static void test_hook(const char *point) {
-        const char *want = getenv("LOCKWARDEN_TEST_STOP_AT"); /* "point[,point...]" */
-        size_t n = strlen(point);
-
-        for (const char *p = want; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
-                if (strncmp(p, point, n) == 0 && (p[n] == ',' || p[n] == '\0')) {
-                        raise(SIGSTOP);
-                        return;
-                }
-}
-#else
-static inline void test_hook(const char *point) {
-        (void) point;
-}
-#endif
 
 static int same_payload(int fd, const char *payload, size_t len) {
         /* One byte more than expected is enough to see that the file grew. */

@@ -15,6 +15,7 @@
 #include "owner.h"
 #include "reload.h"
 #include "session.h"
+#include "test-hook.h"
 #include "time-util.h"
 #include "tracker.h"
 #include "tree.h"
@@ -118,6 +119,7 @@ static void on_fs_event(const FsEvent *ev, void *userdata) {
                                               "overflows", (json_int_t) m->n_overflows));
                 }
                 m->lost_events = true;
+                test_hook("after-overflow");
                 return;
         }
         tree_dispatch(m, ev, m->batch_ns);

@@ -10,6 +10,7 @@
  * mount (bindfs, as root) guarded with --remote-cleanup, where RENAME_NOREPLACE is EINVAL; and
  * there scan --fix keeps a dead owner's lock unless --remote-cleanup names the mount. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -94,6 +95,41 @@ static void run(const char *point) {
         CHECK(lw_daemon_stop(d) == 0, "exit status");
 }
 
+/* Between the verdict and the removal the lock is changed by someone who holds nothing: a
+ * copy of the same bytes put in its place (another file: only its identity tells), or the
+ * same file rewritten to name a live process (only its bytes tell). Either way it is kept. */
+static void changed_unheld(bool copy) {
+        char *sessions, *lock;
+        LwDaemon *d = start_with_dead_lock("before-verify", &sessions, &lock);
+        pid_t live = lw_spawn_sleeper();
+
+        lw_wait_stopped(d->pid, LW_TIMEOUT_MS);
+        if (copy) {
+                char *tmp = lw_path(sessions, "copy.tmp"), cmd[8400];
+                snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", lock, tmp);
+                CHECK(system(cmd) == 0, "cp");
+                CHECK(rename(tmp, lock) == 0, "rename the copy over the lock");
+        } else {
+                char payload[128];
+                int n = snprintf(payload, sizeof(payload), "{\n  \"pid\": %d\n}\n", (int) live);
+                int fd = open(lock, O_WRONLY | O_TRUNC | O_CLOEXEC);
+                CHECK(fd >= 0 && write(fd, payload, (size_t) n) == n && close(fd) == 0, "rewrite the lock");
+        }
+        kill(d->pid, SIGCONT);
+        json_t *k = lw_expect(d, LW_TIMEOUT_MS, "lock.kept", "lock", lock);
+        const char *want = copy ? "replaced by another file" : "payload changed";
+        CHECK(strstr(jstr(k, "why"), want), "%s: kept because: %s", copy ? "copy" : "rewritten", jstr(k, "why"));
+        CHECK(lw_count(d, "lock.cleaned", NULL, NULL) == 0, "%s: removed", copy ? "copy" : "rewritten");
+        CHECK(lw_exists(lock), "the changed lock is gone");
+        lw_kill_wait(live, SIGKILL);
+        /* Judged again on what it holds now (the hook stops the daemon on the way). */
+        lw_wait_stopped(d->pid, LW_TIMEOUT_MS);
+        kill(d->pid, SIGCONT);
+        lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lock);
+        CHECK(quarantined(sessions) == 0, "a quarantine file left behind");
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+}
+
 static void stranded(void) {
         char *sessions, *lock;
         /* Stops before the rename (A takes the name) and before the put-back (B takes it). */
@@ -131,6 +167,8 @@ int main(void) {
         run("before-verify");
         run("before-rename");
         stranded();
+        changed_unheld(true);
+        changed_unheld(false);
 
         /* Again where the filesystem has no RENAME_NOREPLACE (EINVAL: NFS, 9p, FUSE servers
          * such as bindfs): the removal still removes, puts back and strands nothing. */
