@@ -10,6 +10,8 @@
  * newline, keep the fd open. Then print "locked PID\n" on stdout and:
  *   hold: hold until SIGTERM/SIGINT, then release: close, re-read and compare, unlink.
  *   leak: close the fd at once without unlinking (a leaked lock), stay alive until a signal.
+ *   hold-read: as hold, but first (before "locked") read the lock once through a second
+ *         descriptor, opened read-only and closed: the owner checking its own payload.
  *   leak-poll: as leak, then read the lock every 20 ms (open read-only, read 5 ms later,
  *         close), as another run of the same gateway contending for it does, until it is gone.
  *   fork: fork a child that inherits the write descriptor (no open of its own: the kernel
@@ -254,6 +256,16 @@ int main(int argc, char **argv) {
                 fclose(f);
         }
 
+        if (strcmp(mode, "hold-read") == 0) {
+                char buf[512];
+                int rfd = open(lock, O_RDONLY | O_CLOEXEC);
+
+                if (rfd < 0 || read(rfd, buf, sizeof(buf)) < 0)
+                        return 1;
+                close(rfd);
+                mode = "hold";
+        }
+
         printf("locked %d\n", (int) getpid());
         fflush(stdout);
 
@@ -261,11 +273,14 @@ int main(int argc, char **argv) {
                 char buf[512];
                 int rfd;
 
+                /* Signals are blocked but while waiting: the waits let them in. */
+                const struct timespec t5 = { .tv_nsec = 5000000 }, t20 = { .tv_nsec = 20000000 };
+                sigemptyset(&empty);
                 while (!stop && (rfd = open(lock, O_RDONLY | O_CLOEXEC)) >= 0) {
-                        (void) poll(NULL, 0, 5); /* an asynchronous read takes a moment */
+                        (void) ppoll(NULL, 0, &t5, &empty); /* an asynchronous read takes a moment */
                         (void) !read(rfd, buf, sizeof(buf));
                         close(rfd);
-                        (void) poll(NULL, 0, 20); /* the contender's retry period */
+                        (void) ppoll(NULL, 0, &t20, &empty); /* the contender's retry period */
                 }
                 mode = "leak";
         }

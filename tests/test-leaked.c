@@ -70,6 +70,23 @@ int main(void) {
         CHECK(strcmp(jstr(st, "reason"), "leaked") == 0, "reason %s", jstr(st, "reason"));
         lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", self_polled);
         lw_kill_wait(h, SIGTERM);
+
+        /* An owner that holds its lock and reads it once through a second descriptor: the
+         * close of that one is a reader's, and ends nothing (/proc shows the write descriptor
+         * still open). A lock leaked after that read, cleaned after its grace, is the barrier:
+         * the held one must have been judged neither stale nor kept by then. */
+        char *held = lw_path(e.sessions, "s4.jsonl.lock");
+        const char *hold_read[] = { "--mode=hold-read", NULL };
+        h = lw_holder_start(held, hold_read);
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", held);
+        char *later = lw_path(e.sessions, "s5.jsonl.lock");
+        pid_t hl = lw_holder_start(later, args);
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", later);
+        CHECK(lw_count(e.d, "lock.stale", "lock", held) == 0 && lw_count(e.d, "lock.kept", "lock", held) == 0,
+              "a held lock was judged when its owner closed a second, read-only descriptor");
+        CHECK(lw_exists(held), "the held lock was removed");
+        lw_kill_wait(hl, SIGTERM);
+        lw_kill_wait(h, SIGTERM);
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
         return 0;
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A lock taken before lockwarden starts is known live from the /proc seed (no cleanup for
  * several grace periods), and is cleaned the moment its owner is killed. A dead owner's lock
- * left from before start-up is cleaned right after monitor.ready. */
+ * left from before start-up is cleaned right after monitor.ready. A lock leaked long before
+ * the start gets its whole grace from when the daemon first saw it. */
 #include <signal.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include "lwtest.h"
 
@@ -40,6 +43,26 @@ int main(void) {
         CHECK(strcmp(jstr(c, "reason"), "dead-pid") == 0, "reason %s", jstr(c, "reason"));
         CHECK(!lw_exists(live), "lock still there");
         CHECK(lw_exists(transcript), "transcript touched");
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+
+        /* A lock leaked long before the start (its owner alive, holding nothing; written an
+         * hour ago) gets the whole grace from when the daemon first saw it: with a 60 s grace
+         * it is not stale when a lock taken after the start is reported. */
+        char *leaked = lw_path(sessions, "leaked.jsonl.lock");
+        const char *leak_args[] = { "--mode=leak", NULL };
+        pid_t hl = lw_holder_start(leaked, leak_args);
+        struct timeval old[2] = { { .tv_sec = time(NULL) - 3600 }, { .tv_sec = time(NULL) - 3600 } };
+        CHECK(utimes(leaked, old) == 0, "utimes");
+        const char *args2[] = { "--state-dir", state, "--leak-grace-ms", "60000", NULL };
+        d = lw_daemon_start(NULL, args2, NULL);
+        lw_daemon_ready(d);
+        char *barrier = lw_path(sessions, "barrier.jsonl.lock");
+        pid_t b = lw_holder_start(barrier, NULL);
+        lw_expect(d, LW_TIMEOUT_MS, "lock.acquired", "lock", barrier);
+        CHECK(lw_count(d, "lock.stale", "lock", leaked) == 0, "a lock leaked before the start was stale at once");
+        CHECK(lw_exists(leaked), "the leaked lock was removed before its grace");
+        lw_kill_wait(b, SIGTERM);
+        lw_kill_wait(hl, SIGTERM);
         CHECK(lw_daemon_stop(d) == 0, "exit status");
         return 0;
 }
