@@ -634,7 +634,9 @@ void lock_on_unlinked(Lock *l, pid_t pid) {
                 comm[0] = '\0';
         } else {
                 released = pid > 0 && pid == owner;
-                owner_holds = l->payload.valid && tracked_file_has_holder(l->file, owner);
+                /* In event order: a close of the owner's earlier in this batch counts. */
+                owner_holds = l->payload.valid && tracked_file_has_holder(l->file, owner) &&
+                              !tracker_close_pending(m, l->file, owner);
                 proc_comm(pid, comm);
         }
         if (released) {

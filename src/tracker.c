@@ -238,6 +238,13 @@ void tracker_name_freed(Manager *m, Node *n, const char *name, uint64_t now_ns) 
         }
 }
 
+bool tracker_close_pending(Manager *m, TrackedFile *f, pid_t pid) {
+        for (size_t i = 0; i < m->n_confirms; i++)
+                if (m->confirms[i].file == f && m->confirms[i].pid == pid)
+                        return true;
+        return false;
+}
+
 void tracker_name_put_back(Manager *m, Node *n, const char *name, uint64_t now_ns) {
         _cleanup_free_ char *copy = strdup(name); /* NAME may be the file's own, freed here */
 

@@ -10,6 +10,8 @@
  * newline, keep the fd open. Then print "locked PID\n" on stdout and:
  *   hold: hold until SIGTERM/SIGINT, then release: close, re-read and compare, unlink.
  *   leak: close the fd at once without unlinking (a leaked lock), stay alive until a signal.
+ *   hold-then-leak: as hold until the first signal; then close the fd without unlinking (a
+ *         leak) and stay alive until the next signal.
  *   hold-read: as hold, but first (before "locked") read the lock once through a second
  *         descriptor, opened read-only and closed: the owner checking its own payload.
  *   leak-poll: as leak, then read the lock every 20 ms (open read-only, read 5 ms later,
@@ -291,6 +293,15 @@ int main(int argc, char **argv) {
 
         if (strcmp(mode, "leak") == 0)
                 return 0;
+        if (strcmp(mode, "hold-then-leak") == 0) {
+                /* The first signal: let go of the lock without removing it (a leak), and wait
+                 * for the next one. */
+                close(fd);
+                stop = 0;
+                while (!stop)
+                        sigsuspend(&empty);
+                return 0;
+        }
 
         release(fd, lock, payload, &st_written);
         if (append_after && transcript) {

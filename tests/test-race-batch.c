@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What held when an event happened is judged in event order, closes included. An owner holds
+ * its lock (the daemon knows it); then, while the daemon is stopped (a busy host reads late),
+ * the owner lets go of it without removing it (a leak) and another process removes it. Both
+ * come in one batch: the owner's close is still waiting for its /proc confirmation when the
+ * removal is judged, and it must count: the lock was no longer held, nothing was stolen
+ * (lock.removed, owner_holds false; no race). */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lwtest.h"
+
+/* Until PID has no descriptor of PATH open (bounded). */
+static void wait_closed(pid_t pid, const char *path) {
+        uint64_t deadline = lw_mono_ns() + (uint64_t) LW_TIMEOUT_MS * 1000000ull;
+
+        for (;;) {
+                char dir[64], link[4096], fdp[512];
+                bool open_now = false;
+                snprintf(dir, sizeof(dir), "/proc/%d/fd", (int) pid);
+                DIR *d = opendir(dir);
+                struct dirent *de;
+                CHECK(d, "opendir %s", dir);
+                while ((de = readdir(d))) {
+                        snprintf(fdp, sizeof(fdp), "%s/%s", dir, de->d_name);
+                        ssize_t n = readlink(fdp, link, sizeof(link) - 1);
+                        if (n > 0) {
+                                link[n] = '\0';
+                                open_now = open_now || strcmp(link, path) == 0;
+                        }
+                }
+                closedir(d);
+                if (!open_now)
+                        return;
+                CHECK(lw_mono_ns() < deadline, "pid %d did not close %s", (int) pid, path);
+                usleep(1000);
+        }
+}
+
+int main(void) {
+        LwEnv e;
+        lw_env_start(&e, "200", NULL);
+        lw_require_attribution("who removed the lock is the acting pid");
+        char *lock = lw_path(e.sessions, "s.jsonl.lock");
+        const char *args[] = { "--mode=hold-then-leak", NULL };
+        pid_t h = lw_holder_start(lock, args);
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);
+
+        kill(e.d->pid, SIGSTOP);
+        lw_wait_stopped(e.d->pid, LW_TIMEOUT_MS);
+        kill(h, SIGTERM);
+        wait_closed(h, lock);
+        const char *unlink_args[] = { "unlink", lock, NULL };
+        pid_t a = lw_actor_start(unlink_args);
+        kill(e.d->pid, SIGCONT);
+
+        json_t *r = lw_expect(e.d, LW_TIMEOUT_MS, "lock.removed", "lock", lock);
+        lw_check_actor(r, "pid", a);
+        CHECK(json_is_false(json_object_get(r, "owner_holds")), "owner_holds is not false: %s", json_dumps(r, 0));
+        pid_t b = lw_barrier(&e, LW_TIMEOUT_MS);
+        CHECK(lw_count(e.d, "race.", NULL, NULL) == 0, "a race was judged on a lock its owner had let go");
+        lw_kill_wait(b, SIGTERM);
+        lw_kill_wait(a, SIGTERM);
+        lw_kill_wait(h, SIGTERM);
+        CHECK(lw_daemon_stop(e.d) == 0, "exit status");
+        return 0;
+}
