@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* manager.c: start-up, the loop's sources, shutdown. */
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -448,14 +449,14 @@ static int manager_loop(Manager *m) {
         while (sd_event_get_state(m->event) != SD_EVENT_FINISHED) {
                 r = sd_event_prepare(m->event);
                 if (r == 0) {
-                        r = sd_event_wait(m->event, 0); /* ready now? */
-                        if (r == 0) {
-                                /* Nothing: wait for something. It is taken up at once. */
-                                r = sd_event_prepare(m->event);
-                                if (r == 0)
-                                        r = sd_event_wait(m->event, UINT64_MAX);
+                        /* Is anything ready (sd-event's own epoll fd says, untouched)? If not,
+                         * the wait sleeps, and what wakes it is taken up at once. */
+                        struct pollfd p = { .fd = sd_event_get_fd(m->event), .events = POLLIN };
+                        bool idle = poll(&p, 1, 0) == 0;
+
+                        r = sd_event_wait(m->event, UINT64_MAX);
+                        if (idle)
                                 m->busy_since_ns = now_mono_ns();
-                        }
                 }
                 if (r > 0)
                         r = sd_event_dispatch(m->event);

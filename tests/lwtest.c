@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lwtest.c: see lwtest.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -8,6 +9,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/fanotify.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -171,6 +173,7 @@ bool lw_exists(const char *path) {
 
 int lw_daemon_uid = -1;
 int lw_child_uid = -1;
+bool lw_child_nocaps;
 const char *lw_child_argv0;
 
 /* The folder of PATH (a static buffer). */
@@ -405,22 +408,32 @@ json_t *lw_expect(LwDaemon *d, int timeout_ms, const char *event, const char *ke
         }
 }
 
-void lw_expect_none(LwDaemon *d, int window_ms, const char *event, const char *key, const char *value) {
-        uint64_t deadline = lw_mono_ns() + (uint64_t) window_ms * 1000000ull;
+void lw_expect_none_after_grace(LwDaemon *d, const char *dir, const char *event, const char *key,
+                                const char *value) {
+        static unsigned n;
+        char name[64];
+        const char *args[] = { "--mode=leak", NULL };
 
-        for (;;) {
-                uint64_t now = lw_mono_ns();
-                if (now >= deadline)
-                        break;
-                read_more(d, (int) ((deadline - now) / 1000000ull) + 1);
-        }
+        /* The canary: leaked now, its owner alive and holding nothing, so stale exactly one
+         * grace after the daemon reads its close. Every event queued before it has been read
+         * by then, and every grace that started before it has ended. */
+        snprintf(name, sizeof(name), "canary-%u.jsonl.lock", ++n);
+        char *canary = lw_path(dir, name);
+        /* Without capabilities: a daemon that lacks some may still read its fds. */
+        lw_child_nocaps = true;
+        pid_t c = lw_holder_start(canary, args);
+        lw_child_nocaps = false;
+        lw_expect(d, LW_TIMEOUT_MS, "lock.stale", "lock", canary);
+        lw_kill_wait(c, SIGKILL);
         for (size_t i = 0; i < json_array_size(d->seen); i++) {
                 json_t *ev = json_array_get(d->seen, i);
-                if (matches(ev, event, key, value)) {
+                const char *lock = json_string_value(json_object_get(ev, "lock"));
+                if (matches(ev, event, key, value) && !(lock && strstr(lock, "/canary-"))) {
                         char *s = json_dumps(ev, JSON_COMPACT);
                         CHECK(false, "unexpected event: %s", s);
                 }
         }
+        free(canary);
 }
 
 size_t lw_count(LwDaemon *d, const char *event, const char *key, const char *value) {
@@ -524,6 +537,11 @@ static pid_t spawn_until_line(const char *bin_rel, const char *const *args, cons
                 if (lw_child_uid >= 0 && (setgroups(0, NULL) < 0 || setgid((gid_t) lw_child_uid) < 0 ||
                                           setuid((uid_t) lw_child_uid) < 0))
                         _exit(127);
+                if (lw_child_nocaps) {
+                        /* No capability, even as root and across exec: an empty bounding set. */
+                        for (int cap = 0; cap < 64; cap++)
+                                (void) prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+                }
                 execv(bin, (char **) argv);
                 _exit(127);
         }
@@ -682,6 +700,18 @@ pid_t lw_bindfs_mount(const char *src, const char *mnt, const char *opts) {
         CHECK(p && fscanf(p, "%d", &bindfs_server) == 1, "the bindfs server's pid");
         pclose(p);
         return bindfs_server;
+}
+
+size_t lw_quarantined(const char *dir) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        size_t n = 0;
+
+        CHECK(d, "opendir %s", dir);
+        while ((de = readdir(d)))
+                n += strncmp(de->d_name, ".lockwarden-quarantine-", 23) == 0;
+        closedir(d);
+        return n;
 }
 
 pid_t lw_read_pid(const char *path) {

@@ -63,6 +63,8 @@ extern int lw_daemon_uid;
 /* When >= 0, lock holders and actors (lw_holder_start, lw_actor_start) run as this uid (and
  * gid): another user's processes, as a gateway's are to the daemon. */
 extern int lw_child_uid;
+/* When set, lw_holder_start() and friends start the child with no capability at all. */
+extern bool lw_child_nocaps;
 /* When set, the argv[0] that lw_holder_start and lw_actor_start give their program (the file
  * executed stays the same): a gateway-looking command line is "…/openclaw.mjs" + "gateway". */
 extern const char *lw_child_argv0;
@@ -78,8 +80,12 @@ json_t *lw_daemon_ready(LwDaemon *d);
 /* Waits for the first not-yet-consumed event named EVENT whose string field KEY equals VALUE
  * (KEY NULL: any). Fails the test after timeout_ms. Returns a borrowed reference. */
 json_t *lw_expect(LwDaemon *d, int timeout_ms, const char *event, const char *key, const char *value);
-/* Reads events for window_ms; fails the test if EVENT (with KEY=VALUE if given) appears. */
-void lw_expect_none(LwDaemon *d, int window_ms, const char *event, const char *key, const char *value);
+/* A negative check ended on a barrier, not a sleep: a lock leaked now in DIR (the canary) is
+ * reported stale after one leak grace; then the test fails if EVENT (KEY=VALUE if given)
+ * appeared for anything but a canary. Whatever the daemon would do on what came before, or
+ * within one grace of it, it has done by then. */
+void lw_expect_none_after_grace(LwDaemon *d, const char *dir, const char *event, const char *key,
+                                const char *value);
 /* Counts events named EVENT seen so far (KEY=VALUE if given). */
 size_t lw_count(LwDaemon *d, const char *event, const char *key, const char *value);
 /* SIGTERM, wait (bounded), return the exit status (or -1 if it did not exit normally). */
@@ -147,6 +153,8 @@ pid_t lw_barrier(LwEnv *e, int timeout_ms);
  * server go on, detaches the mount and ends the server. */
 pid_t lw_bindfs_mount(const char *src, const char *mnt, const char *opts);
 void lw_bindfs_unmount(void);
+/* How many .lockwarden-quarantine-* files (a removal's hidden names) are in DIR. */
+size_t lw_quarantined(const char *dir);
 /* The pid written in the file PATH (lock-holder --child-pid-file). */
 pid_t lw_read_pid(const char *path);
 /* Stops the daemon D (SIGSTOP) and makes more events in DIR than the kernel queues for it:

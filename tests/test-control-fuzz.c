@@ -2,10 +2,12 @@
 /* 10,000 random, truncated, mistyped, oversized and deeply nested messages at the control
  * socket, over connections that also close mid-message: every complete line gets exactly
  * one reply (an error unless it was a valid request), the daemon keeps guarding (a lock
- * taken afterwards is reported) and its memory stays flat. The seed is printed. */
+ * taken afterwards is reported) and its memory stays flat. The seed is printed; LW_FUZZ_SEED
+ * replays it. */
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -126,8 +128,10 @@ int main(void) {
         size_t in_len = 0;
         LwEnv e;
 
-        rng = (unsigned long long) time(NULL);
-        fprintf(stderr, "seed %llu\n", rng);
+        /* LW_FUZZ_SEED=N replays a run whose log printed "seed N". */
+        const char *seed = getenv("LW_FUZZ_SEED");
+        rng = seed ? strtoull(seed, NULL, 10) : (unsigned long long) time(NULL);
+        fprintf(stderr, "seed %llu (replay: LW_FUZZ_SEED=%llu)\n", rng, rng);
         lw_require_backend();
         e.state = lw_path(lw_tmpdir(), "state");
         e.sessions = lw_path(e.state, "agents/main/sessions");

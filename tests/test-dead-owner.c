@@ -35,6 +35,7 @@ int main(void) {
         CHECK(!lw_exists(lock), "lock still on disk");
         /* No quarantine leftovers. */
         CHECK(lw_count(e.d, "monitor.error", NULL, NULL) == 0, "errors reported");
+        CHECK(lw_quarantined(e.sessions) == 0, "a quarantine file is left behind");
 
         char *late = lw_path(e.sessions, "late.jsonl.lock");
         int go[2];

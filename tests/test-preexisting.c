@@ -35,7 +35,7 @@ int main(void) {
         json_t *c = lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", dead);
         CHECK(strcmp(jstr(c, "reason"), "dead-pid") == 0, "reason %s", jstr(c, "reason"));
 
-        lw_expect_none(d, 700, "lock.stale", "lock", live);
+        lw_expect_none_after_grace(d, sessions, "lock.stale", "lock", live);
         CHECK(lw_exists(live), "live pre-existing lock removed");
 
         lw_kill_wait(h, SIGKILL);

@@ -18,18 +18,6 @@
 
 #include "lwtest.h"
 
-static size_t quarantined(const char *dir) {
-        DIR *d = opendir(dir);
-        struct dirent *de;
-        size_t n = 0;
-
-        CHECK(d, "opendir %s", dir);
-        while ((de = readdir(d)))
-                n += strncmp(de->d_name, ".lockwarden-quarantine-", 23) == 0;
-        closedir(d);
-        return n;
-}
-
 /* The hooked daemon, stopping at POINTS, on a fresh state dir whose lock *RET_LOCK (in
  * *RET_SESSIONS) has just lost its owner (SIGKILL): the daemon is on its way to remove it. */
 /* Where the state dirs go: a fresh temporary folder, or (fuse) a folder of the bindfs mount,
@@ -91,7 +79,7 @@ static void run(const char *point) {
         json_t *c = lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lock);
         CHECK(jint(c, "owner_pid") == fresh, "cleaned owner %lld", jint(c, "owner_pid"));
         CHECK(!lw_exists(lock), "lock of the dead new owner still there");
-        CHECK(quarantined(sessions) == 0, "%s: a quarantine file left behind", point);
+        CHECK(lw_quarantined(sessions) == 0, "%s: a quarantine file left behind", point);
         CHECK(lw_daemon_stop(d) == 0, "exit status");
 }
 
@@ -126,7 +114,7 @@ static void changed_unheld(bool copy) {
         lw_wait_stopped(d->pid, LW_TIMEOUT_MS);
         kill(d->pid, SIGCONT);
         lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lock);
-        CHECK(quarantined(sessions) == 0, "a quarantine file left behind");
+        CHECK(lw_quarantined(sessions) == 0, "a quarantine file left behind");
         CHECK(lw_daemon_stop(d) == 0, "exit status");
 }
 
@@ -140,25 +128,25 @@ static void stranded(void) {
         pid_t a = lw_holder_start(lock, NULL);
         kill(d->pid, SIGCONT);
         lw_wait_stopped(d->pid, LW_TIMEOUT_MS); /* before-putback: A's lock is aside */
-        CHECK(!lw_exists(lock) && quarantined(sessions) == 1, "A's lock was not moved aside");
+        CHECK(!lw_exists(lock) && lw_quarantined(sessions) == 1, "A's lock was not moved aside");
         pid_t b = lw_holder_start(lock, NULL);
         kill(d->pid, SIGCONT);
 
         json_t *k = lw_expect(d, LW_TIMEOUT_MS, "lock.kept", "lock", lock);
         CHECK(strstr(jstr(k, "why"), "put back when the name frees"), "why %s", jstr(k, "why"));
-        CHECK(quarantined(sessions) == 1, "A's lock is not waiting aside");
+        CHECK(lw_quarantined(sessions) == 1, "A's lock is not waiting aside");
         /* B lets go: its release frees the name, and A's lock is back under it at once. */
         lw_kill_wait(b, SIGTERM);
         json_t *p = lw_expect(d, LW_TIMEOUT_MS, "lock.kept", "reason", "stranded");
         CHECK(strstr(jstr(p, "why"), "put back from"), "why %s", jstr(p, "why"));
-        CHECK(lw_exists(lock) && quarantined(sessions) == 0, "A's lock was not put back");
+        CHECK(lw_exists(lock) && lw_quarantined(sessions) == 0, "A's lock was not put back");
         /* It is A's again, judged as any: A dies, it is cleaned (through the hook's stops). */
         lw_kill_wait(a, SIGKILL);
         lw_wait_stopped(d->pid, LW_TIMEOUT_MS);
         kill(d->pid, SIGCONT);
         json_t *c = lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lock);
         CHECK(jint(c, "owner_pid") == a, "cleaned owner %lld, A is %d", jint(c, "owner_pid"), (int) a);
-        CHECK(quarantined(sessions) == 0, "a quarantine file left behind");
+        CHECK(lw_quarantined(sessions) == 0, "a quarantine file left behind");
         CHECK(lw_daemon_stop(d) == 0, "exit status");
 }
 
@@ -198,7 +186,7 @@ int main(void) {
                                      "--remote-cleanup", mnt, NULL };
         CHECK(lw_run(fix_remote, -1, out, sizeof(out), err, sizeof(err)) == 1, "scan --fix: %s", err);
         CHECK(strstr(out, "\"removed\"") && !lw_exists(lock), "scan --fix --remote-cleanup: %s", out);
-        CHECK(quarantined(sessions) == 0, "scan left a quarantine file");
+        CHECK(lw_quarantined(sessions) == 0, "scan left a quarantine file");
         lw_bindfs_unmount();
         return 0;
 }

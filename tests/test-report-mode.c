@@ -23,7 +23,7 @@ int main(void) {
         k = lw_expect(e.d, LW_TIMEOUT_MS, "lock.kept", "lock", leak);
         CHECK(strcmp(jstr(k, "reason"), "leaked") == 0, "reason %s", jstr(k, "reason"));
 
-        lw_expect_none(e.d, 500, "lock.cleaned", NULL, NULL);
+        lw_expect_none_after_grace(e.d, e.sessions, "lock.cleaned", NULL, NULL);
         CHECK(lw_exists(dead) && lw_exists(leak), "report mode removed a lock");
         CHECK(lw_count(e.d, "lock.stale", "lock", dead) == 1, "dead reported more than once");
         CHECK(lw_count(e.d, "lock.stale", "lock", leak) == 1, "leak reported more than once");

@@ -40,7 +40,7 @@ int main(void) {
         lw_expect(e.d, LW_TIMEOUT_MS, "monitor.error", "path", slink);
 
         /* Give the daemon several grace periods to do something wrong. */
-        lw_expect_none(e.d, 800, "lock.cleaned", NULL, NULL);
+        lw_expect_none_after_grace(e.d, e.sessions, "lock.cleaned", NULL, NULL);
         struct stat st;
         CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "symlink removed");
         CHECK(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "fifo removed");
