@@ -107,6 +107,46 @@ int main(void) {
         f.actor = OWNER;
         CHECK(race_judge(&f) < 0, "the same process twice is not two holders");
 
+        /* Without the actor (inotify): only what needs no actor is judged. */
+        f = held(SESSION_OP_TRANSCRIPT_WRITE, 0);
+        f.unattributed = true;
+        CHECK(race_judge(&f) < 0, "unattributed: a write under a lock cannot be called foreign");
+        f.owner_alive = f.owner_holds = false;
+        CHECK(race_judge(&f) < 0, "unattributed: a write under a stale lock cannot be called foreign");
+        f.lock_present = false;
+        CHECK(race_judge(&f) == RACE_UNLOCKED_WRITE, "unattributed: a write with no lock is unlocked-write");
+        f = held(SESSION_OP_TRANSCRIPT_REPLACED, 0);
+        f.unattributed = true;
+        CHECK(race_judge(&f) == RACE_SESSION_REPLACED, "unattributed: a rename over a held session");
+        f.lock_present = false;
+        CHECK(race_judge(&f) == RACE_SESSION_REPLACED, "unattributed: a rename over an unlocked session");
+        f = held(SESSION_OP_TRANSCRIPT_GONE, 0);
+        f.unattributed = true;
+        CHECK(race_judge(&f) == RACE_SESSION_REPLACED, "unattributed: a transcript removed under a held lock");
+        f.owner_holds = false;
+        CHECK(race_judge(&f) < 0, "unattributed: pruning a transcript whose lock nobody holds");
+        f = held(SESSION_OP_LOCK_GONE, 0);
+        f.unattributed = true;
+        CHECK(race_judge(&f) == RACE_LOCK_STOLEN, "unattributed: a held lock removed");
+        f.owner_holds = false;
+        CHECK(race_judge(&f) < 0, "unattributed: a released (closed) lock removed, maybe by its owner");
+        f.owner_holds = true;
+        f.owner_alive = false;
+        CHECK(race_judge(&f) < 0, "unattributed: a dead owner's lock removed");
+        f = held(SESSION_OP_LOCK_NEW, 0);
+        f.unattributed = true;
+        f.prev_owner_pid = OWNER;
+        f.prev_owner_holds_prev = true;
+        CHECK(race_judge(&f) == RACE_DOUBLE_HOLDER, "unattributed: a new lock while the old owner holds the old one");
+        f.prev_owner_holds_prev = false;
+        CHECK(race_judge(&f) < 0, "unattributed: a new lock after the old owner let go");
+        f.prev_owner_pid = 0;
+        f.prev_owner_holds_prev = true;
+        CHECK(race_judge(&f) < 0, "unattributed: a new lock with no previous owner");
+        f = held(SESSION_OP_LOCK_WRITE, 0);
+        f.unattributed = true;
+        CHECK(race_judge(&f) < 0, "unattributed: a lock rewrite cannot be called tampering");
+
         /* Names. */
         CHECK(strcmp(race_kind_to_string(RACE_LOCK_STOLEN), "race.lock-stolen") == 0, "name");
         CHECK(race_kind_from_string("race.double-holder") == RACE_DOUBLE_HOLDER, "from name");
