@@ -463,9 +463,24 @@ int main(int argc, char **argv) {
                         lat[n_lat++] = kills[i].latency_us;
                 else if (kills[i].latency_us == -2)
                         by_reclaimer++;
-                else
+                else {
                         violation("the lock s%02d.jsonl.lock of killed pid %d was never removed", kills[i].lock,
                                   (int) kills[i].pid);
+                        /* What lockwarden said about that lock from then on, for the post-mortem. */
+                        char want[32];
+                        json_t *h;
+                        size_t k;
+                        snprintf(want, sizeof(want), "/s%02d.jsonl.lock", kills[i].lock);
+                        json_array_foreach(history, k, h) {
+                                const char *l = json_string_value(json_object_get(h, "lock"));
+                                if (l && strstr(l, want) &&
+                                    (uint64_t) json_integer_value(json_object_get(h, "mono_ns")) + 2000000000ull >= kills[i].ns) {
+                                        char *d = json_dumps(h, JSON_COMPACT);
+                                        fprintf(stderr, "    %s\n", d);
+                                        free(d);
+                                }
+                        }
+                }
         }
         qsort(lat, n_lat, sizeof(int64_t), cmp64);
 
