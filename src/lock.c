@@ -615,7 +615,8 @@ void lock_on_unlinked(Lock *l, pid_t pid) {
         Manager *m = l->manager;
         pid_t owner = lock_owner_pid(l);
         char comm[COMM_MAX];
-        bool released, owner_holds;
+        bool released, owner_holds, holds_unknown = false;
+        PendingClose pending;
 
         /* Races first: the report of a stolen lock quotes the events up to its removal. */
         if (l->file->folder && l->file->name)
@@ -635,8 +636,10 @@ void lock_on_unlinked(Lock *l, pid_t pid) {
         } else {
                 released = pid > 0 && pid == owner;
                 /* In event order: a close of the owner's earlier in this batch counts. */
-                owner_holds = l->payload.valid && tracked_file_has_holder(l->file, owner) &&
-                              !tracker_close_pending(m, l->file, owner);
+                pending = manager_pending_close(m, l->file, owner);
+                owner_holds = l->payload.valid && tracked_file_has_holder(l->file, owner) && pending == PENDING_NONE;
+                holds_unknown = l->payload.valid && tracked_file_has_holder(l->file, owner) &&
+                                pending == PENDING_UNORDERED;
                 proc_comm(pid, comm);
         }
         if (released) {
@@ -659,12 +662,14 @@ void lock_on_unlinked(Lock *l, pid_t pid) {
                                       "attribution", attribution_to_string(pid), "watchdog", watchdog));
         } else {
                 bool owner_alive = l->owner && !l->owner->exited;
+                /* owner_holds null: the owner's close and this removal came merged out of order
+                 * (manager.h): whether it still held the lock then nobody can tell. */
                 report_emit(&m->reporter, EVENT_LOCK_REMOVED,
-                            json_pack("{s:o, s:o, s:s?, s:i, s:b, s:b, s:s}", "lock", lock_path_json(l),
+                            json_pack("{s:o, s:o, s:s?, s:i, s:b, s:o, s:s}", "lock", lock_path_json(l),
                                       "pid", json_pid(pid), "comm", comm[0] ? comm : NULL,
                                       "owner_pid", (int) l->payload.pid,
                                       "owner_alive", owner_alive,
-                                      "owner_holds", owner_holds,
+                                      "owner_holds", holds_unknown ? json_null() : json_boolean(owner_holds),
                                       "attribution", attribution_to_string(pid)));
         }
         lock_free(l);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/fanotify.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
@@ -30,6 +31,8 @@ typedef struct UnseenLock {
         pid_t creator;
         pid_t remover;           /* 0: its removal not read yet */
         uint64_t drain_gen;      /* the manager's, when its creation was read */
+        bool released_first;     /* the creator's close came before the removal, in order */
+        bool closed_unordered;   /* a close of the creator's, of unknown order, came before it */
 } UnseenLock;
 
 /* A lock a removal moved aside and could not put back, its name taken again meanwhile
@@ -57,7 +60,18 @@ typedef struct Confirm {
         pid_t pid;
         uint64_t ns;
         bool wrote;              /* a close of a write descriptor (see holder_map_confirm_with) */
+        bool order_unknown;      /* see close_order_unknown() */
 } Confirm;
+
+/* A close of a lock's write descriptor merged by the kernel into the same process's record of
+ * its open or writes sits where that first event was: it may have come after records queued
+ * behind it. The protocol's release re-reads the lock after the close (a read-only open and
+ * close, merged into the same record): with that in the record the close came before
+ * anything that followed the re-read's open, i.e. before the name went. Without it, the
+ * order is unknown. */
+static inline bool close_order_unknown(uint64_t mask) {
+        return (mask & FAN_CLOSE_WRITE) && (mask & (FAN_OPEN | FAN_MODIFY)) && !(mask & FAN_CLOSE_NOWRITE);
+}
 
 typedef struct Manager {
         const RunOptions *opts;       /* = &opts_storage: the effective options */
@@ -130,6 +144,25 @@ void manager_flush(Manager *m);
 /* Read and dispatch what the event queue holds now, without settling. Every handler that
  * may lead to a decision (pidfd, timer) calls it first, so that verdicts never rest on a view
  * older than what the kernel has already reported. */
+/* Did PID close or open F earlier in this batch (waiting for its /proc confirmation at the
+ * end of the batch)? In event order such a holder may no longer have held F then. ORDERED: a
+ * pending open or close at its place in the queue. UNORDERED: only a close whose order is
+ * unknown (close_order_unknown()): whether it came first nobody can tell. */
+typedef enum PendingClose {
+        PENDING_NONE,
+        PENDING_UNORDERED,
+        PENDING_ORDERED,
+} PendingClose;
+
+static inline PendingClose manager_pending_close(const Manager *m, const TrackedFile *f, pid_t pid) {
+        PendingClose r = PENDING_NONE;
+
+        for (size_t i = 0; i < m->n_confirms; i++)
+                if (m->confirms[i].file == f && m->confirms[i].pid == pid)
+                        r = m->confirms[i].order_unknown && r != PENDING_ORDERED ? PENDING_UNORDERED : PENDING_ORDERED;
+        return r;
+}
+
 /* How long the loop had been busy without a pause at the moment NOW (an evidence's time): how
  * far behind its inputs (the kernel's queue, pidfds, timers) the daemon was when it took that
  * evidence up. 0 when it was waiting for events. */

@@ -386,14 +386,6 @@ static OwnerSnap owner_snap(Lock *l) {
         return o;
 }
 
-/* Did PID close FILE earlier in this batch (a close waiting for its confirmation)? */
-static bool close_pending(Manager *m, TrackedFile *file, pid_t pid) {
-        for (size_t i = 0; i < m->n_confirms; i++)
-                if (m->confirms[i].file == file && m->confirms[i].pid == pid)
-                        return true;
-        return false;
-}
-
 /* The facts about lock L (the session's current one, or the one going away). The /proc
  * checks are made only when the actor is not the lock's owner: they matter only then. */
 static void facts_for_lock(RaceFacts *f, Lock *l, pid_t actor) {
@@ -412,9 +404,10 @@ static void facts_for_lock(RaceFacts *f, Lock *l, pid_t actor) {
          * event. That is what held when the event happened, even if by now (a daemon reading
          * late) the owner has closed the file or died: the close events of both come later
          * in the queue. (The kernel may merge a later close into an earlier record of the
-         * same process, which can only hide a holder, never invent one.) */
+         * same process: then nobody can tell whether it held, and the benefit of the doubt
+         * goes to the protocol: no race; lock.removed says owner_holds null.) */
         held_then = !f->unattributed && tracked_file_has_holder(l->file, f->owner_pid) &&
-                    !close_pending(l->manager, l->file, f->owner_pid);
+                    manager_pending_close(l->manager, l->file, f->owner_pid) == PENDING_NONE;
         if (held_then) {
                 f->owner_alive = f->owner_holds = true;
                 return;

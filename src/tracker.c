@@ -196,6 +196,21 @@ static bool unseen_removed(Manager *m, Node *n, const char *name, const FileId *
         return false;
 }
 
+/* A lock we never saw, its removal not read yet, closed by PID with MASK: its creator's close
+ * read before its removal is a release, or, merged out of order, cannot be placed. */
+static void unseen_closed(Manager *m, const FileId *object, pid_t pid, uint64_t mask) {
+        for (size_t i = 0; i < m->n_unseen; i++) {
+                UnseenLock *u = &m->unseen[i];
+
+                if (u->creator != pid || u->remover != 0 || !file_id_equal(&u->fid, object))
+                        continue;
+                if (close_order_unknown(mask))
+                        u->closed_unordered = true;
+                else
+                        u->released_first = true;
+        }
+}
+
 static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_t pid,
                       uint64_t mask, uint64_t now_ns);
 
@@ -238,13 +253,6 @@ void tracker_name_freed(Manager *m, Node *n, const char *name, uint64_t now_ns) 
         }
 }
 
-bool tracker_close_pending(Manager *m, TrackedFile *f, pid_t pid) {
-        for (size_t i = 0; i < m->n_confirms; i++)
-                if (m->confirms[i].file == f && m->confirms[i].pid == pid)
-                        return true;
-        return false;
-}
-
 void tracker_name_put_back(Manager *m, Node *n, const char *name, uint64_t now_ns) {
         _cleanup_free_ char *copy = strdup(name); /* NAME may be the file's own, freed here */
 
@@ -267,12 +275,25 @@ static void unseen_forget_folder(Manager *m, Node *n) {
         m->n_stranded = keep;
 }
 
-/* End of a batch: a lock removed by another process while its creator, alive, still holds it
- * open was stolen, even if we never read it. The creator is asked now, in /proc, by the lock's
- * handle (its inode was never read): as for a tracked lock whose owner's events say nothing,
- * this is the kernel's word at the end of the batch. Entries whose removal has not come are
- * kept until the queue has been read empty twice since their creation was read (the removal
- * happened before, or just after, that read). */
+/* End of a batch: a lock removed by another process while its creator, alive, still held it
+ * open was stolen, even if we never read it. In event order: the creator's close read before
+ * the removal is a release; one merged out of order cannot be placed (no race, the benefit of
+ * the doubt: lock.removed says owner_holds null); with no close before it, the creator is
+ * asked now, in /proc, by the lock's handle (its close comes later in the queue, or never).
+ * Entries whose removal has not come are kept until the queue has been read empty twice
+ * since their creation was read (the removal happened before, or just after, that read). */
+/* Removed by another process, its creator's close merged out of order: no race, and said. */
+static void unseen_unplaced(Manager *m, const UnseenLock *u) {
+        char comm[COMM_MAX];
+
+        proc_comm(u->remover, comm);
+        report_emit(&m->reporter, EVENT_LOCK_REMOVED,
+                    json_pack("{s:o, s:o, s:s, s:i, s:b, s:n, s:s, s:b}", "lock", json_path(u->folder->path, u->name),
+                              "pid", json_pid(u->remover), "comm", comm, "owner_pid", (int) u->creator,
+                              "owner_alive", proc_alive(u->creator), "owner_holds",
+                              "attribution", attribution_to_string(u->remover), "lock_read", false));
+}
+
 static void unseen_judge(Manager *m) {
         size_t keep = 0;
 
@@ -285,8 +306,12 @@ static void unseen_judge(Manager *m) {
                                 m->unseen[keep++] = *u;
                         continue;
                 }
-                if (u->remover == u->creator || u->remover == PID_UNKNOWN)
+                if (u->remover == u->creator || u->remover == PID_UNKNOWN || u->released_first)
                         continue;
+                if (u->closed_unordered) {
+                        unseen_unplaced(m, u);
+                        continue;
+                }
                 if (fstat(u->folder->dirfd, &st) < 0 || proc_pid_holds_handle(u->creator, st.st_dev, &u->fid) <= 0)
                         continue;
                 session_on_unseen_lock_gone(session_get(m, u->folder, u->name, FILE_LOCK), u->creator, u->remover);
@@ -430,14 +455,14 @@ void tracker_resync(Manager *m, Node *n, uint64_t now_ns) {
  * closed it may still be listed as holding it; any answer that lists holders settles first. */
 #define LAZY_MAX 4096
 
-static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns, bool wrote);
+static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns, bool wrote, bool order_unknown);
 
 static void confirm_lazily(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns, bool wrote) {
         if (!grow_array((void **) &m->lazy, &m->n_lazy_alloc, m->n_lazy, sizeof(*m->lazy), 64)) {
-                confirm_later(m, f, pid, now_ns, wrote);
+                confirm_later(m, f, pid, now_ns, wrote, false);
                 return;
         }
-        m->lazy[m->n_lazy++] = (Confirm) { f, pid, now_ns, wrote };
+        m->lazy[m->n_lazy++] = (Confirm) { .file = f, .pid = pid, .ns = now_ns, .wrote = wrote };
         f->lazy = true;
 }
 
@@ -452,7 +477,7 @@ static void lazy_due(Manager *m, bool all) {
 
                 if (all || !c->file->name) {
                         c->file->lazy = false;
-                        confirm_later(m, c->file, c->pid, c->ns, c->wrote);
+                        confirm_later(m, c->file, c->pid, c->ns, c->wrote, c->order_unknown);
                 } else
                         m->lazy[keep++] = *c;
         }
@@ -460,10 +485,12 @@ static void lazy_due(Manager *m, bool all) {
         m->lazy_unnamed = false;
 }
 
-static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns, bool wrote) {
+static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns, bool wrote, bool order_unknown) {
         if (!grow_array((void **) &m->confirms, &m->n_confirms_alloc, m->n_confirms, sizeof(*m->confirms), 64))
                 return;
-        m->confirms[m->n_confirms++] = (Confirm) { f, pid, now_ns, wrote };
+        m->confirms[m->n_confirms++] = (Confirm) {
+                .file = f, .pid = pid, .ns = now_ns, .wrote = wrote, .order_unknown = order_unknown,
+        };
 }
 
 /* inotify names nobody: who holds F is found by one walk of /proc at the end of the batch. */
@@ -557,8 +584,11 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns
                  * after it was already gone (or a later file's events are still queued):
                  * its own events tell. Without them, it may have been created and opened in
                  * one batch: look at the name. */
-                if (m->source.target_fid)
+                if (m->source.target_fid) {
+                        if (ev->object && (ev->mask & FAN_CLOSE_WRITE) && m->n_unseen > 0)
+                                unseen_closed(m, ev->object, ev->pid, ev->mask);
                         return;
+                }
                 sync_name(m, n, ev->name, kind, 0, 0, now_ns);
                 f = ev->object ? holder_map_get_fid(&m->holders, ev->object) : NULL;
                 if (!f)
@@ -579,18 +609,20 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns
                         if (tracked_file_add_holder(f, ev->pid) && f->lock)
                                 lock_mark_dirty(f->lock, now_ns);
                 } else
-                        confirm_later(m, f, ev->pid, now_ns, false);
+                        confirm_later(m, f, ev->pid, now_ns, false, false);
         } else if ((ev->mask & FAN_MODIFY) && f->kind == FILE_LOCK && !(ev->mask & FAN_CLOSE)) {
                 /* A write proves a write descriptor (one inherited, or passed, made no open);
                  * a truncate by path proves none: /proc settles which at the end of the batch. */
                 if (tracked_file_add_holder(f, ev->pid) && f->lock)
                         lock_mark_dirty(f->lock, now_ns);
-                confirm_later(m, f, ev->pid, now_ns, false);
+                confirm_later(m, f, ev->pid, now_ns, false, false);
         }
         if ((ev->mask & FAN_CLOSE) && f->kind == FILE_SESSION && f->name)
                 confirm_lazily(m, f, ev->pid, now_ns, ev->mask & FAN_CLOSE_WRITE);
         else if (ev->mask & FAN_CLOSE)
-                confirm_later(m, f, ev->pid, now_ns, ev->mask & FAN_CLOSE_WRITE);
+                /* Merged with this process's open or writes, the close may have come after
+                 * later records of others (manager.h). */
+                confirm_later(m, f, ev->pid, now_ns, ev->mask & FAN_CLOSE_WRITE, close_order_unknown(ev->mask));
 writes:
         if (ev->mask & (FAN_MODIFY | FAN_CLOSE_WRITE)) {
                 if (f->lock) {

@@ -32,9 +32,6 @@ void tracker_settle_holders(Manager *m);
 /* A lock moved aside under HIDDEN in N during a removal, its NAME taken again meanwhile: put
  * back when NAME frees (tracker_name_freed). */
 void tracker_strand(Manager *m, Node *n, const char *name, const char *hidden);
-/* Did PID close or open F earlier in this batch (waiting for its /proc confirmation at the
- * end of the batch)? In event order such a holder may no longer have held F. */
-bool tracker_close_pending(Manager *m, TrackedFile *f, pid_t pid);
 /* A removal put a new lock back under NAME by a hard link (cleanup.h): NAME is read again. */
 void tracker_name_put_back(Manager *m, Node *n, const char *name, uint64_t now_ns);
 /* NAME in N is free now (removed or renamed away): put back a lock stranded from it, and

@@ -48,6 +48,10 @@ int main(void) {
         const char *args[] = { "--mode=hold-then-leak", NULL };
         pid_t h = lw_holder_start(lock, args);
         lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);
+        /* Everything of the owner's taking is read (its payload write too): its close cannot
+         * merge into an earlier record. */
+        pid_t b0 = lw_barrier(&e, LW_TIMEOUT_MS);
+        lw_kill_wait(b0, SIGTERM);
 
         kill(e.d->pid, SIGSTOP);
         lw_wait_stopped(e.d->pid, LW_TIMEOUT_MS);
@@ -65,6 +69,7 @@ int main(void) {
         lw_kill_wait(b, SIGTERM);
         lw_kill_wait(a, SIGTERM);
         lw_kill_wait(h, SIGTERM);
+
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
         return 0;
 }
