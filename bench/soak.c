@@ -467,8 +467,30 @@ int main(int argc, char **argv) {
         int64_t *lat = calloc(n_kills + 1, sizeof(int64_t));
         size_t n_lat = 0, by_reclaimer = 0;
         for (size_t i = 0; i < n_kills; i++) {
-                if (kills[i].latency_us >= 0)
+                if (kills[i].latency_us >= 0) {
                         lat[n_lat++] = kills[i].latency_us;
+                        /* LW_SOAK_SLOW_MS=N: what lockwarden said of a lock cleaned N ms or more
+                         * after its owner's SIGKILL. */
+                        const char *slow = getenv("LW_SOAK_SLOW_MS");
+                        if (slow && kills[i].latency_us >= atoll(slow) * 1000) {
+                                char want[32];
+                                json_t *h;
+                                size_t k;
+                                fprintf(stderr, "slow: s%02d.jsonl.lock of pid %d: %lld us\n", kills[i].lock,
+                                        (int) kills[i].pid, (long long) kills[i].latency_us);
+                                snprintf(want, sizeof(want), "/s%02d.jsonl.lock", kills[i].lock);
+                                json_array_foreach(history, k, h) {
+                                        const char *l = json_string_value(json_object_get(h, "lock"));
+                                        uint64_t t = (uint64_t) json_integer_value(json_object_get(h, "mono_ns"));
+                                        if (l && strstr(l, want) && t + 100000000ull >= kills[i].ns &&
+                                            t <= kills[i].ns + (uint64_t) kills[i].latency_us * 1000 + 100000000ull) {
+                                                char *d = json_dumps(h, JSON_COMPACT);
+                                                fprintf(stderr, "    %s\n", d);
+                                                free(d);
+                                        }
+                                }
+                        }
+                }
                 else if (kills[i].latency_us == -2)
                         by_reclaimer++;
                 else {

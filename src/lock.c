@@ -200,6 +200,14 @@ static OwnerNs lock_resolve_owner(Lock *l, pid_t *ret_host) {
         pid_t cands[1 + 8], ns[1 + 8];
         size_t n = 0;
 
+        /* A creator gone before its creation was read: its pid in its namespace is past
+         * knowing, but a payload naming its pid here names it (its own, in the host's
+         * namespace; or, in another namespace, a pid equal to its own: the same dead creator
+         * either way, as the protocol has the creator write its own pid). */
+        if (l->creator_pid > 0 && l->creator_ns_pid < 0 && l->payload.pid == l->creator_pid) {
+                *ret_host = l->creator_pid;
+                return OWNER_NS_HOST;
+        }
         if (l->creator_pid > 0) {
                 cands[n] = l->creator_pid;
                 ns[n++] = l->creator_ns_pid;

@@ -69,6 +69,23 @@ int main(void) {
         lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", late);
         close(go[1]);
 
+        /* Created, written and SIGKILLed before the daemon read any of it (stopped): the
+         * creator is gone when its creation is read, its pid in its own namespace past
+         * knowing; the payload names the creator's pid, so the creator it is: dead-pid at
+         * once (owner_ns host), not "unaccounted for" until a grace has passed. */
+        char *unread = lw_path(e.sessions, "unread.jsonl.lock");
+        kill(e.d->pid, SIGSTOP);
+        lw_wait_stopped(e.d->pid, LW_TIMEOUT_MS);
+        pid_t hu = lw_holder_start(unread, NULL);
+        lw_kill_wait(hu, SIGKILL);
+        kill(e.d->pid, SIGCONT);
+        st = lw_expect(e.d, LW_TIMEOUT_MS, "lock.stale", "lock", unread);
+        /* (inotify names no creator: the pid is tied to nothing, judged after the grace.) */
+        const char *want_ns = lw_attributed() ? "host" : "unverified";
+        CHECK(strcmp(jstr(st, "reason"), "dead-pid") == 0 && strcmp(jstr(st, "owner_ns"), want_ns) == 0,
+              "unread creation: reason %s, owner_ns %s (%s)", jstr(st, "reason"), jstr(st, "owner_ns"), jstr(st, "detail"));
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", unread);
+
         /* Behind the kernel's queue: the daemon stopped while thousands of events queue up and
          * an owner dies. The removal happens soon after the evidence is read (since_read_us),
          * but the report must also say how long the daemon had been busy with the backlog
