@@ -69,6 +69,13 @@ json_t *json_path(const char *dir, const char *name) {
         return e ? json_string(e) : NULL;
 }
 
+json_t *json_text(const char *text) {
+        _cleanup_free_ char *e = text ? escape_terminal(text) : NULL;
+        json_t *j = e ? json_string(e) : NULL;
+
+        return j ? j : text ? json_string("?") : json_null();
+}
+
 /* systemd's convention: JOURNAL_STREAM=dev:ino names the journal stream stderr is wired to. */
 static bool stderr_is_journal(void) {
         const char *e = getenv("JOURNAL_STREAM");

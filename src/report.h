@@ -88,3 +88,7 @@ const char *attribution_to_string(pid_t pid);
 /* A JSON string for a path or name made of arbitrary bytes (see escape.h). Never NULL unless
  * out of memory. */
 json_t *json_path(const char *dir, const char *name);
+/* A JSON string for text that may hold other users' bytes (a reason that quotes a file name):
+ * invalid UTF-8 and control bytes become \xNN, so that json_pack never fails on it and no report
+ * is lost to one field. Never NULL unless out of memory. */
+json_t *json_text(const char *text);
