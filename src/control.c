@@ -182,20 +182,11 @@ static int conn_reply(Conn *c, json_t *msg) {
         return conn_update_io(c);
 }
 
-/* One event for a follower: dropped (and counted) when its backlog is full, never waited for. */
-static int conn_event(Conn *c, json_t *event) {
-        _cleanup_free_ char *s = NULL;
-        json_t *msg = json_pack("{s:O, s:i}", "event", event, "version", CONTROL_PROTOCOL_VERSION);
-        size_t n;
-        int r;
+/* One event (a line, serialised once for all followers) for a follower: dropped (and counted)
+ * when its backlog is full, never waited for. */
+static int conn_event(Conn *c, const char *line, size_t n) {
+        int r = outbuf_write(c->out, line, n, false);
 
-        s = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-        json_decref(msg);
-        if (!s)
-                return -ENOMEM;
-        n = strlen(s);
-        s[n] = '\n'; /* replaces the NUL: written by length */
-        r = outbuf_write(c->out, s, n + 1, false);
         if (r == -ENOBUFS) {
                 c->server->n_lost++;
                 return 0;
@@ -572,12 +563,26 @@ static int on_reap(sd_event_source *src, void *userdata) {
 
 static void tap(json_t *event, void *userdata) {
         ControlServer *s = userdata;
+        _cleanup_free_ char *line = NULL;
+        size_t n = 0;
 
         if (s->capture)
                 json_array_append(s->capture, event);
-        for (Conn *c = s->conns; c; c = c->conns_next)
-                if (c->follow && !c->broken && conn_event(c, event) < 0)
+        for (Conn *c = s->conns; c; c = c->conns_next) {
+                if (!c->follow || c->broken)
+                        continue;
+                if (!line) {
+                        json_t *msg = json_pack("{s:O, s:i}", "event", event, "version", CONTROL_PROTOCOL_VERSION);
+                        line = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+                        json_decref(msg);
+                        if (!line)
+                                return;
+                        n = strlen(line);
+                        line[n++] = '\n'; /* replaces the NUL: written by length */
+                }
+                if (conn_event(c, line, n) < 0)
                         conn_break(c);
+        }
 }
 
 /* Each complete line is one request; the next one waits until the reply is out. */

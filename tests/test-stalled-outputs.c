@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* An output whose reader stops never stops the daemon: the --events stream (a pipe nobody
+ * reads), stderr (a pipe nobody reads) and the journal (a socket nobody reads, as a stalled
+ * journald's). During a burst of reports that fills each of them, a dead owner's lock is
+ * still removed; what did not fit is dropped and counted, and monitor.dropped says how many
+ * once the reader takes data again. */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lwtest.h"
+
+#define BURST 600
+
+static pid_t dead_pid(void) {
+        pid_t p = lw_spawn_sleeper();
+
+        lw_kill_wait(p, SIGKILL);
+        return p;
+}
+
+static void write_lock(const char *path, pid_t pid) {
+        char payload[128];
+        int n = snprintf(payload, sizeof(payload), "{\n  \"pid\": %d,\n  \"createdAt\": \"2026-05-28T04:22:01.123Z\"\n}\n",
+                         (int) pid);
+
+        lw_write_file(path, payload, (size_t) n);
+}
+
+/* BURST locks of a dead owner, with long names: each costs a lock.stale and a lock.cleaned,
+ * over a kilobyte of reports. */
+static void burst(const char *sessions, pid_t dead) {
+        char name[256];
+
+        for (int i = 0; i < BURST; i++) {
+                snprintf(name, sizeof(name), "b%04d-%0200d.jsonl.lock", i, 0);
+                write_lock(lw_path(sessions, name), dead);
+        }
+}
+
+/* Waits (inotify, bounded) until PATH in DIR is gone: the daemon removed it. */
+static void wait_gone(const char *dir, const char *path, pid_t daemon) {
+        int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        uint64_t deadline = lw_mono_ns() + 4ull * LW_TIMEOUT_MS * 1000000ull;
+
+        CHECK(fd >= 0 && inotify_add_watch(fd, dir, IN_DELETE | IN_MOVED_FROM) >= 0, "inotify %s", dir);
+        while (lw_exists(path)) {
+                char buf[4096];
+                uint64_t now = lw_mono_ns();
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+
+                if (now >= deadline)
+                        lw_dump_process(daemon);
+                CHECK(now < deadline, "%s was not removed: the daemon is stuck on an output", path);
+                poll(&p, 1, (int) ((deadline - now) / 1000000) + 1);
+                while (read(fd, buf, sizeof(buf)) > 0)
+                        ;
+        }
+        close(fd);
+}
+
+/* `lockwarden status`: answered after everything before it; returns the cleaned count. */
+static long long status_cleaned(LwDaemon *d) {
+        static char out[1 << 16];
+        const char *args[] = { "status", "--json", "--socket", d->socket, NULL };
+        json_t *st;
+        long long n;
+
+        CHECK(lw_run(args, -1, out, sizeof(out), NULL, 0) == 0, "status did not answer");
+        st = json_loads(out, 0, NULL);
+        CHECK(st, "status: %s", out);
+        n = jint(json_object_get(st, "counters"), "cleaned");
+        json_decref(st);
+        return n;
+}
+
+/* A child that reads FD to the end and throws it away: the reader comes back. */
+static pid_t drain(int fd) {
+        pid_t pid = fork();
+
+        CHECK(pid >= 0, "fork");
+        if (pid == 0) {
+                char buf[65536];
+                int fl = fcntl(fd, F_GETFL);
+                (void) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+                while (read(fd, buf, sizeof(buf)) > 0)
+                        ;
+                _exit(0);
+        }
+        return pid;
+}
+
+static LwDaemon *start(const char *binary, const char *state, const char *const *env) {
+        const char *args[] = { "--state-dir", state, "--leak-grace-ms", "200", NULL };
+        LwDaemon *d = lw_daemon_start(binary, args, env);
+
+        lw_daemon_ready(d);
+        return d;
+}
+
+/* The --events stream: its reader stops (the test does not read the pipe). */
+static void events_stalled(void) {
+        char *state = lw_path(lw_tmpdir(), "state"), *sessions = lw_path(state, "agents/main/sessions");
+        pid_t dead = dead_pid();
+
+        lw_mkdir_p(sessions);
+        LwDaemon *d = start(NULL, state, NULL);
+        CHECK(fcntl(d->ev_fd, F_SETPIPE_SZ, 4096) >= 0, "F_SETPIPE_SZ");
+        burst(sessions, dead);
+        char *canary = lw_path(sessions, "canary.jsonl.lock");
+        write_lock(canary, dead);
+        wait_gone(sessions, canary, d->pid);
+        CHECK(status_cleaned(d) == BURST + 1, "not every lock was cleaned");
+        /* The reader is back: it is told what it missed. */
+        json_t *e = lw_expect(d, LW_TIMEOUT_MS, "monitor.dropped", "output", "events");
+        CHECK(jint(e, "dropped") > 0, "dropped %lld", jint(e, "dropped"));
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+}
+
+/* stderr: a pipe nobody reads. */
+static void stderr_stalled(void) {
+        char *state = lw_path(lw_tmpdir(), "state"), *sessions = lw_path(state, "agents/main/sessions");
+        pid_t dead = dead_pid();
+        int p[2], saved = dup(STDERR_FILENO);
+
+        lw_mkdir_p(sessions);
+        CHECK(saved >= 0 && pipe2(p, O_CLOEXEC) == 0, "pipe");
+        CHECK(fcntl(p[0], F_SETPIPE_SZ, 4096) >= 0, "F_SETPIPE_SZ");
+        dup2(p[1], STDERR_FILENO);
+        LwDaemon *d = lw_daemon_start(NULL, (const char *[]) { "--state-dir", state, "--leak-grace-ms", "200", NULL }, NULL);
+        dup2(saved, STDERR_FILENO);
+        close(p[1]);
+        lw_daemon_ready(d);
+        burst(sessions, dead);
+        char *canary = lw_path(sessions, "canary.jsonl.lock");
+        write_lock(canary, dead);
+        lw_expect(d, 4 * LW_TIMEOUT_MS, "lock.cleaned", "lock", canary);
+        CHECK(!lw_exists(canary), "canary still there");
+        pid_t reader = drain(p[0]);
+        json_t *e = lw_expect(d, LW_TIMEOUT_MS, "monitor.dropped", "output", "stderr");
+        CHECK(jint(e, "dropped") > 0, "dropped %lld", jint(e, "dropped"));
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+        lw_wait_exit(reader, LW_TIMEOUT_MS);
+        close(p[0]);
+}
+
+/* The journal: a socket nobody reads, where the daemon sends its entries (the test build's
+ * LOCKWARDEN_TEST_JOURNAL_SOCKET): what a SIGSTOPped journald is to its clients. */
+static void journal_stalled(void) {
+        char *state = lw_path(lw_tmpdir(), "state"), *sessions = lw_path(state, "agents/main/sessions");
+        char *sock = lw_path(lw_tmpdir(), "journal.sock"), env[300], bin[4096];
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        pid_t dead = dead_pid();
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+        lw_mkdir_p(sessions);
+        CHECK(strlen(sock) < sizeof(sa.sun_path), "socket path too long");
+        strcpy(sa.sun_path, sock);
+        CHECK(fd >= 0 && bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0, "bind %s", sock);
+        snprintf(env, sizeof(env), "LOCKWARDEN_TEST_JOURNAL_SOCKET=%s", sock);
+        snprintf(bin, sizeof(bin), "%s/src/lockwarden-hooked", lw_builddir());
+        LwDaemon *d = start(bin, state, (const char *[]) { env, NULL });
+        burst(sessions, dead);
+        char *canary = lw_path(sessions, "canary.jsonl.lock");
+        write_lock(canary, dead);
+        lw_expect(d, 4 * LW_TIMEOUT_MS, "lock.cleaned", "lock", canary);
+        CHECK(!lw_exists(canary), "canary still there");
+        pid_t reader = drain(fd);
+        json_t *e = lw_expect(d, LW_TIMEOUT_MS, "monitor.dropped", "output", "journal");
+        CHECK(jint(e, "dropped") > 0, "dropped %lld", jint(e, "dropped"));
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+        lw_kill_wait(reader, SIGKILL);
+        close(fd);
+}
+
+int main(int argc, char **argv) {
+        lw_require_backend();
+        /* One phase by name (for a failing one's log), else all. */
+        const char *only = argc > 1 ? argv[1] : NULL;
+        if (!only || strcmp(only, "events") == 0)
+                events_stalled();
+        if (!only || strcmp(only, "stderr") == 0)
+                stderr_stalled();
+        if (!only || strcmp(only, "journal") == 0)
+                journal_stalled();
+        return 0;
+}
