@@ -42,7 +42,7 @@ typedef enum EventKind {
 
 #define REPORT_RING_MAX 1024
 /* What the --events stream may keep for a reader that is behind (outbuf.h). */
-#define REPORT_OUTPUT_MAX (256u * 1024)
+#define REPORT_OUTPUT_MAX (4u * 1024 * 1024)
 
 typedef struct OutBuf OutBuf;
 typedef struct JournalSink JournalSink;

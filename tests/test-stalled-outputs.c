@@ -16,7 +16,21 @@
 
 #include "lwtest.h"
 
-#define BURST 600
+#define BURST 1000
+
+/* A state dir deep under long folder names: every report carries kilobytes of path, and a
+ * burst is more than the 4 MiB the --events stream may keep. */
+static char *deep_state(void) {
+        char *p = lw_tmpdir(), seg[201];
+
+        memset(seg, 'd', 200);
+        seg[200] = '\0';
+        for (int i = 0; i < 8; i++)
+                p = lw_path(p, seg);
+        p = lw_path(p, "state");
+        lw_mkdir_p(lw_path(p, "agents/main/sessions"));
+        return p;
+}
 
 static pid_t dead_pid(void) {
         pid_t p = lw_spawn_sleeper();
@@ -34,13 +48,17 @@ static void write_lock(const char *path, pid_t pid) {
 }
 
 /* BURST locks of a dead owner, with long names: each costs a lock.stale and a lock.cleaned,
- * over a kilobyte of reports. */
-static void burst(const char *sessions, pid_t dead) {
+ * kilobytes of reports. */
+static void burst(const char *sessions, pid_t dead, LwDaemon *pump) {
         char name[256];
 
         for (int i = 0; i < BURST; i++) {
                 snprintf(name, sizeof(name), "b%04d-%0200d.jsonl.lock", i, 0);
                 write_lock(lw_path(sessions, name), dead);
+                /* PUMP: the --events stream is read as it goes (it is not the output under test),
+                 * never more than 50 locks behind. */
+                if (pump && i % 50 == 49)
+                        lw_expect(pump, 4 * LW_TIMEOUT_MS, "lock.cleaned", "lock", lw_path(sessions, name));
         }
 }
 
@@ -96,9 +114,22 @@ static pid_t drain(int fd) {
         return pid;
 }
 
-static LwDaemon *start(const char *binary, const char *state, const char *const *env) {
+/* The daemon, its stderr on ERR_FD (-1: /dev/null: megabytes of lines are not for the log). */
+static LwDaemon *start_err(const char *binary, const char *state, const char *const *env, int err_fd) {
         const char *args[] = { "--state-dir", state, "--leak-grace-ms", "200", NULL };
+        int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+        CHECK(saved >= 0 && null >= 0, "dup");
+        dup2(err_fd >= 0 ? err_fd : null, STDERR_FILENO);
         LwDaemon *d = lw_daemon_start(binary, args, env);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+        close(null);
+        return d;
+}
+
+static LwDaemon *start(const char *binary, const char *state, const char *const *env) {
+        LwDaemon *d = start_err(binary, state, env, -1);
 
         lw_daemon_ready(d);
         return d;
@@ -106,13 +137,12 @@ static LwDaemon *start(const char *binary, const char *state, const char *const 
 
 /* The --events stream: its reader stops (the test does not read the pipe). */
 static void events_stalled(void) {
-        char *state = lw_path(lw_tmpdir(), "state"), *sessions = lw_path(state, "agents/main/sessions");
+        char *state = deep_state(), *sessions = lw_path(state, "agents/main/sessions");
         pid_t dead = dead_pid();
 
-        lw_mkdir_p(sessions);
         LwDaemon *d = start(NULL, state, NULL);
         CHECK(fcntl(d->ev_fd, F_SETPIPE_SZ, 4096) >= 0, "F_SETPIPE_SZ");
-        burst(sessions, dead);
+        burst(sessions, dead, NULL);
         char *canary = lw_path(sessions, "canary.jsonl.lock");
         write_lock(canary, dead);
         wait_gone(sessions, canary, d->pid);
@@ -125,19 +155,16 @@ static void events_stalled(void) {
 
 /* stderr: a pipe nobody reads. */
 static void stderr_stalled(void) {
-        char *state = lw_path(lw_tmpdir(), "state"), *sessions = lw_path(state, "agents/main/sessions");
+        char *state = deep_state(), *sessions = lw_path(state, "agents/main/sessions");
         pid_t dead = dead_pid();
-        int p[2], saved = dup(STDERR_FILENO);
+        int p[2];
 
-        lw_mkdir_p(sessions);
-        CHECK(saved >= 0 && pipe2(p, O_CLOEXEC) == 0, "pipe");
+        CHECK(pipe2(p, O_CLOEXEC) == 0, "pipe");
         CHECK(fcntl(p[0], F_SETPIPE_SZ, 4096) >= 0, "F_SETPIPE_SZ");
-        dup2(p[1], STDERR_FILENO);
-        LwDaemon *d = lw_daemon_start(NULL, (const char *[]) { "--state-dir", state, "--leak-grace-ms", "200", NULL }, NULL);
-        dup2(saved, STDERR_FILENO);
+        LwDaemon *d = start_err(NULL, state, NULL, p[1]);
         close(p[1]);
         lw_daemon_ready(d);
-        burst(sessions, dead);
+        burst(sessions, dead, d);
         char *canary = lw_path(sessions, "canary.jsonl.lock");
         write_lock(canary, dead);
         lw_expect(d, 4 * LW_TIMEOUT_MS, "lock.cleaned", "lock", canary);
@@ -153,20 +180,19 @@ static void stderr_stalled(void) {
 /* The journal: a socket nobody reads, where the daemon sends its entries (the test build's
  * LOCKWARDEN_TEST_JOURNAL_SOCKET): what a SIGSTOPped journald is to its clients. */
 static void journal_stalled(void) {
-        char *state = lw_path(lw_tmpdir(), "state"), *sessions = lw_path(state, "agents/main/sessions");
+        char *state = deep_state(), *sessions = lw_path(state, "agents/main/sessions");
         char *sock = lw_path(lw_tmpdir(), "journal.sock"), env[300], bin[4096];
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         pid_t dead = dead_pid();
         int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-        lw_mkdir_p(sessions);
         CHECK(strlen(sock) < sizeof(sa.sun_path), "socket path too long");
         strcpy(sa.sun_path, sock);
         CHECK(fd >= 0 && bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0, "bind %s", sock);
         snprintf(env, sizeof(env), "LOCKWARDEN_TEST_JOURNAL_SOCKET=%s", sock);
         snprintf(bin, sizeof(bin), "%s/src/lockwarden-hooked", lw_builddir());
         LwDaemon *d = start(bin, state, (const char *[]) { env, NULL });
-        burst(sessions, dead);
+        burst(sessions, dead, d);
         char *canary = lw_path(sessions, "canary.jsonl.lock");
         write_lock(canary, dead);
         lw_expect(d, 4 * LW_TIMEOUT_MS, "lock.cleaned", "lock", canary);
