@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What a client of the control socket may cost is bounded, and root is never locked out:
- *   group     `nobody`, in the socket's group, opens 80 idle connections: root's `lockwarden
- *             status` still answers, and nobody holds at most 16;
+ *   group     five users of the socket's group open 100 idle connections: root's `lockwarden
+ *             status` still answers (root has slots of its own), at most 64 are held;
  *   idle      a connection that sends no request is closed (the test build's short timeout);
  *   follow    16 `events --follow` clients that never read, during a burst of events: the
  *             daemon's memory grows by less than 48 MB (each follower's backlog is bounded),
@@ -150,34 +150,42 @@ static void socket_for_nobody(LwDaemon *d) {
 
 static void group_member_floods(void) {
         char *state = lw_path(lw_tmpdir(), "state");
-        int ready[2];
-        char c;
+        pid_t flooders[5];
 
         lw_mkdir_p(lw_path(state, "agents/main/sessions"));
         LwDaemon *d = start(state, "200", NULL);
         socket_for_nobody(d);
-        CHECK(pipe2(ready, O_CLOEXEC) == 0, "pipe");
-        pid_t flooder = fork();
-        CHECK(flooder >= 0, "fork");
-        if (flooder == 0) {
-                gid_t g = NOBODY;
-                if (setgroups(1, &g) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
-                        _exit(99);
-                for (int i = 0; i < 80; i++)
-                        (void) connect_to(d->socket, false); /* kept open, never written */
-                if (write(ready[1], "x", 1) != 1)
-                        _exit(1);
-                pause();
-                _exit(0);
+        /* Five users of the socket's group, 20 idle connections each: more than each user's
+         * share, and more than all users' together. */
+        for (size_t u = 0; u < LW_ELEMENTSOF(flooders); u++) {
+                int ready[2];
+                char c;
+
+                CHECK(pipe2(ready, O_CLOEXEC) == 0, "pipe");
+                flooders[u] = fork();
+                CHECK(flooders[u] >= 0, "fork");
+                if (flooders[u] == 0) {
+                        gid_t g = NOBODY;
+                        if (setgroups(1, &g) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY - (uid_t) u) < 0)
+                                _exit(99);
+                        for (int i = 0; i < 20; i++)
+                                (void) connect_to(d->socket, false); /* kept open, never written */
+                        if (write(ready[1], "x", 1) != 1)
+                                _exit(1);
+                        pause();
+                        _exit(0);
+                }
+                close(ready[1]);
+                CHECK(read(ready[0], &c, 1) == 1, "flooder %zu did not connect", u);
+                close(ready[0]);
         }
-        close(ready[1]);
-        CHECK(read(ready[0], &c, 1) == 1, "the flooder did not connect");
-        close(ready[0]);
 
         json_t *st = status(d);
-        CHECK(control_counter(st, "refused") >= 80 - 16, "refused %lld", control_counter(st, "refused"));
-        CHECK(control_counter(st, "connections") <= 16 + 1, "connections %lld", control_counter(st, "connections"));
-        lw_kill_wait(flooder, SIGKILL);
+        CHECK(control_counter(st, "refused") >= 100 - 64, "refused %lld", control_counter(st, "refused"));
+        CHECK(control_counter(st, "connections") <= 64 + 1, "connections %lld", control_counter(st, "connections"));
+        json_decref(st);
+        for (size_t u = 0; u < LW_ELEMENTSOF(flooders); u++)
+                lw_kill_wait(flooders[u], SIGKILL);
         CHECK(lw_daemon_stop(d) == 0, "exit status");
 }
 
