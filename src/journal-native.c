@@ -188,13 +188,14 @@ int journal_sink_send(JournalSink *j, const struct iovec *fields, size_t n) {
                 if (errno != ECONNREFUSED && errno != ENOTCONN && errno != ECONNRESET)
                         return negative_errno();
                 /* journald restarted: a new socket at the same path. Once more. */
-                close(j->fd);
-                j->connected = false;
-                j->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-                if (j->fd < 0)
+                int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                if (fd < 0)
                         return negative_errno();
                 if (j->source)
-                        (void) sd_event_source_set_io_fd(j->source, j->fd);
+                        (void) sd_event_source_set_io_fd(j->source, fd);
+                close(j->fd);
+                j->fd = fd;
+                j->connected = false;
         }
         return -ECONNREFUSED;
 }
