@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* An output whose reader stops never stops the daemon: the --events stream (a pipe nobody
  * reads), stderr (a pipe nobody reads) and the journal (a socket nobody reads, as a stalled
- * journald's). During a burst of reports that fills each of them, a dead owner's lock is
- * still removed; what did not fit is dropped and counted, and monitor.dropped says how many
+ * journald's; and a real journald, SIGSTOPped, in a journal namespace of its own). During a
+ * burst of reports that fills each of them, a dead owner's lock is still removed; what did not fit is dropped and counted, and monitor.dropped says how many
  * once the reader takes data again. */
 #include <fcntl.h>
 #include <poll.h>
@@ -205,6 +205,75 @@ static void journal_stalled(void) {
         close(fd);
 }
 
+/* A real systemd-journald, in a journal namespace of this test's own (its sockets under
+ * /run/systemd/journal.NS, its files in a folder of their own, both removed at the end): it is
+ * SIGSTOPped, as an overloaded journald is in effect, and never the host's journal. */
+static pid_t journald;
+static char journal_ns[64];
+
+static void journald_done(void) {
+        char cmd[512];
+
+        if (journald <= 0)
+                return;
+        kill(journald, SIGCONT);
+        lw_kill_wait(journald, SIGTERM);
+        journald = 0;
+        snprintf(cmd, sizeof(cmd), "rm -rf /run/systemd/journal.%s /run/log/journal/*.%s /var/log/journal/*.%s",
+                 journal_ns, journal_ns, journal_ns);
+        (void) !system(cmd);
+}
+
+static void journald_stopped(void) {
+        char *state = deep_state(), *sessions = lw_path(state, "agents/main/sessions");
+        char sock[128], env[300], bin[4096], cmd[512], line[65536];
+        pid_t dead = dead_pid();
+
+        if (geteuid() != 0 || !lw_exists("/lib/systemd/systemd-journald")) {
+                fprintf(stderr, "no systemd-journald to start: journald phase skipped\n");
+                return;
+        }
+        snprintf(journal_ns, sizeof(journal_ns), "lwtest%d", (int) getpid());
+        snprintf(sock, sizeof(sock), "/run/systemd/journal.%s/socket", journal_ns);
+        journald = fork();
+        CHECK(journald >= 0, "fork");
+        if (journald == 0) {
+                execl("/lib/systemd/systemd-journald", "systemd-journald", journal_ns, (char *) NULL);
+                _exit(127);
+        }
+        atexit(journald_done);
+        uint64_t deadline = lw_mono_ns() + LW_TIMEOUT_MS * 1000000ull;
+        while (!lw_exists(sock)) {
+                CHECK(lw_mono_ns() < deadline, "journald did not make %s", sock);
+                usleep(10000);
+        }
+        snprintf(env, sizeof(env), "LOCKWARDEN_TEST_JOURNAL_SOCKET=%s", sock);
+        snprintf(bin, sizeof(bin), "%s/src/lockwarden-hooked", lw_builddir());
+        LwDaemon *d = start(bin, state, (const char *[]) { env, NULL });
+        kill(journald, SIGSTOP);
+        lw_wait_stopped(journald, LW_TIMEOUT_MS);
+        burst(sessions, dead, d);
+        char *canary = lw_path(sessions, "canary.jsonl.lock");
+        write_lock(canary, dead);
+        lw_expect(d, 4 * LW_TIMEOUT_MS, "lock.cleaned", "lock", canary);
+        CHECK(!lw_exists(canary), "canary still there");
+        kill(journald, SIGCONT);
+        json_t *e = lw_expect(d, 2 * LW_TIMEOUT_MS, "monitor.dropped", "output", "journal");
+        long long dropped = jint(e, "dropped");
+        CHECK(dropped > 0, "dropped %lld", dropped);
+        /* And the journal itself has the count. */
+        snprintf(cmd, sizeof(cmd), "exec timeout 10 journalctl --namespace=%s --no-pager -f -n all -o json "
+                 "MESSAGE_ID=5d0b7e2f84a94c31a7d6e0c9b3f1a285", journal_ns);
+        FILE *f = popen(cmd, "r");
+        CHECK(f && fgets(line, sizeof(line), f), "no monitor.dropped entry in the journal");
+        pclose(f);
+        json_t *entry = json_loads(line, 0, NULL);
+        CHECK(entry && strcmp(jstr(entry, "OUTPUT"), "journal") == 0, "entry %s", line);
+        json_decref(entry);
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+        journald_done();
+}
+
 int main(int argc, char **argv) {
         lw_require_backend();
         /* One phase by name (for a failing one's log), else all. */
@@ -215,5 +284,7 @@ int main(int argc, char **argv) {
                 stderr_stalled();
         if (!only || strcmp(only, "journal") == 0)
                 journal_stalled();
+        if (!only || strcmp(only, "journald") == 0)
+                journald_stopped();
         return 0;
 }
