@@ -139,29 +139,25 @@ static int send_memfd(JournalSink *j, const char *data, size_t len) {
 
 int journal_sink_send(JournalSink *j, const struct iovec *fields, size_t n) {
         _cleanup_free_ char *data = NULL;
-        size_t len = 0, alloc = 0;
+        size_t len = 0, size = 1;
         int r;
 
+        /* At most each field, a length and a newline more than its own bytes. */
+        for (size_t i = 0; i < n; i++)
+                size += fields[i].iov_len + 1 + 8;
+        data = malloc(size);
+        if (!data)
+                return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 const char *f = fields[i].iov_base, *eq = memchr(f, '=', fields[i].iov_len);
-                size_t name = eq ? (size_t) (eq - f) : fields[i].iov_len;
+                size_t name = eq ? (size_t) (eq - f) : 0;
                 size_t vlen = eq ? fields[i].iov_len - name - 1 : 0;
-                bool binary = eq && memchr(eq + 1, '\n', vlen);
-                size_t need = len + name + 1 + 8 + vlen + 1;
 
                 if (!eq || name == 0)
                         continue;
-                if (need > alloc) {
-                        size_t a = MAX_SIZE(need, alloc * 2);
-                        char *d = realloc(data, a);
-                        if (!d)
-                                return -ENOMEM;
-                        data = d;
-                        alloc = a;
-                }
                 memcpy(data + len, f, name);
                 len += name;
-                if (binary) {
+                if (memchr(eq + 1, '\n', vlen)) {
                         uint64_t le = htole64((uint64_t) vlen);
                         data[len++] = '\n';
                         memcpy(data + len, &le, 8);
