@@ -83,8 +83,9 @@ static void wait_gone(const char *dir, const char *path, pid_t daemon) {
         close(fd);
 }
 
-/* `lockwarden status`: answered after everything before it; returns the cleaned count. */
-static long long status_cleaned(LwDaemon *d) {
+/* `lockwarden status`: answered after everything before it; returns counters.cleaned, or
+ * with KEY the top-level count KEY. */
+static long long status_count(LwDaemon *d, const char *key) {
         static char out[1 << 16];
         const char *args[] = { "status", "--json", "--socket", d->socket, NULL };
         json_t *st;
@@ -93,7 +94,7 @@ static long long status_cleaned(LwDaemon *d) {
         CHECK(lw_run(args, -1, out, sizeof(out), NULL, 0) == 0, "status did not answer");
         st = json_loads(out, 0, NULL);
         CHECK(st, "status: %s", out);
-        n = jint(json_object_get(st, "counters"), "cleaned");
+        n = key ? jint(st, key) : jint(json_object_get(st, "counters"), "cleaned");
         json_decref(st);
         return n;
 }
@@ -115,8 +116,10 @@ static pid_t drain(int fd) {
 }
 
 /* The daemon, its stderr on ERR_FD (-1: /dev/null: megabytes of lines are not for the log). */
+static const char *grace = "200";
+
 static LwDaemon *start_err(const char *binary, const char *state, const char *const *env, int err_fd) {
-        const char *args[] = { "--state-dir", state, "--leak-grace-ms", "200", NULL };
+        const char *args[] = { "--state-dir", state, "--leak-grace-ms", grace, NULL };
         int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
         CHECK(saved >= 0 && null >= 0, "dup");
@@ -146,7 +149,7 @@ static void events_stalled(void) {
         char *canary = lw_path(sessions, "canary.jsonl.lock");
         write_lock(canary, dead);
         wait_gone(sessions, canary, d->pid);
-        CHECK(status_cleaned(d) == BURST + 1, "not every lock was cleaned");
+        CHECK(status_count(d, NULL) == BURST + 1, "not every lock was cleaned");
         /* The reader is back: it is told what it missed. */
         json_t *e = lw_expect(d, LW_TIMEOUT_MS, "monitor.dropped", "output", "events");
         CHECK(jint(e, "dropped") > 0, "dropped %lld", jint(e, "dropped"));
@@ -270,6 +273,34 @@ static void journald_stopped(void) {
         json_t *entry = json_loads(line, 0, NULL);
         CHECK(entry && strcmp(jstr(entry, "OUTPUT"), "journal") == 0, "entry %s", line);
         json_decref(entry);
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+
+        /* An entry larger than a datagram goes in a sealed memfd: a dump of 300 locks with
+         * kilobytes of path each (a live owner's, unheld, kept listed by a long grace). */
+        grace = "3600000";
+        d = start(bin, state, (const char *[]) { env, NULL });
+        grace = "200";
+        pid_t owner = lw_spawn_sleeper();
+        for (int i = 0; i < 300; i++) {
+                snprintf(line, sizeof(line), "h%03d-%0200d.jsonl.lock", i, 0);
+                write_lock(lw_path(sessions, line), owner);
+        }
+        uint64_t until = lw_mono_ns() + 4ull * LW_TIMEOUT_MS * 1000000ull;
+        while (status_count(d, "locks") < 300)
+                CHECK(lw_mono_ns() < until, "the 300 locks were not all seen");
+        kill(d->pid, SIGUSR1);
+        /* (Too long a line for this test's reader of --events: read from the journal.) */
+        snprintf(cmd, sizeof(cmd), "exec timeout 10 journalctl --namespace=%s --no-pager -f -n all -o json --all "
+                 "--output-fields=LOCKS MESSAGE_ID=e5a0e0a2a3a84d8c9a6a2b8f3c1d7e42", journal_ns);
+        f = popen(cmd, "r");
+        char *big = NULL;
+        size_t big_size = 0;
+        CHECK(f && getline(&big, &big_size, f) > 0, "no monitor.dump entry in the journal");
+        pclose(f);
+        fprintf(stderr, "monitor.dump in the journal: %zu bytes\n", strlen(big));
+        CHECK(strlen(big) > 256 * 1024, "the dump entry is only %zu bytes", strlen(big));
+        free(big);
+        lw_kill_wait(owner, SIGKILL);
         CHECK(lw_daemon_stop(d) == 0, "exit status");
         journald_done();
 }
