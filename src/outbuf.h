@@ -22,7 +22,8 @@ typedef void (*OutBufDrained)(OutBuf *o, uint64_t dropped, void *userdata);
  * file description made non-blocking); else (stdout, stderr, shared with whoever started us)
  * a pipe or terminal is reopened through /proc/self/fd with a non-blocking description of
  * our own, so that the one shared with our parent stays as it was. A socket is written with
- * MSG_DONTWAIT. */
+ * MSG_DONTWAIT. A pipe whose reader is gone raises SIGPIPE: the caller ignores it (the daemon
+ * does). */
 int outbuf_new(int fd, size_t max, bool own, OutBuf **ret);
 OutBuf *outbuf_free(OutBuf *o);
 
