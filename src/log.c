@@ -11,9 +11,18 @@
 static OutBuf *log_out;
 static bool log_out_failed;
 
+static void log_exit(void) {
+        log_detach_event();
+}
+
 static OutBuf *log_stderr(void) {
+        static bool registered;
+
         if (!log_out && !log_out_failed)
                 log_out_failed = outbuf_new(STDERR_FILENO, LOG_STDERR_MAX, false, &log_out) < 0;
+        /* A line kept for a slow terminal is not lost at exit (a command's last error). */
+        if (log_out && !registered)
+                registered = atexit(log_exit) == 0;
         return log_out;
 }
 
