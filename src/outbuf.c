@@ -16,6 +16,7 @@ struct OutBuf {
         bool own, socket, broken;
         char *buf;
         size_t start, len, alloc, max;   /* kept bytes: buf[start, start + len) */
+        uint64_t n_kept;                 /* messages with bytes kept */
         uint64_t dropped;
         sd_event_source *source;
         OutBufDrained drained;
@@ -110,9 +111,11 @@ int outbuf_flush(OutBuf *o) {
                 if (k == -EAGAIN)
                         break;
                 if (k < 0) {
-                        /* The reader went away: nothing will ever be read again. */
-                        o->broken = true;
-                        o->len = o->start = 0;
+                        /* The reader went away. A socket's peer never comes back; a FIFO may get
+                         * a new reader: what was kept is lost (counted), later writes try again. */
+                        o->broken = o->socket;
+                        o->dropped += o->n_kept;
+                        o->len = o->start = o->n_kept = 0;
                         update_source(o);
                         return (int) k;
                 }
@@ -120,7 +123,7 @@ int outbuf_flush(OutBuf *o) {
                 o->len -= (size_t) k;
         }
         if (o->len == 0)
-                o->start = 0;
+                o->start = o->n_kept = 0;
         update_source(o);
         if (o->len == 0 && o->dropped > 0 && o->drained) {
                 uint64_t d = o->dropped;
@@ -161,13 +164,18 @@ int outbuf_write(OutBuf *o, const void *p, size_t n, bool force) {
                 ssize_t k = do_write(o, p, n);
 
                 if (k < 0 && k != -EAGAIN) {
-                        o->broken = true;
+                        o->broken = o->socket; /* a FIFO may get a new reader */
                         o->dropped++;
                         return (int) k;
                 }
                 done = k > 0 ? (size_t) k : 0;
-                if (done == n)
+                if (done == n) {
+                        /* Taken after drops (a new reader of a FIFO): the notice is given from
+                         * the loop, once the descriptor says it is writable. */
+                        if (o->dropped > 0 && o->source)
+                                (void) sd_event_source_set_enabled(o->source, SD_EVENT_ONESHOT);
                         return 0;
+                }
         } else if (!force && o->len + n > o->max) {
                 o->dropped++;
                 return -ENOBUFS;
@@ -177,6 +185,7 @@ int outbuf_write(OutBuf *o, const void *p, size_t n, bool force) {
                 o->dropped++;
                 return -ENOBUFS;
         }
+        o->n_kept++;
         update_source(o);
         return 0;
 }

@@ -4,6 +4,7 @@
  * the reader takes everything the owner is told how many were dropped. */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lwtest.h"
@@ -71,6 +72,24 @@ int main(void) {
         signal(SIGPIPE, SIG_IGN);
         close(p[0]);
         CHECK(outbuf_write(o, line, sizeof(line), false) < 0, "write to a closed pipe");
+        outbuf_free(o);
+
+        /* A named FIFO gets a new reader: writing goes on, and the loss is told. */
+        char *fifo = lw_path(lw_tmpdir(), "events.fifo");
+        CHECK(mkfifo(fifo, 0600) == 0, "mkfifo");
+        int r1 = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC), w = open(fifo, O_WRONLY | O_CLOEXEC);
+        CHECK(r1 >= 0 && w >= 0, "open fifo");
+        told = 0;
+        CHECK(outbuf_new(w, 16 * 1024, true, &o) == 0, "outbuf_new");
+        outbuf_set_drained(o, drained, NULL);
+        close(r1);
+        CHECK(outbuf_write(o, "a\n", 2, false) < 0, "write without a reader");
+        int r2 = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        CHECK(r2 >= 0, "reopen fifo");
+        CHECK(outbuf_write(o, "b\n", 2, false) == 0, "write to the new reader");
+        CHECK(outbuf_flush(o) == 0 && told == 1, "told %llu", (unsigned long long) told);
+        CHECK(read(r2, buf, sizeof(buf)) == 2 && memcmp(buf, "b\n", 2) == 0, "the new reader got b");
+        close(r2);
         outbuf_free(o);
         return 0;
 }
