@@ -11,13 +11,14 @@
 #include "macro.h"
 #include "time-util.h"
 
-/* Replies can be large (every lock); one line is read whole. */
-#define CLIENT_LINE_MAX (64u * 1024 * 1024)
+/* Replies can be large (every lock, with long names): one line is read whole, whatever its
+ * size; the daemon sends it as we read it. */
 
 struct ControlClient {
         int fd;
         char *buf;
         size_t len, alloc;
+        size_t scanned;          /* buf[0, scanned) holds no newline */
 };
 
 int control_client_connect(const char *path, ControlClient **ret) {
@@ -76,7 +77,7 @@ int control_client_read(ControlClient *c, int timeout_ms, json_t **ret) {
         uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : now_mono_ns() + (uint64_t) timeout_ms * NSEC_PER_MSEC;
 
         for (;;) {
-                char *nl = c->buf ? memchr(c->buf, '\n', c->len) : NULL;
+                char *nl = c->buf ? memchr(c->buf + c->scanned, '\n', c->len - c->scanned) : NULL;
 
                 if (nl) {
                         size_t len = (size_t) (nl - c->buf);
@@ -84,15 +85,17 @@ int control_client_read(ControlClient *c, int timeout_ms, json_t **ret) {
 
                         memmove(c->buf, nl + 1, c->len - len - 1);
                         c->len -= len + 1;
+                        c->scanned = 0;
                         if (!j)
                                 return -EBADMSG;
                         *ret = j;
                         return 0;
                 }
+                c->scanned = c->len;
                 if (c->len + 65536 > c->alloc) {
                         size_t a = c->alloc ? c->alloc * 2 : 131072;
                         char *b;
-                        if (a > CLIENT_LINE_MAX)
+                        if (a < c->alloc)
                                 return -EMSGSIZE;
                         b = realloc(c->buf, a);
                         if (!b)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* control.c: the control socket: connections, requests, the verbs' answers. */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include "lock.h"
 #include "macro.h"
 #include "manager.h"
+#include "outbuf.h"
 #include "owner.h"
 #include "proc.h"
 #include "reload.h"
@@ -26,9 +28,20 @@
 #define SO_PEERGROUPS 59
 #endif
 
-/* A client that lets this much of its replies pile up is dropped rather than waited for. */
-#define CONTROL_OUT_MAX (8u * 1024 * 1024)
+/* What one follower (events --follow) may have waiting; past it, events are dropped for it
+ * and counted, and it is told how many once it reads again. Replies are not bounded: a
+ * connection gets one reply at a time (its next request is read once the reply is out). */
+#define CONTROL_FOLLOW_MAX (256u * 1024)
+/* Connections: each user but root and the daemon's own may hold this many, all of them
+ * together CONTROL_CONNS_MAX; root and the daemon's user have CONTROL_CONNS_ADMIN of their own,
+ * so that no member of the socket's group can lock them out. */
+#define CONTROL_CONNS_PER_UID 16
 #define CONTROL_CONNS_MAX 64
+#define CONTROL_CONNS_ADMIN 16
+/* A connection that sends no complete request (or does not read its reply) for this long. */
+#define CONTROL_IDLE_USEC (10ull * USEC_PER_SEC)
+/* Out of descriptors: accept again when a connection closes, or after this long. */
+#define CONTROL_ACCEPT_RETRY_USEC (1ull * USEC_PER_SEC)
 
 typedef struct Conn Conn;
 
@@ -40,8 +53,12 @@ struct ControlServer {
         int fd;
         sd_event_source *source;
         Conn *conns;
-        unsigned n_conns;
+        unsigned n_conns, n_admin;
         sd_event_source *reaper;     /* frees broken connections outside their handlers */
+        sd_event_source *retry;      /* accepting again after running out of descriptors */
+        bool accept_paused, accept_said;
+        uint64_t idle_usec;
+        uint64_t n_refused, n_accept_failures, n_idle_closed, n_lost;
         json_t *capture;             /* cleanup: the events its judgement caused */
 };
 
@@ -50,17 +67,18 @@ struct Conn {
         LIST_FIELDS(Conn, conns);
         int fd;
         sd_event_source *source;
+        sd_event_source *timer;      /* idle timeout */
+        OutBuf *out;
         uid_t uid;
         gid_t gid;
         gid_t groups[64];
         int n_groups;
         bool follow;
+        bool admin;                  /* root or the daemon's user: a slot of their own */
         bool broken;                 /* to be freed by the reaper */
         char in[CONTROL_REQUEST_MAX + 1];
         size_t in_len;
         bool in_discard;             /* skipping the rest of an oversized line */
-        char *out;
-        size_t out_len, out_alloc;
 };
 
 char *control_default_path(bool server) {
@@ -90,60 +108,104 @@ int control_chown(ControlServer *s, uid_t uid, gid_t gid) {
 
 /* ---- connections ---- */
 
+static void accept_resume(ControlServer *s);
+
 static void conn_free(Conn *c) {
         ControlServer *s = c->server;
 
         LIST_REMOVE(conns, s->conns, c);
         s->n_conns--;
+        s->n_admin -= c->admin;
         sd_event_source_disable_unref(c->source);
+        sd_event_source_disable_unref(c->timer);
+        outbuf_free(c->out);
         close(c->fd);
-        free(c->out);
         free(c);
+        /* A descriptor is free again: if we ran out, accept again. */
+        accept_resume(s);
+}
+
+/* Marks C for the reaper: events reach followers from anywhere in the daemon, even from inside
+ * a connection's own handler. */
+static void conn_break(Conn *c) {
+        c->broken = true;
+        (void) sd_event_source_set_enabled(c->source, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(c->server->reaper, SD_EVENT_ONESHOT);
+}
+
+/* Progress (a request, bytes taken): the idle clock starts again. A follower may stay idle:
+ * it waits for events, and what it does not read is bounded (CONTROL_FOLLOW_MAX). */
+static void conn_touch(Conn *c) {
+        if (c->follow) {
+                (void) sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+                return;
+        }
+        (void) sd_event_source_set_time_relative(c->timer, c->server->idle_usec);
+        (void) sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+}
+
+/* While a reply is being sent the next request waits (one reply per connection in memory). */
+static int conn_update_io(Conn *c) {
+        return sd_event_source_set_io_events(c->source, outbuf_pending(c->out) > 0 ? EPOLLOUT : EPOLLIN);
 }
 
 static int conn_flush(Conn *c) {
-        while (c->out_len > 0) {
-                ssize_t n = send(c->fd, c->out, c->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        size_t before = outbuf_pending(c->out);
+        int r = outbuf_flush(c->out);
 
-                if (n < 0) {
-                        if (errno == EAGAIN)
-                                return sd_event_source_set_io_events(c->source, EPOLLIN | EPOLLOUT);
-                        return negative_errno();
-                }
-                memmove(c->out, c->out + n, c->out_len - (size_t) n);
-                c->out_len -= (size_t) n;
-        }
-        return sd_event_source_set_io_events(c->source, EPOLLIN);
+        if (r < 0)
+                return r;
+        if (outbuf_pending(c->out) < before)
+                conn_touch(c);
+        return conn_update_io(c);
 }
 
-/* Queues one message (a JSON object, consumed) and sends what the socket takes now. Returns
- * <0 when the connection is to be dropped. */
-static int conn_send(Conn *c, json_t *msg) {
-        _cleanup_free_ char *s = NULL;
-        size_t n;
+static int write_reply(const char *buffer, size_t size, void *userdata) {
+        return outbuf_write(userdata, buffer, size, true) == 0 ? 0 : -1;
+}
+
+/* Queues a reply (a JSON object, consumed), whatever its size, and sends what the socket
+ * takes now. Returns <0 when the connection is to be dropped. */
+static int conn_reply(Conn *c, json_t *msg) {
+        int r;
 
         if (!msg)
                 return -ENOMEM;
         json_object_set_new(msg, "version", json_integer(CONTROL_PROTOCOL_VERSION));
-        s = json_dumps(msg, JSON_COMPACT);
+        /* Written as it is serialised: no second copy of a large reply. */
+        r = json_dump_callback(msg, write_reply, c->out, JSON_COMPACT);
         json_decref(msg);
-        if (!s)
-                return -ENOMEM;
-        n = strlen(s);
-        if (c->out_len + n + 1 > CONTROL_OUT_MAX)
-                return -ENOBUFS; /* it is not reading: never wait for it */
-        if (c->out_len + n + 1 > c->out_alloc) {
-                size_t a = c->out_alloc * 2 > c->out_len + n + 1 ? c->out_alloc * 2 : c->out_len + n + 1;
-                char *o = realloc(c->out, a);
-                if (!o)
-                        return -ENOMEM;
-                c->out = o;
-                c->out_alloc = a;
+        if (r < 0 || outbuf_write(c->out, "\n", 1, true) < 0)
+                return -EPIPE;
+        conn_touch(c);
+        return conn_update_io(c);
+}
+
+/* One event (a line, serialised once for all followers) for a follower: dropped (and counted)
+ * when its backlog is full, never waited for. */
+static int conn_event(Conn *c, const char *line, size_t n) {
+        int r = outbuf_write(c->out, line, n, false);
+
+        if (r == -ENOBUFS) {
+                c->server->n_lost++;
+                return 0;
         }
-        memcpy(c->out + c->out_len, s, n);
-        c->out[c->out_len + n] = '\n';
-        c->out_len += n + 1;
-        return conn_flush(c);
+        if (r < 0)
+                return r;
+        conn_touch(c);
+        return conn_update_io(c);
+}
+
+/* A follower read again after events were dropped for it: it is told how many. */
+static void conn_drained(OutBuf *o, uint64_t dropped, void *userdata) {
+        _cleanup_free_ char *s = NULL;
+
+        (void) userdata;
+        if (asprintf(&s, "{\"lost\":%" PRIu64 ",\"message\":\"you lost %" PRIu64 " events: this client "
+                     "did not read them in time\",\"version\":%d}\n", dropped, dropped,
+                     CONTROL_PROTOCOL_VERSION) >= 0)
+                (void) outbuf_write(o, s, strlen(s), true);
 }
 
 static json_t *error_reply(const char *code, const char *message) {
@@ -205,8 +267,9 @@ static json_t *do_status(ControlServer *s) {
         Manager *m = s->manager;
         const RunOptions *o = m->opts;
         char ts[ISO_TS_MAX];
+        json_t *j, *st;
 
-        return json_pack("{s:{s:i, s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:s, s:s, "
+        j = json_pack("{s:{s:i, s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:s, s:s, "
                          "s:{s:I, s:I, s:I, s:I, s:I, s:I}}}",
                          "status",
                          "pid", (int) getpid(),
@@ -230,6 +293,19 @@ static json_t *do_status(ControlServer *s) {
                          "events", (json_int_t) m->n_events,
                          "overflows", (json_int_t) m->n_overflows,
                          "wakeups", (json_int_t) m->n_wakeups);
+        /* What clients cost: connections held, refused over a user's share, closed for idling,
+         * accept4 failures (out of descriptors), events dropped for followers not reading. */
+        st = json_object_get(j, "status");
+        if (st)
+                json_object_set_new(st, "control",
+                                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}",
+                                              "connections", (json_int_t) s->n_conns,
+                                              "refused", (json_int_t) s->n_refused,
+                                              "idle_closed", (json_int_t) s->n_idle_closed,
+                                              "accept_failures", (json_int_t) s->n_accept_failures,
+                                              "lost_events", (json_int_t) s->n_lost,
+                                              "accepting", !s->accept_paused));
+        return j;
 }
 
 static void add_unlocked_sessions(Node *n, json_t *arr) {
@@ -485,26 +561,35 @@ static int on_reap(sd_event_source *src, void *userdata) {
         return 0;
 }
 
-/* Events reach followers from anywhere in the daemon, even from inside a connection's own
- * handler: a connection that fails here is only marked, and freed by the reaper. */
 static void tap(json_t *event, void *userdata) {
         ControlServer *s = userdata;
+        _cleanup_free_ char *line = NULL;
+        size_t n = 0;
 
         if (s->capture)
                 json_array_append(s->capture, event);
-        for (Conn *c = s->conns; c; c = c->conns_next)
-                if (c->follow && !c->broken && conn_send(c, json_pack("{s:O}", "event", event)) < 0) {
-                        c->broken = true;
-                        (void) sd_event_source_set_enabled(c->source, SD_EVENT_OFF);
-                        (void) sd_event_source_set_enabled(s->reaper, SD_EVENT_ONESHOT);
+        for (Conn *c = s->conns; c; c = c->conns_next) {
+                if (!c->follow || c->broken)
+                        continue;
+                if (!line) {
+                        json_t *msg = json_pack("{s:O, s:i}", "event", event, "version", CONTROL_PROTOCOL_VERSION);
+                        line = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+                        json_decref(msg);
+                        if (!line)
+                                return;
+                        n = strlen(line);
+                        line[n++] = '\n'; /* replaces the NUL: written by length */
                 }
+                if (conn_event(c, line, n) < 0)
+                        conn_break(c);
+        }
 }
 
-/* Each complete line is one request. */
+/* Each complete line is one request; the next one waits until the reply is out. */
 static int conn_process(Conn *c) {
         char *nl;
 
-        while ((nl = memchr(c->in, '\n', c->in_len))) {
+        while (outbuf_pending(c->out) == 0 && (nl = memchr(c->in, '\n', c->in_len))) {
                 size_t len = (size_t) (nl - c->in);
                 json_error_t err;
                 json_t *req, *reply;
@@ -519,7 +604,7 @@ static int conn_process(Conn *c) {
                 }
                 memmove(c->in, nl + 1, c->in_len - len - 1);
                 c->in_len -= len + 1;
-                if (conn_send(c, reply ? reply : error_reply("internal", "out of memory")) < 0)
+                if (conn_reply(c, reply ? reply : error_reply("internal", "out of memory")) < 0)
                         return -1;
         }
         if (c->in_len == CONTROL_REQUEST_MAX) {
@@ -536,11 +621,13 @@ static int on_conn(sd_event_source *src, int fd, uint32_t revents, void *userdat
         (void) src;
         if (c->broken)
                 return 0;
-        if (revents & EPOLLOUT && conn_flush(c) < 0) {
-                conn_free(c);
-                return 0;
+        if (revents & EPOLLOUT) {
+                if (conn_flush(c) < 0 || conn_process(c) < 0) {
+                        conn_free(c);
+                        return 0;
+                }
         }
-        if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+        if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR) && outbuf_pending(c->out) == 0) {
                 ssize_t n = recv(fd, c->in + c->in_len, CONTROL_REQUEST_MAX - c->in_len, MSG_DONTWAIT);
 
                 if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -552,8 +639,81 @@ static int on_conn(sd_event_source *src, int fd, uint32_t revents, void *userdat
                         if (conn_process(c) < 0)
                                 conn_free(c);
                 }
-        }
+        } else if (revents & (EPOLLHUP | EPOLLERR) && !(revents & EPOLLOUT))
+                conn_free(c); /* gone while a reply was waiting for it */
         return 0;
+}
+
+static int on_idle(sd_event_source *src, uint64_t usec, void *userdata) {
+        Conn *c = userdata;
+
+        (void) src;
+        (void) usec;
+        /* No complete request, or its reply not read, for the whole timeout: it costs a slot. */
+        c->server->n_idle_closed++;
+        conn_break(c);
+        return 0;
+}
+
+/* ---- accepting ---- */
+
+static void accept_resume(ControlServer *s) {
+        if (!s->accept_paused)
+                return;
+        s->accept_paused = false;
+        (void) sd_event_source_set_enabled(s->retry, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(s->source, SD_EVENT_ON);
+}
+
+static int on_retry(sd_event_source *src, uint64_t usec, void *userdata) {
+        (void) src;
+        (void) usec;
+        accept_resume(userdata);
+        return 0;
+}
+
+/* Out of descriptors: the pending connection stays in the queue, so the socket stays readable
+ * and accept4 would fail again at once, for ever. Stop listening until a descriptor is freed
+ * (a connection closes) or, for descriptors freed elsewhere, a second has passed; say so once. */
+static void accept_pause(ControlServer *s, int error) {
+        s->accept_paused = true;
+        (void) sd_event_source_set_enabled(s->source, SD_EVENT_OFF);
+        (void) sd_event_source_set_time_relative(s->retry, CONTROL_ACCEPT_RETRY_USEC);
+        (void) sd_event_source_set_enabled(s->retry, SD_EVENT_ONESHOT);
+        if (s->accept_said)
+                return;
+        s->accept_said = true;
+        report_emit(&s->manager->reporter, EVENT_MONITOR_WARNING,
+                    json_pack("{s:s, s:s, s:s}", "path", s->path, "error", strerror(error),
+                              "warning", "out of descriptors: the control socket accepts no connection until "
+                                         "one is freed (raise LimitNOFILE=)"));
+}
+
+/* Refuses a connection over its user's share, with a reason it can read. */
+static void refuse(ControlServer *s, int cfd, const char *why) {
+        _cleanup_free_ char *line = NULL;
+        json_t *j = error_reply("too-many-connections", why);
+
+        s->n_refused++;
+        if (j) {
+                json_object_set_new(j, "version", json_integer(CONTROL_PROTOCOL_VERSION));
+                line = json_dumps(j, JSON_COMPACT);
+                json_decref(j);
+        }
+        if (line) {
+                size_t n = strlen(line);
+                line[n] = '\n';
+                (void) !send(cfd, line, n + 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+        }
+        close(cfd);
+}
+
+static unsigned conns_of(ControlServer *s, uid_t uid) {
+        unsigned n = 0;
+
+        for (Conn *c = s->conns; c; c = c->conns_next)
+                n += c->uid == uid && !c->broken;
+        return n;
 }
 
 static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
@@ -562,29 +722,57 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
         socklen_t len = sizeof(cred);
         Conn *c;
         int cfd;
+        bool admin;
 
         (void) src;
         (void) revents;
         cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (cfd < 0)
+        if (cfd < 0) {
+                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                        s->n_accept_failures++;
+                        accept_pause(s, errno);
+                }
                 return 0;
-        if (s->n_conns >= CONTROL_CONNS_MAX || getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-            !(c = calloc(1, sizeof(*c)))) {
+        }
+        s->accept_said = false; /* an episode of running out ends with an accepted connection */
+        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
                 close(cfd);
                 return 0;
         }
-        *c = (Conn) { .server = s, .fd = cfd, .uid = cred.uid, .gid = cred.gid };
+        admin = cred.uid == 0 || cred.uid == geteuid();
+        if (admin ? s->n_admin >= CONTROL_CONNS_ADMIN : s->n_conns - s->n_admin >= CONTROL_CONNS_MAX) {
+                refuse(s, cfd, "too many connections: try again later");
+                return 0;
+        }
+        if (!admin && conns_of(s, cred.uid) >= CONTROL_CONNS_PER_UID) {
+                refuse(s, cfd, "too many connections from this user (16)");
+                return 0;
+        }
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+                close(cfd);
+                return 0;
+        }
+        *c = (Conn) { .server = s, .fd = cfd, .uid = cred.uid, .gid = cred.gid, .admin = admin };
         len = sizeof(c->groups);
         if (getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len) == 0)
                 c->n_groups = (int) (len / sizeof(gid_t));
-        if (sd_event_add_io(sd_event_source_get_event(s->source), &c->source, cfd, EPOLLIN, on_conn, c) < 0) {
+        if (outbuf_new(cfd, CONTROL_FOLLOW_MAX, false, &c->out) < 0 ||
+            sd_event_add_io(sd_event_source_get_event(s->source), &c->source, cfd, EPOLLIN, on_conn, c) < 0 ||
+            sd_event_add_time_relative(sd_event_source_get_event(s->source), &c->timer, CLOCK_MONOTONIC,
+                                       s->idle_usec, 0, on_idle, c) < 0) {
+                sd_event_source_disable_unref(c->source);
+                outbuf_free(c->out);
                 close(cfd);
                 free(c);
                 return 0;
         }
+        outbuf_set_drained(c->out, conn_drained, c);
         (void) sd_event_source_set_description(c->source, "control-conn");
+        (void) sd_event_source_set_description(c->timer, "control-idle");
         LIST_PREPEND(conns, s->conns, c);
         s->n_conns++;
+        s->n_admin += admin;
         return 0;
 }
 
@@ -638,7 +826,11 @@ int control_start(Manager *m, const char *path, ControlServer **ret) {
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        *s = (ControlServer) { .manager = m, .fd = -1 };
+        *s = (ControlServer) { .manager = m, .fd = -1, .idle_usec = CONTROL_IDLE_USEC };
+#ifdef LW_TEST_HOOKS
+        if (getenv("LOCKWARDEN_TEST_IDLE_MS"))
+                s->idle_usec = strtoull(getenv("LOCKWARDEN_TEST_IDLE_MS"), NULL, 10) * USEC_PER_MSEC;
+#endif
         s->path = strdup(path);
         s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (!s->path || s->fd < 0) {
@@ -669,6 +861,13 @@ int control_start(Manager *m, const char *path, ControlServer **ret) {
                 return r;
         }
         (void) sd_event_source_set_enabled(s->reaper, SD_EVENT_OFF);
+        r = sd_event_add_time_relative(m->event, &s->retry, CLOCK_MONOTONIC, CONTROL_ACCEPT_RETRY_USEC, 0,
+                                       on_retry, s);
+        if (r < 0) {
+                control_stop(s);
+                return r;
+        }
+        (void) sd_event_source_set_enabled(s->retry, SD_EVENT_OFF);
         m->reporter.tap = tap;
         m->reporter.tap_userdata = s;
         *ret = s;
@@ -682,8 +881,10 @@ ControlServer *control_stop(ControlServer *s) {
                 return NULL;
         if (s->manager->reporter.tap_userdata == s)
                 s->manager->reporter.tap = NULL;
+        s->accept_paused = false;
         while (s->conns)
                 conn_free(s->conns);
+        sd_event_source_disable_unref(s->retry);
         sd_event_source_disable_unref(s->reaper);
         sd_event_source_disable_unref(s->source);
         if (s->fd >= 0)

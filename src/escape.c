@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* escape.c: byte-exact, reversible escaping into printable UTF-8. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,12 @@ static size_t utf8_len(const unsigned char *s) {
         return 0;
 }
 
-char *escape_bytes(const char *str) {
+/* A byte a terminal acts on: C0, DEL, and C1 (U+0080..U+009F: 8-bit CSI, OSC...). */
+static bool is_control(const unsigned char *s, size_t k) {
+        return *s < 0x20 || *s == 0x7f || (k == 2 && s[0] == 0xc2 && s[1] < 0xa0);
+}
+
+static char *escape_full(const char *str, bool backslash) {
         const unsigned char *s = (const unsigned char *) str;
         size_t n = strlen(str);
         char *out = malloc(n * 4 + 1), *o = out;
@@ -40,11 +46,11 @@ char *escape_bytes(const char *str) {
         while (*s) {
                 size_t k = utf8_len(s);
 
-                if (*s == '\\') {
+                if (*s == '\\' && backslash) {
                         *o++ = '\\';
                         *o++ = '\\';
                         s++;
-                } else if (k == 0 || *s < 0x20 || *s == 0x7f) {
+                } else if (k == 0 || is_control(s, k)) {
                         o += sprintf(o, "\\x%02x", *s);
                         s++;
                 } else {
@@ -55,6 +61,14 @@ char *escape_bytes(const char *str) {
         }
         *o = '\0';
         return out;
+}
+
+char *escape_bytes(const char *str) {
+        return escape_full(str, true);
+}
+
+char *escape_terminal(const char *str) {
+        return escape_full(str, false);
 }
 
 void escape_into(const char *str, char *buf, size_t size) {
@@ -69,7 +83,7 @@ void escape_into(const char *str, char *buf, size_t size) {
                         one[0] = one[1] = '\\';
                         len = 2;
                         k = 1;
-                } else if (k == 0 || *s < 0x20 || *s == 0x7f) {
+                } else if (k == 0 || is_control(s, k)) {
                         len = (size_t) snprintf(one, sizeof(one), "\\x%02x", *s);
                         k = 1;
                 } else {

@@ -111,7 +111,7 @@ void lock_mark_payload_dirty(Lock *l, uint64_t now_ns) {
 
 static void report_error(Lock *l, const char *error) {
         report_emit(&l->manager->reporter, EVENT_MONITOR_ERROR,
-                    json_pack("{s:s, s:o}", "error", error, "path", lock_path_json(l)));
+                    json_pack("{s:o, s:o}", "error", json_text(error), "path", lock_path_json(l)));
 }
 
 /* inotify names nobody: the open and close we are about to make of the lock come back as
@@ -407,16 +407,16 @@ static void report_stale(Lock *l, const LockJudgement *j, const char *reason) {
         l->stale_reported = true;
         m->n_stale++;
         report_emit(&m->reporter, EVENT_LOCK_STALE,
-                    json_pack("{s:o, s:o, s:s, s:i, s:o, s:s, s:s}", "lock", lock_path_json(l),
+                    json_pack("{s:o, s:o, s:s, s:i, s:o, s:s, s:o}", "lock", lock_path_json(l),
                               "session", session_path_json(l), "reason", reason,
                               "owner_pid", (int) l->payload.pid,
                               "owner_host_pid", l->owner && l->payload.valid ? json_integer(l->owner->pid) : json_null(),
-                              "owner_ns", owner_ns_to_string(l->owner_ns), "detail", j->detail));
+                              "owner_ns", owner_ns_to_string(l->owner_ns), "detail", json_text(j->detail)));
 }
 
 static void report_kept(Lock *l, const char *reason, const char *why) {
         report_emit(&l->manager->reporter, EVENT_LOCK_KEPT,
-                    json_pack("{s:o, s:s, s:s}", "lock", lock_path_json(l), "reason", reason, "why", why));
+                    json_pack("{s:o, s:s, s:o}", "lock", lock_path_json(l), "reason", reason, "why", json_text(why)));
 }
 
 /* Stale, and kept for its folder's settings: reported once, acted on again after a reload
@@ -532,7 +532,7 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
         }
         if (r < 0) {
                 report_emit(&m->reporter, EVENT_MONITOR_ERROR,
-                            json_pack("{s:s, s:o}", "error", why, "path", lock_path_json(l)));
+                            json_pack("{s:o, s:o}", "error", json_text(why), "path", lock_path_json(l)));
                 return;
         }
         if (r == CLEANUP_STRANDED) {

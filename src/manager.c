@@ -309,6 +309,9 @@ int manager_startup(Manager *m) {
         r = reporter_init(&m->reporter, o->events_path);
         if (r < 0)
                 return log_error_errno(r, "cannot open events file %s: %m", o->events_path);
+        r = reporter_attach_event(&m->reporter, m->event);
+        if (r < 0)
+                return log_error_errno(r, "cannot watch the outputs: %m");
 
         r = source_open(&m->source, o->backend, &m->backend_why);
         if (r < 0)

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* report.c: the event table and the three sinks. */
 #include <ctype.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <syslog.h>
-#include <systemd/sd-journal.h>
 
 #include "escape.h"
+#include "journal-native.h"
+#include "log.h"
 #include "macro.h"
+#include "outbuf.h"
 #include "report.h"
 #include "time-util.h"
 
@@ -42,6 +45,7 @@ static const EventInfo event_table[_EVENT_KIND_MAX] = {
         [EVENT_MONITOR_WARNING]  = { "monitor.warning",  "2069c20288a24beba4a64567a4f815bf", LOG_WARNING },
         [EVENT_MONITOR_RELOADED] = { "monitor.reloaded", "33ebb8ca2a1e4c46be568899e205d53c", LOG_NOTICE },
         [EVENT_MONITOR_RELEASE]  = { "monitor.release",  "cf14d5a7401a4029ae81749145689866", LOG_INFO },
+        [EVENT_MONITOR_DROPPED]  = { "monitor.dropped",  "5d0b7e2f84a94c31a7d6e0c9b3f1a285", LOG_WARNING },
 };
 
 const char *event_kind_to_string(EventKind k) {
@@ -63,6 +67,13 @@ json_t *json_path(const char *dir, const char *name) {
         _cleanup_free_ char *e = escape_path(dir, name);
 
         return e ? json_string(e) : NULL;
+}
+
+json_t *json_text(const char *text) {
+        _cleanup_free_ char *e = text ? escape_terminal(text) : NULL;
+        json_t *j = e ? json_string(e) : NULL;
+
+        return j ? j : text ? json_string("?") : json_null();
 }
 
 /* systemd's convention: JOURNAL_STREAM=dev:ino names the journal stream stderr is wired to. */
@@ -87,19 +98,61 @@ static bool stderr_is_journal(void) {
 }
 
 int reporter_init(Reporter *r, const char *events_path) {
+        int fd, k;
+
         *r = (Reporter) { .to_journal = true, .to_stderr = !stderr_is_journal() };
+        /* No journal socket (a container without journald): the other sinks still say it. */
+        if (journal_sink_new(&r->journal) < 0)
+                r->journal = NULL;
 
         if (!events_path)
                 return 0;
-        if (strcmp(events_path, "-") == 0) {
-                r->events = stdout;
-                return 0;
-        }
-        r->events = fopen(events_path, "ae");
-        if (!r->events)
+        if (strcmp(events_path, "-") == 0)
+                return outbuf_new(STDOUT_FILENO, REPORT_OUTPUT_MAX, false, &r->events);
+        /* A FIFO waits here for its reader, at start-up, as before; from then on nothing waits. */
+        fd = open(events_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+        if (fd < 0)
                 return negative_errno();
-        r->events_owned = true;
-        return 0;
+        k = outbuf_new(fd, REPORT_OUTPUT_MAX, true, &r->events);
+        if (k < 0)
+                close(fd);
+        return k;
+}
+
+static void on_drained(Reporter *r, const char *output, uint64_t dropped) {
+        report_emit(r, EVENT_MONITOR_DROPPED,
+                    json_pack("{s:s, s:I}", "output", output, "dropped", (json_int_t) dropped));
+}
+
+static void events_drained(OutBuf *o, uint64_t dropped, void *userdata) {
+        (void) o;
+        on_drained(userdata, "events", dropped);
+}
+
+static void stderr_drained(OutBuf *o, uint64_t dropped, void *userdata) {
+        (void) o;
+        on_drained(userdata, "stderr", dropped);
+}
+
+static void journal_drained(uint64_t dropped, void *userdata) {
+        on_drained(userdata, "journal", dropped);
+}
+
+int reporter_attach_event(Reporter *r, sd_event *e) {
+        int k;
+
+        if (r->events) {
+                outbuf_set_drained(r->events, events_drained, r);
+                k = outbuf_attach_event(r->events, e);
+                if (k < 0)
+                        return k;
+        }
+        if (r->journal) {
+                k = journal_sink_attach_event(r->journal, e, journal_drained, r);
+                if (k < 0)
+                        return k;
+        }
+        return log_attach_event(e, stderr_drained, r);
 }
 
 json_t *report_ring_json(Reporter *r, uint64_t since_ns) {
@@ -118,12 +171,11 @@ void reporter_done(Reporter *r) {
         for (size_t i = 0; i < r->n_ring; i++)
                 json_decref(r->ring[i]);
         r->n_ring = r->ring_head = 0;
-        if (r->events) {
-                fflush(r->events);
-                if (r->events_owned)
-                        fclose(r->events);
-        }
-        r->events = NULL;
+        /* On the way out: a moment for a slow reader, then what is left is lost. */
+        outbuf_flush_final(r->events, 1000);
+        r->events = outbuf_free(r->events);
+        r->journal = journal_sink_free(r->journal);
+        log_detach_event();
 }
 
 static const char *sget(json_t *o, const char *k) {
@@ -262,6 +314,10 @@ static char *message_for(EventKind k, json_t *f) {
                              json_string_value(json_object_get(f, "version")) ? sget(f, "version") : "",
                              json_string_value(json_object_get(f, "version")) ? ")" : "", sget(f, "source"));
                 break;
+        case EVENT_MONITOR_DROPPED:
+                r = asprintf(&m, "%lld events dropped: output was not read (%s)", iget(f, "dropped"),
+                             sget(f, "output"));
+                break;
         default:
                 break;
         }
@@ -283,7 +339,7 @@ static void journal_field_name(const char *key, char *buf, size_t size) {
         buf[i] = '\0';
 }
 
-static void send_journal(EventKind k, json_t *obj, const char *message) {
+static void send_journal(Reporter *r, EventKind k, json_t *obj, const char *message) {
         struct iovec iov[48];
         char *owned[48];
         size_t n = 0, n_owned = 0;
@@ -317,8 +373,9 @@ static void send_journal(EventKind k, json_t *obj, const char *message) {
                         iov[n++] = (struct iovec) { s, strlen(s) }, owned[n_owned++] = s;
         }
 
-        /* No journal (e.g. a container without journald): the other sinks still have it. */
-        (void) sd_journal_sendv(iov, (int) n);
+        /* Never sd_journal_sendv: it waits while journald does not read. No journal (a
+         * container without journald): the other sinks still have it. */
+        (void) journal_sink_send(r->journal, iov, n);
         for (size_t i = 0; i < n_owned; i++)
                 free(owned[i]);
 }
@@ -349,16 +406,22 @@ void report_emit(Reporter *r, EventKind kind, json_t *fields) {
         message = message_for(kind, obj);
 
         if (r->events) {
-                /* One object per line, flushed per event: readers follow it live. */
-                if (json_dumpf(obj, r->events, JSON_COMPACT) == 0)
-                        fputc('\n', r->events);
-                fflush(r->events);
+                /* One object per line, written as the reader takes it: never waited for. */
+                _cleanup_free_ char *line = json_dumps(obj, JSON_COMPACT);
+                if (line) {
+                        size_t n = strlen(line);
+                        line[n] = '\n'; /* replaces the NUL: written by length */
+                        (void) outbuf_write(r->events, line, n + 1, false);
+                } else
+                        r->n_unencoded++;
         }
-        if (r->to_journal)
-                send_journal(kind, obj, message);
-        if (r->to_stderr)
-                fprintf(stderr, "lockwarden: %s: %s\n", event_table[kind].name,
-                        message ? message : "");
+        if (r->to_journal && r->journal)
+                send_journal(r, kind, obj, message);
+        if (r->to_stderr) {
+                _cleanup_free_ char *line = NULL;
+                if (asprintf(&line, "lockwarden: %s: %s", event_table[kind].name, message ? message : "") >= 0)
+                        log_line(line);
+        }
 
         /* Kept for `lockwarden events`; the ring owns this reference. */
         if (r->n_ring == REPORT_RING_MAX)

@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "macro.h"
 #include "table.h"
 
@@ -57,8 +58,10 @@ int table_add(Table *t, const char *const *cells) {
                 t->cells = c;
                 t->n_alloc = a;
         }
+        /* Cells carry other users' bytes (file names, comm, units): nothing in them may act on
+         * the terminal (escape_terminal leaves text escaped by the daemon as it is). */
         for (size_t i = 0; i < t->n_cols; i++)
-                t->cells[t->n_rows * t->n_cols + i] = strdup(cells[i] ? cells[i] : "-");
+                t->cells[t->n_rows * t->n_cols + i] = escape_terminal(cells[i] ? cells[i] : "-");
         t->n_rows++;
         return 0;
 }

@@ -245,8 +245,8 @@ void tracker_name_freed(Manager *m, Node *n, const char *name, uint64_t now_ns) 
                         snprintf(why, sizeof(why), "put back from %s, where a removal had to leave it, now "
                                  "that its name is free", st.hidden);
                 report_emit(&m->reporter, EVENT_LOCK_KEPT,
-                            json_pack("{s:o, s:s, s:s}", "lock", json_path(n->path, name), "reason", "stranded",
-                                      "why", why));
+                            json_pack("{s:o, s:s, s:o}", "lock", json_path(n->path, name), "reason", "stranded",
+                                      "why", json_text(why)));
                 if (r > 0)
                         sync_name(m, n, name, FILE_LOCK, 0, FAN_CREATE, now_ns); /* ours made no event */
                 return;

@@ -24,7 +24,7 @@
 
 static void tree_error(Manager *m, const char *dir, const char *name, const char *error) {
         report_emit(&m->reporter, EVENT_MONITOR_ERROR,
-                    json_pack("{s:s, s:o}", "error", error, "path", json_path(dir, name)));
+                    json_pack("{s:o, s:o}", "error", json_text(error), "path", json_path(dir, name)));
 }
 
 /* The settings of sessions folder N: the global ones, then every folder rule covering it,

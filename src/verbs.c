@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control-client.h"
 #include "control.h"
+#include "escape.h"
 #include "macro.h"
 #include "scan.h"
 #include "table.h"
@@ -171,6 +173,8 @@ static int parse(const char *verb, int argc, char **argv, VerbArgs *a) {
         return 0;
 }
 
+static const char *sstr(json_t *o, const char *k);
+
 /* Connects, sends REQ (consumed), returns the reply, or prints why not and returns NULL. */
 static json_t *ask(const VerbArgs *a, json_t *req, ControlClient **ret_client) {
         _cleanup_free_ char *dflt = a->socket ? NULL : control_default_path(false);
@@ -203,9 +207,8 @@ static json_t *ask(const VerbArgs *a, json_t *req, ControlClient **ret_client) {
         }
         err = json_object_get(reply, "error");
         if (err) {
-                fprintf(stderr, "lockwarden: the daemon refused: %s (%s)\n",
-                        json_string_value(json_object_get(err, "message")),
-                        json_string_value(json_object_get(err, "code")));
+                fprintf(stderr, "lockwarden: the daemon refused: %s (%s)\n", sstr(err, "message"),
+                        sstr(err, "code"));
                 json_decref(reply);
                 control_client_free(c);
                 return NULL;
@@ -217,13 +220,39 @@ static json_t *ask(const VerbArgs *a, json_t *req, ControlClient **ret_client) {
         return reply;
 }
 
+/* JSON for a terminal is ASCII: jansson writes C1 controls (U+0080..U+009F) as they are. */
+static size_t json_flags(void) {
+        return isatty(STDOUT_FILENO) ? JSON_ENSURE_ASCII : 0;
+}
+
 static void print_json(json_t *j) {
-        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS | json_flags());
         fputc('\n', stdout);
 }
 
 static const char *str(json_t *o, const char *k) {
         return json_string_value(json_object_get(o, k));
+}
+
+/* A string from the daemon, for a terminal: the last few are kept (printf arguments). */
+static const char *safe(const char *s) {
+        static char *ring[16];
+        static size_t next;
+        char *e;
+
+        if (!s)
+                return NULL;
+        e = escape_terminal(s);
+        if (!e)
+                return "?";
+        free(ring[next]);
+        ring[next] = e;
+        next = (next + 1) % ELEMENTSOF(ring);
+        return e;
+}
+
+static const char *sstr(json_t *o, const char *k) {
+        return safe(str(o, k));
 }
 
 /* A cell for a value of any type: integers, booleans as yes/no, null as "-". */
@@ -254,28 +283,28 @@ static int verb_status(const VerbArgs *a) {
         }
         cnt = json_object_get(st, "counters");
         format_age(json_integer_value(json_object_get(st, "uptime_ms")), up, sizeof(up));
-        printf("lockwarden %s, pid %lld, up %s (since %s)\n", str(st, "version"),
-               (long long) json_integer_value(json_object_get(st, "pid")), up, str(st, "started"));
-        printf("  backend:   %s (attribution: %s)\n", str(st, "backend"), str(st, "attribution"));
-        printf("  cleanup:   %s; races: %s\n", str(st, "cleanup"), str(st, "races"));
+        printf("lockwarden %s, pid %lld, up %s (since %s)\n", sstr(st, "version"),
+               (long long) json_integer_value(json_object_get(st, "pid")), up, sstr(st, "started"));
+        printf("  backend:   %s (attribution: %s)\n", sstr(st, "backend"), sstr(st, "attribution"));
+        printf("  cleanup:   %s; races: %s\n", sstr(st, "cleanup"), sstr(st, "races"));
         printf("  folders:   %zu guarded", json_array_size(json_object_get(st, "folders")));
         if (json_array_size(json_object_get(st, "waiting_for")) > 0)
                 printf(", %zu waiting to appear", json_array_size(json_object_get(st, "waiting_for")));
         printf("\n");
         json_array_foreach(json_object_get(st, "folders"), i, v)
-                printf("             %s\n", json_string_value(v));
+                printf("             %s\n", safe(json_string_value(v)));
         json_array_foreach(json_object_get(st, "waiting_for"), i, v)
-                printf("             %s (not there yet)\n", json_string_value(v));
+                printf("             %s (not there yet)\n", safe(json_string_value(v)));
         /* Which OpenClaw release each state dir runs: its lock rules depend on it. */
         json_array_foreach(json_object_get(st, "releases"), i, v) {
-                const char *ver = json_string_value(json_object_get(v, "version"));
-                const char *src = json_string_value(json_object_get(v, "source"));
-                if (strcmp(str(v, "release"), "unknown") == 0)
+                const char *ver = safe(json_string_value(json_object_get(v, "version")));
+                const char *src = safe(json_string_value(json_object_get(v, "source")));
+                if (strcmp(sstr(v, "release"), "unknown") == 0)
                         printf("  %-10s %s: OpenClaw release not known yet (no lock owner's package.json read)\n",
-                               i == 0 ? "release:" : "", str(v, "state_dir"));
+                               i == 0 ? "release:" : "", sstr(v, "state_dir"));
                 else
                         printf("  %-10s %s: OpenClaw %s%s%s%s, from the %s\n", i == 0 ? "release:" : "",
-                               str(v, "state_dir"), str(v, "release"), ver ? " (" : "", ver ? ver : "",
+                               sstr(v, "state_dir"), sstr(v, "release"), ver ? " (" : "", ver ? ver : "",
                                ver ? ")" : "", src ? src : "?");
         }
         printf("  tracked:   %lld locks, %lld transcripts, %lld owners\n",
@@ -358,7 +387,7 @@ static int verb_holders(const VerbArgs *a) {
         json_array_foreach(json_object_get(reply, "holders"), i, h) {
                 char pid[16], fd[16];
                 if (!json_is_true(json_object_get(h, "tracked"))) {
-                        fprintf(stderr, "lockwarden: %s is not a session file lockwarden guards\n", str(h, "path"));
+                        fprintf(stderr, "lockwarden: %s is not a session file lockwarden guards\n", sstr(h, "path"));
                         status = 1;
                         continue;
                 }
@@ -431,7 +460,7 @@ static int verb_events(const VerbArgs *a) {
         t = table_new(cols);
         json_array_foreach(json_object_get(reply, "events"), i, e) {
                 if (a->json) {
-                        json_dumpf(e, stdout, JSON_COMPACT);
+                        json_dumpf(e, stdout, JSON_COMPACT | json_flags());
                         fputc('\n', stdout);
                 } else
                         event_row(t, e);
@@ -458,9 +487,20 @@ static int verb_events(const VerbArgs *a) {
                                 control_client_free(c);
                                 return interrupted ? 0 : 1;
                         }
+                        if (json_is_integer(json_object_get(m, "lost"))) {
+                                /* The daemon dropped events for us while we did not read. */
+                                fprintf(stderr, "lockwarden: %lld events lost: this client did not read them in time\n",
+                                        (long long) json_integer_value(json_object_get(m, "lost")));
+                                json_decref(m);
+                                continue;
+                        }
                         e = json_object_get(m, "event");
+                        if (!e) {
+                                json_decref(m);
+                                continue;
+                        }
                         if (a->json) {
-                                json_dumpf(e, stdout, JSON_COMPACT);
+                                json_dumpf(e, stdout, JSON_COMPACT | json_flags());
                                 fputc('\n', stdout);
                         } else {
                                 t = table_new(cols);
@@ -521,10 +561,10 @@ static int verb_reload(const VerbArgs *a) {
                 json_array_foreach(json_object_get(reply, "events"), i, e) {
                         const char *ev = str(e, "event");
                         if (ev && strcmp(ev, "monitor.error") == 0)
-                                fprintf(stderr, "lockwarden reload: %s\n", str(e, "error"));
+                                fprintf(stderr, "lockwarden reload: %s\n", sstr(e, "error"));
                         else if (ev && strcmp(ev, "monitor.reloaded") == 0 && a->legend)
                                 printf("Reloaded %s: %zu folders added, %zu removed, %zu settings changed; "
-                                       "guarding %lld sessions folders.\n", str(e, "config"),
+                                       "guarding %lld sessions folders.\n", sstr(e, "config"),
                                        json_array_size(json_object_get(e, "added")),
                                        json_array_size(json_object_get(e, "removed")),
                                        json_array_size(json_object_get(e, "changed")),

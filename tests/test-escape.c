@@ -22,6 +22,13 @@ int main(void) {
         eq("\xed\xa0\x80", "\\xed\\xa0\\x80"); /* surrogate */
         eq("\xe2\x82", "\\xe2\\x82");          /* truncated */
         eq("\x7f", "\\x7f");
+        /* C1 controls are valid UTF-8 but act on a terminal (U+009B is the 8-bit CSI). */
+        eq("a\xc2\x9b" "2J", "a\\xc2\\x9b2J");
+        eq("\xc2\x80\xc2\x9f\xc2\xa0", "\\xc2\\x80\\xc2\\x9f\xc2\xa0");
+        /* For a terminal: controls and invalid bytes escaped, text escaped before unchanged. */
+        char *t = escape_terminal("s\x1b]0;owned\x07 \\x1b \xc2\x9b \xff");
+        CHECK(t && strcmp(t, "s\\x1b]0;owned\\x07 \\x1b \\xc2\\x9b \\xff") == 0, "terminal %s", t);
+        free(t);
         char *p = escape_path("/d", "x\ty");
         CHECK(strcmp(p, "/d/x\\x09y") == 0, "path %s", p);
         free(p);
