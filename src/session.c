@@ -212,7 +212,10 @@ static bool prev_maybe_held(Session *s) {
 }
 
 static bool session_idle(Session *s) {
-        if (s->window.kind >= 0)
+        /* Lock takers not yet settled are evidence for writes still queued: a lock created and
+         * removed before we read its creation leaves no file here, yet its creator's writes
+         * read in the next batch were made under it. Kept until the queue is drained. */
+        if (s->window.kind >= 0 || s->in_unsettled)
                 return false;
         if (!s->folder)
                 return true;
@@ -330,6 +333,7 @@ void session_settle(Manager *m) {
                 LIST_REMOVE(unsettled, m->sessions_unsettled, s);
                 s->in_unsettled = false;
                 s->n_lockers = 0;
+                gc_candidate(s); /* its lock takers kept it */
         }
         /* Every event is applied: the disk and the event order agree again. */
         for (s = m->sessions; s; s = s->all_next)
