@@ -75,6 +75,9 @@ typedef struct Manager {
         uint64_t *remote_warned;      /* fsids of remote filesystems warned about */
         size_t n_remote_warned;
         sd_event_source *source_event;
+        bool source_yielding;         /* a burst: at normal priority for one turn */
+        uint64_t kernel_iteration;    /* the loop iteration that last served the queue */
+        unsigned kernel_streak;       /* ... and how many before it in a row did */
 
         Reporter reporter;
         ControlServer *control;       /* NULL: --socket none */

@@ -654,6 +654,28 @@ static bool burst_fold(Session *s) {
         return true;
 }
 
+/* A window opens for ACTOR while its burst in this folder is on: who it is was read from /proc
+ * for the burst's first report already (a flood of new transcripts would read it again for
+ * each). Returns false when there is no such burst. */
+static bool burst_actor(Session *s, RaceKind kind, pid_t actor, Actor *ret) {
+        Manager *m = s->manager;
+        BurstKey key;
+        Burst *b;
+
+        if (kind != RACE_UNLOCKED_WRITE || !s->folder || !m->bursts_by_key)
+                return false;
+        memset(&key, 0, sizeof(key));
+        key.folder = s->folder;
+        key.actor = actor;
+        b = hashmap_get(m->bursts_by_key, &key);
+        if (!b)
+                return false;
+        *ret = b->who;
+        ret->exe = b->who.exe ? strdup(b->who.exe) : NULL;
+        ret->unit = b->who.unit ? strdup(b->who.unit) : NULL;
+        return true;
+}
+
 /* S's unlocked writes were just reported: the actor's further ones in this folder are folded
  * until it pauses for a coalescing time. */
 static void burst_open(Session *s) {
@@ -815,7 +837,8 @@ static void window_add(Session *s, RaceKind kind, pid_t actor, Lock *l, int64_t 
                 window_end(s);
         if (w->kind < 0) {
                 *w = (Window) { .kind = kind, .owner = owner_snap(l), .first_ns = now_ns };
-                actor_capture(&w->actor, actor);
+                if (!burst_actor(s, kind, actor, &w->actor))
+                        actor_capture(&w->actor, actor);
         }
         w->writes++;
         w->bytes += bytes;
