@@ -289,7 +289,7 @@ static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *
                               "events", (json_int_t) m->n_events,
                               "sessions", (json_int_t) m->n_sessions,
                               "races", (json_int_t) m->n_races,
-                              /* Work per event stays bounded: test-race-burst checks this. */
+                              /* Work per event stays bounded: test-race-flood checks this. */
                               "session_visits", (json_int_t) m->n_session_visits));
         return 0;
 }

@@ -344,9 +344,8 @@ void session_record(Session *s, FileKind kind, uint64_t mask, pid_t pid, uint64_
                         s->n_recent++;
         }
 
-        if (kind == FILE_LOCK && (mask & (FAN_CREATE | FAN_MOVED_TO | FAN_DELETE | FAN_MOVED_FROM)))
+        if (kind == FILE_LOCK && (mask & (FAN_CREATE | FAN_MOVED_TO | FAN_DELETE | FAN_MOVED_FROM))) {
                 /* Meaningful in order only (inotify); fanotify's merged records use lockers. */
-        {
                 s->lock_named = (mask & (FAN_CREATE | FAN_MOVED_TO)) && !(mask & (FAN_DELETE | FAN_MOVED_FROM));
                 s->named_gen = s->manager->drain_gen + 1;
         }
@@ -630,7 +629,10 @@ static bool burst_fold(Session *s) {
         BurstKey key;
         Burst *b;
 
-        if (w->kind != RACE_UNLOCKED_WRITE || !s->folder || !m->bursts_by_key)
+        /* A holder writing on after its own watchdog released its lock is named for that
+         * cause, on its own. */
+        if (w->kind != RACE_UNLOCKED_WRITE || !s->folder || !m->bursts_by_key ||
+            (w->actor.pid > 0 && w->actor.pid == s->watchdog_pid))
                 return false;
         memset(&key, 0, sizeof(key));
         key.folder = s->folder;
