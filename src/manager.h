@@ -19,6 +19,7 @@ typedef struct Lock Lock;
 typedef struct Node Node;
 typedef struct Root Root;
 typedef struct Session Session;
+typedef struct Burst Burst;
 typedef struct ControlServer ControlServer;
 
 /* A lock that was gone (or replaced) before lockwarden read its creation: it is never tracked,
@@ -88,6 +89,9 @@ typedef struct Manager {
         uint64_t *remote_warned;      /* fsids of remote filesystems warned about */
         size_t n_remote_warned;
         sd_event_source *source_event;
+        bool source_yielding;         /* a burst: at normal priority for one turn */
+        uint64_t kernel_iteration;    /* the loop iteration that last served the queue */
+        unsigned kernel_streak;       /* ... and how many before it in a row did */
 
         Reporter reporter;
         ControlServer *control;       /* NULL: --socket none */
@@ -109,6 +113,12 @@ typedef struct Manager {
         size_t n_sessions;
         Session *sessions_unsettled;  /* with lock takers not yet settled (session.h) */
         Session *sessions_gc;         /* that may have nothing left to watch */
+        Session *windows, *windows_tail; /* open coalescing windows, by deadline (session.c) */
+        Burst *bursts, *bursts_tail;  /* reports of one actor in one folder being folded */
+        Hashmap *bursts_by_key;       /* (folder, actor) → Burst */
+        sd_event_source *race_timer;  /* one timer for every window and burst deadline */
+        uint64_t timer_usec;          /* when it is armed for (0: off) */
+        uint64_t n_session_visits;    /* sessions and bursts visited by settles and timers */
 
         Confirm *confirms;
         size_t n_confirms, n_confirms_alloc;

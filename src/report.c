@@ -265,6 +265,13 @@ static char *message_for(EventKind k, json_t *f) {
                              iget(f, "owner_pid"), sget(f, "owner_comm"), sget(f, "session"));
                 break;
         case EVENT_RACE_UNLOCKED_WRITE:
+                if (json_object_get(f, "covers")) { /* the follow-up of a burst across a folder */
+                        r = asprintf(&m, "Takeover race: %lld more transcripts written without their locks by %s, "
+                                     "from %s to %s: %lld writes, %lld bytes", iget(f, "covers"),
+                                     who(f, "actor_pid", "actor_comm", w, sizeof(w)), sget(f, "first"), sget(f, "last"),
+                                     iget(f, "writes"), iget(f, "bytes"));
+                        break;
+                }
                 r = asprintf(&m, "Takeover race: %s written without its lock by %s: %lld writes, %lld bytes",
                              sget(f, "session"), who(f, "actor_pid", "actor_comm", w, sizeof(w)),
                              iget(f, "writes"), iget(f, "bytes"));

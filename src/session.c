@@ -67,6 +67,38 @@ typedef struct PrevLock {
         OwnerSnap snap;
 } PrevLock;
 
+/* Race reports of one kind by one actor in one folder, after the first: a backup restore that
+ * writes 10,000 transcripts without locks is one report and one follow-up that counts what it
+ * covers, not 10,000 reports that push everything else out of the history. */
+typedef struct BurstKey {
+        Node *folder;
+        pid_t actor;
+} BurstKey;
+
+struct Burst {
+        Manager *manager;
+        BurstKey key;            /* zeroed padding: hashed as bytes */
+        Actor who;               /* as read for the first report */
+        unsigned covers;         /* windows folded since the first report */
+        unsigned writes;
+        int64_t bytes;
+        char *first, *last;      /* transcript names of the first and last folded window */
+        uint64_t first_ns;       /* first write folded */
+        uint64_t last_ns;        /* last report folded: the burst ends a coalescing time later */
+        LIST_FIELDS(Burst, bursts);
+};
+
+static uint64_t burst_key_hash(const void *k, uint64_t seed) {
+        return hash_bytes(k, sizeof(BurstKey), seed);
+}
+
+static bool burst_key_equal(const void *a, const void *b) {
+        const BurstKey *x = a, *y = b;
+        return x->folder == y->folder && x->actor == y->actor;
+}
+
+static const HashOps burst_key_ops = { burst_key_hash, burst_key_equal };
+
 struct Session {
         Manager *manager;
         Node *folder;            /* NULL once the folder is gone */
@@ -75,7 +107,8 @@ struct Session {
         LIST_FIELDS(Session, all);
         LIST_FIELDS(Session, unsettled);
         LIST_FIELDS(Session, gc);
-        bool in_unsettled, in_gc;
+        LIST_FIELDS(Session, windows);  /* open windows, by deadline (Manager.windows) */
+        bool in_unsettled, in_gc, in_windows;
 
         RecentEvent recent[SESSION_RECENT_MAX];
         unsigned recent_head, n_recent;
@@ -84,12 +117,14 @@ struct Session {
         unsigned n_lockers;
         /* Is there a lock, by the order of the events read so far (not by the disk now)?
          * inotify keeps events in order but names no process: this is what tells a write
-         * made under a lock from one made without, when the daemon reads late. */
+         * made under a lock from one made without, when the daemon reads late. It holds
+         * until the queue is next drained (named_gen == drain_gen + 1); after that the names
+         * on disk say it (session_lock_named): nothing walks every session at each drain. */
         bool lock_named;
+        uint64_t named_gen;
 
         PrevLock prev;
         Window window;
-        sd_event_source *window_timer;
         /* The holder whose own watchdog released the lock past its maxHoldMs (0: none): its
          * run goes on, and its next unlocked writes are named for that cause. */
         pid_t watchdog_pid;
@@ -139,7 +174,6 @@ static void session_free(Session *s) {
                 LIST_REMOVE(unsettled, m->sessions_unsettled, s);
         if (s->in_gc)
                 LIST_REMOVE(gc, m->sessions_gc, s);
-        sd_event_source_disable_unref(s->window_timer);
         free(s->name);
         free(s->lock_name);
         free(s);
@@ -185,6 +219,7 @@ Session *session_get(Manager *m, Node *n, const char *name, FileKind kind) {
         LIST_PREPEND(all, m->sessions, s);
         m->n_sessions++;
         s->lock_named = hashmap_get(n->files, s->lock_name) != NULL;
+        s->named_gen = m->drain_gen + 1;
         gc_candidate(s); /* until a file of it is seen on disk */
         return s;
 }
@@ -212,7 +247,10 @@ static bool prev_maybe_held(Session *s) {
 }
 
 static bool session_idle(Session *s) {
-        if (s->window.kind >= 0)
+        /* Lock takers not yet settled are evidence for writes still queued: a lock created and
+         * removed before we read its creation leaves no file here, yet its creator's writes
+         * read in the next batch were made under it. Kept until the queue is drained. */
+        if (s->window.kind >= 0 || s->in_unsettled)
                 return false;
         if (!s->folder)
                 return true;
@@ -228,7 +266,11 @@ void session_gc(Manager *m) {
 
         for (s = m->sessions_gc; s; s = next) {
                 next = s->gc_next;
-                if (s->folder && (session_file(s, FILE_SESSION) || session_file(s, FILE_LOCK))) {
+                m->n_session_visits++;
+                /* An open window or unsettled lock takers keep it: each makes it a candidate
+                 * again when it ends, so it is not looked at in every batch until then. */
+                if (s->window.kind >= 0 || s->in_unsettled ||
+                    (s->folder && (session_file(s, FILE_SESSION) || session_file(s, FILE_LOCK)))) {
                         LIST_REMOVE(gc, m->sessions_gc, s);
                         s->in_gc = false;
                 } else if (session_idle(s))
@@ -236,21 +278,30 @@ void session_gc(Manager *m) {
         }
 }
 
+static void burst_free(Burst *b);
+static void burst_end(Burst *b);
+
 void session_free_all(Manager *m) {
         while (m->sessions)
                 session_free(m->sessions);
+        while (m->bursts)
+                burst_free(m->bursts);
+        m->bursts_by_key = hashmap_free(m->bursts_by_key);
+        m->race_timer = sd_event_source_disable_unref(m->race_timer);
 }
 
 void session_flush_all(Manager *m) {
-        for (Session *s = m->sessions; s; s = s->all_next)
-                window_end(s);
+        /* Windows first: they may fold into bursts. */
+        while (m->windows)
+                window_end(m->windows);
+        while (m->bursts)
+                burst_end(m->bursts);
 }
 
 void session_forget_folder(Manager *m, Node *n) {
         Session *s;
         size_t i = 0;
 
-        (void) m;
         if (!n->sessions)
                 return;
         while (hashmap_iterate(n->sessions, &i, (void **) &s)) {
@@ -261,6 +312,12 @@ void session_forget_folder(Manager *m, Node *n) {
         /* The sessions no longer point at the folder: the map can go. */
         hashmap_free(n->sessions);
         n->sessions = NULL;
+        /* And the bursts there end, while the path is known (folders go rarely: a walk). */
+        for (Burst *b = m->bursts, *next; b; b = next) {
+                next = b->bursts_next;
+                if (b->key.folder == n)
+                        burst_end(b);
+        }
 }
 
 /* ---- what happened: recent events, lock takers ---- */
@@ -287,9 +344,11 @@ void session_record(Session *s, FileKind kind, uint64_t mask, pid_t pid, uint64_
                         s->n_recent++;
         }
 
-        if (kind == FILE_LOCK && (mask & (FAN_CREATE | FAN_MOVED_TO | FAN_DELETE | FAN_MOVED_FROM)))
+        if (kind == FILE_LOCK && (mask & (FAN_CREATE | FAN_MOVED_TO | FAN_DELETE | FAN_MOVED_FROM))) {
                 /* Meaningful in order only (inotify); fanotify's merged records use lockers. */
                 s->lock_named = (mask & (FAN_CREATE | FAN_MOVED_TO)) && !(mask & (FAN_DELETE | FAN_MOVED_FROM));
+                s->named_gen = s->manager->drain_gen + 1;
+        }
 
         if (kind != FILE_LOCK || pid <= 0)
                 return;
@@ -330,10 +389,18 @@ void session_settle(Manager *m) {
                 LIST_REMOVE(unsettled, m->sessions_unsettled, s);
                 s->in_unsettled = false;
                 s->n_lockers = 0;
+                gc_candidate(s); /* its lock takers kept it */
+                m->n_session_visits++;
         }
-        /* Every event is applied: the disk and the event order agree again. */
-        for (s = m->sessions; s; s = s->all_next)
-                s->lock_named = session_file(s, FILE_LOCK) != NULL;
+        /* Every event is applied: the disk and the event order agree again. lock_named of
+         * the sessions that had events expires with this drain (drain_gen moves on). */
+}
+
+/* Is there a lock, by the order of the events read (inotify)? */
+static bool session_lock_named(Session *s) {
+        if (s->named_gen == s->manager->drain_gen + 1)
+                return s->lock_named;
+        return session_file(s, FILE_LOCK) != NULL;
 }
 
 static bool is_locker(Session *s, pid_t pid) {
@@ -444,31 +511,32 @@ static json_t *recent_json(Session *s) {
         return a;
 }
 
-static void race_report(Session *s, RaceKind kind, const Actor *a, const OwnerSnap *o,
-                        bool with_lock, json_t *extra) {
-        Manager *m = s->manager;
-        unsigned ignored = s->folder ? s->folder->ignore_races : m->opts->ignore_races;
+/* Reports KIND about transcript NAME in FOLDER (and its lock LOCK_NAME, or null). Returns
+ * whether it was reported: the operator may have asked not to hear of this kind. */
+static bool race_emit(Manager *m, Node *folder, const char *name, const char *lock_name, RaceKind kind,
+                      const Actor *a, const OwnerSnap *o, json_t *recent, json_t *extra) {
+        unsigned ignored = folder ? folder->ignore_races : m->opts->ignore_races;
         json_t *f;
 
-        if (m->opts->races == RACES_OFF || (ignored & (1u << kind))) {
-                json_decref(extra); /* the operator asked not to hear of this kind */
-                return;
-        }
-        if (s->folder && tree_folder_release(s->folder) == RELEASE_2026_8) {
-                json_decref(extra); /* transcripts there are legacy import input: no protocol */
-                return;
+        if (m->opts->races == RACES_OFF || (ignored & (1u << kind)) ||
+            (folder && tree_folder_release(folder) == RELEASE_2026_8)) {
+                /* Not wanted, or legacy import input there (no protocol). */
+                json_decref(recent);
+                json_decref(extra);
+                return false;
         }
         m->n_races++;
         f = json_pack("{s:o, s:o, s:o, s:s, s:s?, s:s?, s:s?}",
-                      "session", json_path(s->folder ? s->folder->path : NULL, s->name),
-                      "lock", with_lock ? json_path(s->folder ? s->folder->path : NULL, s->lock_name) : json_null(),
+                      "session", json_path(folder ? folder->path : NULL, name),
+                      "lock", lock_name ? json_path(folder ? folder->path : NULL, lock_name) : json_null(),
                       "actor_pid", json_pid(a->pid), "attribution", attribution_to_string(a->pid),
                       "actor_comm", a->pid > 0 ? a->comm : NULL,
                       "actor_exe", a->exe && strcmp(a->exe, "?") != 0 ? a->exe : NULL,
                       "actor_unit", a->unit);
         if (!f) {
+                json_decref(recent);
                 json_decref(extra);
-                return;
+                return false;
         }
         if (o && o->pid > 0) {
                 json_object_set_new(f, "owner_pid", json_integer(o->pid));
@@ -477,12 +545,163 @@ static void race_report(Session *s, RaceKind kind, const Actor *a, const OwnerSn
                         json_object_set_new(f, "owner_held_ms", json_integer(
                                 o->held_ms + (int64_t) ((now_mono_ns() - o->taken_ns) / NSEC_PER_MSEC)));
         }
-        json_object_set_new(f, "recent", recent_json(s));
+        json_object_set_new(f, "recent", recent ? recent : json_array());
         if (extra) {
                 json_object_update(f, extra);
                 json_decref(extra);
         }
         report_emit(&m->reporter, race_event(kind), f);
+        return true;
+}
+
+static bool race_report(Session *s, RaceKind kind, const Actor *a, const OwnerSnap *o,
+                        bool with_lock, json_t *extra) {
+        return race_emit(s->manager, s->folder, s->name, with_lock ? s->lock_name : NULL, kind, a, o,
+                         recent_json(s), extra);
+}
+
+/* ---- bursts: one actor's unlocked writes across a folder ---- */
+
+static uint64_t coalesce_ns(Manager *m) {
+        return m->opts->race_coalesce_ms * NSEC_PER_MSEC;
+}
+
+static void bursts_unlink(Burst *b) {
+        Manager *m = b->manager;
+
+        if (m->bursts_tail == b)
+                m->bursts_tail = b->bursts_prev;
+        LIST_REMOVE(bursts, m->bursts, b);
+}
+
+/* The latest deadline: the one just folded. */
+static void bursts_append(Burst *b) {
+        Manager *m = b->manager;
+
+        b->bursts_next = NULL;
+        b->bursts_prev = m->bursts_tail;
+        if (m->bursts_tail)
+                m->bursts_tail->bursts_next = b;
+        else
+                m->bursts = b;
+        m->bursts_tail = b;
+}
+
+static void timer_arm(Manager *m);
+
+static void burst_free(Burst *b) {
+        bursts_unlink(b);
+        hashmap_remove(b->manager->bursts_by_key, &b->key);
+        actor_done(&b->who);
+        free(b->first);
+        free(b->last);
+        free(b);
+}
+
+/* The burst is over: the follow-up report says what the first one stood for. */
+static void burst_end(Burst *b) {
+        Node *n = b->key.folder;
+
+        if (b->covers > 0)
+                (void) race_emit(b->manager, n, b->first ? b->first : "", NULL, RACE_UNLOCKED_WRITE, &b->who, NULL,
+                                 NULL, json_pack("{s:i, s:o, s:o, s:i, s:I, s:I}",
+                                                 "covers", (int) b->covers,
+                                                 "first", json_path(n->path, b->first ? b->first : ""),
+                                                 "last", json_path(n->path, b->last ? b->last : ""),
+                                                 "writes", (int) b->writes,
+                                                 "bytes", (json_int_t) b->bytes,
+                                                 "window_ms", (json_int_t) ((b->last_ns - b->first_ns) / NSEC_PER_MSEC)));
+        burst_free(b);
+}
+
+/* S's window of unlocked writes ends: if its actor's burst in this folder is on, it is folded
+ * into it (true) instead of being reported. */
+static bool burst_fold(Session *s) {
+        Manager *m = s->manager;
+        Window *w = &s->window;
+        BurstKey key;
+        Burst *b;
+
+        /* A holder writing on after its own watchdog released its lock is named for that
+         * cause, on its own. */
+        if (w->kind != RACE_UNLOCKED_WRITE || !s->folder || !m->bursts_by_key ||
+            (w->actor.pid > 0 && w->actor.pid == s->watchdog_pid))
+                return false;
+        memset(&key, 0, sizeof(key));
+        key.folder = s->folder;
+        key.actor = w->actor.pid;
+        b = hashmap_get(m->bursts_by_key, &key);
+        if (!b)
+                return false;
+        if (b->covers == 0) {
+                b->first = strdup(s->name);
+                b->first_ns = w->first_ns;
+        }
+        free(b->last);
+        b->last = strdup(s->name);
+        b->covers++;
+        b->writes += w->writes;
+        b->bytes += w->bytes;
+        b->last_ns = now_mono_ns();
+        bursts_unlink(b);
+        bursts_append(b);
+        timer_arm(m);
+        return true;
+}
+
+/* A window opens for ACTOR while its burst in this folder is on: who it is was read from /proc
+ * for the burst's first report already (a flood of new transcripts would read it again for
+ * each). Returns false when there is no such burst. */
+static bool burst_actor(Session *s, RaceKind kind, pid_t actor, Actor *ret) {
+        Manager *m = s->manager;
+        BurstKey key;
+        Burst *b;
+
+        if (kind != RACE_UNLOCKED_WRITE || !s->folder || !m->bursts_by_key)
+                return false;
+        memset(&key, 0, sizeof(key));
+        key.folder = s->folder;
+        key.actor = actor;
+        b = hashmap_get(m->bursts_by_key, &key);
+        if (!b)
+                return false;
+        *ret = b->who;
+        ret->exe = b->who.exe ? strdup(b->who.exe) : NULL;
+        ret->unit = b->who.unit ? strdup(b->who.unit) : NULL;
+        return true;
+}
+
+/* S's unlocked writes were just reported: the actor's further ones in this folder are folded
+ * until it pauses for a coalescing time. */
+static void burst_open(Session *s) {
+        Manager *m = s->manager;
+        Window *w = &s->window;
+        Burst *b;
+
+        if (w->kind != RACE_UNLOCKED_WRITE || !s->folder || coalesce_ns(m) == 0)
+                return;
+        if (!m->bursts_by_key) {
+                m->bursts_by_key = hashmap_new(&burst_key_ops, offsetof(Burst, key), false);
+                if (!m->bursts_by_key)
+                        return;
+        }
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return;
+        b->manager = m;
+        b->key.folder = s->folder;
+        b->key.actor = w->actor.pid;
+        b->who = w->actor;
+        b->who.exe = w->actor.exe ? strdup(w->actor.exe) : NULL;
+        b->who.unit = w->actor.unit ? strdup(w->actor.unit) : NULL;
+        b->last_ns = now_mono_ns();
+        if (hashmap_put(m->bursts_by_key, b) < 0) {
+                actor_done(&b->who);
+                free(b);
+                return;
+        }
+        bursts_append(b);
+        timer_arm(m);
 }
 
 static void race_report_now(Session *s, RaceKind kind, pid_t actor, const OwnerSnap *o,
@@ -496,56 +715,113 @@ static void race_report_now(Session *s, RaceKind kind, pid_t actor, const OwnerS
 
 /* ---- coalescing window ---- */
 
+/* Every open window is on one list ordered by deadline (last write + the coalescing time, the
+ * same for all), and the bursts on another: one timer, armed for the earliest of both heads,
+ * serves them all. A write moves its window to the tail (its deadline is the latest), so a
+ * write costs O(1) and a wake-up ends every window due at once. */
+
+static void windows_unlink(Session *s) {
+        Manager *m = s->manager;
+
+        if (!s->in_windows)
+                return;
+        if (m->windows_tail == s)
+                m->windows_tail = s->windows_prev;
+        LIST_REMOVE(windows, m->windows, s);
+        s->in_windows = false;
+}
+
+/* Inserted by deadline, searching from the tail: the clock moves forward, so this is the tail
+ * but for a write read out of turn. */
+static void windows_insert(Session *s) {
+        Manager *m = s->manager;
+        Session *after = m->windows_tail;
+
+        while (after && after->window.last_ns > s->window.last_ns)
+                after = after->windows_prev;
+        s->windows_prev = after;
+        s->windows_next = after ? after->windows_next : m->windows;
+        if (s->windows_next)
+                s->windows_next->windows_prev = s;
+        else
+                m->windows_tail = s;
+        if (after)
+                after->windows_next = s;
+        else
+                m->windows = s;
+        s->in_windows = true;
+}
+
 static void window_end(Session *s) {
         Window *w = &s->window;
 
         if (w->kind < 0)
                 return;
-        /* A foreign write happened under a lock; an unlocked one did not. */
-        race_report(s, w->kind, &w->actor, &w->owner, w->kind == RACE_FOREIGN_WRITE,
-                    json_pack("{s:i, s:I, s:I, s:s?}", "writes", (int) w->writes,
-                              "bytes", (json_int_t) w->bytes,
-                              "window_ms", (json_int_t) ((w->last_ns - w->first_ns) / NSEC_PER_MSEC),
-                              "cause", w->kind == RACE_UNLOCKED_WRITE && w->actor.pid > 0 &&
-                                       w->actor.pid == s->watchdog_pid ? "holder-watchdog" : NULL));
+        windows_unlink(s);
+        if (!burst_fold(s)) {
+                /* A foreign write happened under a lock; an unlocked one did not. */
+                if (race_report(s, w->kind, &w->actor, &w->owner, w->kind == RACE_FOREIGN_WRITE,
+                            json_pack("{s:i, s:I, s:I, s:s?}", "writes", (int) w->writes,
+                                      "bytes", (json_int_t) w->bytes,
+                                      "window_ms", (json_int_t) ((w->last_ns - w->first_ns) / NSEC_PER_MSEC),
+                                      "cause", w->kind == RACE_UNLOCKED_WRITE && w->actor.pid > 0 &&
+                                               w->actor.pid == s->watchdog_pid ? "holder-watchdog" : NULL)))
+                        burst_open(s);
+        }
         actor_done(&w->actor);
         w->kind = _RACE_KIND_INVALID;
-        if (s->window_timer)
-                (void) sd_event_source_set_enabled(s->window_timer, SD_EVENT_OFF);
         gc_candidate(s);
 }
 
-static void window_arm(Session *s);
-
-static int on_window_timer(sd_event_source *src, uint64_t usec, void *userdata) {
-        Session *s = userdata;
-        Manager *m = s->manager;
+static int on_timer(sd_event_source *src, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        uint64_t now;
+        Session *s;
+        Burst *b;
 
         (void) src;
         (void) usec;
-        /* Writes or a lock may be queued: apply them first; they may end or extend the window.
-         * Sessions are freed only by session_gc() at the end of a batch, so s stays valid. */
+        m->timer_usec = 0; /* a one-shot source is off once it fired */
+        /* Writes or a lock may be queued: apply them first; they may end or extend windows.
+         * Sessions are freed only by session_gc() at the end of a batch. */
         manager_drain_events(m);
-        if (s->window.kind >= 0) {
-                /* Writes read by the drain moved the deadline: wait again (a one-shot source
-                 * is off once it fired, so it is re-armed, not just re-timed). */
-                if (now_mono_ns() >= s->window.last_ns + m->opts->race_coalesce_ms * NSEC_PER_MSEC)
-                        window_end(s);
-                else
-                        window_arm(s);
+        now = now_mono_ns();
+        while ((s = m->windows) && now >= s->window.last_ns + coalesce_ns(m)) {
+                m->n_session_visits++;
+                window_end(s);
         }
+        while ((b = m->bursts) && now >= b->last_ns + coalesce_ns(m)) {
+                m->n_session_visits++;
+                burst_end(b);
+        }
+        timer_arm(m);
         manager_flush(m);
         return 0;
 }
 
-static void window_arm(Session *s) {
-        Manager *m = s->manager;
-        uint64_t usec = (s->window.last_ns + m->opts->race_coalesce_ms * NSEC_PER_MSEC +
-                         NSEC_PER_USEC - 1) / NSEC_PER_USEC;
+/* Arms the one timer for the earliest deadline, unless it is armed for one as early. */
+static void timer_arm(Manager *m) {
+        uint64_t ns = UINT64_MAX, usec;
 
-        if (event_arm_oneshot(m->event, &s->window_timer, CLOCK_MONOTONIC, usec, USEC_PER_MSEC,
-                              on_window_timer, s, "race-window") < 0)
-                window_end(s); /* cannot wait: report what we have */
+        if (m->windows)
+                ns = m->windows->window.last_ns;
+        if (m->bursts && m->bursts->last_ns < ns)
+                ns = m->bursts->last_ns;
+        if (ns == UINT64_MAX)
+                return;
+        usec = (ns + coalesce_ns(m) + NSEC_PER_USEC - 1) / NSEC_PER_USEC;
+        if (m->timer_usec != 0 && m->timer_usec <= usec)
+                return; /* it fires first and re-arms for what is due then */
+        if (event_arm_oneshot(m->event, &m->race_timer, CLOCK_MONOTONIC, usec, USEC_PER_MSEC,
+                              on_timer, m, "race-window") < 0) {
+                /* Cannot wait: report what we have. */
+                while (m->windows)
+                        window_end(m->windows);
+                while (m->bursts)
+                        burst_end(m->bursts);
+                return;
+        }
+        m->timer_usec = usec;
 }
 
 static void window_add(Session *s, RaceKind kind, pid_t actor, Lock *l, int64_t bytes,
@@ -556,15 +832,19 @@ static void window_add(Session *s, RaceKind kind, pid_t actor, Lock *l, int64_t 
                 window_end(s);
         if (w->kind < 0) {
                 *w = (Window) { .kind = kind, .owner = owner_snap(l), .first_ns = now_ns };
-                actor_capture(&w->actor, actor);
+                if (!burst_actor(s, kind, actor, &w->actor))
+                        actor_capture(&w->actor, actor);
         }
         w->writes++;
         w->bytes += bytes;
         w->last_ns = now_ns;
-        if (s->manager->opts->race_coalesce_ms == 0)
+        if (coalesce_ns(s->manager) == 0) {
                 window_end(s);
-        else
-                window_arm(s);
+                return;
+        }
+        windows_unlink(s);
+        windows_insert(s);
+        timer_arm(s->manager);
 }
 
 /* ---- the hooks ---- */
@@ -601,7 +881,7 @@ void session_on_transcript_gone(Session *s, pid_t actor, uint64_t mask, bool rep
                 lock_load_payload(l);
         facts_for_lock(&f, l, actor);
         if (f.unattributed)
-                f.lock_present = s->lock_named;
+                f.lock_present = session_lock_named(s);
         k = race_judge(&f);
         if (k < 0)
                 return;
@@ -655,7 +935,7 @@ void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64
                 lock_load_payload(l);
         facts_for_lock(&facts, l, actor);
         if (facts.unattributed)
-                facts.lock_present = s->lock_named; /* at the write, not now */
+                facts.lock_present = session_lock_named(s); /* at the write, not now */
         k = race_judge(&facts);
         if (k < 0) {
                 /* Allowed writes do not end a window by another actor: its own writes may

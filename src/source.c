@@ -129,5 +129,5 @@ int source_read(Source *s, FsEventCallback cb, void *userdata) {
                 inotify_source_decode(&s->ino, buf, (size_t) n, cb, userdata);
         else
                 fanotify_source_decode(buf, (size_t) n, cb, userdata);
-        return 1;
+        return (int) n;
 }

@@ -38,6 +38,6 @@ void source_unwatch(Source *s, int dirfd, int wd);
 /* Bytes waiting in the queue (FIONREAD); -errno when the kernel cannot say. */
 int source_pending(Source *s);
 
-/* One read() of the queue, dispatched to CB. 1: events were read; 0: the queue is empty;
+/* One read() of the queue, dispatched to CB. > 0: the bytes read; 0: the queue is empty;
  * -errno on failure. */
 int source_read(Source *s, FsEventCallback cb, void *userdata);

@@ -421,10 +421,13 @@ void tracker_scan(Manager *m, Node *n, uint64_t now_ns) {
         if (m->started && hashmap_size(n->files) > before && holder_map_seed(&m->holders) < 0)
                 m->lost_events = true; /* some holders unknown: a whole resync when drained */
 
-        /* Judge its locks at the end of this batch. */
-        for (Lock *l = m->locks; l; l = l->locks_next)
-                if (l->file->folder == n)
-                        lock_mark_dirty(l, now_ns);
+        /* Judge its locks at the end of this batch: its own files, not every lock of every
+         * folder (a few hundred new agent folders would cost each the whole host's locks). */
+        TrackedFile *f;
+        size_t i = 0;
+        while (hashmap_iterate(n->files, &i, (void **) &f))
+                if (f->lock)
+                        lock_mark_dirty(f->lock, now_ns);
 }
 
 void tracker_resync(Manager *m, Node *n, uint64_t now_ns) {
