@@ -312,6 +312,41 @@ int main(int argc, char **argv) {
                 fprintf(r, "| %s | %ld | %.2f | %s | %s | %s | %s | %ld | %ld |\n", runs[i].scenario, runs[i].n,
                         runs[i].burst_s, cpu, per, stm, cl, runs[i].races, runs[i].covered);
         }
+        /* The growth, per file, as this run measured it. */
+        for (size_t s = 0; s < LW_ELEMENTSOF(scenarios); s++) {
+                bool first = true;
+                fprintf(r, "%s", s == 0 ? "\nDaemon CPU per 1,000 files, as N grows:" : ";");
+                for (size_t i = 0; i < n_runs; i++)
+                        if (strcmp(runs[i].scenario, scenarios[s]) == 0) {
+                                fprintf(r, "%s %s%.0f ms", first ? "" : ",", runs[i].answered ? "" : "≥ ",
+                                        runs[i].cpu_s * 1e6 / (double) runs[i].n);
+                                first = false;
+                        }
+                fprintf(r, " (%s)", scenarios[s]);
+        }
+        fprintf(r, ".\n");
+        /* The reference: the same program's raw file from another build (FLOOD_REFERENCE, and
+         * what it is in FLOOD_REFERENCE_WHAT), rendered here as it was measured. */
+        const char *ref = getenv("FLOOD_REFERENCE"), *what = getenv("FLOOD_REFERENCE_WHAT");
+        FILE *rf = ref ? fopen(ref, "re") : NULL;
+        if (rf) {
+                char line[512], sc[32];
+                long n, reports, covering;
+                double burst, cpu, stm, cl;
+                int answered;
+
+                fprintf(r, "\nThe reference: %s, by the same program (raw file `%s`, rendered here as written):\n\n"
+                        "| scenario | N | burst s | daemon CPU s | CPU µs per file | status ms | cleanup ms | reports | covering |\n"
+                        "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n", what ? what : "another build",
+                        strstr(ref, "bench/raw/") ? strstr(ref, "bench/raw/") : ref);
+                while (fgets(line, sizeof(line), rf))
+                        if (line[0] != '#' && sscanf(line, "%31s %ld %lf %lf %d %lf %lf %ld %ld", sc, &n, &burst, &cpu, &answered,
+                                                     &stm, &cl, &reports, &covering) == 9 && n > 0)
+                                fprintf(r, "| %s | %ld | %.2f | %s%.2f | %s%.0f | %.1f | %.1f | %ld | %ld |\n", sc, n, burst,
+                                        answered ? "" : "≥ ", cpu, answered ? "" : "≥ ", cpu * 1e6 / (double) n, stm, cl,
+                                        reports, covering);
+                fclose(rf);
+        }
         if (results)
                 fclose(r);
         if (raw) {
