@@ -33,7 +33,8 @@ static char *join(const char *done, const char *name) {
 }
 
 int chase_dir(const char *path, char **ret_unsafe) {
-        _cleanup_free_ char *todo = NULL, *done = strdup("/");
+        _cleanup_free_ char *todo = NULL;
+        char done[PATH_MAX] = "/"; /* where the links led so far: for the report only */
         _cleanup_close_ int fd = -1;
         unsigned links = 0;
         char *p;
@@ -41,7 +42,7 @@ int chase_dir(const char *path, char **ret_unsafe) {
         if (!path || !*path)
                 return -EINVAL;
         todo = path_absolute(path);
-        if (!todo || !done)
+        if (!todo)
                 return -ENOMEM;
         fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -124,11 +125,9 @@ int chase_dir(const char *path, char **ret_unsafe) {
                         return negative_errno();
                 closep(&fd);
                 fd = nfd;
-                char *d = join(done, name);
-                if (!d)
-                        return -ENOMEM;
-                free(done);
-                done = d;
+                /* A path longer than PATH_MAX is cut in the report only. */
+                size_t len = strlen(done);
+                snprintf(done + len, sizeof(done) - len, "%s%s", len == 1 ? "" : "/", name);
         }
         int rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         return rfd < 0 ? negative_errno() : rfd;
