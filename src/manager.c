@@ -486,8 +486,8 @@ int manager_startup(Manager *m) {
 }
 
 /* sd_event_loop(), but knowing when the loop last had nothing to do: from the wake-up after
- * that on, everything it takes up has waited at most as long as it has been busy, and at
- * least as long as it was busy before taking it up (manager_lag_ns). */
+ * that on, what it takes up came no earlier than that wake-up (or woke it), so it waited at
+ * most as long as the loop has been busy, plus the kernel's wake-up (manager_lag_ns). */
 static int manager_loop(Manager *m) {
         int r, exit_code = 0;
 

@@ -174,7 +174,7 @@ static inline PendingClose manager_pending_close(const Manager *m, const Tracked
 }
 
 /* How long the loop had been busy without a pause at the moment NOW (an evidence's time): how
- * far behind its inputs (the kernel's queue, pidfds, timers) the daemon was when it took that
- * evidence up. 0 when it was waiting for events. */
+ * far behind its inputs (the kernel's queue, pidfds, timers) the daemon may have been when
+ * it took that evidence up. 0 when it was waiting for events. */
 uint64_t manager_lag_ns(const Manager *m, uint64_t now_ns);
 void manager_drain_events(Manager *m);
