@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A flood of one kind (a backup restore writing thousands of transcripts without locks):
  *
+ * The flooding process is nobody's (the attacker: any user can write their own sessions).
+ *
  * - one actor's race.unlocked-write reports in one folder are one report and one follow-up
  *   whose "covers" adds up to every transcript it wrote; another actor's unlocked write in the
  *   same folder meanwhile is still reported on its own; and the 1,024-event history still
@@ -10,8 +12,10 @@
  *   multiple of its kernel events. Not a timing: a walk of every session at every drain or
  *   timer makes it grow as files x drains. */
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,14 +26,38 @@
 
 static char out[8 << 20];
 
-/* A child that writes COUNT transcripts (one line each, EMPTY: none) in DIR as fast as it can,
- * without a lock. */
+#define NOBODY 65534
+
+/* As root: the sessions folder of E becomes nobody's (and the folders above it passable), so
+ * that the flood comes from an unprivileged user, as an attacker's would. */
+static void give_to_nobody(LwEnv *e) {
+        char *p = strdup(e->sessions);
+        size_t top = strrchr(e->state, '/') - e->state; /* the test's own temporary folder */
+
+        CHECK(p, "strdup");
+        if (geteuid() != 0) {
+                free(p);
+                return;
+        }
+        CHECK(chown(e->sessions, NOBODY, NOBODY) == 0, "chown %s", e->sessions);
+        /* sessions/ up to the temporary folder: passable. */
+        for (char *slash; (slash = strrchr(p, '/')) && (size_t) (slash - p) >= top;) {
+                *slash = '\0';
+                CHECK(chmod(p, 0755) == 0, "chmod %s", p);
+        }
+        free(p);
+}
+
+/* A child, nobody's when we are root, that writes COUNT transcripts (one line each, EMPTY:
+ * none) in DIR as fast as it can, without a lock. */
 static pid_t restore(const char *dir, const char *prefix, int count, bool empty) {
         pid_t p = fork();
 
         CHECK(p >= 0, "fork");
         if (p > 0)
                 return p;
+        if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0))
+                _exit(2);
         for (int i = 0; i < count; i++) {
                 char name[4096];
                 int fd;
@@ -46,6 +74,7 @@ static pid_t restore(const char *dir, const char *prefix, int count, bool empty)
 static void flood_is_folded(void) {
         LwEnv e;
         lw_env_start(&e, "200", NULL);
+        give_to_nobody(&e);
         char *dead = lw_path(e.sessions, "dead.jsonl.lock");
 
         /* First a dead owner's lock is cleaned: the flood must not push that out of history. */
@@ -101,6 +130,7 @@ static void flood_is_folded(void) {
 static void work_is_linear(void) {
         LwEnv e;
         lw_env_start(&e, "200", NULL);
+        give_to_nobody(&e);
 
         /* Empty transcripts, created as fast as one process can: every one opens a window. */
         pid_t r = restore(e.sessions, "empty", 3 * FILES, true);
