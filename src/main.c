@@ -2,6 +2,7 @@
 /* main.c: lockwarden's entry point: parse, set up, loop. */
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "config.h"
 #include "config-file.h"
@@ -27,6 +28,25 @@ int main(int argc, char **argv) {
 
         if (argc > 1 && verb_known(argv[1]))
                 return verb_main(argc, argv);
+        if (argc > 1 && argv[1][0] != '-' && strcmp(argv[1], "run") != 0) {
+                const char *meant = verb_suggest(argv[1]);
+
+                if (strcmp(argv[1], "help") == 0) {
+                        options_help();
+                        printf("\n");
+                        verbs_help();
+                        return 0;
+                }
+                if (strcmp(argv[1], "version") == 0) {
+                        printf("lockwarden %s\n", PACKAGE_VERSION);
+                        return 0;
+                }
+                if (meant) {
+                        fprintf(stderr, "lockwarden: unknown command '%s' (did you mean '%s'?); see 'lockwarden --help'\n",
+                                argv[1], meant);
+                        return 2;
+                }
+        }
         r = options_parse(argc, argv, &cmd, &o);
         if (r < 0)
                 return r == -EINVAL ? 2 : 1;

@@ -62,8 +62,8 @@ const char *backend_to_string(BackendKind b) {
 
 void options_help(void) {
         printf("Usage: lockwarden run [OPTIONS]\n"
-               "       lockwarden status|locks|holders|events|cleanup|scan [OPTIONS] [ARGS]\n"
-               "       lockwarden --help | --version\n"
+               "       lockwarden status|locks|holders|events|cleanup|reload|scan [OPTIONS] [ARGS]\n"
+               "       lockwarden help | version | --help | --version | -V\n"
                "\n"
                "Guard OpenClaw session locks: follow every open, close, write, create, unlink and\n"
                "rename of session transcripts (*.jsonl) and their locks (*.jsonl.lock) through\n"
@@ -111,7 +111,7 @@ void options_help(void) {
                "                        with its line and column on standard error, the effective\n"
                "                        options as JSON on standard output (exit 0 or 2)\n"
                "  -h, --help            show this help\n"
-               "  --version             show the version\n"
+               "  -V, --version         show the version\n"
                "\n"
                "Exit status: 0 stopped by SIGTERM or SIGINT, 1 runtime failure, 2 bad usage or a bad\n"
                "configuration file. SIGHUP reloads the configuration, SIGUSR1 logs the state.\n"
@@ -200,7 +200,7 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
         if (argc > 1 && argv[1][0] != '-') {
                 if (strcmp(argv[1], "run") != 0)
                         return usage_error("unknown command '%s' (commands: run, status, locks, holders, "
-                                           "events, cleanup, scan)", argv[1]);
+                                           "events, cleanup, reload, scan, help, version)", argv[1]);
                 have_verb = true;
                 argv++;
                 argc--;
@@ -208,8 +208,12 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, ":hV", options, NULL)) >= 0) {
                 switch (c) {
+                case 'V':
+                        *ret_cmd = COMMAND_VERSION;
+                        options_done(&o);
+                        return 0;
                 case 'h':
                         *ret_cmd = COMMAND_HELP;
                         options_done(&o);

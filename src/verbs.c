@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,6 +35,48 @@ bool verb_known(const char *name) {
                 if (strcmp(name, verbs[i]) == 0)
                         return true;
         return false;
+}
+
+/* Levenshtein distance of A and B, up to 31 bytes each (longer: far). */
+static unsigned distance(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b);
+        unsigned row[32];
+
+        if (la > 31 || lb > 31)
+                return UINT_MAX;
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = (unsigned) j;
+        for (size_t i = 1; i <= la; i++) {
+                unsigned diag = row[0];
+                row[0] = (unsigned) i;
+                for (size_t j = 1; j <= lb; j++) {
+                        unsigned up = row[j];
+                        unsigned best = diag + (a[i - 1] != b[j - 1]);
+                        if (row[j] + 1 < best)
+                                best = row[j] + 1;
+                        if (row[j - 1] + 1 < best)
+                                best = row[j - 1] + 1;
+                        row[j] = best;
+                        diag = up;
+                }
+        }
+        return row[lb];
+}
+
+const char *verb_suggest(const char *name) {
+        static const char *const all[] = { "run", "help", "version", "status", "locks", "holders",
+                                           "events", "cleanup", "reload", "scan" };
+        const char *best = NULL;
+        unsigned best_d = 3; /* two edits at most */
+
+        for (size_t i = 0; name && i < ELEMENTSOF(all); i++) {
+                unsigned d = distance(name, all[i]);
+                if (d < best_d) {
+                        best_d = d;
+                        best = all[i];
+                }
+        }
+        return best;
 }
 
 void verbs_help(void) {

@@ -8,6 +8,8 @@
 
 /* Is NAME one of the verbs handled here? */
 bool verb_known(const char *name);
+/* The command NAME was most likely meant to be (two edits at most), or NULL. */
+const char *verb_suggest(const char *name);
 /* Runs argv[1] (a known verb) with its arguments. Returns the exit status: 0 success, 1 the
  * daemon could not be reached or refused, 2 bad usage (scan: 0 nothing stale, 1 stale found,
  * 2 error). */

@@ -86,6 +86,13 @@ int main(void) {
         EXPECT(2, "--race-coalesce-ms", "run", "--race-coalesce-ms", "60001");
         EXPECT(2, "needs a value", "run", "--watch");
         EXPECT(2, "unexpected argument", "run", "extra");
+        /* A typo gets the command it most likely meant; help and version are commands too. */
+        EXPECT(2, "did you mean 'locks'", "lcoks");
+        EXPECT(2, "did you mean 'status'", "statsu");
+        EXPECT(2, "commands: run, status", "xyzzy");
+        EXPECT(0, "Usage: lockwarden run", "help");
+        EXPECT(0, "lockwarden ", "version");
+        EXPECT(0, "lockwarden ", "-V");
         EXPECT(2, "--backend must be", "run", "--backend=inotify2");
         EXPECT(2, "--remote-cleanup needs a folder", "run", "--remote-cleanup", "");
 
