@@ -217,9 +217,12 @@ static int get_races(Ctx *c, json_t *v, const Seg *path, size_t n, unsigned *ret
                 Seg room[4];
                 RaceKind k = race_kind_from_string(json_string_value(e));
 
-                if (k < 0)
-                        return fail(c, element_at(room, path, n, i), n + 1, "unknown race kind: one of lock-stolen, double-holder, "
-                                                 "unlocked-write, foreign-write, session-replaced, lock-tampered");
+                if (k < 0) {
+                        _cleanup_free_ char *bad = json_dumps(e, JSON_ENCODE_ANY);
+                        return fail(c, element_at(room, path, n, i), n + 1,
+                                    "unknown race kind %s: one of lock-stolen, double-holder, unlocked-write, "
+                                    "foreign-write, session-replaced, lock-tampered", bad ? bad : "?");
+                }
                 *ret |= 1u << k;
         }
         return 0;
@@ -282,12 +285,15 @@ int config_parse(const char *file, const char *text, size_t len, RunOptions *o, 
         const char *key;
         int r = 0;
 
-        /* An empty file (or /dev/null) configures nothing, like "{}". */
+        /* An empty file is refused: a configuration truncated by accident must not pass for
+         * "no settings" ("{}" says that). */
         size_t blank = 0;
         while (blank < len && strchr(" \t\r\n", text[blank]) && text[blank])
                 blank++;
-        if (blank == len)
-                return 0;
+        if (blank == len) {
+                snprintf(err, err_size, "%s:1:1: the file is empty (write {} for no settings)", file);
+                return -EINVAL;
+        }
         root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
         if (!root) {
                 snprintf(err, err_size, "%s:%d:%d: %s", file, je.line, je.column, je.text);
