@@ -12,6 +12,25 @@
 #include "options.h"
 #include "verbs.h"
 
+/* "lockwarden --socket PATH --json status": the operator's commands take their common
+ * options before the verb too. Returns the verb's index when only those come before it
+ * (and it is a verb), else 0. */
+static int verb_after_options(int argc, char **argv) {
+        for (int i = 1; i < argc; i++) {
+                if (verb_known(argv[i]))
+                        return i;
+                if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--no-legend") == 0 ||
+                    strncmp(argv[i], "--socket=", 9) == 0)
+                        continue;
+                if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
+                        i++;
+                        continue;
+                }
+                return 0;
+        }
+        return 0;
+}
+
 int main(int argc, char **argv) {
         RunOptions o = {}, eff = {};
         Manager *m = NULL;
@@ -28,6 +47,14 @@ int main(int argc, char **argv) {
 
         if (argc > 1 && verb_known(argv[1]))
                 return verb_main(argc, argv);
+        int v = argc > 2 && argv[1][0] == '-' ? verb_after_options(argc, argv) : 0;
+        if (v > 1) {
+                /* The verb first, then the options that came before it, then the rest. */
+                char *verb = argv[v];
+                memmove(argv + 2, argv + 1, (size_t) (v - 1) * sizeof(char *));
+                argv[1] = verb;
+                return verb_main(argc, argv);
+        }
         if (argc > 1 && argv[1][0] != '-' && strcmp(argv[1], "run") != 0) {
                 const char *meant = verb_suggest(argv[1]);
 

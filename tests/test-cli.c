@@ -86,6 +86,9 @@ int main(void) {
         EXPECT(2, "--race-coalesce-ms", "run", "--race-coalesce-ms", "60001");
         EXPECT(2, "needs a value", "run", "--watch");
         EXPECT(2, "unexpected argument", "run", "extra");
+        /* The commands' common options may come before the verb. */
+        EXPECT(1, "/nonexistent/control.sock", "--socket", "/nonexistent/control.sock", "--json", "status");
+        EXPECT(1, "/nonexistent/control.sock", "--socket=/nonexistent/control.sock", "locks");
         /* A typo gets the command it most likely meant; help and version are commands too. */
         EXPECT(2, "did you mean 'locks'", "lcoks");
         EXPECT(2, "did you mean 'status'", "statsu");
