@@ -286,7 +286,7 @@ int config_parse(const char *file, const char *text, size_t len, RunOptions *o, 
         int r = 0;
 
         /* An empty file is refused: a configuration truncated by accident must not pass for
-         * "no settings" ("{}" says that). */
+         * "no settings" ("{}" says that; --config /dev/null says "no file", config_build). */
         size_t blank = 0;
         while (blank < len && strchr(" \t\r\n", text[blank]) && text[blank])
                 blank++;
@@ -423,7 +423,11 @@ int config_build(const RunOptions *cli, RunOptions *ret, bool *ret_read, char *e
                         options_done(&o);
                         return n < 0 ? (int) n : -EFBIG;
                 }
-                r = config_parse(file, text, (size_t) n, &o, err, err_size);
+                /* /dev/null (no regular file, nothing in it) is the way to say "no file":
+                 * nothing to parse. An empty regular file is refused by config_parse. */
+                struct stat st;
+                bool none = n == 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode);
+                r = none ? 0 : config_parse(file, text, (size_t) n, &o, err, err_size);
                 if (r < 0) {
                         if (r == -ENOMEM)
                                 snprintf(err, err_size, "%s: out of memory", file);

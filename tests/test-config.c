@@ -89,6 +89,13 @@ int main(void) {
         refused("{\"cleanup\": \"auto\", \"cleanup\": \"report\"}", "1:29", "duplicate object key");
         refused("\n\n  x", "3:3", "expected near 'x'");
 
+        /* /dev/null is not a file that was truncated: "no configuration file". */
+        {
+                char out[4096], err[4096];
+                const char *args[] = { "run", "--check-config", "--config", "/dev/null", NULL };
+                int r = lw_run(args, -1, out, sizeof(out), err, sizeof(err));
+                CHECK(r == 0 && strstr(out, "\"cleanup\": \"auto\""), "--config /dev/null: exit %d: %s", r, err);
+        }
         /* A missing file named with --config is an error; the default one may be absent. */
         {
                 char out[4096], err[4096];
