@@ -16,6 +16,13 @@ int main(void) {
 
         pid_t h = lw_holder_start(lock, hargs);
         lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);
+        /* The holder writes its transcript after taking the lock: lock.acquired may come from a
+         * read before that. A barrier taken after it makes sure the transcript is known before
+         * it is replaced (one created and replaced before the daemon reads its creation is
+         * another case, not this test's). */
+        pid_t b0 = lw_barrier(&e, LW_TIMEOUT_MS);
+        lw_kill_wait(b0, SIGTERM);
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.released", "lock", lw_path(e.sessions, "barrier.jsonl.lock"));
 
         const char *replace[] = { "replace", t, "{\"type\":\"forged\"}\n", NULL };
         pid_t a = lw_actor_start(replace);
