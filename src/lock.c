@@ -644,10 +644,10 @@ void lock_on_unlinked(Lock *l, pid_t pid) {
         } else {
                 released = pid > 0 && pid == owner;
                 /* In event order: a close of the owner's earlier in this batch counts. */
-                pending = manager_pending_close(m, l->file, owner);
-                owner_holds = l->payload.valid && tracked_file_has_holder(l->file, owner) && pending == PENDING_NONE;
-                holds_unknown = l->payload.valid && tracked_file_has_holder(l->file, owner) &&
-                                pending == PENDING_UNORDERED;
+                bool held = l->payload.valid && tracked_file_has_holder(l->file, owner);
+                pending = held ? manager_pending_close(m, l->file, owner) : PENDING_NONE;
+                owner_holds = held && pending == PENDING_NONE;
+                holds_unknown = held && pending == PENDING_UNORDERED;
                 proc_comm(pid, comm);
         }
         if (released) {

@@ -714,6 +714,13 @@ size_t lw_quarantined(const char *dir) {
         return n;
 }
 
+const char *lw_hooked_bin(void) {
+        static char bin[4096];
+
+        snprintf(bin, sizeof(bin), "%s/src/lockwarden-hooked", lw_builddir());
+        return bin;
+}
+
 pid_t lw_read_pid(const char *path) {
         FILE *f = fopen(path, "re");
         int pid = 0;

@@ -14,14 +14,12 @@
 #define LINE "{\"type\":\"mirror\"}\n"
 
 int main(void) {
-        static char bin[4096];
         lw_require_backend();
         char *state = lw_path(lw_tmpdir(), "state"), *sessions = lw_path(state, "agents/main/sessions");
         lw_mkdir_p(sessions);
         const char *envs[] = { "LOCKWARDEN_TEST_STOP_AT=after-overflow", NULL };
         const char *args[] = { "--state-dir", state, "--race-coalesce-ms", "0", NULL };
-        snprintf(bin, sizeof(bin), "%s/src/lockwarden-hooked", lw_builddir());
-        LwDaemon *d = lw_daemon_start(bin, args, envs);
+        LwDaemon *d = lw_daemon_start(lw_hooked_bin(), args, envs);
         lw_daemon_ready(d);
 
         lw_overflow_stopped(d, sessions);

@@ -25,9 +25,8 @@
 static const char *fuse_mnt;
 
 static LwDaemon *start_with_dead_lock(const char *points, char **ret_sessions, char **ret_lock) {
-        char env[128], bin[4096];
+        char env[128];
         snprintf(env, sizeof(env), "LOCKWARDEN_TEST_STOP_AT=%s", points);
-        snprintf(bin, sizeof(bin), "%s/src/lockwarden-hooked", lw_builddir());
         const char *envs[] = { env, NULL };
         static unsigned n;
         char name[32];
@@ -38,7 +37,7 @@ static LwDaemon *start_with_dead_lock(const char *points, char **ret_sessions, c
         char *lock = lw_path(sessions, "s1.jsonl.lock");
         const char *args[] = { "--state-dir", state, "--leak-grace-ms", "200",
                                fuse_mnt ? "--remote-cleanup" : NULL, fuse_mnt, NULL };
-        LwDaemon *d = lw_daemon_start(bin, args, envs);
+        LwDaemon *d = lw_daemon_start(lw_hooked_bin(), args, envs);
         lw_daemon_ready(d);
         pid_t old = lw_holder_start(lock, NULL);
         lw_expect(d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);

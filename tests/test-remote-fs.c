@@ -11,13 +11,11 @@
 #include "lwtest.h"
 
 static LwDaemon *start(const char *state, const char *remote_cleanup) {
-        static char bin[4096];
         const char *envs[] = { "LOCKWARDEN_TEST_FS_TYPE=nfs", NULL };
         const char *args[] = { "--state-dir", state, "--leak-grace-ms", "200",
                                remote_cleanup ? "--remote-cleanup" : NULL, remote_cleanup, NULL };
 
-        snprintf(bin, sizeof(bin), "%s/src/lockwarden-hooked", lw_builddir());
-        LwDaemon *d = lw_daemon_start(bin, args, envs);
+        LwDaemon *d = lw_daemon_start(lw_hooked_bin(), args, envs);
         lw_daemon_ready(d);
         return d;
 }

@@ -32,7 +32,6 @@ static bool dump_has_holder(LwDaemon *d, const char *lock, pid_t pid) {
 }
 
 int main(void) {
-        static char bin[4096];
         lw_require_backend();
         const char *wrapper = getenv("LW_DAEMON_WRAPPER");
         if (wrapper && strstr(wrapper, "valgrind"))
@@ -42,8 +41,7 @@ int main(void) {
         lw_mkdir_p(sessions);
         const char *envs[] = { "LOCKWARDEN_TEST_FAIL_RESEED=1", NULL };
         const char *args[] = { "--state-dir", state, "--leak-grace-ms", "200", NULL };
-        snprintf(bin, sizeof(bin), "%s/src/lockwarden-hooked", lw_builddir());
-        LwDaemon *d = lw_daemon_start(bin, args, envs);
+        LwDaemon *d = lw_daemon_start(lw_hooked_bin(), args, envs);
         lw_daemon_ready(d);
 
         char *forked = lw_path(sessions, "forked.jsonl.lock"), *pidfile = lw_path(state, "child.pid");
