@@ -154,10 +154,11 @@ void manager_flush(Manager *m);
 /* Read and dispatch what the event queue holds now, without settling. Every handler that
  * may lead to a decision (pidfd, timer) calls it first, so that verdicts never rest on a view
  * older than what the kernel has already reported. */
-/* Did PID close or open F earlier in this batch (waiting for its /proc confirmation at the
- * end of the batch)? In event order such a holder may no longer have held F then. ORDERED: a
- * pending open or close at its place in the queue. UNORDERED: only a close whose order is
- * unknown (close_order_unknown()): whether it came first nobody can tell. */
+/* Did PID close a write descriptor of F earlier in this batch (waiting for its /proc
+ * confirmation at the end of the batch)? In event order such a holder may no longer have held
+ * F then. ORDERED: a close at its place in the queue. UNORDERED: only a close whose order is
+ * unknown (close_order_unknown()): whether it came first nobody can tell. An open or a write
+ * waiting for its confirmation ends no hold, nor does the close of a read descriptor. */
 typedef enum PendingClose {
         PENDING_NONE,
         PENDING_UNORDERED,
@@ -168,7 +169,7 @@ static inline PendingClose manager_pending_close(const Manager *m, const Tracked
         PendingClose r = PENDING_NONE;
 
         for (size_t i = 0; i < m->n_confirms; i++)
-                if (m->confirms[i].file == f && m->confirms[i].pid == pid)
+                if (m->confirms[i].file == f && m->confirms[i].pid == pid && m->confirms[i].wrote)
                         r = m->confirms[i].order_unknown && r != PENDING_ORDERED ? PENDING_UNORDERED : PENDING_ORDERED;
         return r;
 }

@@ -12,6 +12,9 @@
  *   leak: close the fd at once without unlinking (a leaked lock), stay alive until a signal.
  *   hold-then-leak: as hold until the first signal; then close the fd without unlinking (a
  *         leak) and stay alive until the next signal.
+ *   hold-then-write: as hold until the first signal; then write the same payload again over
+ *         itself through the held descriptor (one more write of the owner's, read apart from
+ *         its open) and hold on until the next signal, then release.
  *   hold-read: as hold, but first (before "locked") read the lock once through a second
  *         descriptor, opened read-only and closed: the owner checking its own payload.
  *   leak-poll: as leak, then read the lock every 20 ms (open read-only, read 5 ms later,
@@ -303,6 +306,14 @@ int main(int argc, char **argv) {
                 return 0;
         }
 
+        if (strcmp(mode, "hold-then-write") == 0) {
+                size_t len = strlen(payload);
+                if (pwrite(fd, payload, len, 0) != (ssize_t) len)
+                        return 1;
+                stop = 0;
+                while (!stop)
+                        sigsuspend(&empty);
+        }
         release(fd, lock, payload, &st_written);
         if (append_after && transcript) {
                 /* The next signal is the run's next write, made without the lock. */

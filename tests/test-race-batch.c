@@ -4,7 +4,11 @@
  * the owner lets go of it without removing it (a leak) and another process removes it. Both
  * come in one batch: the owner's close is still waiting for its /proc confirmation when the
  * removal is judged, and it must count: the lock was no longer held, nothing was stolen
- * (lock.removed, owner_holds false; no race). */
+ * (lock.removed, owner_holds false; no race).
+ * The other way round: an owner's write to its lock, read in the same batch as the removal
+ * and still waiting for its /proc confirmation, is no close: the owner held the lock when it
+ * was removed (lock.removed, owner_holds true; race.lock-stolen). */
+#include <sys/stat.h>
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,6 +73,35 @@ int main(void) {
         lw_kill_wait(b, SIGTERM);
         lw_kill_wait(a, SIGTERM);
         lw_kill_wait(h, SIGTERM);
+
+        char *lock2 = lw_path(e.sessions, "w.jsonl.lock");
+        const char *write_args[] = { "--mode=hold-then-write", NULL };
+        pid_t w = lw_holder_start(lock2, write_args);
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock2);
+        pid_t b1 = lw_barrier(&e, LW_TIMEOUT_MS);
+        lw_kill_wait(b1, SIGTERM);
+        struct stat before, now;
+        CHECK(stat(lock2, &before) == 0, "stat %s", lock2);
+        kill(e.d->pid, SIGSTOP);
+        lw_wait_stopped(e.d->pid, LW_TIMEOUT_MS);
+        kill(w, SIGTERM);
+        /* Until the owner's write is made (bounded): its mtime moves. */
+        for (uint64_t deadline = lw_mono_ns() + (uint64_t) LW_TIMEOUT_MS * 1000000ull;;) {
+                CHECK(stat(lock2, &now) == 0, "stat %s", lock2);
+                if (now.st_mtim.tv_sec != before.st_mtim.tv_sec || now.st_mtim.tv_nsec != before.st_mtim.tv_nsec)
+                        break;
+                CHECK(lw_mono_ns() < deadline, "pid %d did not write %s", (int) w, lock2);
+                usleep(1000);
+        }
+        const char *unlink2_args[] = { "unlink", lock2, NULL };
+        pid_t a2 = lw_actor_start(unlink2_args);
+        kill(e.d->pid, SIGCONT);
+        json_t *r2 = lw_expect(e.d, LW_TIMEOUT_MS, "lock.removed", "lock", lock2);
+        lw_check_actor(r2, "pid", a2);
+        CHECK(json_is_true(json_object_get(r2, "owner_holds")), "owner_holds is not true: %s", json_dumps(r2, 0));
+        lw_expect(e.d, LW_TIMEOUT_MS, "race.lock-stolen", "lock", lock2);
+        lw_kill_wait(a2, SIGTERM);
+        lw_kill_wait(w, SIGTERM);
 
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
         return 0;
