@@ -92,14 +92,18 @@ char *control_default_path(bool server) {
         }
         if (geteuid() == 0)
                 return strdup(CONTROL_SYSTEM_PATH);
-        /* An operator asks the system's daemon when there is one. */
-        if (!server && access(CONTROL_SYSTEM_PATH, F_OK) == 0)
-                return strdup(CONTROL_SYSTEM_PATH);
-        /* Else the user's own daemon; with no runtime folder, a client still tries the
-         * system's (and says it is not there), a daemon has nowhere to listen. */
+        /* With no runtime folder, a client tries the system's daemon (and says when it is not
+         * there); a daemon has nowhere to listen (the caller names XDG_RUNTIME_DIR). */
         if (!rt || rt[0] != '/')
                 return server ? NULL : strdup(CONTROL_SYSTEM_PATH);
-        return asprintf(&p, "%s/lockwarden/control.sock", rt) < 0 ? NULL : p;
+        if (asprintf(&p, "%s/lockwarden/control.sock", rt) < 0)
+                return NULL;
+        /* A user who runs a daemon of their own talks to it; else to the system's. */
+        if (!server && access(p, F_OK) < 0 && access(CONTROL_SYSTEM_PATH, F_OK) == 0) {
+                free(p);
+                return strdup(CONTROL_SYSTEM_PATH);
+        }
+        return p;
 }
 
 int control_chown(ControlServer *s, uid_t uid, gid_t gid) {
@@ -254,6 +258,15 @@ static json_t *lock_json(Lock *l) {
                       "age_ms", (json_int_t) lock_held_ms(l),
                       "verdict", verdict_to_string(l->verdict),
                       "payload_valid", l->payload.valid);
+        if (j) {
+                /* The verdict's rule and why; a stale lock kept says why it stays. */
+                json_object_set_new(j, "reason", l->verdict == VERDICT_STALE
+                                    ? json_string(stale_reason_to_string(l->judgement.reason)) : json_null());
+                json_object_set_new(j, "rule", l->judgement.rule ? json_string(l->judgement.rule) : json_null());
+                json_object_set_new(j, "why", json_text(l->verdict == VERDICT_STALE && l->kept_reason
+                                                        ? l->kept_why : l->judgement.detail));
+                json_object_set_new(j, "kept", json_boolean(l->verdict == VERDICT_STALE && l->kept_reason));
+        }
         if (j && l->file->folder && l->file->name) {
                 size_t n = strlen(l->file->name);
                 _cleanup_free_ char *t = strndup(l->file->name, n > 5 ? n - 5 : n);
@@ -354,23 +367,18 @@ static TrackedFile *find_tracked(Manager *m, const char *path) {
         return f && f->name ? f : NULL;
 }
 
-static json_t *do_holders(ControlServer *s, json_t *req) {
-        Manager *m = s->manager;
-        json_t *paths = json_object_get(req, "paths"), *p, *arr = json_array();
-        size_t i;
+/* Why PATH names no tracked file: "No such file or directory", or that it is not guarded. */
+static json_t *untracked_json(const char *path) {
+        _cleanup_close_ int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 
-        tracker_settle_holders(m); /* transcripts' closes taken on trust so far */
+        return json_pack("{s:s, s:b, s:s}", "path", path, "tracked", false, "error",
+                         fd < 0 ? strerror(errno) : "not a session file lockwarden guards");
+}
 
-        json_array_foreach(paths, i, p) {
-                _cleanup_free_ char *abs = json_is_string(p) ? path_absolute(json_string_value(p)) : NULL;
-                TrackedFile *f = abs ? find_tracked(m, abs) : NULL;
-
-                if (!f) {
-                        json_array_append_new(arr, json_pack("{s:s?, s:b}", "path", json_string_value(p),
-                                                             "tracked", false));
-                        continue;
-                }
-                for (unsigned k = 0; k < f->n_holders; k++) {
+/* F's holders (open for writing) and, for a lock, its readers (from /proc, now), appended to
+ * ARR; "reader" tells them apart. With none, one row with pid null. */
+static void holders_json(TrackedFile *f, json_t *arr) {
+        for (unsigned k = 0; k < f->n_holders; k++) {
                         pid_t pid = f->holders[k];
                         char comm[COMM_MAX], unit[256];
                         int fd = -1;
@@ -413,8 +421,143 @@ static json_t *do_holders(ControlServer *s, json_t *req) {
                         json_array_append_new(arr, json_pack("{s:o, s:b, s:s, s:n}",
                                 "path", json_path(f->folder ? f->folder->path : NULL, f->name),
                                 "tracked", true, "kind", f->kind == FILE_LOCK ? "lock" : "transcript", "pid"));
+}
+
+static json_t *do_holders(ControlServer *s, json_t *req) {
+        Manager *m = s->manager;
+        json_t *paths = json_object_get(req, "paths"), *p, *arr = json_array();
+        size_t i;
+
+        tracker_settle_holders(m); /* transcripts' closes taken on trust so far */
+
+        json_array_foreach(paths, i, p) {
+                _cleanup_free_ char *abs = path_absolute(json_string_value(p));
+                TrackedFile *f = abs ? find_tracked(m, abs) : NULL;
+
+                if (!f)
+                        json_array_append_new(arr, untracked_json(abs ? abs : json_string_value(p)));
+                else
+                        holders_json(f, arr);
         }
         return json_pack("{s:o}", "holders", arr);
+}
+
+/* Everything lockwarden knows of one lock, and why it judged it so. */
+static json_t *explain_lock(Manager *m, Lock *l) {
+        json_t *j, *holders = json_array(), *writers = json_array(), *readers = json_array(), *events, *mine = json_array(), *h;
+        _cleanup_free_ char *path = NULL;
+        const LockPayload *p = &l->payload;
+        Owner *o = l->owner;
+        pid_t host = lock_owner_pid(l);
+        char unit[256], exe[256], ts[ISO_TS_MAX];
+        const char *check;
+        size_t i;
+
+        holders_json(l->file, holders);
+        json_array_foreach(holders, i, h)
+                if (!json_is_null(json_object_get(h, "pid")))
+                        json_array_append(json_is_true(json_object_get(h, "reader")) ? readers : writers, h);
+        json_decref(holders);
+
+        /* That lock's own reports from the ring (a race quotes the kernel events before it). */
+        if (l->file->folder && l->file->name && asprintf(&path, "%s/%s", l->file->folder->path, l->file->name) < 0)
+                path = NULL;
+        events = report_ring_json(&m->reporter, 0);
+        json_array_foreach(events, i, h) {
+                const char *lp = json_string_value(json_object_get(h, "lock"));
+                const char *sp = json_string_value(json_object_get(h, "session"));
+                size_t n = path ? strlen(path) - 5 : 0; /* the transcript: without ".lock" */
+                if (path && ((lp && strcmp(lp, path) == 0) ||
+                             (!lp && sp && strncmp(sp, path, n) == 0 && sp[n] == '\0')))
+                        json_array_append(mine, h);
+        }
+        json_decref(events);
+
+        check = !p->valid ? NULL : !p->has_starttime ? "the payload has no start time"
+                : !o || o->exited ? "the owner is gone"
+                : !o->have_starttime ? "the owner's start time cannot be read"
+                : o->starttime == p->starttime ? "matches the payload" : "differs from the payload: a recycled pid";
+        if (o && !o->exited) {
+                proc_exe(o->pid, exe, sizeof(exe));
+                if (proc_unit(o->pid, unit, sizeof(unit)) < 0)
+                        unit[0] = '\0';
+        } else
+                exe[0] = unit[0] = '\0';
+
+        j = json_pack("{s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:{s:b, s:s?, s:o, s:o, s:o, s:o, s:o}, "
+                      "s:{s:o, s:o, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:s?}, s:o, s:o, s:o, s:I}",
+                      "lock", json_path(l->file->folder ? l->file->folder->path : NULL, l->file->name),
+                      "session", json_null(),
+                      "verdict", verdict_to_string(l->verdict),
+                      "reason", l->verdict == VERDICT_STALE ? json_string(stale_reason_to_string(l->judgement.reason)) : json_null(),
+                      "rule", l->judgement.rule ? json_string(l->judgement.rule) : json_null(),
+                      "why", json_text(l->judgement.detail),
+                      "kept", l->verdict == VERDICT_STALE && l->kept_reason ? json_text(l->kept_why) : json_null(),
+                      "payload",
+                      "valid", p->valid, "error", p->error[0] ? p->error : NULL,
+                      "pid", p->valid ? json_integer(p->pid) : json_null(),
+                      "createdAt", p->has_created_at ? json_string(format_iso_ts((uint64_t) p->created_at_us, ts)) : json_null(),
+                      "starttime", p->has_starttime ? json_integer((json_int_t) p->starttime) : json_null(),
+                      "maxHoldMs", p->has_max_hold ? json_integer((json_int_t) p->max_hold_ms) : json_null(),
+                      "text", l->payload_buf ? json_text(l->payload_buf) : json_null(),
+                      "owner",
+                      "pid", p->valid ? json_integer(p->pid) : json_null(),
+                      "host_pid", host > 0 ? json_integer(host) : json_null(),
+                      "namespace", p->valid ? owner_ns_to_string(l->owner_ns) : NULL,
+                      "comm", o && p->valid ? o->comm : NULL,
+                      "exe", exe[0] ? exe : NULL, "unit", unit[0] ? unit : NULL,
+                      "alive", o && p->valid ? json_boolean(!o->exited) : json_null(),
+                      "starttime", o && o->have_starttime ? json_integer((json_int_t) o->starttime) : json_null(),
+                      "starttime_check", check,
+                      "holders", writers, "readers", readers, "events", mine,
+                      "age_ms", (json_int_t) lock_held_ms(l));
+        if (j && l->file->folder && l->file->name) {
+                size_t n = strlen(l->file->name);
+                _cleanup_free_ char *t = strndup(l->file->name, n > 5 ? n - 5 : n);
+                if (t)
+                        json_object_set_new(j, "session", json_path(l->file->folder->path, t));
+        }
+        return j;
+}
+
+/* PATH: a lock, or a transcript (then its lock, if it has one). */
+static json_t *do_explain(ControlServer *s, json_t *req) {
+        Manager *m = s->manager;
+        json_t *paths = json_object_get(req, "paths"), *p, *arr = json_array();
+        size_t i;
+
+        /* What the kernel said so far first: the answer is about now. */
+        manager_drain_events(m);
+        manager_flush(m);
+        tracker_settle_holders(m);
+        json_array_foreach(paths, i, p) {
+                _cleanup_free_ char *abs = path_absolute(json_string_value(p)), *lock_name = NULL;
+                TrackedFile *f = abs ? find_tracked(m, abs) : NULL, *lf = NULL;
+
+                if (!f) {
+                        json_array_append_new(arr, untracked_json(abs ? abs : json_string_value(p)));
+                        continue;
+                }
+                if (f->kind == FILE_LOCK)
+                        lf = f;
+                else if (f->folder && asprintf(&lock_name, "%s.lock", f->name) >= 0)
+                        lf = hashmap_get(f->folder->files, lock_name);
+                if (lf && lf->lock) {
+                        json_t *e = explain_lock(m, lf->lock);
+                        if (e)
+                                json_object_set_new(e, "tracked", json_true());
+                        json_array_append_new(arr, e);
+                        continue;
+                }
+                /* A transcript without a lock: nobody claims it now; its writers are shown. */
+                json_t *h = json_array();
+                holders_json(f, h);
+                json_array_append_new(arr, json_pack("{s:o, s:b, s:n, s:o, s:s, s:s, s:s, s:o}",
+                        "session", json_path(f->folder ? f->folder->path : NULL, f->name), "tracked", true,
+                        "lock", "holders", h, "verdict", "unlocked", "rule", "no-lock",
+                        "why", "no lock names this transcript now: nobody claims it", "events", json_array()));
+        }
+        return json_pack("{s:o}", "explained", arr);
 }
 
 static json_t *do_events(Conn *c, json_t *req) {
@@ -461,7 +604,22 @@ static json_t *do_cleanup(ControlServer *s, json_t *req) {
         manager_flush(m);
         events = s->capture;
         s->capture = NULL;
-        return json_pack("{s:o, s:o}", "judged", judged, "events", events ? events : json_array());
+
+        /* A path that is no guarded folder, inside none and holding none: said, not judged. */
+        json_t *unguarded = json_array(), *folders = tree_guarded_json(m), *p, *g;
+        size_t i, k;
+        json_array_foreach(paths, i, p) {
+                _cleanup_free_ char *abs = path_absolute(json_string_value(p));
+                bool guarded = abs && find_tracked(m, abs);
+                json_array_foreach(folders, k, g)
+                        guarded = guarded || (abs && (path_is_under(abs, json_string_value(g)) ||
+                                                      path_is_under(json_string_value(g), abs)));
+                if (!guarded)
+                        json_array_append_new(unguarded, json_string(abs ? abs : json_string_value(p)));
+        }
+        json_decref(folders);
+        return json_pack("{s:o, s:o, s:o}", "judged", judged, "events", events ? events : json_array(),
+                         "unguarded", unguarded);
 }
 
 /* SIGHUP's work, asked over the socket (systemctl reload runs `lockwarden reload`): the reply
@@ -505,8 +663,9 @@ const char *control_request_check(json_t *req, const char **ret_code) {
         }
         if (!verb)
                 return "\"verb\" must be a string";
-        if (strcmp(verb, "holders") == 0 && (!all_strings(paths) || json_array_size(paths) == 0))
-                return "holders needs \"paths\": a non-empty array of strings";
+        if ((strcmp(verb, "holders") == 0 || strcmp(verb, "explain") == 0) &&
+            (!all_strings(paths) || json_array_size(paths) == 0))
+                return "holders and explain need \"paths\": a non-empty array of strings";
         if (strcmp(verb, "cleanup") == 0 && paths && !all_strings(paths))
                 return "\"paths\" must be an array of strings";
         /* Each path may cost a walk of /proc (a lock's readers): a bounded number per request. */
@@ -515,9 +674,10 @@ const char *control_request_check(json_t *req, const char **ret_code) {
         if (strcmp(verb, "events") == 0 && since && (!json_is_integer(since) || json_integer_value(since) < 0))
                 return "\"since_ms\" must be a non-negative integer";
         if (strcmp(verb, "status") != 0 && strcmp(verb, "locks") != 0 && strcmp(verb, "holders") != 0 &&
-            strcmp(verb, "events") != 0 && strcmp(verb, "cleanup") != 0 && strcmp(verb, "reload") != 0) {
+            strcmp(verb, "events") != 0 && strcmp(verb, "cleanup") != 0 && strcmp(verb, "reload") != 0 &&
+            strcmp(verb, "explain") != 0) {
                 *ret_code = "unknown-verb";
-                return "verbs: status, locks, holders, events, cleanup, reload";
+                return "verbs: status, locks, holders, explain, events, cleanup, reload";
         }
         *ret_code = NULL;
         return NULL;
@@ -545,6 +705,8 @@ static json_t *handle(Conn *c, json_t *req) {
                 return do_locks(s, req);
         if (strcmp(verb, "holders") == 0)
                 return do_holders(s, req);
+        if (strcmp(verb, "explain") == 0)
+                return do_explain(s, req);
         return do_events(c, req);
 }
 

@@ -23,8 +23,9 @@ typedef struct ControlServer ControlServer;
 
 /* The default socket path. The daemon (SERVER): $RUNTIME_DIRECTORY/control.sock under a
  * service manager's RuntimeDirectory=, else CONTROL_SYSTEM_PATH for root, else
- * $XDG_RUNTIME_DIR/lockwarden/control.sock (NULL when there is none). A client: the system
- * daemon's when it exists, else its own runtime dir's. Malloc'd. */
+ * $XDG_RUNTIME_DIR/lockwarden/control.sock (NULL when there is none). A client that is not
+ * root: its own runtime dir's daemon when that socket exists, else the system daemon's.
+ * Malloc'd. */
 char *control_default_path(bool server);
 /* Checks a request before anything is done for it (pure; the fuzzers' target): NULL when it
  * is well-formed, else why not, with the error code in *RET_CODE. */

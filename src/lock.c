@@ -415,6 +415,8 @@ static void report_stale(Lock *l, const LockJudgement *j, const char *reason) {
 }
 
 static void report_kept(Lock *l, const char *reason, const char *why) {
+        l->kept_reason = reason;
+        snprintf(l->kept_why, sizeof(l->kept_why), "%s", why);
         report_emit(&l->manager->reporter, EVENT_LOCK_KEPT,
                     json_pack("{s:o, s:s, s:o}", "lock", lock_path_json(l), "reason", reason, "why", json_text(why)));
 }
@@ -587,9 +589,12 @@ void lock_refresh(Lock *l) {
 
         lock_gather_facts(l, &facts);
         verdict_judge(&facts, &j);
-        if (j.verdict != VERDICT_STALE)
+        if (j.verdict != VERDICT_STALE) {
                 l->stale_handled = l->kept_by_setting = l->stale_reported = l->doubt_reported = false;
+                l->kept_reason = NULL;
+        }
         l->verdict = j.verdict;
+        l->judgement = j;
 
         switch (j.verdict) {
         case VERDICT_LIVE:

@@ -52,6 +52,9 @@ struct Lock {
         bool stale_reported;          /* lock.stale went out for the current facts */
         bool doubt_reported;          /* ... and lock.kept for a removal kept on doubt */
         Verdict verdict;
+        LockJudgement judgement;      /* the last one, for locks and explain */
+        const char *kept_reason;      /* stale but kept (lock.kept): its reason and why */
+        char kept_why[320];
         sd_event_source *grace_timer;
         sd_event_source *age_timer;
         unsigned aged_reported;       /* 1 << AgedReason */

@@ -371,9 +371,13 @@ int manager_startup(Manager *m) {
                 if (r < 0)
                         /* The default place is not ours (no /run, no XDG_RUNTIME_DIR): guard anyway. */
                         report_emit(&m->reporter, EVENT_MONITOR_ERROR,
-                                    json_pack("{s:s, s:s?}", "error",
-                                              "no control socket (pass --socket PATH): the lockwarden verbs "
-                                              "cannot reach this daemon", "path", path));
+                                    path ? json_pack("{s:s, s:s}", "error",
+                                                     "no control socket (pass --socket PATH): the lockwarden verbs "
+                                                     "cannot reach this daemon", "path", path)
+                                         : json_pack("{s:s}", "error",
+                                                     "no control socket: XDG_RUNTIME_DIR is unset and this is no "
+                                                     "service with RuntimeDirectory= (pass --socket PATH): the "
+                                                     "lockwarden verbs cannot reach this daemon"));
         }
 
         sigemptyset(&ss);

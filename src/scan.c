@@ -349,15 +349,16 @@ static void print(Scan *s) {
                 format_age(age_ms, age, sizeof(age));
                 if (arr) {
                         json_array_append_new(arr, json_pack(
-                                "{s:s, s:o, s:o, s:b, s:I, s:s, s:s?, s:s, s:s?, s:s?, s:b}",
+                                "{s:s, s:o, s:o, s:b, s:I, s:s, s:s?, s:s?, s:s, s:s?, s:s, s:b}",
                                 "lock", path ? path : l->name,
                                 "owner_pid", l->payload.valid ? json_integer(l->payload.pid) : json_null(),
                                 "owner_alive", l->payload.valid ? json_boolean(alive) : json_null(),
                                 "holding", holding, "age_ms", (json_int_t) age_ms,
                                 "verdict", verdict_to_string(l->j.verdict),
                                 "reason", l->j.verdict == VERDICT_STALE ? stale_reason_to_string(l->j.reason) : NULL,
+                                "rule", l->j.rule,
                                 "detail", l->j.detail,
-                                "action", l->action, "why", l->action ? l->why : NULL,
+                                "action", l->action, "why", l->action ? l->why : l->j.detail,
                                 "leftover", leftover(s, l)));
                         continue;
                 }

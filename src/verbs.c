@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* verbs.c: status, locks, holders, events, cleanup (and the dispatch to scan). */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -8,11 +9,13 @@
 #include <stdlib.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "control-client.h"
 #include "control.h"
 #include "escape.h"
+#include "fs-util.h"
 #include "macro.h"
 #include "scan.h"
 #include "table.h"
@@ -28,7 +31,7 @@ typedef struct VerbArgs {
         int n_paths;
 } VerbArgs;
 
-static const char *const verbs[] = { "status", "locks", "holders", "events", "cleanup", "reload", "scan" };
+static const char *const verbs[] = { "status", "locks", "holders", "explain", "events", "cleanup", "reload", "scan" };
 
 bool verb_known(const char *name) {
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
@@ -65,7 +68,7 @@ static unsigned distance(const char *a, const char *b) {
 
 const char *verb_suggest(const char *name) {
         static const char *const all[] = { "run", "help", "version", "status", "locks", "holders",
-                                           "events", "cleanup", "reload", "scan" };
+                                           "explain", "events", "cleanup", "reload", "scan" };
         const char *best = NULL;
         unsigned best_d = 3; /* two edits at most */
 
@@ -86,6 +89,9 @@ void verbs_help(void) {
                "  lockwarden locks [--all]          every lock: session, owner pid and comm, alive, holding,\n"
                "                                    age, verdict (--all: also transcripts without a lock)\n"
                "  lockwarden holders PATH...        which processes hold these files open\n"
+               "  lockwarden explain PATH...        one lock (or a transcript's lock): its payload, owner,\n"
+               "                                    holders and readers, the verdict with the rule that\n"
+               "                                    gave it, and its own recent events\n"
                "  lockwarden events [--follow] [--since DURATION]\n"
                "                                    the daemon's last 1,024 events, or live ones\n"
                "  lockwarden cleanup [PATH...]      re-judge now (all locks, or those in/at PATH) and\n"
@@ -165,7 +171,8 @@ static int parse(const char *verb, int argc, char **argv, VerbArgs *a) {
                 { "since",     required_argument, NULL, ARG_SINCE     },
                 {}
         };
-        bool takes_paths = strcmp(verb, "holders") == 0 || strcmp(verb, "cleanup") == 0;
+        bool takes_paths = strcmp(verb, "holders") == 0 || strcmp(verb, "cleanup") == 0 ||
+                           strcmp(verb, "explain") == 0;
         int c;
 
         *a = (VerbArgs) { .legend = true, .since_ms = -1 };
@@ -211,8 +218,8 @@ static int parse(const char *verb, int argc, char **argv, VerbArgs *a) {
         a->n_paths = argc - optind;
         if (a->n_paths > 0 && !takes_paths)
                 return usage(verb, "unexpected argument '%s'", argv[optind]);
-        if (strcmp(verb, "holders") == 0 && a->n_paths == 0)
-                return usage(verb, "%s", "which files? (lockwarden holders PATH...)");
+        if ((strcmp(verb, "holders") == 0 || strcmp(verb, "explain") == 0) && a->n_paths == 0)
+                return usage(verb, "which files? (lockwarden %s PATH...)", verb);
         return 0;
 }
 
@@ -365,7 +372,7 @@ static int verb_status(const VerbArgs *a) {
 }
 
 static int verb_locks(const VerbArgs *a) {
-        static const char *const cols[] = { "*LOCK", ">OWNER", "COMM", "ALIVE", "HOLDING", ">AGE", "VERDICT", NULL };
+        static const char *const cols[] = { "*LOCK", ">OWNER", "COMM", "ALIVE", "HOLDING", ">AGE", "VERDICT", "*WHY", NULL };
         json_t *reply = ask(a, json_pack("{s:s, s:b}", "verb", "locks", "all", a->all), NULL), *l;
         Table *t;
         size_t i, unlocked = 0;
@@ -390,7 +397,9 @@ static int verb_locks(const VerbArgs *a) {
                         json_is_string(lk) ? json_string_value(lk) : str(l, "session"),
                         cell(json_object_get(l, "owner_pid"), pid, sizeof(pid)), str(l, "owner_comm"),
                         cell(json_object_get(l, "owner_alive"), b1, sizeof(b1)),
-                        cell(json_object_get(l, "holding"), b2, sizeof(b2)), age, str(l, "verdict"),
+                        /* As scan and explain name it: a stale lock by its reason. */
+                        cell(json_object_get(l, "holding"), b2, sizeof(b2)), age,
+                        str(l, "reason") ? str(l, "reason") : str(l, "verdict"), str(l, "why"),
                 };
                 table_add(t, row);
         }
@@ -404,21 +413,40 @@ static int verb_locks(const VerbArgs *a) {
         return 0;
 }
 
-static json_t *paths_json(const VerbArgs *a) {
+/* The paths as the daemon must read them: absolute (its working folder is not ours). With
+ * MUST_EXIST, a path that names nothing is said here, before anything is asked or printed. */
+static json_t *paths_json(const VerbArgs *a, bool must_exist) {
         json_t *arr = json_array();
 
-        for (int i = 0; arr && i < a->n_paths; i++)
-                json_array_append_new(arr, json_string(a->paths[i]));
+        for (int i = 0; arr && i < a->n_paths; i++) {
+                _cleanup_free_ char *abs = path_absolute(a->paths[i]);
+                struct stat st;
+
+                if (!abs) {
+                        fprintf(stderr, "lockwarden: %s: %s\n", safe(a->paths[i]), strerror(errno ? errno : ENOMEM));
+                        json_decref(arr);
+                        return NULL;
+                }
+                if (must_exist && lstat(abs, &st) < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)) {
+                        fprintf(stderr, "lockwarden: %s: %s\n", safe(a->paths[i]), strerror(errno));
+                        json_decref(arr);
+                        return NULL;
+                }
+                json_array_append_new(arr, json_string(abs));
+        }
         return arr;
 }
 
 static int verb_holders(const VerbArgs *a) {
         static const char *const cols[] = { "*PATH", ">PID", "COMM", "*UNIT", ">FD", "MODE", NULL };
-        json_t *reply = ask(a, json_pack("{s:s, s:o}", "verb", "holders", "paths", paths_json(a)), NULL), *h;
+        json_t *paths = paths_json(a, true), *reply, *h;
         int status = 0;
         Table *t;
         size_t i;
 
+        if (!paths)
+                return 1;
+        reply = ask(a, json_pack("{s:s, s:o}", "verb", "holders", "paths", paths), NULL);
         if (!reply)
                 return 1;
         if (a->json) {
@@ -430,7 +458,7 @@ static int verb_holders(const VerbArgs *a) {
         json_array_foreach(json_object_get(reply, "holders"), i, h) {
                 char pid[16], fd[16];
                 if (!json_is_true(json_object_get(h, "tracked"))) {
-                        fprintf(stderr, "lockwarden: %s is not a session file lockwarden guards\n", sstr(h, "path"));
+                        fprintf(stderr, "lockwarden: %s: %s\n", sstr(h, "path"), sstr(h, "error"));
                         status = 1;
                         continue;
                 }
@@ -561,16 +589,30 @@ static int verb_events(const VerbArgs *a) {
 
 static int verb_cleanup(const VerbArgs *a) {
         static const char *const cols[] = { "*LOCK", "EVENT", "REASON", "*WHY", NULL };
-        json_t *reply = ask(a, json_pack("{s:s, s:o}", "verb", "cleanup", "paths", paths_json(a)), NULL), *e;
+        json_t *paths = paths_json(a, true), *reply, *e;
         Table *t;
         size_t i;
 
+        if (!paths)
+                return 1;
+        size_t n_paths = json_array_size(paths);
+        reply = ask(a, json_pack("{s:s, s:o}", "verb", "cleanup", "paths", paths), NULL);
         if (!reply)
                 return 1;
+        /* A path lockwarden does not guard is an error (exit 1), not "Judged 0 locks"; what the
+         * other paths gave is still shown. */
+        size_t n_unguarded = json_array_size(json_object_get(reply, "unguarded"));
+        json_array_foreach(json_object_get(reply, "unguarded"), i, e)
+                fprintf(stderr, "lockwarden: %s: not a folder or file lockwarden guards (see lockwarden status)\n",
+                        safe(json_string_value(e)));
+        if (n_unguarded > 0 && n_unguarded == n_paths) {
+                json_decref(reply);
+                return 1;
+        }
         if (a->json) {
                 print_json(reply);
                 json_decref(reply);
-                return 0;
+                return n_unguarded > 0;
         }
         t = table_new(cols);
         json_array_foreach(json_object_get(reply, "events"), i, e) {
@@ -587,7 +629,115 @@ static int verb_cleanup(const VerbArgs *a) {
                        json_array_size(json_object_get(reply, "judged")), table_rows(t));
         table_free(t);
         json_decref(reply);
-        return 0;
+        return n_unguarded > 0;
+}
+
+/* One event of a lock's history, on one line; a race's kernel sequence under it. */
+static void explain_event(json_t *e) {
+        char detail[512], time[16] = "-";
+        const char *ts = str(e, "ts");
+        json_t *r;
+        size_t i;
+
+        if (ts && strlen(ts) >= 23)
+                snprintf(time, sizeof(time), "%.12s", ts + 11);
+        event_detail(e, detail, sizeof(detail));
+        printf("            %s %s %s\n", time, safe(str(e, "event")), detail);
+        json_array_foreach(json_object_get(e, "recent"), i, r) {
+                char pid[16];
+                printf("                 %s %s by pid %s%s%s\n", safe(str(r, "file")), safe(str(r, "kind")),
+                       cell(json_object_get(r, "pid"), pid, sizeof(pid)) ? pid : "?",
+                       json_integer_value(json_object_get(r, "count")) > 1 ? " x" : "",
+                       json_integer_value(json_object_get(r, "count")) > 1 ?
+                       cell(json_object_get(r, "count"), pid, sizeof(pid)) : "");
+        }
+}
+
+static void explain_processes(const char *title, json_t *list) {
+        json_t *h;
+        size_t i;
+
+        if (json_array_size(list) == 0) {
+                printf("%12s -\n", title);
+                return;
+        }
+        json_array_foreach(list, i, h) {
+                char pid[16], fd[16];
+                printf("%12s pid %s (%s)%s%s%s%s\n", i == 0 ? title : "",
+                       cell(json_object_get(h, "pid"), pid, sizeof(pid)), safe(str(h, "comm")),
+                       str(h, "unit") ? " in " : "", str(h, "unit") ? safe(str(h, "unit")) : "",
+                       cell(json_object_get(h, "fd"), fd, sizeof(fd)) ? " fd " : "",
+                       cell(json_object_get(h, "fd"), fd, sizeof(fd)) ? fd : "");
+        }
+}
+
+static int verb_explain(const VerbArgs *a) {
+        json_t *paths = paths_json(a, true), *reply, *x;
+        int status = 0;
+        size_t i;
+
+        if (!paths)
+                return 1;
+        reply = ask(a, json_pack("{s:s, s:o}", "verb", "explain", "paths", paths), NULL);
+        if (!reply)
+                return 1;
+        json_array_foreach(json_object_get(reply, "explained"), i, x)
+                if (!json_is_true(json_object_get(x, "tracked"))) {
+                        fprintf(stderr, "lockwarden: %s: %s\n", safe(str(x, "path")), safe(str(x, "error")));
+                        status = 1;
+                }
+        if (a->json) {
+                print_json(json_object_get(reply, "explained"));
+                json_decref(reply);
+                return status;
+        }
+        json_array_foreach(json_object_get(reply, "explained"), i, x) {
+                json_t *p = json_object_get(x, "payload"), *o = json_object_get(x, "owner"), *e;
+                char age[32], b[32];
+                size_t k;
+
+                if (!json_is_true(json_object_get(x, "tracked")))
+                        continue;
+                printf("%s%s\n", i ? "\n" : "", safe(str(x, "lock") ? str(x, "lock") : str(x, "session")));
+                printf("%12s %s\n", "Session:", safe(str(x, "session")));
+                printf("%12s %s%s%s%s (rule: %s)\n", "Verdict:", safe(str(x, "verdict")),
+                       str(x, "reason") ? " (" : "", str(x, "reason") ? safe(str(x, "reason")) : "",
+                       str(x, "reason") ? ")" : "", safe(str(x, "rule")));
+                printf("%12s %s\n", "Why:", safe(str(x, "why")));
+                if (str(x, "kept"))
+                        printf("%12s %s\n", "Kept:", safe(str(x, "kept")));
+                if (p) {
+                        char st[32], mh[32];
+                        if (json_is_true(json_object_get(p, "valid")))
+                                printf("%12s pid %s, createdAt %s, starttime %s, maxHoldMs %s\n", "Payload:",
+                                       cell(json_object_get(p, "pid"), b, sizeof(b)),
+                                       str(p, "createdAt") ? safe(str(p, "createdAt")) : "-",
+                                       cell(json_object_get(p, "starttime"), st, sizeof(st)) ? st : "-",
+                                       cell(json_object_get(p, "maxHoldMs"), mh, sizeof(mh)) ? mh : "-");
+                        else
+                                printf("%12s unusable: %s\n", "Payload:", safe(str(p, "error")));
+                        format_age(json_integer_value(json_object_get(x, "age_ms")), age, sizeof(age));
+                        printf("%12s %s\n", "Age:", age);
+                }
+                if (o && json_is_integer(json_object_get(o, "pid"))) {
+                        char hp[16];
+                        printf("%12s pid %s (%s), pid %s here, namespace %s, %s%s%s\n", "Owner:",
+                               cell(json_object_get(o, "pid"), b, sizeof(b)), safe(str(o, "comm")),
+                               cell(json_object_get(o, "host_pid"), hp, sizeof(hp)) ? hp : "-",
+                               safe(str(o, "namespace")),
+                               json_is_true(json_object_get(o, "alive")) ? "alive" : "gone",
+                               str(o, "unit") ? ", in " : "", str(o, "unit") ? safe(str(o, "unit")) : "");
+                        if (str(o, "starttime_check"))
+                                printf("%12s %s\n", "Start time:", safe(str(o, "starttime_check")));
+                }
+                explain_processes("Holders:", json_object_get(x, "holders"));
+                explain_processes("Readers:", json_object_get(x, "readers"));
+                printf("%12s %s\n", "Events:", json_array_size(json_object_get(x, "events")) ? "" : "-");
+                json_array_foreach(json_object_get(x, "events"), k, e)
+                        explain_event(e);
+        }
+        json_decref(reply);
+        return status;
 }
 
 static int verb_reload(const VerbArgs *a) {
@@ -633,6 +783,8 @@ int verb_main(int argc, char **argv) {
                 return verb_locks(&a);
         if (strcmp(verb, "holders") == 0)
                 return verb_holders(&a);
+        if (strcmp(verb, "explain") == 0)
+                return verb_explain(&a);
         if (strcmp(verb, "events") == 0)
                 return verb_events(&a);
         if (strcmp(verb, "reload") == 0)

@@ -80,6 +80,7 @@ void verdict_judge(const LockFacts *f, LockJudgement *ret) {
 
         if (f->payload_valid && f->owner_holds) {
                 j.verdict = VERDICT_LIVE;
+                j.rule = f->owner_holds_assumed ? "owner-holds-assumed" : "owner-holds";
                 if (f->owner_holds_assumed)
                         snprintf(j.detail, sizeof(j.detail), "pid %d is alive with the payload's start time; its "
                                  "open files are unreadable: assumed held", (int) f->owner_pid);
@@ -87,9 +88,11 @@ void verdict_judge(const LockFacts *f, LockJudgement *ret) {
                         snprintf(j.detail, sizeof(j.detail), "pid %d holds it open for writing", (int) f->owner_pid);
         } else if (f->n_holders > 0) {
                 j.verdict = VERDICT_BUSY;
+                j.rule = "other-holder";
                 snprintf(j.detail, sizeof(j.detail), "held open for writing by pid %d%s", (int) f->some_holder,
                          f->payload_valid ? ", not the owner" : "");
         } else if (!f->payload_valid) {
+                j.rule = "unusable-payload";
                 if (f->now_ns >= deadline) {
                         stale(&j, STALE_MALFORMED);
                         snprintf(j.detail, sizeof(j.detail), "%s; nobody has held it open for %llu ms",
@@ -100,6 +103,7 @@ void verdict_judge(const LockFacts *f, LockJudgement *ret) {
                         j.deadline_ns = deadline;
                 }
         } else if (f->owner_ns == OWNER_NS_UNVERIFIED) {
+                j.rule = "unverified-pid";
                 /* No process that created or holds it has that pid in any pid namespace, and
                  * the process with that number here is not the writer: the number may be
                  * another namespace's. Never judged by it alone: nobody holds the lock for
@@ -118,6 +122,7 @@ void verdict_judge(const LockFacts *f, LockJudgement *ret) {
                         j.deadline_ns = deadline;
                 }
         } else if (f->owner == OWNER_DEAD) {
+                j.rule = "owner-dead";
                 stale(&j, STALE_DEAD_PID);
                 if (f->owner_ns == OWNER_NS_MAPPED)
                         snprintf(j.detail, sizeof(j.detail), "owner pid %d (pid %d here, in a container's pid namespace) exited",
@@ -126,21 +131,29 @@ void verdict_judge(const LockFacts *f, LockJudgement *ret) {
                         snprintf(j.detail, sizeof(j.detail), "owner pid %d exited", (int) f->owner_pid);
         } else if (f->owner == OWNER_ALIVE && f->has_payload_starttime &&
                    f->owner_starttime != f->payload_starttime) {
+                j.rule = "owner-recycled";
                 stale(&j, STALE_RECYCLED_PID);
                 snprintf(j.detail, sizeof(j.detail),
                          "pid %d is alive but started at tick %llu, the payload says %llu",
                          (int) f->owner_pid, (unsigned long long) f->owner_starttime,
                          (unsigned long long) f->payload_starttime);
         } else if (f->now_ns >= deadline) {
+                j.rule = "owner-let-go";
                 stale(&j, STALE_LEAKED);
                 snprintf(j.detail, sizeof(j.detail),
                          "owner pid %d is alive but nobody has held the lock open for writing for %llu ms",
                          (int) f->owner_pid,
                          (unsigned long long) ((f->now_ns - f->unheld_since_ns) / 1000000));
         } else {
+                j.rule = "owner-let-go";
                 j.verdict = VERDICT_PENDING;
                 j.deadline_ns = deadline;
         }
+        /* Nobody holds it yet the grace runs: say until when. */
+        if (j.verdict == VERDICT_PENDING)
+                snprintf(j.detail, sizeof(j.detail), "nobody holds it open for writing: stale in %llu ms "
+                         "unless someone takes it (leak grace)",
+                         (unsigned long long) ((deadline - f->now_ns + 999999) / 1000000));
         *ret = j;
 }
 

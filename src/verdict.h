@@ -73,6 +73,8 @@ typedef struct LockJudgement {
         Verdict verdict;
         StaleReason reason;             /* when VERDICT_STALE */
         uint64_t deadline_ns;           /* when VERDICT_PENDING */
+        const char *rule;               /* which question of verdict.c's order answered (a
+                                         * static name: "owner-holds", "other-holder", ...) */
         char detail[256];
 } LockJudgement;
 
