@@ -732,7 +732,7 @@ static int verb_explain(const VerbArgs *a) {
                 }
                 explain_processes("Holders:", json_object_get(x, "holders"));
                 explain_processes("Readers:", json_object_get(x, "readers"));
-                printf("%12s %s\n", "Events:", json_array_size(json_object_get(x, "events")) ? "" : "-");
+                printf("%12s%s\n", "Events:", json_array_size(json_object_get(x, "events")) ? "" : " -");
                 json_array_foreach(json_object_get(x, "events"), k, e)
                         explain_event(e);
         }
