@@ -2,6 +2,8 @@
 # dev.sh: the two set-up commands of the README, for a fresh Debian 12 machine as root.
 #   ./dev.sh run [ARGS...]   install build dependencies if missing, build, run the daemon in
 #                            the foreground (default: lockwarden run, guarding ~/.openclaw)
+#   ./dev.sh ctl VERB [ARGS...]  the operator commands of that build (status, locks, ...),
+#                            for the daemon ./dev.sh run started
 #   ./dev.sh check           install build and test dependencies if missing, build with
 #                            -Werror and ASan/UBSan, run the whole test suite; as root on
 #                            Debian also the release checks: make distcheck, the .deb built,
@@ -63,7 +65,18 @@ run)
         configure_in build/run --enable-werror
         # Build output to stderr: stdout is the daemon's (--events -).
         make -s -C build/run -j"$(nproc)" >&2
+        # Which binary this is, and how to ask it: a packaged lockwarden on PATH is another
+        # program (its service, if running, holds the socket: this one then says so and stops).
+        echo "dev.sh: running $PWD/build/run/src/lockwarden (not installed; 'lockwarden' on PATH is" \
+             "$(command -v lockwarden || echo "absent")). Ask it from another shell with:" >&2
+        echo "dev.sh:   ./dev.sh ctl status        (= $PWD/build/run/src/lockwarden status)" >&2
         exec build/run/src/lockwarden run "$@"
+        ;;
+ctl)
+        # The operator commands of the binary ./dev.sh run built (status, locks, explain, ...).
+        shift
+        [[ -x build/run/src/lockwarden ]] || { echo "dev.sh: no build yet: run ./dev.sh run first" >&2; exit 1; }
+        exec build/run/src/lockwarden "$@"
         ;;
 check)
         install_missing "${BUILD_DEPS[@]}" "${TEST_DEPS[@]}"
@@ -138,7 +151,7 @@ check)
         exit $status
         ;;
 *)
-        echo "usage: $0 run [lockwarden run options...] | check" >&2
+        echo "usage: $0 run [lockwarden run options...] | ctl VERB [ARGS...] | check" >&2
         exit 2
         ;;
 esac
