@@ -324,8 +324,8 @@ static void fix(Scan *s, ScanLock *l) {
 }
 
 static void print(Scan *s) {
-        static const char *const cols[] = { "*LOCK", ">OWNER", "ALIVE", "HOLDING", ">AGE", "VERDICT", "*WHY", NULL };
-        static const char *const cols_fix[] = { "*LOCK", ">OWNER", "ALIVE", "HOLDING", ">AGE", "VERDICT", "*WHY", "ACTION", NULL };
+        static const char *const cols[] = { "/LOCK", ">OWNER", "ALIVE", "HOLDING", ">AGE", "VERDICT", "*WHY", NULL };
+        static const char *const cols_fix[] = { "/LOCK", ">OWNER", "ALIVE", "HOLDING", ">AGE", "VERDICT", "*WHY", "ACTION", NULL };
         json_t *arr = s->json ? json_array() : NULL;
         Table *t = s->json ? NULL : table_new(s->fix ? cols_fix : cols);
         size_t stale = 0, removed = 0;

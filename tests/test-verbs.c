@@ -76,7 +76,7 @@ int main(void) {
         char row[256];
         snprintf(row, sizeof(row), "%d  lock-holder  yes    yes", (int) h);
         CHECK(strstr(out, lock) && strstr(out, row) && strstr(out, "live"), "row: %s", out);
-        CHECK(strstr(out, "1 locks listed."), "legend: %s", out);
+        CHECK(strstr(out, "\n1 lock listed.\n"), "legend: %s", out);
         const char *locks_bare[] = { "locks", "--socket", sock, "--no-legend", NULL };
         CHECK(lw_run(locks_bare, -1, out, sizeof(out), err, sizeof(err)) == 0 && strncmp(out, "/", 1) == 0 &&
               !strstr(out, "listed"), "--no-legend: %s", out);
