@@ -80,6 +80,9 @@ int main(int argc, char **argv) {
         switch (cmd) {
         case COMMAND_HELP:
                 options_help();
+                /* run --help is run's own; lockwarden --help lists the other commands too. */
+                if (argc > 1 && strcmp(argv[1], "run") == 0)
+                        return 0;
                 printf("\n");
                 verbs_help();
                 return 0;
