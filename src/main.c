@@ -59,6 +59,14 @@ int main(int argc, char **argv) {
                 const char *meant = verb_suggest(argv[1]);
 
                 if (strcmp(argv[1], "help") == 0) {
+                        /* "lockwarden help events": that command's own help. */
+                        if (argc > 2 && (verb_known(argv[2]) || strcmp(argv[2], "run") == 0)) {
+                                if (strcmp(argv[2], "run") == 0)
+                                        options_help();
+                                else
+                                        verb_help(argv[2]);
+                                return 0;
+                        }
                         options_help();
                         printf("\n");
                         verbs_help();

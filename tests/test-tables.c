@@ -102,6 +102,8 @@ int main(void) {
         }
         CHECK(RUN("events", "-h") == 0 && strstr(out, "--type PATTERN") && strstr(out, "-n, --lines N") &&
               strstr(out, "--follow") && strstr(out, "race.lock-stolen") && strstr(out, "backlog"), "events --help: %s", out);
+        CHECK(RUN("help", "events") == 0 && strncmp(out, "Usage: lockwarden events ", 25) == 0, "help events: %s", out);
+        CHECK(RUN("run", "--help") == 0 && !strstr(out, "lockwarden holders PATH"), "run --help: %s", out);
         CHECK(RUN("status", "--help") == 0 && !strstr(out, "--follow") && !strstr(out, "--all"), "status --help: %s", out);
         CHECK(RUN("locks", "--help") == 0 && strstr(out, "--all") && strstr(out, "--full"), "locks --help: %s", out);
 
