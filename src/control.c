@@ -566,7 +566,9 @@ static json_t *do_events(Conn *c, json_t *req) {
         uint64_t since_ns = 0, now = now_mono_ns();
 
         if (since) {
-                uint64_t back = (uint64_t) json_integer_value(since) * NSEC_PER_MSEC;
+                /* Longer ago than the clock counts (it would wrap): all of the backlog. */
+                uint64_t ms = (uint64_t) json_integer_value(since);
+                uint64_t back = ms > UINT64_MAX / NSEC_PER_MSEC ? UINT64_MAX : ms * NSEC_PER_MSEC;
                 since_ns = back < now ? now - back : 0;
         }
         c->follow = json_is_true(json_object_get(req, "follow"));

@@ -59,6 +59,14 @@ int main(int argc, char **argv) {
                 const char *meant = verb_suggest(argv[1]);
 
                 if (strcmp(argv[1], "help") == 0) {
+                        /* "lockwarden help events": that command's own help. */
+                        if (argc > 2 && (verb_known(argv[2]) || strcmp(argv[2], "run") == 0)) {
+                                if (strcmp(argv[2], "run") == 0)
+                                        options_help();
+                                else
+                                        verb_help(argv[2]);
+                                return 0;
+                        }
                         options_help();
                         printf("\n");
                         verbs_help();
@@ -80,6 +88,9 @@ int main(int argc, char **argv) {
         switch (cmd) {
         case COMMAND_HELP:
                 options_help();
+                /* run --help is run's own; lockwarden --help lists the other commands too. */
+                if (argc > 1 && strcmp(argv[1], "run") == 0)
+                        return 0;
                 printf("\n");
                 verbs_help();
                 return 0;

@@ -203,6 +203,9 @@ static const char *who(json_t *f, const char *pid_key, const char *comm_key, cha
         return buf;
 }
 
+/* The plural ending of a count: "1 write", "2 writes". */
+#define S(n) ((n) == 1 ? "" : "s")
+
 static char *message_for(EventKind k, json_t *f) {
         char *m = NULL, w[64];
         int r = -1;
@@ -267,19 +270,20 @@ static char *message_for(EventKind k, json_t *f) {
         case EVENT_RACE_UNLOCKED_WRITE:
                 if (json_object_get(f, "covers")) { /* the follow-up of a burst across a folder */
                         r = asprintf(&m, "Takeover race: %lld more transcripts written without their locks by %s, "
-                                     "from %s to %s: %lld writes, %lld bytes", iget(f, "covers"),
+                                     "from %s to %s: %lld write%s, %lld byte%s", iget(f, "covers"),
                                      who(f, "actor_pid", "actor_comm", w, sizeof(w)), sget(f, "first"), sget(f, "last"),
-                                     iget(f, "writes"), iget(f, "bytes"));
+                                     iget(f, "writes"), S(iget(f, "writes")), iget(f, "bytes"), S(iget(f, "bytes")));
                         break;
                 }
-                r = asprintf(&m, "Takeover race: %s written without its lock by %s: %lld writes, %lld bytes",
+                r = asprintf(&m, "Takeover race: %s written without its lock by %s: %lld write%s, %lld byte%s",
                              sget(f, "session"), who(f, "actor_pid", "actor_comm", w, sizeof(w)),
-                             iget(f, "writes"), iget(f, "bytes"));
+                             iget(f, "writes"), S(iget(f, "writes")), iget(f, "bytes"), S(iget(f, "bytes")));
                 break;
         case EVENT_RACE_FOREIGN_WRITE:
-                r = asprintf(&m, "Takeover race: %s written by %s while pid %lld (%s) holds its lock: %lld writes, %lld bytes",
+                r = asprintf(&m, "Takeover race: %s written by %s while pid %lld (%s) holds its lock: %lld write%s, %lld byte%s",
                              sget(f, "session"), who(f, "actor_pid", "actor_comm", w, sizeof(w)),
-                             iget(f, "owner_pid"), sget(f, "owner_comm"), iget(f, "writes"), iget(f, "bytes"));
+                             iget(f, "owner_pid"), sget(f, "owner_comm"), iget(f, "writes"), S(iget(f, "writes")),
+                             iget(f, "bytes"), S(iget(f, "bytes")));
                 break;
         case EVENT_RACE_SESSION_REPLACED:
                 r = asprintf(&m, "Takeover race: %s %s by %s%s; fingerprints taken under the lock are void",
@@ -322,8 +326,8 @@ static char *message_for(EventKind k, json_t *f) {
                              json_string_value(json_object_get(f, "version")) ? ")" : "", sget(f, "source"));
                 break;
         case EVENT_MONITOR_DROPPED:
-                r = asprintf(&m, "%lld events dropped: output was not read (%s)", iget(f, "dropped"),
-                             sget(f, "output"));
+                r = asprintf(&m, "%lld event%s dropped: output was not read (%s)", iget(f, "dropped"),
+                             S(iget(f, "dropped")), sget(f, "output"));
                 break;
         default:
                 break;

@@ -59,7 +59,7 @@ typedef struct ScanState {
 } ScanState;
 
 typedef struct Scan {
-        bool fix, json, legend;
+        bool fix, json, legend, full;
         ScanState states[64];
         size_t n_states;
         int cur_state;           /* while a state dir is read: its index; -1 otherwise */
@@ -324,8 +324,8 @@ static void fix(Scan *s, ScanLock *l) {
 }
 
 static void print(Scan *s) {
-        static const char *const cols[] = { "*LOCK", ">OWNER", "ALIVE", "HOLDING", ">AGE", "VERDICT", "*WHY", NULL };
-        static const char *const cols_fix[] = { "*LOCK", ">OWNER", "ALIVE", "HOLDING", ">AGE", "VERDICT", "*WHY", "ACTION", NULL };
+        static const char *const cols[] = { "/LOCK", ">OWNER", "ALIVE", "HOLDING", ">AGE", "VERDICT", "*WHY", NULL };
+        static const char *const cols_fix[] = { "/LOCK", ">OWNER", "ALIVE", "HOLDING", ">AGE", "VERDICT", "*WHY", "ACTION", NULL };
         json_t *arr = s->json ? json_array() : NULL;
         Table *t = s->json ? NULL : table_new(s->fix ? cols_fix : cols);
         size_t stale = 0, removed = 0;
@@ -382,9 +382,9 @@ static void print(Scan *s) {
                 json_decref(o);
                 return;
         }
-        table_print(t, stdout, s->legend, table_width(stdout));
+        table_print(t, stdout, s->legend, s->full ? 0 : table_width(stdout));
         if (s->legend) {
-                printf("\n%zu locks, %zu stale%s.\n", s->n_locks, stale,
+                printf("\n%zu %s, %zu stale%s.\n", s->n_locks, plural((long long) s->n_locks, "lock", "locks"), stale,
                        s->fix ? (removed ? ", removed" : ", none removed") : stale ? " (run with --fix to remove)" : "");
                 for (size_t i = 0; i < s->n_states; i++) {
                         const ScanState *st = &s->states[i];
@@ -397,7 +397,8 @@ static void print(Scan *s) {
 }
 
 int scan_main(int argc, char **argv) {
-        enum { ARG_STATE_DIR = 0x100, ARG_WATCH, ARG_FIX, ARG_JSON, ARG_NO_LEGEND, ARG_GRACE, ARG_REMOTE_CLEANUP };
+        enum { ARG_STATE_DIR = 0x100, ARG_WATCH, ARG_FIX, ARG_JSON, ARG_NO_LEGEND, ARG_GRACE, ARG_REMOTE_CLEANUP,
+               ARG_FULL };
         static const struct option options[] = {
                 { "help",          no_argument,       NULL, 'h'           },
                 { "state-dir",     required_argument, NULL, ARG_STATE_DIR },
@@ -407,6 +408,7 @@ int scan_main(int argc, char **argv) {
                 { "no-legend",     no_argument,       NULL, ARG_NO_LEGEND },
                 { "leak-grace-ms", required_argument, NULL, ARG_GRACE     },
                 { "remote-cleanup", required_argument, NULL, ARG_REMOTE_CLEANUP },
+                { "full",          no_argument,       NULL, ARG_FULL      },
                 {}
         };
         Scan s = { .legend = true, .grace_ms = DEFAULT_LEAK_GRACE_MS, .cur_state = -1 };
@@ -420,8 +422,11 @@ int scan_main(int argc, char **argv) {
         while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
-                        verbs_help();
+                        verb_help("scan");
                         return 0;
+                case ARG_FULL:
+                        s.full = true;
+                        break;
                 case ARG_STATE_DIR:
                 case ARG_WATCH:
                         if ((c == ARG_WATCH ? n_watches : n_states) >= 64) {

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* table.c */
+/* table.c: the verbs' aligned tables, and how a path is shortened to fit: its folder, never
+ * its file name (a session id is what the operator looks for). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -14,7 +16,8 @@
 struct Table {
         size_t n_cols;
         char *names[TABLE_COLUMNS_MAX];
-        bool right[TABLE_COLUMNS_MAX], flex[TABLE_COLUMNS_MAX];
+        bool right[TABLE_COLUMNS_MAX], flex[TABLE_COLUMNS_MAX], path[TABLE_COLUMNS_MAX];
+        bool optional[TABLE_COLUMNS_MAX];
         char **cells;            /* n_rows * n_cols */
         size_t n_rows, n_alloc;
 };
@@ -28,8 +31,10 @@ Table *table_new(const char *const *names) {
                 const char *n = names[t->n_cols];
 
                 t->right[t->n_cols] = n[0] == '>';
-                t->flex[t->n_cols] = n[0] == '*';
-                if (!(t->names[t->n_cols] = strdup(n + (n[0] == '>' || n[0] == '*'))))
+                t->flex[t->n_cols] = n[0] == '*' || n[0] == '/' || n[0] == '?';
+                t->path[t->n_cols] = n[0] == '/';
+                t->optional[t->n_cols] = n[0] == '?';
+                if (!(t->names[t->n_cols] = strdup(n + (n[0] == '>' || n[0] == '*' || n[0] == '/' || n[0] == '?'))))
                         return table_free(t);
         }
         return t;
@@ -82,14 +87,48 @@ static size_t text_width(const char *s) {
         return w;
 }
 
-/* Prints S in WIDTH columns, shortened in the middle with "…" when longer. */
-static void print_cell(FILE *f, const char *s, size_t width, bool right, bool last) {
+/* The width of PATH's file name (its last component), with the "…/" before it. */
+static size_t name_min_width(const char *path) {
+        const char *slash = strrchr(path, '/');
+
+        return slash && slash != path ? text_width(slash + 1) + 2 : text_width(path);
+}
+
+char *table_path_shorten(const char *path, size_t width) {
+        const char *tail = NULL;
+        char *r;
+
+        if (!path[0] || text_width(path) <= width)
+                return strdup(path);
+        /* The longest tail from a '/' that fits after "…": whole folder names, then the file's. */
+        for (size_t i = 1; path[i]; i++) {
+                if (path[i] != '/')
+                        continue;
+                tail = path + i;
+                if (1 + text_width(tail) <= width)
+                        break;
+        }
+        if (!tail) /* no folder to shorten: the name stays whole */
+                return strdup(path);
+        if (asprintf(&r, "…%s", tail) < 0)
+                return NULL;
+        return r;
+}
+
+/* Prints S in WIDTH columns, shortened in the middle with "…" when longer (a path column:
+ * in its folder, table_path_shorten). */
+static void print_cell(FILE *f, const char *s, size_t width, bool right, bool last, bool path) {
+        _cleanup_free_ char *shortened = NULL;
         size_t w;
 
         if (!s)
                 s = "-";
         w = text_width(s);
-        if (w > width && width >= 2) {
+        if (w > width && path && (shortened = table_path_shorten(s, width))) {
+                s = shortened;
+                w = text_width(s);
+        }
+        if (w > width && width >= 2 && !path) {
                 /* Keep the start and the end: paths differ at both. */
                 size_t keep_end = (width - 1) / 2, keep_start = width - 1 - keep_end, n = 0;
                 const char *p = s, *tail = s + strlen(s);
@@ -107,41 +146,66 @@ static void print_cell(FILE *f, const char *s, size_t width, bool right, bool la
                 fputs(tail, f);
                 return;
         }
-        if (right)
-                fprintf(f, "%*s%s", (int) (width - w), "", s);
-        else if (last)
+        if (w >= width || last)
                 fputs(s, f);
+        else if (right)
+                fprintf(f, "%*s%s", (int) (width - w), "", s);
         else
                 fprintf(f, "%s%*s", s, (int) (width - w), "");
 }
 
 void table_print(const Table *t, FILE *f, bool legend, unsigned width) {
-        size_t w[TABLE_COLUMNS_MAX] = {}, total = 0;
+        size_t w[TABLE_COLUMNS_MAX] = {}, least[TABLE_COLUMNS_MAX] = {}, total = 0;
 
         for (size_t c = 0; c < t->n_cols; c++) {
                 if (legend)
-                        w[c] = text_width(t->names[c]);
-                for (size_t r = 0; r < t->n_rows; r++)
-                        w[c] = MAX_SIZE(w[c], text_width(t->cells[r * t->n_cols + c]));
+                        w[c] = least[c] = text_width(t->names[c]);
+                for (size_t r = 0; r < t->n_rows; r++) {
+                        const char *s = t->cells[r * t->n_cols + c];
+                        size_t sw = text_width(s);
+
+                        w[c] = MAX_SIZE(w[c], sw);
+                        /* A path column keeps every file name whole; others keep 12 columns. */
+                        least[c] = MAX_SIZE(least[c], t->path[c] ? MIN_SIZE(sw, name_min_width(s)) : MIN_SIZE(sw, 12));
+                }
                 total += w[c] + (c + 1 < t->n_cols ? 2 : 0);
         }
-        /* Too wide for the terminal: shorten flexible columns, widest first, down to 12. */
+        /* Too wide even with every column at its least: an optional column goes whole (the
+         * last first), rather than make every row wrap. */
+        bool hidden[TABLE_COLUMNS_MAX] = {};
+        size_t least_total = 0;
+        for (size_t c = 0; c < t->n_cols; c++)
+                least_total += (t->flex[c] ? least[c] : w[c]) + (c + 1 < t->n_cols ? 2 : 0);
+        for (size_t c = t->n_cols; width > 0 && least_total > width && c-- > 0;)
+                if (t->optional[c]) {
+                        hidden[c] = true;
+                        total -= w[c] + 2;
+                        least_total -= least[c] + 2;
+                }
+        /* Too wide for the terminal: shorten flexible columns, widest first, down to their
+         * least (what stays then wider than the terminal wraps: no file name is cut). */
         while (width > 0 && total > width) {
                 size_t widest = TABLE_COLUMNS_MAX;
                 for (size_t c = 0; c < t->n_cols; c++)
-                        if (t->flex[c] && w[c] > 12 && (widest == TABLE_COLUMNS_MAX || w[c] > w[widest]))
+                        if (!hidden[c] && t->flex[c] && w[c] > least[c] && (widest == TABLE_COLUMNS_MAX || w[c] > w[widest]))
                                 widest = c;
                 if (widest == TABLE_COLUMNS_MAX)
                         break;
-                size_t cut = MIN_SIZE(total - width, w[widest] - 12);
+                size_t cut = MIN_SIZE(total - width, w[widest] - least[widest]);
                 w[widest] -= cut;
                 total -= cut;
         }
+        size_t last = 0;
+        for (size_t c = 0; c < t->n_cols; c++)
+                if (!hidden[c])
+                        last = c;
         for (size_t r = legend ? 0 : 1; r <= t->n_rows; r++) {
                 for (size_t c = 0; c < t->n_cols; c++) {
                         const char *s = r == 0 ? t->names[c] : t->cells[(r - 1) * t->n_cols + c];
-                        print_cell(f, s, w[c], t->right[c], c + 1 == t->n_cols);
-                        if (c + 1 < t->n_cols)
+                        if (hidden[c])
+                                continue;
+                        print_cell(f, s, w[c], t->right[c], c == last, r > 0 && t->path[c]);
+                        if (c < last)
                                 fputs("  ", f);
                 }
                 fputc('\n', f);

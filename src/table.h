@@ -10,7 +10,9 @@
 typedef struct Table Table;
 
 /* NAMES: the header, NULL-terminated. A name starting with '>' is right-aligned (the '>' is
- * not printed); one starting with '*' may be shortened to fit the terminal. */
+ * not printed); one starting with '*' may be shortened to fit the terminal (in the middle);
+ * one starting with '/' is a path column, shortened in the folder only; one starting with '?'
+ * is shortened as '*', and left out when the table cannot fit the terminal otherwise. */
 Table *table_new(const char *const *names);
 Table *table_free(Table *t);
 /* One row: exactly as many cells as columns (NULL prints "-"). Copied. */
@@ -18,5 +20,9 @@ int table_add(Table *t, const char *const *cells);
 size_t table_rows(const Table *t);
 /* WIDTH 0: no limit (not a terminal). */
 void table_print(const Table *t, FILE *f, bool legend, unsigned width);
+/* PATH in at most WIDTH columns when its file name fits: the folder replaced from its start by
+ * "…" ("…/sessions/ID.jsonl.lock"); the file name is never cut, however narrow WIDTH is. A new
+ * string (NULL: out of memory). */
+char *table_path_shorten(const char *path, size_t width);
 /* $COLUMNS if set, else the terminal's width when F is a terminal, else 0. */
 unsigned table_width(FILE *f);

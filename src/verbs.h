@@ -14,10 +14,15 @@ const char *verb_suggest(const char *name);
  * daemon could not be reached or refused, 2 bad usage (scan: 0 nothing stale, 1 stale found,
  * 2 error). */
 int verb_main(int argc, char **argv);
+/* The list of all the operator's commands (lockwarden --help). */
 void verbs_help(void);
+/* VERB's own --help (the list of all for a verb without one). */
+void verb_help(const char *verb);
 
 /* Helpers shared with scan. */
 /* "850ms", "12s", "3m12s", "2h05m", "3d04h"; "-" when negative. */
 void format_age(long long ms, char *buf, size_t size);
+/* ONE when N is 1, else MANY: "1 lock", "2 locks", "0 locks". */
+const char *plural(long long n, const char *one, const char *many);
 /* "30s", "5m", "2h", "1d", "250ms", or plain seconds. -EINVAL when not a duration. */
 int parse_duration_ms(const char *s, long long *ret);

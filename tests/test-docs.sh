@@ -83,7 +83,7 @@ if [[ -r /usr/share/bash-completion/bash_completion ]]; then
         }
         expect "run" lockwarden ru
         expect "status" lockwarden sta
-        expect "--backend" lockwarden run --back
+        expect "--backend=" lockwarden run --back
         expect "fanotify" lockwarden run --backend fan
         expect "--all" lockwarden locks --a
         expect "--follow" lockwarden events --fo

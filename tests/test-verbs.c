@@ -76,7 +76,7 @@ int main(void) {
         char row[256];
         snprintf(row, sizeof(row), "%d  lock-holder  yes    yes", (int) h);
         CHECK(strstr(out, lock) && strstr(out, row) && strstr(out, "live"), "row: %s", out);
-        CHECK(strstr(out, "1 locks listed."), "legend: %s", out);
+        CHECK(strstr(out, "\n1 lock listed.\n"), "legend: %s", out);
         const char *locks_bare[] = { "locks", "--socket", sock, "--no-legend", NULL };
         CHECK(lw_run(locks_bare, -1, out, sizeof(out), err, sizeof(err)) == 0 && strncmp(out, "/", 1) == 0 &&
               !strstr(out, "listed"), "--no-legend: %s", out);
@@ -139,8 +139,11 @@ int main(void) {
         free(other);
 
         const char *hold_missing[] = { "holders", "--socket", sock, "/nonexistent.jsonl", NULL };
-        CHECK(lw_run(hold_missing, -1, out, sizeof(out), err, sizeof(err)) == 1 && strstr(err, "not a session file"),
-              "holders of an unknown file: %s", err);
+        CHECK(lw_run(hold_missing, -1, out, sizeof(out), err, sizeof(err)) == 1 && strstr(err, "No such file"),
+              "holders of a missing file: %s", err);
+        const char *hold_unknown[] = { "holders", "--socket", sock, "/etc/passwd", NULL };
+        CHECK(lw_run(hold_unknown, -1, out, sizeof(out), err, sizeof(err)) == 1 && strstr(err, "not a session file"),
+              "holders of an unguarded file: %s", err);
 
         /* events: the ring, and --since */
         const char *ev_args[] = { "events", "--socket", sock, "--json", NULL };
