@@ -97,7 +97,7 @@ for t in $types; do
 done
 
 # Every option a verb's --help names is offered after that verb.
-for verb in run status locks holders events cleanup reload scan; do
+for verb in run status locks holders explain events cleanup reload scan; do
         offered=$(complete_line "lockwarden $verb --" | sed 's/=$//')
         for o in $("$bin" "$verb" --help | sed -n '/^Options/,$p' | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
                 grep -qxF -- "$o" <<<"$offered" || { echo "FAIL: $verb: $o is in its --help, not offered" >&2; fail=1; }
