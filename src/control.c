@@ -15,6 +15,7 @@
 #include "lock.h"
 #include "macro.h"
 #include "manager.h"
+#include "metrics.h"
 #include "outbuf.h"
 #include "owner.h"
 #include "proc.h"
@@ -505,6 +506,10 @@ const char *control_request_check(json_t *req, const char **ret_code) {
         }
         if (!verb)
                 return "\"verb\" must be a string";
+        if (strcmp(verb, "metrics") == 0) {
+                *ret_code = NULL;
+                return NULL;
+        }
         if (strcmp(verb, "holders") == 0 && (!all_strings(paths) || json_array_size(paths) == 0))
                 return "holders needs \"paths\": a non-empty array of strings";
         if (strcmp(verb, "cleanup") == 0 && paths && !all_strings(paths))
@@ -541,6 +546,8 @@ static json_t *handle(Conn *c, json_t *req) {
                 return error_reply("permission-denied", "only root and the socket's group may ask");
         if (strcmp(verb, "status") == 0)
                 return do_status(s);
+        if (strcmp(verb, "metrics") == 0)
+                return metrics_json(&s->manager->metrics);
         if (strcmp(verb, "locks") == 0)
                 return do_locks(s, req);
         if (strcmp(verb, "holders") == 0)

@@ -14,6 +14,7 @@
 #include "control.h"
 #include "escape.h"
 #include "macro.h"
+#include "metrics.h"
 #include "scan.h"
 #include "table.h"
 #include "verbs.h"
@@ -28,7 +29,8 @@ typedef struct VerbArgs {
         int n_paths;
 } VerbArgs;
 
-static const char *const verbs[] = { "status", "locks", "holders", "events", "cleanup", "reload", "scan" };
+static const char *const verbs[] = { "status", "locks", "holders", "events", "cleanup", "reload", "scan",
+                                     "metrics" };
 
 bool verb_known(const char *name) {
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
@@ -65,7 +67,7 @@ static unsigned distance(const char *a, const char *b) {
 
 const char *verb_suggest(const char *name) {
         static const char *const all[] = { "run", "help", "version", "status", "locks", "holders",
-                                           "events", "cleanup", "reload", "scan" };
+                                           "events", "cleanup", "reload", "scan", "metrics" };
         const char *best = NULL;
         unsigned best_d = 3; /* two edits at most */
 
@@ -93,6 +95,8 @@ void verbs_help(void) {
                "  lockwarden reload                 read the configuration again, as SIGHUP does, and\n"
                "                                    say what changed; exit 1 if it was refused (root and\n"
                "                                    the daemon's user; systemctl reload runs it)\n"
+               "  lockwarden metrics                the counters in the Prometheus text format (--json:\n"
+               "                                    the same numbers as JSON)\n"
                "  lockwarden scan [--state-dir DIR|--watch DIR]... [--fix] [--leak-grace-ms N]\n"
                "                  [--remote-cleanup DIR]...\n"
                "                                    one shot, no daemon: judge every lock from /proc;\n"
@@ -617,6 +621,30 @@ static int verb_reload(const VerbArgs *a) {
         return ok ? 0 : 1;
 }
 
+/* The daemon sends the numbers (JSON); the text is made here, by the same code as the
+ * daemon's --metrics-file. */
+static int verb_metrics(const VerbArgs *a) {
+        json_t *reply = ask(a, json_pack("{s:s}", "verb", "metrics"), NULL);
+        _cleanup_free_ char *text = NULL;
+
+        if (!reply)
+                return 1;
+        if (a->json) {
+                json_object_del(reply, "version");
+                print_json(reply);
+                json_decref(reply);
+                return 0;
+        }
+        text = metrics_format(reply);
+        json_decref(reply);
+        if (!text) {
+                fprintf(stderr, "lockwarden metrics: out of memory\n");
+                return 1;
+        }
+        fputs(text, stdout);
+        return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int verb_main(int argc, char **argv) {
         const char *verb = argv[1];
         VerbArgs a;
@@ -637,5 +665,7 @@ int verb_main(int argc, char **argv) {
                 return verb_events(&a);
         if (strcmp(verb, "reload") == 0)
                 return verb_reload(&a);
+        if (strcmp(verb, "metrics") == 0)
+                return verb_metrics(&a);
         return verb_cleanup(&a);
 }
