@@ -42,8 +42,9 @@ static void histogram_observe(Histogram *h, uint64_t us) {
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
-/* Something the file shows changed: write it when the last write is a second old (now, if it
- * is), unless a write is due already. Nothing else ever arms the timer. */
+/* Something the file shows changed: write it when the last attempt is a second old (now, if
+ * it is), unless a write is due already. Nothing else ever arms the timer. A failing folder is
+ * tried no more often than a working one. */
 static void metrics_changed(Metrics *m) {
         uint64_t now, when;
         int enabled = SD_EVENT_OFF;
@@ -53,8 +54,8 @@ static void metrics_changed(Metrics *m) {
         if (m->timer && sd_event_source_get_enabled(m->timer, &enabled) >= 0 && enabled != SD_EVENT_OFF)
                 return;
         now = now_mono_ns();
-        when = m->n_writes > 0 && now < m->last_write_ns + METRICS_FILE_INTERVAL_NS
-                       ? m->last_write_ns + METRICS_FILE_INTERVAL_NS : now;
+        when = m->last_attempt_ns > 0 && now < m->last_attempt_ns + METRICS_FILE_INTERVAL_NS
+                       ? m->last_attempt_ns + METRICS_FILE_INTERVAL_NS : now;
         /* sd-event fires at or after the time, never before: the interval holds. */
         (void) event_arm_oneshot(m->manager->event, &m->timer, CLOCK_MONOTONIC, when / NSEC_PER_USEC,
                                  100 * USEC_PER_MSEC, on_timer, m, "metrics-file");
@@ -132,6 +133,7 @@ static int metrics_write(Metrics *m, char *err, size_t err_size) {
         text = j ? metrics_format(j) : NULL;
         json_decref(j);
         r = text ? file_replace(m, text, &step) : -ENOMEM;
+        m->last_attempt_ns = now_mono_ns();
         if (r < 0) {
                 m->n_writes--;
                 m->n_write_errors++;
@@ -143,7 +145,6 @@ static int metrics_write(Metrics *m, char *err, size_t err_size) {
                 }
                 return r;
         }
-        m->last_write_ns = now_mono_ns();
         return 0;
 }
 

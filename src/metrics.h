@@ -47,7 +47,7 @@ typedef struct Metrics {
         char *dir, *name;                            /* NULL: no file */
         int dirfd;                                   /* -1: open it again at the next write */
         sd_event_source *timer;                      /* one-shot, armed by a change only */
-        uint64_t last_write_ns;
+        uint64_t last_attempt_ns;                    /* the last write, or failed try */
         uint64_t n_writes, n_write_errors;
         bool warned;                                 /* a failed write said so; reset by a good one */
         bool writing;                                /* our own warning is no change to write */
