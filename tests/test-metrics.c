@@ -230,10 +230,14 @@ static LwEnv e;
 static char out[1 << 17], err[4096];
 static Exposition x;
 
-static void ask(void) {
-        const char *args[] = { "metrics", "--socket", e.d->socket, NULL };
+static void ask_at(LwDaemon *d) {
+        const char *args[] = { "metrics", "--socket", d->socket, NULL };
         CHECK(lw_run(args, -1, out, sizeof(out), err, sizeof(err)) == 0, "metrics: %s", err);
         parse(out, &x);
+}
+
+static void ask(void) {
+        ask_at(e.d);
 }
 
 static char *read_text(const char *path) {
@@ -263,15 +267,19 @@ static double settled(void) {
 }
 
 /* A change: a lock taken, its holder SIGKILLed, the lock cleaned. */
-static void change(int i) {
+static void change_in(LwEnv *env, int i) {
         char name[64];
         snprintf(name, sizeof(name), "change-%d.jsonl.lock", i);
-        char *lock = lw_path(e.sessions, name);
+        char *lock = lw_path(env->sessions, name);
         pid_t h = lw_holder_start(lock, NULL);
-        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);
+        lw_expect(env->d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock);
         lw_kill_wait(h, SIGKILL);
-        lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lock);
+        lw_expect(env->d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lock);
         free(lock);
+}
+
+static void change(int i) {
+        change_in(&e, i);
 }
 
 static size_t tmp_files(const char *dir) {
@@ -299,6 +307,29 @@ int main(void) {
                 int s = lw_run(args, -1, out, sizeof(out), err, sizeof(err));
                 CHECK(s == 1, "a missing folder: exit %d (%s)", s, err);
                 CHECK(strstr(err, "/nonexistent-lockwarden") && strstr(err, "No such file"), "stderr: %s", err);
+        }
+
+        /* The configuration file's "metrics_file": shown by --check-config, the command line
+         * wins over it, a bad value is an error with its place. */
+        {
+                char *cfg = lw_path(lw_tmpdir(), "lockwarden.json");
+                const char *text = "{\"metrics_file\": \"/var/lib/prometheus/node-exporter/lw.prom\"}\n";
+                lw_write_file(cfg, text, strlen(text));
+                const char *args[] = { "run", "--check-config", "--config", cfg, NULL };
+                CHECK(lw_run(args, -1, out, sizeof(out), err, sizeof(err)) == 0, "--check-config: %s", err);
+                json_t *j = json_loads(out, 0, NULL);
+                CHECK(strcmp(jstr(j, "metrics_file"), "/var/lib/prometheus/node-exporter/lw.prom") == 0,
+                      "--check-config: %s", out);
+                json_decref(j);
+                const char *cli[] = { "run", "--check-config", "--config", cfg, "--metrics-file", "/tmp/x.prom", NULL };
+                CHECK(lw_run(cli, -1, out, sizeof(out), err, sizeof(err)) == 0, "--check-config: %s", err);
+                j = json_loads(out, 0, NULL);
+                CHECK(strcmp(jstr(j, "metrics_file"), "/tmp/x.prom") == 0, "the command line lost: %s", out);
+                json_decref(j);
+                const char *bad = "{\"metrics_file\": 7}\n";
+                lw_write_file(cfg, bad, strlen(bad));
+                CHECK(lw_run(args, -1, out, sizeof(out), err, sizeof(err)) == 2 && strstr(err, "metrics_file") &&
+                      strstr(err, ":1:18:"), "a bad metrics_file: %s", err);
         }
 
         lw_mkdir_p(promdir);
@@ -449,5 +480,56 @@ int main(void) {
         json_decref(j);
 
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
+
+        /* A reload keeps the running file and says a new one needs a restart. */
+        {
+                char *dir = lw_tmpdir();
+                char *cfg = lw_path(dir, "lockwarden.json"), *p1 = lw_path(dir, "a.prom"), *p2 = lw_path(dir, "b.prom");
+                char text[8192];
+                snprintf(text, sizeof(text), "{\"metrics_file\": \"%s\"}\n", p1);
+                lw_write_file(cfg, text, strlen(text));
+                LwEnv c;
+                const char *with_cfg[] = { "--config", cfg, NULL };
+                lw_env_start(&c, "200", with_cfg);
+                CHECK(lw_exists(p1), "the configured metrics file is not there");
+                snprintf(text, sizeof(text), "{\"metrics_file\": \"%s\"}\n", p2);
+                lw_write_file(cfg, text, strlen(text));
+                const char *reload[] = { "reload", "--json", "--socket", c.d->socket, NULL };
+                CHECK(lw_run(reload, -1, out, sizeof(out), err, sizeof(err)) == 0, "reload: %s", err);
+                CHECK(strstr(out, "\"metrics_file\""), "restart_needed does not name metrics_file: %s", out);
+                change_in(&c, 1);
+                double w = 0;
+                deadline = lw_mono_ns() + 5000000000ull;
+                while (ask_at(c.d), (w = val(&x, "lockwarden_metrics_file_writes_total", "")) < 2 ||
+                                    val(&x, "lockwarden_metrics_file_pending", "") != 0) {
+                        CHECK(lw_mono_ns() < deadline, "the change after the reload was not written");
+                        struct timespec t50 = { .tv_nsec = 50000000 };
+                        nanosleep(&t50, NULL);
+                }
+                CHECK(!lw_exists(p2), "a reload moved the metrics file");
+                parse(read_text(p1), &x);
+                CHECK(val(&x, "lockwarden_metrics_file_writes_total", "") == w, "the running file is not kept up");
+                CHECK(lw_daemon_stop(c.d) == 0, "exit status");
+        }
+
+        /* Report mode: the stale lock is kept, counted by the reason it looked stale, and stays
+         * on disk as a stale lock. */
+        LwEnv r;
+        const char *report[] = { "--cleanup=report", NULL };
+        lw_env_start(&r, "200", report);
+        char *kept = lw_path(r.sessions, "k.jsonl.lock");
+        h = lw_holder_start(kept, NULL);
+        lw_expect(r.d, LW_TIMEOUT_MS, "lock.acquired", "lock", kept);
+        lw_kill_wait(h, SIGKILL);
+        lw_expect(r.d, LW_TIMEOUT_MS, "lock.kept", "lock", kept);
+        ask_at(r.d);
+        CHECK(val(&x, "lockwarden_kept_total", "reason=\"dead-pid\"") == 1, "kept dead-pid %g",
+              val(&x, "lockwarden_kept_total", "reason=\"dead-pid\""));
+        CHECK(val(&x, "lockwarden_stale_total", "reason=\"dead-pid\"") == 1, "stale dead-pid");
+        CHECK(val(&x, "lockwarden_cleaned_total", "") == 0, "cleaned in report mode");
+        CHECK(val(&x, "lockwarden_locks", "verdict=\"stale\"") == 1, "stale locks %g",
+              val(&x, "lockwarden_locks", "verdict=\"stale\""));
+        CHECK(val(&x, "lockwarden_metrics_file_writes_total", "") == 0, "a file written without --metrics-file");
+        CHECK(lw_daemon_stop(r.d) == 0, "exit status");
         return 0;
 }
