@@ -54,6 +54,7 @@ int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        metrics_done(&m->metrics); /* first: a write that is due shows the locks as they are */
         session_free_all(m);
         while (m->locks)
                 lock_free(m->locks);
@@ -76,7 +77,6 @@ Manager *manager_free(Manager *m) {
         free(m->stranded);
         free(m->last_status);
         m->control = control_stop(m->control);
-        metrics_done(&m->metrics);
         sd_event_source_disable_unref(m->source_event);
         source_close(&m->source);
         reporter_done(&m->reporter);

@@ -244,8 +244,13 @@ int metrics_init(Metrics *m, Manager *manager, const char *path, char *err, size
 }
 
 void metrics_done(Metrics *m) {
+        int enabled = SD_EVENT_OFF;
+
         if (!m->manager)
                 return; /* never set up */
+        /* A write that is due is done now: the file keeps the last numbers of this run. */
+        if (m->timer && sd_event_source_get_enabled(m->timer, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+                (void) on_timer(m->timer, 0, m);
         if (m->manager->reporter.observer_userdata == m)
                 m->manager->reporter.observer = NULL;
         m->timer = sd_event_source_disable_unref(m->timer);

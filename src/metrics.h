@@ -57,6 +57,7 @@ typedef struct Metrics {
  * folder that cannot be opened, or a file that cannot be written there now, is an error
  * (-errno) with why in ERR: the daemon does not start. */
 int metrics_init(Metrics *m, Manager *manager, const char *path, char *err, size_t err_size);
+/* Writes the file if a write is due, then lets go of it. */
 void metrics_done(Metrics *m);
 
 /* A read of the kernel's queue that returned events, with the loop busy for LAG_NS then. */

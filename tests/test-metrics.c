@@ -479,7 +479,17 @@ int main(void) {
         CHECK(json_is_array(json_object_get(j, "metrics")), "metrics --json: %s", out);
         json_decref(j);
 
+        /* A write that is due when the daemon stops is done then: the file ends with this run's
+         * last numbers. */
+        change(103);
+        change(104);
+        ask();
+        CHECK(val(&x, "lockwarden_metrics_file_pending", "") == 1, "no write due right after two changes");
+        double last = val(&x, "lockwarden_cleaned_total", "");
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
+        parse(read_text(prom), &x);
+        CHECK(val(&x, "lockwarden_cleaned_total", "") == last, "the file lost the last change: %g cleaned, not %g",
+              val(&x, "lockwarden_cleaned_total", ""), last);
 
         /* A reload keeps the running file and says a new one needs a restart. */
         {
