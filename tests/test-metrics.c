@@ -427,6 +427,20 @@ int main(void) {
         CHECK(stat(prom, &st2) == 0 && st2.st_ino == st1.st_ino && st2.st_mtim.tv_sec == st1.st_mtim.tv_sec &&
               st2.st_mtim.tv_nsec == st1.st_mtim.tv_nsec, "the file was rewritten while idle");
 
+        /* A change that no kernel event comes with (an event reported on a signal) is written. */
+        kill(e.d->pid, SIGUSR1);
+        lw_expect(e.d, LW_TIMEOUT_MS, "monitor.dump", NULL, NULL);
+        deadline = lw_mono_ns() + 5000000000ull;
+        for (;;) {
+                parse(read_text(prom), &x);
+                if (val(&x, "lockwarden_reports_total", "event=\"monitor.dump\"") == 1)
+                        break;
+                CHECK(lw_mono_ns() < deadline, "an event alone did not make a write");
+                struct timespec t50 = { .tv_nsec = 50000000 };
+                nanosleep(&t50, NULL);
+        }
+        w0 = settled();
+
         /* A burst of changes: at most one write a second, counted by the daemon. */
         enum { BURST = 15 };
         double cleaned0 = val(&x, "lockwarden_cleaned_total", "");
