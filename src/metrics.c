@@ -249,8 +249,10 @@ void metrics_done(Metrics *m) {
         if (!m->manager)
                 return; /* never set up */
         /* A write that is due is done now: the file keeps the last numbers of this run. */
-        if (m->timer && sd_event_source_get_enabled(m->timer, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+        if (m->timer && sd_event_source_get_enabled(m->timer, &enabled) >= 0 && enabled != SD_EVENT_OFF) {
+                (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF); /* not "pending" in the file */
                 (void) on_timer(m->timer, 0, m);
+        }
         if (m->manager->reporter.observer_userdata == m)
                 m->manager->reporter.observer = NULL;
         m->timer = sd_event_source_disable_unref(m->timer);

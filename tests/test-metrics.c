@@ -522,6 +522,7 @@ int main(void) {
         parse(read_text(prom), &x);
         CHECK(val(&x, "lockwarden_cleaned_total", "") == last, "the file lost the last change: %g cleaned, not %g",
               val(&x, "lockwarden_cleaned_total", ""), last);
+        CHECK(val(&x, "lockwarden_metrics_file_pending", "") == 0, "the last file says a write is due");
 
         /* A reload keeps the running file and says a new one needs a restart. */
         {
