@@ -249,10 +249,8 @@ void metrics_done(Metrics *m) {
         if (!m->manager)
                 return; /* never set up */
         /* A write that is due is done now: the file keeps the last numbers of this run. */
-        if (m->timer && sd_event_source_get_enabled(m->timer, &enabled) >= 0 && enabled != SD_EVENT_OFF) {
-                (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF); /* not "pending" in the file */
+        if (m->timer && sd_event_source_get_enabled(m->timer, &enabled) >= 0 && enabled != SD_EVENT_OFF)
                 (void) on_timer(m->timer, 0, m);
-        }
         if (m->manager->reporter.observer_userdata == m)
                 m->manager->reporter.observer = NULL;
         m->timer = sd_event_source_disable_unref(m->timer);
@@ -371,9 +369,10 @@ json_t *metrics_json(Metrics *mt) {
                mt->n_write_errors);
         if (mt->timer)
                 (void) sd_event_source_get_enabled(mt->timer, &enabled);
+        /* The write being made is not one due (at stop, a finished loop keeps the timer on). */
         single(list, "lockwarden_metrics_file_pending", "gauge",
                "1 while a write of the --metrics-file is due (a change waits for it), else 0.",
-               enabled != SD_EVENT_OFF);
+               enabled != SD_EVENT_OFF && !mt->writing);
         return json_pack("{s:o}", "metrics", list);
 }
 
