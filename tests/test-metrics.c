@@ -473,6 +473,15 @@ int main(void) {
         }
         CHECK(lw_count(e.d, "monitor.warning", "path", prom) == 1, "the failure was said more than once");
         CHECK(val(&x, "lockwarden_metrics_file_writes_total", "") == failed_writes, "a failed write counted as one");
+        /* A failing folder is tried no more often than a working one is written. */
+        errors = settled(), errors = val(&x, "lockwarden_metrics_file_errors_total", "");
+        t0 = lw_mono_ns();
+        for (int i = 0; i < BURST; i++)
+                change(200 + i);
+        (void) settled();
+        seconds = (double) (lw_mono_ns() - t0) / 1e9;
+        double tries = val(&x, "lockwarden_metrics_file_errors_total", "") - errors;
+        CHECK(tries >= 1 && tries <= (double) (long long) seconds + 1, "%g failed tries in %.2f s", tries, seconds);
         /* ... and it comes back with its folder, at the next change. */
         lw_mkdir_p(promdir);
         change(102);
