@@ -137,8 +137,7 @@ static int metrics_write(Metrics *m, char *err, size_t err_size) {
         if (r < 0) {
                 m->n_writes--;
                 m->n_write_errors++;
-                snprintf(err, err_size, "cannot write the metrics file %s/%s (%s): %s", m->dir, m->name, step,
-                         strerror(-r));
+                snprintf(err, err_size, "cannot write the metrics file %s (%s): %s", m->path, step, strerror(-r));
                 if (m->dirfd >= 0 && r != -ENOMEM) {
                         close(m->dirfd);
                         m->dirfd = -1;
@@ -159,7 +158,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 /* Said once, counted every time, tried again at the next change. */
                 if (!m->warned)
                         report_emit(&m->manager->reporter, EVENT_MONITOR_WARNING,
-                                    json_pack("{s:o, s:s+}", "path", json_path(m->dir, m->name),
+                                    json_pack("{s:o, s:s+}", "path", json_path(NULL, m->path),
                                               "warning", err, "; tried again at the next change (counted in "
                                               "lockwarden_metrics_file_errors_total)"));
                 m->warned = true;
@@ -204,6 +203,7 @@ void metrics_note_read(Metrics *m, uint64_t lag_ns) {
 int metrics_init(Metrics *m, Manager *manager, const char *path, char *err, size_t err_size) {
         _cleanup_free_ char *abs = NULL;
         const char *slash;
+        struct stat st;
         FsType fs;
         int r;
 
@@ -224,6 +224,7 @@ int metrics_init(Metrics *m, Manager *manager, const char *path, char *err, size
         }
         m->name = strdup(slash + 1);
         m->dir = slash == abs ? strdup("/") : strndup(abs, (size_t) (slash - abs));
+        m->path = TAKE_PTR(abs);
         if (!m->name || !m->dir)
                 return -ENOMEM;
         r = open_dir(m->dir);
@@ -232,6 +233,10 @@ int metrics_init(Metrics *m, Manager *manager, const char *path, char *err, size
                 return r;
         }
         m->dirfd = r;
+        if (fstatat(m->dirfd, m->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+                snprintf(err, err_size, "--metrics-file %s: is a folder; name a file in it (lockwarden.prom)", path);
+                return -EISDIR;
+        }
         /* The file is written on the event loop: a network or FUSE filesystem could stall it
          * there, for as long as its server does not answer. */
         if (fs_type_of(m->dirfd, &fs) >= 0 && fs.remote) {
@@ -259,7 +264,8 @@ void metrics_done(Metrics *m) {
         m->dirfd = -1;
         free(m->dir);
         free(m->name);
-        m->dir = m->name = NULL;
+        free(m->path);
+        m->dir = m->name = m->path = NULL;
 }
 
 /* ---- the exposition ---- */

@@ -44,7 +44,7 @@ typedef struct Metrics {
         Histogram queue_lag, cleanup_latency;
 
         /* --metrics-file */
-        char *dir, *name;                            /* NULL: no file */
+        char *path, *dir, *name;                     /* NULL: no file */
         int dirfd;                                   /* -1: open it again at the next write */
         sd_event_source *timer;                      /* one-shot, armed by a change only */
         uint64_t last_attempt_ns;                    /* the last write, or failed try */

@@ -307,6 +307,10 @@ int main(void) {
                 int s = lw_run(args, -1, out, sizeof(out), err, sizeof(err));
                 CHECK(s == 1, "a missing folder: exit %d (%s)", s, err);
                 CHECK(strstr(err, "/nonexistent-lockwarden") && strstr(err, "No such file"), "stderr: %s", err);
+                /* A folder named as the file: said at start, nothing left behind in it. */
+                args[8] = state;
+                s = lw_run(args, -1, out, sizeof(out), err, sizeof(err));
+                CHECK(s == 1 && strstr(err, "is a folder"), "a folder as the file: exit %d (%s)", s, err);
         }
 
         /* The configuration file's "metrics_file": shown by --check-config, the command line
