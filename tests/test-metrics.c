@@ -10,7 +10,9 @@
  * ends on a control request), a failed write said once, counted and retried at the next
  * change; a folder that cannot be written stops the start. */
 #include <ctype.h>
+#include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -282,6 +284,56 @@ static void change(int i) {
         change_in(&e, i);
 }
 
+/* A reader of PATH beside the daemon, until told to stop: every read must be a whole file,
+ * from its first family to its last. Returns its pid; the end of a pipe that
+ * stops it when closed (*RET_STOP); it then writes "READS TORN" on *RET_RESULT. */
+static pid_t reader_start(const char *path, int *ret_stop, int *ret_result) {
+        int stop[2], result[2];
+        CHECK(pipe2(stop, O_CLOEXEC) == 0 && pipe2(result, O_CLOEXEC) == 0, "pipe");
+        pid_t pid = fork();
+        CHECK(pid >= 0, "fork");
+        if (pid == 0) {
+                static char buf[1 << 17];
+                unsigned long reads = 0, torn = 0;
+                struct pollfd p = { .fd = stop[0], .events = POLLIN };
+                close(stop[1]);
+                close(result[0]);
+                while (poll(&p, 1, 0) == 0) {
+                        int fd = open(path, O_RDONLY | O_CLOEXEC);
+                        ssize_t n = 0, k;
+                        if (fd < 0)
+                                continue;
+                        while ((k = read(fd, buf + n, sizeof(buf) - 1 - (size_t) n)) > 0)
+                                n += k;
+                        close(fd);
+                        buf[n] = '\0';
+                        reads++;
+                        if (strncmp(buf, "# HELP lockwarden_build_info ", 29) != 0 ||
+                            !strstr(buf, "\nlockwarden_metrics_file_pending ") || n == 0 || buf[n - 1] != '\n')
+                                torn++;
+                }
+                dprintf(result[1], "%lu %lu\n", reads, torn);
+                _exit(0);
+        }
+        close(stop[0]);
+        close(result[1]);
+        *ret_stop = stop[1];
+        *ret_result = result[0];
+        return pid;
+}
+
+static void reader_stop(pid_t pid, int stop, int result) {
+        char line[64] = "";
+        unsigned long reads = 0, torn = 0;
+        close(stop);
+        CHECK(read(result, line, sizeof(line) - 1) > 0 && sscanf(line, "%lu %lu", &reads, &torn) == 2,
+              "no word from the reader");
+        close(result);
+        lw_wait_exit(pid, LW_TIMEOUT_MS);
+        CHECK(reads > 0, "the reader read nothing");
+        CHECK(torn == 0, "%lu of %lu reads saw a part of the file", torn, reads);
+}
+
 static size_t tmp_files(const char *dir) {
         char cmd[4200], line[64] = "";
         snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -c '\\.tmp$'", dir);
@@ -448,10 +500,13 @@ int main(void) {
         /* A burst of changes: at most one write a second, counted by the daemon. */
         enum { BURST = 15 };
         double cleaned0 = val(&x, "lockwarden_cleaned_total", "");
+        int stop_fd, result_fd;
+        pid_t reader = reader_start(prom, &stop_fd, &result_fd);
         uint64_t t0 = lw_mono_ns();
         for (int i = 0; i < BURST; i++)
                 change(i);
         double w1 = settled();
+        reader_stop(reader, stop_fd, result_fd);
         double seconds = (double) (lw_mono_ns() - t0) / 1e9;
         CHECK(val(&x, "lockwarden_cleaned_total", "") == cleaned0 + BURST, "the burst did not happen");
         CHECK(w1 > w0, "the burst was not written");
