@@ -522,7 +522,7 @@ const char *control_request_check(json_t *req, const char **ret_code) {
         if (strcmp(verb, "status") != 0 && strcmp(verb, "locks") != 0 && strcmp(verb, "holders") != 0 &&
             strcmp(verb, "events") != 0 && strcmp(verb, "cleanup") != 0 && strcmp(verb, "reload") != 0) {
                 *ret_code = "unknown-verb";
-                return "verbs: status, locks, holders, events, cleanup, reload";
+                return "verbs: status, locks, holders, events, cleanup, reload, metrics";
         }
         *ret_code = NULL;
         return NULL;
