@@ -361,6 +361,14 @@ int config_parse(const char *file, const char *text, size_t len, RunOptions *o, 
                                 *slot = strdup(json_string_value(v));
                                 r = *slot ? 0 : -ENOMEM;
                         }
+                } else if (strcmp(key, "metrics_file") == 0) {
+                        if (!json_is_string(v) || !json_string_value(v)[0])
+                                r = fail(&c, p, 1, "\"%s\" must be a non-empty string", key);
+                        else if (!FROM_CLI(OPT_SET_METRICS_FILE)) {
+                                free(o->metrics_file);
+                                o->metrics_file = path_absolute(json_string_value(v));
+                                r = o->metrics_file ? 0 : -ENOMEM;
+                        }
                 } else if (strcmp(key, "ignore_races") == 0)
                         r = get_races(&c, v, p, 1, &o->ignore_races);
                 else if (strcmp(key, "folders") == 0) {
@@ -385,7 +393,7 @@ int config_parse(const char *file, const char *text, size_t len, RunOptions *o, 
                 } else
                         r = fail_key(&c, p, 1, "unknown key \"%s\" (state_dirs, watch_dirs, cleanup, events, socket, user, "
                                            "leak_grace_ms, races, race_coalesce_ms, backend, remote_cleanup, "
-                                           "ignore_races, folders)", key);
+                                           "ignore_races, folders, metrics_file)", key);
 #undef FROM_CLI
                 (void) cli;
                 if (r < 0)
@@ -503,5 +511,7 @@ json_t *config_to_json(const RunOptions *o) {
                       "remote_cleanup", strings_json(o->remote_cleanup_dirs, o->n_remote_cleanup_dirs),
                       "ignore_races", races_json(o->ignore_races),
                       "folders", folders ? folders : json_array());
+        if (j)
+                json_object_set_new(j, "metrics_file", o->metrics_file ? json_string(o->metrics_file) : json_null());
         return j;
 }

@@ -15,6 +15,7 @@
 #include "lock.h"
 #include "macro.h"
 #include "manager.h"
+#include "metrics.h"
 #include "outbuf.h"
 #include "owner.h"
 #include "proc.h"
@@ -665,6 +666,10 @@ const char *control_request_check(json_t *req, const char **ret_code) {
         }
         if (!verb)
                 return "\"verb\" must be a string";
+        if (strcmp(verb, "metrics") == 0) {
+                *ret_code = NULL;
+                return NULL;
+        }
         if ((strcmp(verb, "holders") == 0 || strcmp(verb, "explain") == 0) &&
             (!all_strings(paths) || json_array_size(paths) == 0))
                 return "holders and explain need \"paths\": a non-empty array of strings";
@@ -679,7 +684,7 @@ const char *control_request_check(json_t *req, const char **ret_code) {
             strcmp(verb, "events") != 0 && strcmp(verb, "cleanup") != 0 && strcmp(verb, "reload") != 0 &&
             strcmp(verb, "explain") != 0) {
                 *ret_code = "unknown-verb";
-                return "verbs: status, locks, holders, explain, events, cleanup, reload";
+                return "verbs: status, locks, holders, explain, events, cleanup, reload, metrics";
         }
         *ret_code = NULL;
         return NULL;
@@ -703,6 +708,8 @@ static json_t *handle(Conn *c, json_t *req) {
                 return error_reply("permission-denied", "only root and the socket's group may ask");
         if (strcmp(verb, "status") == 0)
                 return do_status(s);
+        if (strcmp(verb, "metrics") == 0)
+                return metrics_json(&s->manager->metrics);
         if (strcmp(verb, "locks") == 0)
                 return do_locks(s, req);
         if (strcmp(verb, "holders") == 0)

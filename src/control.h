@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* control.h: the daemon's control socket. A stream socket (mode 0660) where each message is
  * one JSON object on one line, both ways. A request names a verb (status, locks, holders,
- * events, cleanup) and carries "version": 1; a reply carries "version" and either the result
- * or "error": {"code", "message"}. Peer credentials decide: read-only verbs for root, the
+ * events, cleanup, reload, metrics) and carries "version": 1; a reply carries "version" and
+ * either the result or "error": {"code", "message"}. Peer credentials decide: read-only verbs for root, the
  * daemon's own user and the socket's group; cleanup for root and the daemon's own user.
  * Requests are capped at 64 KiB; a client that does not read its replies is dropped, never
  * waited for. See lockwarden(8), CONTROL SOCKET. */

@@ -54,6 +54,7 @@ int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        metrics_done(&m->metrics); /* first: a write that is due shows the locks as they are */
         session_free_all(m);
         while (m->locks)
                 lock_free(m->locks);
@@ -181,6 +182,7 @@ static int read_events_once(Manager *m, bool *more) {
         m->batch_ns = now_mono_ns();
         r = source_read(&m->source, on_fs_event, m);
         if (r > 0) {
+                metrics_note_read(&m->metrics, manager_lag_ns(m, m->batch_ns));
                 /* Read it all? Then this is the moment the queue was drained: the callers' read
                  * bound may stop before another read would have said so. */
                 if (source_pending(&m->source) == 0)
@@ -354,6 +356,11 @@ int manager_startup(Manager *m) {
         r = reporter_attach_event(&m->reporter, m->event);
         if (r < 0)
                 return log_error_errno(r, "cannot watch the outputs: %m");
+        /* Opened (and written once) while we may still open anything: after --user, the
+         * folder is written through this descriptor. */
+        r = metrics_init(&m->metrics, m, o->metrics_file, err, sizeof(err));
+        if (r < 0)
+                return log_error_errno(r, "%s", r == -ENOMEM ? "out of memory" : err);
 
         r = source_open(&m->source, o->backend, &m->backend_why);
         if (r < 0)

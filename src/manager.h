@@ -11,6 +11,7 @@
 
 #include "hashmap.h"
 #include "holder-map.h"
+#include "metrics.h"
 #include "options.h"
 #include "report.h"
 #include "source.h"
@@ -94,6 +95,7 @@ typedef struct Manager {
         unsigned kernel_streak;       /* ... and how many before it in a row did */
 
         Reporter reporter;
+        Metrics metrics;              /* counters; --metrics-file */
         ControlServer *control;       /* NULL: --socket none */
         uint64_t start_mono_ns, start_realtime_us;
 

@@ -62,7 +62,7 @@ const char *backend_to_string(BackendKind b) {
 
 void options_help(void) {
         printf("Usage: lockwarden run [OPTIONS]\n"
-               "       lockwarden status|locks|holders|events|cleanup|reload|scan [OPTIONS] [ARGS]\n"
+               "       lockwarden status|locks|holders|events|cleanup|reload|scan|metrics [OPTIONS] [ARGS]\n"
                "       lockwarden help | version | --help | --version | -V\n"
                "\n"
                "Guard OpenClaw session locks: follow every open, close, write, create, unlink and\n"
@@ -85,6 +85,10 @@ void options_help(void) {
                "                        $XDG_RUNTIME_DIR/lockwarden/control.sock)\n"
                "  --events FILE         also write every event as one JSON object per line to\n"
                "                        FILE (appended; '-' for standard output)\n"
+               "  --metrics-file FILE   keep FILE up to date with the metrics (lockwarden metrics)\n"
+               "                        for node_exporter's textfile collector: rewritten whole\n"
+               "                        when something changed, at most once a second; its\n"
+               "                        folder must be local and writable at start\n"
                "  --leak-grace-ms N     how long a lock may stay on disk with nobody holding it\n"
                "                        open before it counts as leaked (default %d)\n"
                "  --races=report|off    report takeover races (report, the default) or not\n"
@@ -171,6 +175,7 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                 ARG_CONFIG,
                 ARG_CHECK_CONFIG,
                 ARG_USER,
+                ARG_METRICS_FILE,
         };
         static const struct option options[] = {
                 { "help",          no_argument,       NULL, 'h'            },
@@ -188,6 +193,7 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                 { "config",        required_argument, NULL, ARG_CONFIG     },
                 { "check-config",  no_argument,       NULL, ARG_CHECK_CONFIG },
                 { "user",          required_argument, NULL, ARG_USER       },
+                { "metrics-file",  required_argument, NULL, ARG_METRICS_FILE },
                 {}
         };
         RunOptions o = { .leak_grace_ms = DEFAULT_LEAK_GRACE_MS,
@@ -200,7 +206,7 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
         if (argc > 1 && argv[1][0] != '-') {
                 if (strcmp(argv[1], "run") != 0)
                         return usage_error("unknown command '%s' (commands: run, status, locks, holders, "
-                                           "events, cleanup, reload, scan, help, version)", argv[1]);
+                                           "events, cleanup, reload, scan, metrics, help, version)", argv[1]);
                 have_verb = true;
                 argv++;
                 argc--;
@@ -293,6 +299,15 @@ int options_parse(int argc, char **argv, Command *ret_cmd, RunOptions *ret) {
                         if (!o.socket_path) {
                                 options_done(&o);
                                 return -ENOMEM;
+                        }
+                        break;
+                case ARG_METRICS_FILE:
+                        o.set |= OPT_SET_METRICS_FILE;
+                        free(o.metrics_file);
+                        o.metrics_file = optarg[0] ? path_absolute(optarg) : NULL;
+                        if (!o.metrics_file) {
+                                options_done(&o);
+                                return optarg[0] ? -ENOMEM : usage_error("--metrics-file needs a file");
                         }
                         break;
                 case ARG_EVENTS:
@@ -393,6 +408,7 @@ void options_done(RunOptions *o) {
         free(o->socket_path);
         free(o->config_path);
         free(o->user);
+        free(o->metrics_file);
         for (size_t i = 0; i < o->n_rules; i++)
                 free(o->rules[i].path);
         free(o->rules);
@@ -413,7 +429,7 @@ int options_copy(const RunOptions *o, RunOptions *ret) {
         RunOptions c = *o;
 
         c.state_dirs = c.watch_dirs = c.remote_cleanup_dirs = NULL;
-        c.events_path = c.socket_path = c.config_path = c.user = NULL;
+        c.events_path = c.socket_path = c.config_path = c.user = c.metrics_file = NULL;
         c.rules = NULL;
         c.n_state_dirs = c.n_watch_dirs = c.n_remote_cleanup_dirs = c.n_rules = 0;
         if (copy_list(o->state_dirs, o->n_state_dirs, &c.state_dirs) < 0)
@@ -428,7 +444,8 @@ int options_copy(const RunOptions *o, RunOptions *ret) {
         if ((o->events_path && !(c.events_path = strdup(o->events_path))) ||
             (o->socket_path && !(c.socket_path = strdup(o->socket_path))) ||
             (o->config_path && !(c.config_path = strdup(o->config_path))) ||
-            (o->user && !(c.user = strdup(o->user))))
+            (o->user && !(c.user = strdup(o->user))) ||
+            (o->metrics_file && !(c.metrics_file = strdup(o->metrics_file))))
                 goto fail;
         if (o->n_rules) {
                 c.rules = calloc(o->n_rules, sizeof(FolderRule));

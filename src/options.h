@@ -57,6 +57,7 @@ enum {
         OPT_SET_RACE_COALESCE  = 1 << 7,
         OPT_SET_REMOTE_CLEANUP = 1 << 8,
         OPT_SET_USER           = 1 << 9,
+        OPT_SET_METRICS_FILE   = 1 << 10,
 };
 
 #define DEFAULT_CONFIG_PATH "/etc/lockwarden/lockwarden.json"
@@ -72,6 +73,7 @@ typedef struct RunOptions {
         char *events_path;
         char *socket_path;            /* NULL: the default; "none": no control socket */
         char *user;                   /* --user: run as this user after start-up, or NULL */
+        char *metrics_file;           /* --metrics-file: kept for node_exporter, or NULL */
         uint64_t leak_grace_ms;
         BackendKind backend;
         RacesMode races;

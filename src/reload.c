@@ -100,6 +100,7 @@ int manager_reload(Manager *m) {
         keep_running(restart, "socket", &new.socket_path, &old->socket_path);
         keep_running(restart, "user", &new.user, &old->user);
         keep_running(restart, "events", &new.events_path, &old->events_path);
+        keep_running(restart, "metrics_file", &new.metrics_file, &old->metrics_file);
 
 #define CHANGED(cond, name) do { if (cond) json_array_append_new(changed, json_string(name)); } while (0)
         CHANGED(new.cleanup != old->cleanup, "cleanup");

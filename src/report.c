@@ -441,6 +441,8 @@ void report_emit(Reporter *r, EventKind kind, json_t *fields) {
                 r->n_ring++;
         r->ring[r->ring_head] = obj;
         r->ring_head = (r->ring_head + 1) % REPORT_RING_MAX;
+        if (r->observer)
+                r->observer(kind, obj, r->observer_userdata);
         if (r->tap)
                 r->tap(obj, r->tap_userdata);
 }

@@ -50,6 +50,8 @@ typedef struct sd_event sd_event;
 
 /* Sees every event after it is emitted (the control socket's followers and captures). */
 typedef void (*ReportTap)(json_t *event, void *userdata);
+/* Sees every event as it is emitted, with its kind (the metrics' counters). */
+typedef void (*ReportObserver)(EventKind kind, json_t *event, void *userdata);
 
 typedef struct Reporter {
         OutBuf *events;           /* --events stream, or NULL */
@@ -59,6 +61,8 @@ typedef struct Reporter {
         size_t ring_head, n_ring;
         ReportTap tap;
         void *tap_userdata;
+        ReportObserver observer;
+        void *observer_userdata;
         bool to_stderr;           /* stderr is not the journal */
         bool to_journal;
         uint64_t counts[_EVENT_KIND_MAX];

@@ -19,6 +19,7 @@
 #include "escape.h"
 #include "fs-util.h"
 #include "macro.h"
+#include "metrics.h"
 #include "report.h"
 #include "scan.h"
 #include "table.h"
@@ -40,7 +41,8 @@ typedef struct VerbArgs {
         int n_paths;
 } VerbArgs;
 
-static const char *const verbs[] = { "status", "locks", "holders", "explain", "events", "cleanup", "reload", "scan" };
+static const char *const verbs[] = { "status", "locks", "holders", "explain", "events", "cleanup", "reload", "scan",
+                                     "metrics" };
 
 bool verb_known(const char *name) {
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
@@ -81,7 +83,7 @@ const char *plural(long long n, const char *one, const char *many) {
 
 const char *verb_suggest(const char *name) {
         static const char *const all[] = { "run", "help", "version", "status", "locks", "holders",
-                                           "explain", "events", "cleanup", "reload", "scan" };
+                                           "explain", "events", "cleanup", "reload", "scan", "metrics" };
         const char *best = NULL;
         unsigned best_d = 3; /* two edits at most */
 
@@ -113,6 +115,8 @@ void verbs_help(void) {
                "  lockwarden reload                 read the configuration again, as SIGHUP does, and\n"
                "                                    say what changed; exit 1 if it was refused (root and\n"
                "                                    the daemon's user; systemctl reload runs it)\n"
+               "  lockwarden metrics                the counters in the Prometheus text format (--json:\n"
+               "                                    the same numbers as JSON)\n"
                "  lockwarden scan [--state-dir DIR|--watch DIR]... [--fix] [--leak-grace-ms N]\n"
                "                  [--remote-cleanup DIR]...\n"
                "                                    one shot, no daemon: judge every lock from /proc;\n"
@@ -206,6 +210,16 @@ static const struct {
           "Options:\n" HELP_SOCKET HELP_JSON HELP_LEGEND HELP_HELP
           "\nExit status: 0; 1 when the new configuration was refused or the daemon cannot be\n"
           "reached.\n" },
+        { "metrics",
+          "Usage: lockwarden metrics [OPTIONS]\n\n"
+          "The daemon's counters in the Prometheus text exposition format (what node_exporter's\n"
+          "textfile collector reads; run --metrics-file FILE keeps such a file): locks by verdict,\n"
+          "stale by reason, cleaned, kept, races by kind, overflows, resyncs, kernel events read,\n"
+          "and the queue lag and cleanup latency histograms. No path is a label.\n\n"
+          "Options:\n" HELP_SOCKET
+          "      --json           the same numbers as JSON\n"
+          HELP_HELP
+          "\nExit status: 0, or 1 when the daemon cannot be reached or refuses.\n" },
         { "scan",
           "Usage: lockwarden scan [OPTIONS]\n\n"
           "One shot, no daemon: find every lock in the sessions folders, judge it from /proc and\n"
@@ -1203,6 +1217,30 @@ static int verb_reload(const VerbArgs *a) {
         return ok ? 0 : 1;
 }
 
+/* The daemon sends the numbers (JSON); the text is made here, by the same code as the
+ * daemon's --metrics-file. */
+static int verb_metrics(const VerbArgs *a) {
+        json_t *reply = ask(a, json_pack("{s:s}", "verb", "metrics"), NULL);
+        _cleanup_free_ char *text = NULL;
+
+        if (!reply)
+                return 1;
+        if (a->json) {
+                json_object_del(reply, "version");
+                print_json(reply);
+                json_decref(reply);
+                return 0;
+        }
+        text = metrics_format(reply);
+        json_decref(reply);
+        if (!text) {
+                fprintf(stderr, "lockwarden metrics: out of memory\n");
+                return 1;
+        }
+        fputs(text, stdout);
+        return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int verb_main(int argc, char **argv) {
         const char *verb = argv[1];
         VerbArgs a;
@@ -1230,5 +1268,7 @@ int verb_main(int argc, char **argv) {
         }
         if (strcmp(verb, "reload") == 0)
                 return verb_reload(&a);
+        if (strcmp(verb, "metrics") == 0)
+                return verb_metrics(&a);
         return verb_cleanup(&a);
 }

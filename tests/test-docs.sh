@@ -31,7 +31,7 @@ for o in $options; do
         need "option" "lockwarden(8)" "$text8" "$o"
         need "option" "the bash completion" "$(cat "$completion")" "$o"
 done
-for verb in run status locks holders events cleanup scan; do
+for verb in run status locks holders events cleanup scan metrics; do
         need "command" "--help" "$help" "lockwarden $verb"
         need "command" "lockwarden(8)" "$text8" "lockwarden $verb"
 done
@@ -88,6 +88,8 @@ if [[ -r /usr/share/bash-completion/bash_completion ]]; then
         expect "--all" lockwarden locks --a
         expect "--follow" lockwarden events --fo
         expect "--fix" lockwarden scan --fi
+        expect "metrics" lockwarden met
+        expect "--metrics-file" lockwarden run --metr
         expect "auto report" lockwarden run --cleanup ""
 else
         echo "bash-completion is not installed: the completion itself is not driven" >&2
