@@ -166,8 +166,31 @@ static int conn_flush(Conn *c) {
         return conn_update_io(c);
 }
 
+/* jansson hands a reply over token by token: gathered here, one write per 64 KiB (not one
+ * send() per token). */
+typedef struct ReplyStage {
+        OutBuf *out;
+        size_t len;
+        char buf[64 * 1024];
+} ReplyStage;
+
+static int stage_flush(ReplyStage *st) {
+        int r = st->len ? outbuf_write(st->out, st->buf, st->len, true) : 0;
+
+        st->len = 0;
+        return r;
+}
+
 static int write_reply(const char *buffer, size_t size, void *userdata) {
-        return outbuf_write(userdata, buffer, size, true) == 0 ? 0 : -1;
+        ReplyStage *st = userdata;
+
+        if (st->len + size > sizeof(st->buf) && stage_flush(st) < 0)
+                return -1;
+        if (size > sizeof(st->buf))
+                return outbuf_write(st->out, buffer, size, true) == 0 ? 0 : -1;
+        memcpy(st->buf + st->len, buffer, size);
+        st->len += size;
+        return 0;
 }
 
 /* Queues a reply (a JSON object, consumed), whatever its size, and sends what the socket
@@ -178,10 +201,17 @@ static int conn_reply(Conn *c, json_t *msg) {
         if (!msg)
                 return -ENOMEM;
         json_object_set_new(msg, "version", json_integer(CONTROL_PROTOCOL_VERSION));
-        /* Written as it is serialised: no second copy of a large reply. */
-        r = json_dump_callback(msg, write_reply, c->out, JSON_COMPACT);
+        /* Written as it is serialised, 64 KiB at a time: no second copy of a large reply. */
+        _cleanup_free_ ReplyStage *st = malloc(sizeof(ReplyStage));
+        if (!st) {
+                json_decref(msg);
+                return -ENOMEM;
+        }
+        st->out = c->out;
+        st->len = 0;
+        r = json_dump_callback(msg, write_reply, st, JSON_COMPACT);
         json_decref(msg);
-        if (r < 0 || outbuf_write(c->out, "\n", 1, true) < 0)
+        if (r < 0 || write_reply("\n", 1, st) < 0 || stage_flush(st) < 0)
                 return -EPIPE;
         conn_touch(c);
         return conn_update_io(c);
