@@ -428,6 +428,8 @@ int config_build(const RunOptions *cli, RunOptions *ret, bool *ret_read, char *e
                 struct stat st;
                 bool none = n == 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode);
                 r = none ? 0 : config_parse(file, text, (size_t) n, &o, err, err_size);
+                if (r >= 0 && !none && !(o.config_read = strdup(file)))
+                        r = -ENOMEM;
                 if (r < 0) {
                         if (r == -ENOMEM)
                                 snprintf(err, err_size, "%s: out of memory", file);

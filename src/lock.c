@@ -48,9 +48,10 @@ int lock_new(Manager *m, TrackedFile *f, pid_t creator_pid, uint64_t now_ns, Loc
         }
         l->owner_ns = OWNER_NS_UNVERIFIED;
         l->seen_ns = now_ns;
-        /* A lock found by the start-up scan was acquired before we watched: don't claim we saw
-         * it being acquired. One found later (in a folder that just appeared) is new. */
-        l->acquired_reported = creator_pid <= 0 && !m->started;
+        /* A lock found by the start-up scan, or in a folder a reload added or that was renamed,
+         * was acquired before we watched: don't claim we saw it being acquired. One found later
+         * in a folder that just appeared is new. */
+        l->acquired_reported = creator_pid <= 0 && (!m->started || m->adopting);
         l->verdict = _VERDICT_INVALID;
         f->lock = l;
         LIST_PREPEND(locks, m->locks, l);

@@ -392,6 +392,7 @@ void options_done(RunOptions *o) {
         free(o->events_path);
         free(o->socket_path);
         free(o->config_path);
+        free(o->config_read);
         free(o->user);
         for (size_t i = 0; i < o->n_rules; i++)
                 free(o->rules[i].path);
@@ -413,7 +414,7 @@ int options_copy(const RunOptions *o, RunOptions *ret) {
         RunOptions c = *o;
 
         c.state_dirs = c.watch_dirs = c.remote_cleanup_dirs = NULL;
-        c.events_path = c.socket_path = c.config_path = c.user = NULL;
+        c.events_path = c.socket_path = c.config_path = c.config_read = c.user = NULL;
         c.rules = NULL;
         c.n_state_dirs = c.n_watch_dirs = c.n_remote_cleanup_dirs = c.n_rules = 0;
         if (copy_list(o->state_dirs, o->n_state_dirs, &c.state_dirs) < 0)
@@ -428,6 +429,7 @@ int options_copy(const RunOptions *o, RunOptions *ret) {
         if ((o->events_path && !(c.events_path = strdup(o->events_path))) ||
             (o->socket_path && !(c.socket_path = strdup(o->socket_path))) ||
             (o->config_path && !(c.config_path = strdup(o->config_path))) ||
+            (o->config_read && !(c.config_read = strdup(o->config_read))) ||
             (o->user && !(c.user = strdup(o->user))))
                 goto fail;
         if (o->n_rules) {

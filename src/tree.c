@@ -220,7 +220,7 @@ static void guard_error(Manager *m, const char *path, const char *what, int r) {
 }
 
 static void node_start(Node *n, uint64_t now_ns);
-static void node_kill(Node *n);
+static void node_kill(Node *n, const char *how);
 
 static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const char *path,
                     const char *name, int dirfd, Node **ret) {
@@ -292,9 +292,20 @@ static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const c
         return 0;
 }
 
+/* How many locks and transcripts sessions folder N tracks. */
+static void count_files(Node *n, json_int_t *ret_locks, json_int_t *ret_sessions) {
+        TrackedFile *f;
+        size_t i = 0;
+
+        *ret_locks = *ret_sessions = 0;
+        while (hashmap_iterate(n->files, &i, (void **) &f))
+                (*(f->kind == FILE_LOCK ? ret_locks : ret_sessions))++;
+}
+
 /* Unhooks a node and its subtree at once; memory is freed by tree_reap() after the batch, so
- * that a dispatch loop never touches freed memory. */
-static void node_kill(Node *n) {
+ * that a dispatch loop never touches freed memory. HOW says why, for monitor.folder-removed
+ * ("deleted", "moved", "gone", "configuration"); NULL says nothing (the daemon stops). */
+static void node_kill(Node *n, const char *how) {
         Manager *m = n->manager;
         Node *head;
 
@@ -302,14 +313,22 @@ static void node_kill(Node *n) {
                 return;
         n->dead = true;
         while (n->children)
-                node_kill(n->children);
+                node_kill(n->children, how);
         if (n->parent)
                 LIST_REMOVE(siblings, n->parent->children, n);
         if (n->root && n->root->anchor == n)
                 n->root->anchor = NULL;
         if (n->kind == NODE_SESSIONS) {
+                json_int_t locks, sessions;
+
+                count_files(n, &locks, &sessions);
                 tracker_forget_folder(m, n);
                 m->n_guarded--;
+                if (how && m->started)
+                        report_emit(&m->reporter, EVENT_MONITOR_FOLDER_REMOVED,
+                                    json_pack("{s:o, s:s, s:I, s:I, s:I}", "path", json_path(NULL, n->path),
+                                              "how", how, "locks", locks, "sessions", sessions,
+                                              "folders", (json_int_t) m->n_guarded));
         }
 
         head = hashmap_get(m->nodes_by_fid, n->fid);
@@ -417,7 +436,7 @@ static void node_scan_children(Node *n, uint64_t now_ns) {
         closedir(d);
 }
 
-static void root_resolve(Manager *m, Root *root, uint64_t now_ns);
+static void root_resolve(Manager *m, Root *root, const char *how, uint64_t now_ns);
 
 /* Opens the next component of the configured path below anchor N. A symlink there is
  * followed only as chase.h allows (an unsafe one is reported once, and the anchor goes on
@@ -466,7 +485,7 @@ static void anchor_check(Node *n, uint64_t now_ns) {
         if (!final) {
                 close(fd);
                 /* A deeper ancestor exists now: anchor there instead. */
-                root_resolve(m, root, now_ns);
+                root_resolve(m, root, "moved", now_ns);
                 return;
         }
         r = node_new(m, root, n, root->kind, root->path, n->want, fd, &c);
@@ -480,13 +499,48 @@ static void anchor_check(Node *n, uint64_t now_ns) {
         node_start(c, now_ns);
 }
 
+/* The sessions folder that died in this batch with the same identity as N: N is that folder,
+ * renamed (or its agent folder was). */
+static Node *renamed_from(Node *n) {
+        for (Node *g = n->manager->graveyard; g; g = g->graveyard_next)
+                if (g->kind == NODE_SESSIONS && file_id_equal(g->fid, n->fid))
+                        return g;
+        return NULL;
+}
+
+/* A sessions folder guarded from now on: its files are read. Locks found in a folder that a
+ * reload configured, or that was renamed, were taken before we looked: they are reported as at
+ * start-up (counted, not "acquired"); one found in a folder that has just appeared is new.
+ * After start-up, monitor.folder-added says so. */
+static void sessions_start(Node *n, uint64_t now_ns) {
+        Manager *m = n->manager;
+        Node *prev = renamed_from(n);
+        bool adopting = m->adopting;
+        json_int_t locks, sessions;
+
+        if (prev && strcmp(prev->path, n->path) == 0)
+                prev = NULL; /* the same folder found again (a resync, a reload): not a rename */
+        if (prev)
+                m->adopting = true;
+        tracker_scan(m, n, now_ns);
+        m->adopting = adopting;
+        if (!m->started)
+                return;
+        count_files(n, &locks, &sessions);
+        report_emit(&m->reporter, EVENT_MONITOR_FOLDER_ADDED,
+                    json_pack("{s:o, s:s, s:o?, s:I, s:I, s:I}", "path", json_path(NULL, n->path),
+                              "how", prev ? "renamed" : adopting ? "configuration" : "appeared",
+                              "from", prev ? json_path(NULL, prev->path) : NULL,
+                              "locks", locks, "sessions", sessions, "folders", (json_int_t) m->n_guarded));
+}
+
 static void node_start(Node *n, uint64_t now_ns) {
         switch (n->kind) {
         case NODE_ANCHOR:
                 anchor_check(n, now_ns);
                 break;
         case NODE_SESSIONS:
-                tracker_scan(n->manager, n, now_ns);
+                sessions_start(n, now_ns);
                 break;
         case NODE_AGENT:
                 agent_check_sqlite(n);
@@ -498,15 +552,15 @@ static void node_start(Node *n, uint64_t now_ns) {
         }
 }
 
-/* Anchor ROOT on its deepest existing proper ancestor. */
-static void root_resolve(Manager *m, Root *root, uint64_t now_ns) {
+/* Anchor ROOT on its deepest existing proper ancestor (HOW: why the old anchor goes). */
+static void root_resolve(Manager *m, Root *root, const char *how, uint64_t now_ns) {
         _cleanup_free_ char *prefix = strdup(root->path);
         Node *n;
         char *slash;
         int fd = -1, r;
 
         if (root->anchor)
-                node_kill(root->anchor);
+                node_kill(root->anchor, how);
         if (!prefix)
                 return;
         for (;;) {
@@ -534,7 +588,7 @@ static void root_resolve(Manager *m, Root *root, uint64_t now_ns) {
         const char *rest = root->path + (plen == 1 ? 1 : plen + 1);
         n->want = strndup(rest, strcspn(rest, "/"));
         if (!n->want) {
-                node_kill(n);
+                node_kill(n, NULL);
                 return;
         }
         root->anchor = n;
@@ -558,7 +612,11 @@ int tree_add_root(Manager *m, const char *path, NodeKind kind) {
                 return -ENOMEM;
         }
         m->roots[m->n_roots++] = root;
-        root_resolve(m, root, now_mono_ns());
+        /* Added while running (a reload): what is there already was there before we looked. */
+        bool adopting = m->adopting;
+        m->adopting = m->started;
+        root_resolve(m, root, NULL, now_mono_ns());
+        m->adopting = adopting;
         return 0;
 }
 
@@ -583,7 +641,7 @@ void tree_remove_root(Manager *m, const char *path, NodeKind kind) {
                 return;
         root = m->roots[i];
         if (root->anchor)
-                node_kill(root->anchor);
+                node_kill(root->anchor, "configuration");
         memmove(m->roots + i, m->roots + i + 1, (m->n_roots - (size_t) i - 1) * sizeof(Root *));
         m->n_roots--;
         free(root->path);
@@ -594,7 +652,7 @@ void tree_remove_root(Manager *m, const char *path, NodeKind kind) {
 void tree_free_all(Manager *m) {
         for (size_t i = 0; i < m->n_roots; i++) {
                 if (m->roots[i]->anchor)
-                        node_kill(m->roots[i]->anchor);
+                        node_kill(m->roots[i]->anchor, NULL);
                 free(m->roots[i]->path);
                 free(m->roots[i]->refused);
                 free(m->roots[i]);
@@ -604,6 +662,8 @@ void tree_free_all(Manager *m) {
         m->n_roots = 0;
         tree_reap(m);
 }
+
+static bool node_still_there(Node *parent, Node *c);
 
 static void node_on_dir_event(Node *n, const FsEvent *ev, uint64_t now_ns) {
         Node *c;
@@ -618,7 +678,7 @@ static void node_on_dir_event(Node *n, const FsEvent *ev, uint64_t now_ns) {
                         if (fstatat(n->dirfd, ev->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
                             file_id_at(n->dirfd, ev->name, n->fid->fsid, &id) < 0 ||
                             !file_id_equal(&id, c->fid))
-                                node_kill(c);
+                                node_kill(c, ev->mask & FAN_MOVED_FROM ? "moved" : "deleted");
                 }
         }
         if (ev->mask & (FAN_CREATE | FAN_MOVED_TO)) {
@@ -650,9 +710,17 @@ void tree_dispatch(Manager *m, const FsEvent *ev, uint64_t now_ns) {
                                 Root *root = n->root;
                                 bool was_anchor = root && root->anchor == n;
 
-                                node_kill(n);
+                                /* Confirm: a folder renamed within the tree has its node again
+                                 * already (its move was read first), and inotify names that
+                                 * new node by the same watch. */
+                                if (n->parent && node_still_there(n->parent, n))
+                                        continue;
+
+                                const char *how = ev->mask & FAN_MOVE_SELF ? "moved" : "deleted";
+
+                                node_kill(n, how);
                                 if (was_anchor)
-                                        root_resolve(m, root, now_ns);
+                                        root_resolve(m, root, how, now_ns);
                         }
                         continue;
                 }
@@ -699,7 +767,7 @@ static void resync_node(Node *n, uint64_t now_ns) {
         for (c = n->children; c; c = next) {
                 next = c->siblings_next;
                 if (!c->name || !node_still_there(n, c))
-                        node_kill(c);
+                        node_kill(c, "gone");
         }
         if (n->kind == NODE_SESSIONS)
                 tracker_resync(n->manager, n, now_ns);
@@ -716,7 +784,7 @@ void tree_resync(Manager *m, uint64_t now_ns) {
 
                 /* The anchor itself may be gone or moved (its own event lost): anchor again. */
                 if (!root->anchor || !anchor_still_there(root->anchor))
-                        root_resolve(m, root, now_ns);
+                        root_resolve(m, root, "gone", now_ns);
                 else
                         resync_node(root->anchor, now_ns);
         }

@@ -606,8 +606,10 @@ static int verb_reload(const VerbArgs *a) {
                         if (ev && strcmp(ev, "monitor.error") == 0)
                                 fprintf(stderr, "lockwarden reload: %s\n", sstr(e, "error"));
                         else if (ev && strcmp(ev, "monitor.reloaded") == 0 && a->legend)
-                                printf("Reloaded %s: %zu folders added, %zu removed, %zu settings changed; "
-                                       "guarding %lld sessions folders.\n", sstr(e, "config"),
+                                printf("Reloaded %s%s%s: %zu folders added, %zu removed, %zu settings changed; "
+                                       "guarding %lld sessions folders.\n",
+                                       str(e, "config") ? sstr(e, "config") : "with no configuration file (none at ",
+                                       str(e, "config") ? "" : sstr(e, "looked_for"), str(e, "config") ? "" : ")",
                                        json_array_size(json_object_get(e, "added")),
                                        json_array_size(json_object_get(e, "removed")),
                                        json_array_size(json_object_get(e, "changed")),
