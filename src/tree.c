@@ -14,6 +14,7 @@
 #include "chase.h"
 #include "fs-type.h"
 #include "fs-util.h"
+#include "layout.h"
 #include "macro.h"
 #include "manager.h"
 #include "recovery.h"
@@ -467,6 +468,22 @@ static int anchor_open_want(Node *n) {
         return fd;
 }
 
+/* A configured folder at the wrong level guards nothing, silently: say what it is and the
+ * likely fix, once per configured folder (monitor.warning). A folder that is empty yet says
+ * nothing. */
+static void root_check_level(Manager *m, Root *root, Node *c) {
+        char hint[2 * PATH_MAX + 512];
+        FolderLevel level = layout_level(c->dirfd, root->path);
+        const char *h = layout_hint(root->path, root->kind == NODE_STATE, true, level, hint, sizeof(hint));
+
+        if (!h || root->level_warned)
+                return;
+        root->level_warned = true;
+        report_emit(&m->reporter, EVENT_MONITOR_WARNING,
+                    json_pack("{s:o, s:o, s:s}", "path", json_path(NULL, root->path), "warning", json_text(h),
+                              "configured_as", root->kind == NODE_STATE ? "state-dir" : "watch"));
+}
+
 static void anchor_check(Node *n, uint64_t now_ns) {
         Manager *m = n->manager;
         Root *root = n->root;
@@ -496,6 +513,7 @@ static void anchor_check(Node *n, uint64_t now_ns) {
         }
         free(root->refused);
         root->refused = NULL;
+        root_check_level(m, root, c);
         node_start(c, now_ns);
 }
 
