@@ -470,8 +470,8 @@ static json_t *races_json(unsigned mask) {
         return a;
 }
 
-json_t *config_to_json(const RunOptions *o) {
-        json_t *folders = json_array(), *j;
+json_t *config_rules_json(const RunOptions *o) {
+        json_t *folders = json_array();
 
         for (size_t i = 0; folders && i < o->n_rules; i++) {
                 const FolderRule *r = &o->rules[i];
@@ -491,6 +491,12 @@ json_t *config_to_json(const RunOptions *o) {
                         json_object_set_new(f, "release", json_string(release_to_string(r->release)));
                 json_array_append_new(folders, f);
         }
+        return folders;
+}
+
+json_t *config_to_json(const RunOptions *o) {
+        json_t *folders = config_rules_json(o), *j;
+
         j = json_pack("{s:o, s:o, s:s, s:s?, s:s?, s:s?, s:I, s:s, s:I, s:s, s:o, s:o, s:o}",
                       "state_dirs", strings_json(o->state_dirs, o->n_state_dirs),
                       "watch_dirs", strings_json(o->watch_dirs, o->n_watch_dirs),
