@@ -597,10 +597,13 @@ void lock_refresh(Lock *l) {
                 lock_disarm_grace(l);
                 if (!l->acquired_reported) {
                         l->acquired_reported = true;
+                        /* pid as the payload says it (a container's: 1, 7...), and that
+                         * process's pid here. */
                         report_emit(&m->reporter, EVENT_LOCK_ACQUIRED,
-                                    json_pack("{s:o, s:o, s:i, s:s}", "lock", lock_path_json(l),
+                                    json_pack("{s:o, s:o, s:i, s:o, s:s}", "lock", lock_path_json(l),
                                               "session", session_path_json(l),
                                               "pid", (int) l->payload.pid,
+                                              "owner_host_pid", l->owner ? json_integer(l->owner->pid) : json_null(),
                                               "comm", l->owner ? l->owner->comm : "?"));
                 }
                 lock_check_age(l);

@@ -224,8 +224,13 @@ static char *message_for(EventKind k, json_t *f) {
                 r = asprintf(&m, "%s: %s", sget(f, "path"), sget(f, "error"));
                 break;
         case EVENT_LOCK_ACQUIRED:
-                r = asprintf(&m, "Lock %s acquired by pid %lld (%s)", sget(f, "lock"),
-                             iget(f, "pid"), sget(f, "comm"));
+                /* A pid in a container's own namespace names a process here too. */
+                if (json_is_integer(json_object_get(f, "owner_host_pid")) && iget(f, "owner_host_pid") != iget(f, "pid"))
+                        r = asprintf(&m, "Lock %s acquired by pid %lld (%s; pid %lld here)", sget(f, "lock"),
+                                     iget(f, "pid"), sget(f, "comm"), iget(f, "owner_host_pid"));
+                else
+                        r = asprintf(&m, "Lock %s acquired by pid %lld (%s)", sget(f, "lock"),
+                                     iget(f, "pid"), sget(f, "comm"));
                 break;
         case EVENT_LOCK_RELEASED:
                 r = asprintf(&m, "Lock %s released by %s after %lld ms", sget(f, "lock"),
