@@ -483,7 +483,7 @@ int manager_startup(Manager *m) {
 
         dirs = tree_guarded_json(m);
         report_emit(&m->reporter, EVENT_MONITOR_READY,
-                    json_pack("{s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:i, s:s?, s:o, s:I}",
+                    json_pack("{s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:i, s:s?, s:o, s:I, s:s?}",
                               "backend", source_attribution(&m->source) ? "fanotify" : "inotify",
                               "attribution", source_attribution(&m->source) ? "pid" : "holder-scan",
                               "backend_reason", m->backend_why,
@@ -500,7 +500,8 @@ int manager_startup(Manager *m) {
                               "uid", (int) geteuid(),
                               "user", user.name,
                               "releases", tree_releases_json(m),
-                              "nofile", (json_int_t) nofile.rlim_cur));
+                              "nofile", (json_int_t) nofile.rlim_cur,
+                              "config", o->config_read));
 
         /* Judge every lock found, now that the holder map is seeded. */
         for (Lock *l = m->locks; l; l = l->locks_next)

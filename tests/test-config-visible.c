@@ -70,7 +70,8 @@ static void status_shows_configuration(void) {
         lw_write_file(config, text, strlen(text));
         const char *args[] = { "--config", config, "--leak-grace-ms", "300", NULL };
         LwDaemon *d = lw_daemon_start(NULL, args, NULL);
-        lw_daemon_ready(d);
+        json_t *ready = lw_daemon_ready(d);
+        CHECK(strcmp(jstr(ready, "config"), config) == 0, "monitor.ready config %s", jstr(ready, "config"));
 
         const char *sj[] = { "status", "--socket", d->socket, "--json", NULL };
         json_t *st = run_json(sj, out, sizeof(out));

@@ -101,5 +101,24 @@ int main(void) {
         lw_expect(d, LW_TIMEOUT_MS, "monitor.folder-added", "path", lw_path(later, "agents/main/sessions"));
         CHECK(lw_count(d, "monitor.warning", NULL, NULL) == 3, "%zu warnings", lw_count(d, "monitor.warning", NULL, NULL));
         CHECK(lw_daemon_stop(d) == 0, "exit status");
+
+        /* A reload that adds a folder at the wrong level says it too. */
+        char *config = lw_path(lw_tmpdir(), "lockwarden.json"), *text;
+        CHECK(asprintf(&text, "{\"state_dirs\": [\"%s\"]}", empty) >= 0, "asprintf");
+        lw_write_file(config, text, strlen(text));
+        const char *cargs[] = { "--config", config, NULL };
+        d = lw_daemon_start(NULL, cargs, NULL);
+        lw_daemon_ready(d);
+        CHECK(lw_count(d, "monitor.warning", NULL, NULL) == 0, "a warning before the reload");
+        CHECK(asprintf(&text, "{\"state_dirs\": [\"%s\"], \"watch_dirs\": [\"%s\"]}", empty, state) >= 0, "asprintf");
+        char *tmp = lw_path(lw_tmpdir(), "next.json");
+        lw_write_file(tmp, text, strlen(text));
+        CHECK(rename(tmp, config) == 0, "rename");
+        CHECK(kill(d->pid, SIGHUP) == 0, "SIGHUP");
+        w = lw_expect(d, LW_TIMEOUT_MS, "monitor.warning", "path", state);
+        CHECK(strstr(jstr(w, "warning"), cat("this is a state dir: nothing there is guarded; use --state-dir ", state)) &&
+                      strstr(jstr(w, "warning"), "(state_dirs)"), "warning %s", jstr(w, "warning"));
+        lw_expect(d, LW_TIMEOUT_MS, "monitor.reloaded", NULL, NULL);
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
         return 0;
 }
