@@ -518,9 +518,14 @@ static void anchor_check(Node *n, uint64_t now_ns) {
 }
 
 /* The sessions folder that died in this batch with the same identity as N: N is that folder,
- * renamed (or its agent folder was). */
+ * renamed (or its agent folder was). The last nodes to die are looked at, newest first (a
+ * rename's MOVED_FROM comes right before its MOVED_TO): a batch that churns thousands of
+ * folders costs no more per folder. */
+#define RENAMED_LOOKBACK 256
 static Node *renamed_from(Node *n) {
-        for (Node *g = n->manager->graveyard; g; g = g->graveyard_next)
+        size_t k = 0;
+
+        for (Node *g = n->manager->graveyard; g && k < RENAMED_LOOKBACK; g = g->graveyard_next, k++)
                 if (g->kind == NODE_SESSIONS && file_id_equal(g->fid, n->fid))
                         return g;
         return NULL;
