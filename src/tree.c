@@ -108,20 +108,54 @@ void tree_set_release(Manager *m, Node *n, Release r, const char *version, const
                               "release", release_to_string(r), "version", version, "source", source));
 }
 
-static void collect_releases(Node *n, json_t *arr) {
+/* The release the folder rules name for PATH (the longest covering rule that names one). */
+static Release rule_release(const RunOptions *o, const char *path) {
+        Release r = RELEASE_UNKNOWN;
+        size_t best = 0;
+
+        for (size_t i = 0; i < o->n_rules; i++)
+                if (o->rules[i].release >= 0 && path_is_under(path, o->rules[i].path) &&
+                    strlen(o->rules[i].path) + 1 >= best) {
+                        r = (Release) o->rules[i].release;
+                        best = strlen(o->rules[i].path) + 1;
+                }
+        return r;
+}
+
+/* STATE: the release in force for the state dir above (what its own rule says), or UNKNOWN. */
+static void collect_releases(Node *n, json_t *arr, Release state) {
         for (; n; n = n->siblings_next) {
                 if (n->dead)
                         continue;
-                if (n->kind == NODE_SESSIONS && n->release_config != RELEASE_UNKNOWN)
-                        json_array_append_new(arr, json_pack("{s:o, s:s, s:n, s:s}", "state_dir", json_path(NULL, n->path),
-                                "release", release_to_string(n->release_config), "version", "source", "configuration"));
-                else if (n->kind == NODE_STATE || (n->kind == NODE_SESSIONS && release_node(n) == n))
+                if (n->kind == NODE_SESSIONS && n->release_config != RELEASE_UNKNOWN) {
+                        /* A sessions folder's own rule; one that only repeats its state dir's
+                         * is said there. */
+                        if (release_node(n) == n || n->release_config != state)
+                                json_array_append_new(arr, json_pack("{s:o, s:s, s:n, s:s}", "state_dir",
+                                        json_path(NULL, n->path), "release", release_to_string(n->release_config),
+                                        "version", "source", "configuration"));
+                } else if (n->kind == NODE_STATE) {
+                        /* A rule that names the release for the whole state dir wins over what
+                         * is found (tree_folder_release): say that one. */
+                        Release r = rule_release(n->manager->opts, n->path);
+
+                        if (r != RELEASE_UNKNOWN)
+                                json_array_append_new(arr, json_pack("{s:o, s:s, s:n, s:s}", "state_dir",
+                                        json_path(NULL, n->path), "release", release_to_string(r), "version",
+                                        "source", "configuration"));
+                        else
+                                json_array_append_new(arr, json_pack("{s:o, s:s, s:s?, s:s?}",
+                                        "state_dir", json_path(NULL, n->path), "release", release_to_string(n->release),
+                                        "version", n->release_version[0] ? n->release_version : NULL,
+                                        "source", n->release_source[0] ? n->release_source : NULL));
+                        collect_releases(n->children, arr, r);
+                } else if (n->kind == NODE_SESSIONS && release_node(n) == n)
                         json_array_append_new(arr, json_pack("{s:o, s:s, s:s?, s:s?}",
                                 "state_dir", json_path(NULL, n->path), "release", release_to_string(n->release),
                                 "version", n->release_version[0] ? n->release_version : NULL,
                                 "source", n->release_source[0] ? n->release_source : NULL));
                 else
-                        collect_releases(n->children, arr);
+                        collect_releases(n->children, arr, state);
         }
 }
 
@@ -130,7 +164,7 @@ json_t *tree_releases_json(Manager *m) {
 
         for (size_t i = 0; arr && i < m->n_roots; i++)
                 if (m->roots[i]->anchor)
-                        collect_releases(m->roots[i]->anchor->children, arr);
+                        collect_releases(m->roots[i]->anchor->children, arr, RELEASE_UNKNOWN);
         return arr;
 }
 

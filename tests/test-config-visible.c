@@ -58,6 +58,18 @@ static void check_config_socket(void) {
         json_decref(j);
 }
 
+/* `status --json` of D (arguments for lw_run). */
+static const char *const *sj2_of(LwDaemon *d) {
+        static const char *args[6];
+
+        args[0] = "status";
+        args[1] = "--socket";
+        args[2] = d->socket;
+        args[3] = "--json";
+        args[4] = NULL;
+        return args;
+}
+
 static void status_shows_configuration(void) {
         char *dir = lw_tmpdir(), *config = lw_path(dir, "lockwarden.json"), *state = lw_path(dir, "state");
         char *agent = lw_path(state, "agents/exp"), *text, out[65536];
@@ -65,7 +77,7 @@ static void status_shows_configuration(void) {
         lw_mkdir_p(lw_path(agent, "sessions"));
         CHECK(asprintf(&text, "{\"state_dirs\": [\"%s\"], \"ignore_races\": [\"foreign-write\"], "
                               "\"race_coalesce_ms\": 40, \"folders\": [{\"path\": \"%s\", \"cleanup\": \"report\", "
-                              "\"leak_grace_ms\": 5000, \"ignore_races\": [\"unlocked-write\"]}]}",
+                              "\"leak_grace_ms\": 5000, \"ignore_races\": [\"unlocked-write\"], \"release\": \"2026.5\"}]}",
                        state, agent) >= 0, "asprintf");
         lw_write_file(config, text, strlen(text));
         const char *args[] = { "--config", config, "--leak-grace-ms", "300", NULL };
@@ -85,9 +97,14 @@ static void status_shows_configuration(void) {
                       strcmp(jstr(r, "cleanup"), "report") == 0 && jint(r, "leak_grace_ms") == 5000 &&
                       array_has(json_object_get(r, "ignore_races"), "unlocked-write"),
               "folder_rules %s", json_dumps(rules, 0));
-        json_t *rel = json_array_get(json_object_get(st, "releases"), 0);
-        CHECK(strcmp(jstr(rel, "state_dir"), state) == 0 && strcmp(jstr(rel, "release"), "unknown") == 0,
-              "releases %s", json_dumps(json_object_get(st, "releases"), 0));
+        /* The state dir's release is not known yet; its agent's rule names one for that agent. */
+        json_t *rels = json_object_get(st, "releases"), *rel = json_array_get(rels, 0);
+        json_t *rel2 = json_array_get(rels, 1);
+        CHECK(json_array_size(rels) == 2 && strcmp(jstr(rel, "state_dir"), state) == 0 &&
+                      strcmp(jstr(rel, "release"), "unknown") == 0 &&
+                      strcmp(jstr(rel2, "state_dir"), lw_path(agent, "sessions")) == 0 &&
+                      strcmp(jstr(rel2, "release"), "2026.5") == 0 && strcmp(jstr(rel2, "source"), "configuration") == 0,
+              "releases %s", json_dumps(rels, 0));
         json_decref(st);
 
         const char *sh[] = { "status", "--socket", d->socket, NULL };
@@ -97,11 +114,27 @@ static void status_shows_configuration(void) {
         CHECK(strstr(out, want), "no '%s' in:\n%s", want, out);
         CHECK(strstr(out, "leak grace: 300 ms; race coalescing: 40 ms"), "no leak grace in:\n%s", out);
         CHECK(strstr(out, "foreign-write (race kinds not reported)"), "no ignored races in:\n%s", out);
-        snprintf(want, sizeof(want), "  rules:     %s: cleanup=report leak_grace_ms=5000 ignore_races=unlocked-write\n",
-                 agent);
+        snprintf(want, sizeof(want), "  rules:     %s: cleanup=report leak_grace_ms=5000 ignore_races=unlocked-write "
+                 "release=2026.5\n", agent);
         CHECK(strstr(out, want), "no '%s' in:\n%s", want, out);
         snprintf(want, sizeof(want), "%s: OpenClaw release not known yet", state);
         CHECK(strstr(out, want), "no '%s' in:\n%s", want, out);
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+
+        /* A rule naming the release of the whole state dir: that is the release in force there. */
+        CHECK(asprintf(&text, "{\"state_dirs\": [\"%s\"], \"folders\": [{\"path\": \"%s\", \"release\": \"2026.7\"}]}",
+                       state, state) >= 0, "asprintf");
+        lw_write_file(config, text, strlen(text));
+        const char *args2[] = { "--config", config, NULL };
+        d = lw_daemon_start(NULL, args2, NULL);
+        lw_daemon_ready(d);
+        st = run_json(sj2_of(d), out, sizeof(out));
+        rels = json_object_get(st, "releases");
+        rel = json_array_get(rels, 0);
+        CHECK(json_array_size(rels) == 1 && strcmp(jstr(rel, "state_dir"), state) == 0 &&
+                      strcmp(jstr(rel, "release"), "2026.7") == 0 && strcmp(jstr(rel, "source"), "configuration") == 0,
+              "releases %s", json_dumps(rels, 0));
+        json_decref(st);
         CHECK(lw_daemon_stop(d) == 0, "exit status");
 
         /* No configuration file: said so. */
