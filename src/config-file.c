@@ -436,6 +436,8 @@ int config_build(const RunOptions *cli, RunOptions *ret, bool *ret_read, char *e
                 struct stat st;
                 bool none = n == 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode);
                 r = none ? 0 : config_parse(file, text, (size_t) n, &o, err, err_size);
+                if (r >= 0 && !none && !(o.config_read = strdup(file)))
+                        r = -ENOMEM;
                 if (r < 0) {
                         if (r == -ENOMEM)
                                 snprintf(err, err_size, "%s: out of memory", file);
@@ -476,8 +478,8 @@ static json_t *races_json(unsigned mask) {
         return a;
 }
 
-json_t *config_to_json(const RunOptions *o) {
-        json_t *folders = json_array(), *j;
+json_t *config_rules_json(const RunOptions *o) {
+        json_t *folders = json_array();
 
         for (size_t i = 0; folders && i < o->n_rules; i++) {
                 const FolderRule *r = &o->rules[i];
@@ -497,6 +499,12 @@ json_t *config_to_json(const RunOptions *o) {
                         json_object_set_new(f, "release", json_string(release_to_string(r->release)));
                 json_array_append_new(folders, f);
         }
+        return folders;
+}
+
+json_t *config_to_json(const RunOptions *o) {
+        json_t *folders = config_rules_json(o), *j;
+
         j = json_pack("{s:o, s:o, s:s, s:s?, s:s?, s:s?, s:I, s:s, s:I, s:s, s:o, s:o, s:o}",
                       "state_dirs", strings_json(o->state_dirs, o->n_state_dirs),
                       "watch_dirs", strings_json(o->watch_dirs, o->n_watch_dirs),

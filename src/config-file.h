@@ -22,3 +22,5 @@ int config_parse(const char *file, const char *text, size_t len, RunOptions *o, 
 
 /* The options O as a configuration file would say them (what --check-config prints). */
 json_t *config_to_json(const RunOptions *o);
+/* O's folder rules as the file's "folders" says them (status shows them too). */
+json_t *config_rules_json(const RunOptions *o);

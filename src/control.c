@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config-file.h"
 #include "control.h"
 #include "fs-util.h"
 #include "list.h"
@@ -340,6 +341,19 @@ static json_t *do_status(ControlServer *s) {
         /* What clients cost: connections held, refused over a user's share, closed for idling,
          * accept4 failures (out of descriptors), events dropped for followers not reading. */
         st = json_object_get(j, "status");
+        /* The configuration in force: the file it came from (null: none), and the settings the
+         * operator may wonder about, as the file would say them. */
+        json_t *eff = st ? config_to_json(o) : NULL;
+        if (eff) {
+                static const char *const keys[] = { "leak_grace_ms", "race_coalesce_ms", "ignore_races",
+                                                    "remote_cleanup" };
+                json_object_set_new(st, "config", o->config_read ? json_string(o->config_read) : json_null());
+                json_object_set_new(st, "socket", json_string(s->path));
+                for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                        json_object_set(st, keys[i], json_object_get(eff, keys[i]));
+                json_object_set(st, "folder_rules", json_object_get(eff, "folders"));
+                json_decref(eff);
+        }
         if (st)
                 json_object_set_new(st, "control",
                                     json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}",

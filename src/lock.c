@@ -48,9 +48,10 @@ int lock_new(Manager *m, TrackedFile *f, pid_t creator_pid, uint64_t now_ns, Loc
         }
         l->owner_ns = OWNER_NS_UNVERIFIED;
         l->seen_ns = now_ns;
-        /* A lock found by the start-up scan was acquired before we watched: don't claim we saw
-         * it being acquired. One found later (in a folder that just appeared) is new. */
-        l->acquired_reported = creator_pid <= 0 && !m->started;
+        /* A lock found by the start-up scan, or in a folder a reload added or that was renamed,
+         * was acquired before we watched: don't claim we saw it being acquired. One found later
+         * in a folder that just appeared is new. */
+        l->acquired_reported = creator_pid <= 0 && (!m->started || m->adopting);
         l->verdict = _VERDICT_INVALID;
         f->lock = l;
         LIST_PREPEND(locks, m->locks, l);
@@ -601,10 +602,13 @@ void lock_refresh(Lock *l) {
                 lock_disarm_grace(l);
                 if (!l->acquired_reported) {
                         l->acquired_reported = true;
+                        /* pid as the payload says it (a container's: 1, 7...), and that
+                         * process's pid here. */
                         report_emit(&m->reporter, EVENT_LOCK_ACQUIRED,
-                                    json_pack("{s:o, s:o, s:i, s:s}", "lock", lock_path_json(l),
+                                    json_pack("{s:o, s:o, s:i, s:o, s:s}", "lock", lock_path_json(l),
                                               "session", session_path_json(l),
                                               "pid", (int) l->payload.pid,
+                                              "owner_host_pid", l->owner ? json_integer(l->owner->pid) : json_null(),
                                               "comm", l->owner ? l->owner->comm : "?"));
                 }
                 lock_check_age(l);

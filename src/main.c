@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "config-file.h"
+#include "control.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -112,6 +113,12 @@ int main(int argc, char **argv) {
                 /* The verdict on standard error, the effective configuration (the file with
                  * the command line applied) as JSON on standard output. */
                 json_t *j = config_to_json(&eff);
+
+                /* The socket `run` would serve, the default worked out as the daemon does. */
+                if (j && !eff.socket_path) {
+                        _cleanup_free_ char *dflt = control_default_path(true);
+                        json_object_set_new(j, "socket", dflt ? json_string(dflt) : json_null());
+                }
 
                 if (read)
                         fprintf(stderr, "%s: ok\n", o.config_path ? o.config_path : DEFAULT_CONFIG_PATH);

@@ -14,6 +14,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "owner.h"
+#include "proc.h"
 #include "reload.h"
 #include "session.h"
 #include "test-hook.h"
@@ -269,10 +270,35 @@ static int on_kernel_events(sd_event_source *s, int fd, uint32_t revents, void *
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        (void) s;
-        (void) si;
-        (void) userdata;
+        Manager *m = userdata;
+
+        /* Who asked us to stop, for monitor.stopping (the first signal, if several came). */
+        if (m->stop_signal == 0) {
+                m->stop_signal = (int) si->ssi_signo;
+                m->stop_sender = (pid_t) si->ssi_pid;
+        }
         return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+/* monitor.stopping: why the loop ended (a signal and its sender, or the error), and what is
+ * no longer guarded from now on. */
+static void report_stopping(Manager *m, int r) {
+        char comm[COMM_MAX];
+        const char *sig = m->stop_signal == SIGTERM ? "SIGTERM" : m->stop_signal == SIGINT ? "SIGINT" : NULL;
+        bool sender = m->stop_signal && m->stop_sender > 0;
+
+        if (sender)
+                proc_comm(m->stop_sender, comm);
+        report_emit(&m->reporter, EVENT_MONITOR_STOPPING,
+                    json_pack("{s:s, s:s?, s:o?, s:s?, s:s?, s:I, s:I, s:I}",
+                              "reason", r < 0 ? "error" : "signal",
+                              "signal", r < 0 ? NULL : sig,
+                              "sender_pid", sender && r >= 0 ? json_integer(m->stop_sender) : NULL,
+                              "sender_comm", sender && r >= 0 ? comm : NULL,
+                              "error", r < 0 ? strerror(-r) : NULL,
+                              "uptime_ms", (json_int_t) ((now_mono_ns() - m->start_mono_ns) / NSEC_PER_MSEC),
+                              "folders", (json_int_t) m->n_guarded,
+                              "locks", (json_int_t) m->n_locks));
 }
 
 static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -468,7 +494,7 @@ int manager_startup(Manager *m) {
 
         dirs = tree_guarded_json(m);
         report_emit(&m->reporter, EVENT_MONITOR_READY,
-                    json_pack("{s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:i, s:s?, s:o, s:I}",
+                    json_pack("{s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:i, s:s?, s:o, s:I, s:s?}",
                               "backend", source_attribution(&m->source) ? "fanotify" : "inotify",
                               "attribution", source_attribution(&m->source) ? "pid" : "holder-scan",
                               "backend_reason", m->backend_why,
@@ -485,7 +511,8 @@ int manager_startup(Manager *m) {
                               "uid", (int) geteuid(),
                               "user", user.name,
                               "releases", tree_releases_json(m),
-                              "nofile", (json_int_t) nofile.rlim_cur));
+                              "nofile", (json_int_t) nofile.rlim_cur,
+                              "config", o->config_read));
 
         /* Judge every lock found, now that the holder map is seeded. */
         for (Lock *l = m->locks; l; l = l->locks_next)
@@ -530,6 +557,7 @@ int manager_run(Manager *m) {
         manager_drain_events(m);
         session_flush_all(m);
         manager_flush(m);
+        report_stopping(m, r);
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
         if (r < 0)
                 return log_error_errno(r, "event loop failed: %m");

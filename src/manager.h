@@ -82,6 +82,10 @@ typedef struct Manager {
         sd_event *event;
         pid_t self_pid;
         bool started;
+        int stop_signal;              /* the signal that ended the loop, and who sent it */
+        pid_t stop_sender;
+        bool adopting;                /* folders added while running (a reload) are read: their
+                                       * locks were there before, not acquired now (lock.c) */
 
         Source source;                /* fanotify or inotify */
         const char *backend_why;      /* why auto chose inotify, or NULL */

@@ -78,7 +78,8 @@ void options_help(void) {
                "                        created later (repeatable)\n"
                "  --watch DIR           guard one sessions folder (repeatable)\n"
                "                        Default for both: $OPENCLAW_STATE_DIR, else ~/.openclaw,\n"
-               "                        as a state dir. Missing folders are guarded once they appear.\n"
+               "                        as a state dir. Missing folders are guarded once they appear;\n"
+               "                        a folder at the wrong level is warned about (monitor.warning)\n"
                "  --cleanup=auto|report remove stale locks (auto, the default) or only report them\n"
                "  --socket PATH|none    the control socket for the lockwarden verbs (default\n"
                "                        /run/lockwarden/control.sock as root, else\n"
@@ -113,7 +114,8 @@ void options_help(void) {
                "                        SIGHUP reads it again: folders are added or removed live\n"
                "  --check-config        check the configuration and exit: 'FILE: ok' or the error\n"
                "                        with its line and column on standard error, the effective\n"
-               "                        options as JSON on standard output (exit 0 or 2)\n"
+               "                        options as JSON on standard output, the control socket\n"
+               "                        it would serve worked out (exit 0 or 2)\n"
                "  -h, --help            show this help\n"
                "  -V, --version         show the version\n"
                "\n"
@@ -407,6 +409,7 @@ void options_done(RunOptions *o) {
         free(o->events_path);
         free(o->socket_path);
         free(o->config_path);
+        free(o->config_read);
         free(o->user);
         free(o->metrics_file);
         for (size_t i = 0; i < o->n_rules; i++)
@@ -429,7 +432,7 @@ int options_copy(const RunOptions *o, RunOptions *ret) {
         RunOptions c = *o;
 
         c.state_dirs = c.watch_dirs = c.remote_cleanup_dirs = NULL;
-        c.events_path = c.socket_path = c.config_path = c.user = c.metrics_file = NULL;
+        c.events_path = c.socket_path = c.config_path = c.config_read = c.user = c.metrics_file = NULL;
         c.rules = NULL;
         c.n_state_dirs = c.n_watch_dirs = c.n_remote_cleanup_dirs = c.n_rules = 0;
         if (copy_list(o->state_dirs, o->n_state_dirs, &c.state_dirs) < 0)
@@ -444,6 +447,7 @@ int options_copy(const RunOptions *o, RunOptions *ret) {
         if ((o->events_path && !(c.events_path = strdup(o->events_path))) ||
             (o->socket_path && !(c.socket_path = strdup(o->socket_path))) ||
             (o->config_path && !(c.config_path = strdup(o->config_path))) ||
+            (o->config_read && !(c.config_read = strdup(o->config_read))) ||
             (o->user && !(c.user = strdup(o->user))) ||
             (o->metrics_file && !(c.metrics_file = strdup(o->metrics_file))))
                 goto fail;

@@ -82,6 +82,8 @@ typedef struct RunOptions {
         FolderRule *rules;
         size_t n_rules;
         char *config_path;            /* NULL: DEFAULT_CONFIG_PATH if it exists */
+        char *config_read;            /* effective options: the file they were read from; NULL:
+                                       * none (no default file, or --config /dev/null) */
         bool config_given;            /* --config: the file must exist */
         bool check_config;            /* --check-config: validate and exit */
         unsigned set;                 /* OPT_SET_*: given on the command line */

@@ -130,14 +130,19 @@ int manager_reload(Manager *m) {
         }
         /* A folder reached by a removed root and by one that stays is guarded once, by the
          * first: let the others find it again. */
-        if (any_removed)
+        if (any_removed) {
+                m->adopting = true;
                 tree_resync(m, now_mono_ns());
+                m->adopting = false;
+        }
         tree_apply_settings(m);
         for (Lock *l = m->locks; l; l = l->locks_next)
                 lock_settings_changed(l, now_mono_ns());
 
+        /* No file (the default one does not exist): say so, and name none. */
         report_emit(&m->reporter, EVENT_MONITOR_RELOADED,
-                    json_pack("{s:s, s:O, s:O, s:O, s:O, s:I}", "config", file, "added", added,
+                    json_pack("{s:s?, s:s?, s:O, s:O, s:O, s:O, s:I}", "config", m->opts->config_read,
+                              "looked_for", m->opts->config_read ? NULL : file, "added", added,
                               "removed", removed, "changed", changed, "restart_needed", restart,
                               "folders", (json_int_t) m->n_guarded));
 finish:

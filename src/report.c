@@ -46,6 +46,9 @@ static const EventInfo event_table[_EVENT_KIND_MAX] = {
         [EVENT_MONITOR_RELOADED] = { "monitor.reloaded", "33ebb8ca2a1e4c46be568899e205d53c", LOG_NOTICE },
         [EVENT_MONITOR_RELEASE]  = { "monitor.release",  "cf14d5a7401a4029ae81749145689866", LOG_INFO },
         [EVENT_MONITOR_DROPPED]  = { "monitor.dropped",  "5d0b7e2f84a94c31a7d6e0c9b3f1a285", LOG_WARNING },
+        [EVENT_MONITOR_FOLDER_ADDED]   = { "monitor.folder-added",   "5835d121ff954b378529a4c10274e795", LOG_INFO },
+        [EVENT_MONITOR_FOLDER_REMOVED] = { "monitor.folder-removed", "b4b580f813304aa08d521b5eedd19268", LOG_NOTICE },
+        [EVENT_MONITOR_STOPPING]       = { "monitor.stopping",       "500513f276084c558f451bb3fcfdbe84", LOG_NOTICE },
 };
 
 const char *event_kind_to_string(EventKind k) {
@@ -224,8 +227,13 @@ static char *message_for(EventKind k, json_t *f) {
                 r = asprintf(&m, "%s: %s", sget(f, "path"), sget(f, "error"));
                 break;
         case EVENT_LOCK_ACQUIRED:
-                r = asprintf(&m, "Lock %s acquired by pid %lld (%s)", sget(f, "lock"),
-                             iget(f, "pid"), sget(f, "comm"));
+                /* A pid in a container's own namespace names a process here too. */
+                if (json_is_integer(json_object_get(f, "owner_host_pid")) && iget(f, "owner_host_pid") != iget(f, "pid"))
+                        r = asprintf(&m, "Lock %s acquired by pid %lld (%s; pid %lld here)", sget(f, "lock"),
+                                     iget(f, "pid"), sget(f, "comm"), iget(f, "owner_host_pid"));
+                else
+                        r = asprintf(&m, "Lock %s acquired by pid %lld (%s)", sget(f, "lock"),
+                                     iget(f, "pid"), sget(f, "comm"));
                 break;
         case EVENT_LOCK_RELEASED:
                 r = asprintf(&m, "Lock %s released by %s after %lld ms", sget(f, "lock"),
@@ -310,9 +318,13 @@ static char *message_for(EventKind k, json_t *f) {
                 r = asprintf(&m, "%s: %s", sget(f, "path"), sget(f, "warning"));
                 break;
         case EVENT_MONITOR_RELOADED:
-                r = asprintf(&m, "Reloaded %s: %zu folders added, %zu removed, %zu settings changed%s; "
+                r = asprintf(&m, "Reloaded %s%s%s: %zu folders added, %zu removed, %zu settings changed%s; "
                              "guarding %lld sessions folders",
-                             sget(f, "config"), json_array_size(json_object_get(f, "added")),
+                             json_string_value(json_object_get(f, "config")) ? sget(f, "config") :
+                                     "with no configuration file (none at ",
+                             json_string_value(json_object_get(f, "config")) ? "" : sget(f, "looked_for"),
+                             json_string_value(json_object_get(f, "config")) ? "" : ")",
+                             json_array_size(json_object_get(f, "added")),
                              json_array_size(json_object_get(f, "removed")),
                              json_array_size(json_object_get(f, "changed")),
                              json_array_size(json_object_get(f, "restart_needed")) ?
@@ -328,6 +340,30 @@ static char *message_for(EventKind k, json_t *f) {
         case EVENT_MONITOR_DROPPED:
                 r = asprintf(&m, "%lld event%s dropped: output was not read (%s)", iget(f, "dropped"),
                              S(iget(f, "dropped")), sget(f, "output"));
+                break;
+        case EVENT_MONITOR_FOLDER_ADDED:
+                if (json_string_value(json_object_get(f, "from")))
+                        r = asprintf(&m, "Sessions folder %s renamed to %s, still guarded: %lld locks, %lld sessions",
+                                     sget(f, "from"), sget(f, "path"), iget(f, "locks"), iget(f, "sessions"));
+                else
+                        r = asprintf(&m, "Guarding sessions folder %s (%s): %lld locks, %lld sessions",
+                                     sget(f, "path"), sget(f, "how"), iget(f, "locks"), iget(f, "sessions"));
+                break;
+        case EVENT_MONITOR_FOLDER_REMOVED:
+                r = asprintf(&m, "No longer guarding sessions folder %s (%s): %lld locks there are not followed",
+                             sget(f, "path"), sget(f, "how"), iget(f, "locks"));
+                break;
+        case EVENT_MONITOR_STOPPING:
+                if (json_is_integer(json_object_get(f, "sender_pid")))
+                        r = asprintf(&m, "Stopping on %s from pid %lld (%s): %lld locks no longer guarded",
+                                     sget(f, "signal"), iget(f, "sender_pid"), sget(f, "sender_comm"),
+                                     iget(f, "locks"));
+                else if (json_string_value(json_object_get(f, "signal")))
+                        r = asprintf(&m, "Stopping on %s: %lld locks no longer guarded", sget(f, "signal"),
+                                     iget(f, "locks"));
+                else
+                        r = asprintf(&m, "Stopping (%s): %s; %lld locks no longer guarded", sget(f, "reason"),
+                                     sget(f, "error"), iget(f, "locks"));
                 break;
         default:
                 break;

@@ -17,6 +17,7 @@
 #include "fs-type.h"
 #include "fs-util.h"
 #include "holder-map.h"
+#include "layout.h"
 #include "macro.h"
 #include "openclaw.h"
 #include "owner.h"
@@ -157,6 +158,19 @@ static int open_configured(Scan *s, const char *path) {
                 scan_error(s, path, why);
         }
         return fd;
+}
+
+/* A configured folder at the wrong level, where no sessions folder was found: an error, with
+ * the likely fix (as the daemon says it in monitor.warning). FD: the folder (-1: open it). */
+static void check_level(Scan *s, const char *path, bool as_state_dir, int fd) {
+        _cleanup_free_ char *abs = path_absolute(path);
+        _cleanup_close_ int own = fd < 0 ? chase_dir(path, NULL) : -1;
+        char hint[2 * PATH_MAX + 512];
+
+        if (!abs || (fd < 0 && own < 0))
+                return;
+        if (layout_hint(abs, as_state_dir, false, layout_level(fd >= 0 ? fd : own, abs), hint, sizeof(hint)))
+                scan_error(s, path, hint);
 }
 
 static void scan_state_dir(Scan *s, const char *state) {
@@ -485,12 +499,21 @@ int scan_main(int argc, char **argv) {
                 states[n_states++] = dflt;
         }
 
-        for (size_t i = 0; i < n_states; i++)
+        for (size_t i = 0; i < n_states; i++) {
+                size_t folders = s.n_dirfds;
+                int errors = s.errors;
+
                 scan_state_dir(&s, states[i]);
+                /* No sessions folder there: is it one, or an agent's, given at the wrong level? */
+                if (s.n_dirfds == folders && s.errors == errors)
+                        check_level(&s, states[i], true, -1);
+        }
         for (size_t i = 0; i < n_watches; i++) {
                 int fd = open_configured(&s, watches[i]);
-                if (fd >= 0)
+                if (fd >= 0) {
+                        check_level(&s, watches[i], false, fd);
                         scan_folder(&s, watches[i], fd);
+                }
         }
 
         /* Who holds what: one walk of /proc for every lock found. */

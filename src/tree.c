@@ -14,6 +14,7 @@
 #include "chase.h"
 #include "fs-type.h"
 #include "fs-util.h"
+#include "layout.h"
 #include "macro.h"
 #include "manager.h"
 #include "recovery.h"
@@ -107,20 +108,54 @@ void tree_set_release(Manager *m, Node *n, Release r, const char *version, const
                               "release", release_to_string(r), "version", version, "source", source));
 }
 
-static void collect_releases(Node *n, json_t *arr) {
+/* The release the folder rules name for PATH (the longest covering rule that names one). */
+static Release rule_release(const RunOptions *o, const char *path) {
+        Release r = RELEASE_UNKNOWN;
+        size_t best = 0;
+
+        for (size_t i = 0; i < o->n_rules; i++)
+                if (o->rules[i].release >= 0 && path_is_under(path, o->rules[i].path) &&
+                    strlen(o->rules[i].path) + 1 >= best) {
+                        r = (Release) o->rules[i].release;
+                        best = strlen(o->rules[i].path) + 1;
+                }
+        return r;
+}
+
+/* STATE: the release in force for the state dir above (what its own rule says), or UNKNOWN. */
+static void collect_releases(Node *n, json_t *arr, Release state) {
         for (; n; n = n->siblings_next) {
                 if (n->dead)
                         continue;
-                if (n->kind == NODE_SESSIONS && n->release_config != RELEASE_UNKNOWN)
-                        json_array_append_new(arr, json_pack("{s:o, s:s, s:n, s:s}", "state_dir", json_path(NULL, n->path),
-                                "release", release_to_string(n->release_config), "version", "source", "configuration"));
-                else if (n->kind == NODE_STATE || (n->kind == NODE_SESSIONS && release_node(n) == n))
+                if (n->kind == NODE_SESSIONS && n->release_config != RELEASE_UNKNOWN) {
+                        /* A sessions folder's own rule; one that only repeats its state dir's
+                         * is said there. */
+                        if (release_node(n) == n || n->release_config != state)
+                                json_array_append_new(arr, json_pack("{s:o, s:s, s:n, s:s}", "state_dir",
+                                        json_path(NULL, n->path), "release", release_to_string(n->release_config),
+                                        "version", "source", "configuration"));
+                } else if (n->kind == NODE_STATE) {
+                        /* A rule that names the release for the whole state dir wins over what
+                         * is found (tree_folder_release): say that one. */
+                        Release r = rule_release(n->manager->opts, n->path);
+
+                        if (r != RELEASE_UNKNOWN)
+                                json_array_append_new(arr, json_pack("{s:o, s:s, s:n, s:s}", "state_dir",
+                                        json_path(NULL, n->path), "release", release_to_string(r), "version",
+                                        "source", "configuration"));
+                        else
+                                json_array_append_new(arr, json_pack("{s:o, s:s, s:s?, s:s?}",
+                                        "state_dir", json_path(NULL, n->path), "release", release_to_string(n->release),
+                                        "version", n->release_version[0] ? n->release_version : NULL,
+                                        "source", n->release_source[0] ? n->release_source : NULL));
+                        collect_releases(n->children, arr, r);
+                } else if (n->kind == NODE_SESSIONS && release_node(n) == n)
                         json_array_append_new(arr, json_pack("{s:o, s:s, s:s?, s:s?}",
                                 "state_dir", json_path(NULL, n->path), "release", release_to_string(n->release),
                                 "version", n->release_version[0] ? n->release_version : NULL,
                                 "source", n->release_source[0] ? n->release_source : NULL));
                 else
-                        collect_releases(n->children, arr);
+                        collect_releases(n->children, arr, state);
         }
 }
 
@@ -129,7 +164,7 @@ json_t *tree_releases_json(Manager *m) {
 
         for (size_t i = 0; arr && i < m->n_roots; i++)
                 if (m->roots[i]->anchor)
-                        collect_releases(m->roots[i]->anchor->children, arr);
+                        collect_releases(m->roots[i]->anchor->children, arr, RELEASE_UNKNOWN);
         return arr;
 }
 
@@ -220,7 +255,7 @@ static void guard_error(Manager *m, const char *path, const char *what, int r) {
 }
 
 static void node_start(Node *n, uint64_t now_ns);
-static void node_kill(Node *n);
+static void node_kill(Node *n, const char *how);
 
 static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const char *path,
                     const char *name, int dirfd, Node **ret) {
@@ -292,9 +327,20 @@ static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const c
         return 0;
 }
 
+/* How many locks and transcripts sessions folder N tracks. */
+static void count_files(Node *n, json_int_t *ret_locks, json_int_t *ret_sessions) {
+        TrackedFile *f;
+        size_t i = 0;
+
+        *ret_locks = *ret_sessions = 0;
+        while (hashmap_iterate(n->files, &i, (void **) &f))
+                (*(f->kind == FILE_LOCK ? ret_locks : ret_sessions))++;
+}
+
 /* Unhooks a node and its subtree at once; memory is freed by tree_reap() after the batch, so
- * that a dispatch loop never touches freed memory. */
-static void node_kill(Node *n) {
+ * that a dispatch loop never touches freed memory. HOW says why, for monitor.folder-removed
+ * ("deleted", "moved", "gone", "configuration"); NULL says nothing (the daemon stops). */
+static void node_kill(Node *n, const char *how) {
         Manager *m = n->manager;
         Node *head;
 
@@ -302,14 +348,22 @@ static void node_kill(Node *n) {
                 return;
         n->dead = true;
         while (n->children)
-                node_kill(n->children);
+                node_kill(n->children, how);
         if (n->parent)
                 LIST_REMOVE(siblings, n->parent->children, n);
         if (n->root && n->root->anchor == n)
                 n->root->anchor = NULL;
         if (n->kind == NODE_SESSIONS) {
+                json_int_t locks, sessions;
+
+                count_files(n, &locks, &sessions);
                 tracker_forget_folder(m, n);
                 m->n_guarded--;
+                if (how && m->started)
+                        report_emit(&m->reporter, EVENT_MONITOR_FOLDER_REMOVED,
+                                    json_pack("{s:o, s:s, s:I, s:I, s:I}", "path", json_path(NULL, n->path),
+                                              "how", how, "locks", locks, "sessions", sessions,
+                                              "folders", (json_int_t) m->n_guarded));
         }
 
         head = hashmap_get(m->nodes_by_fid, n->fid);
@@ -417,7 +471,7 @@ static void node_scan_children(Node *n, uint64_t now_ns) {
         closedir(d);
 }
 
-static void root_resolve(Manager *m, Root *root, uint64_t now_ns);
+static void root_resolve(Manager *m, Root *root, const char *how, uint64_t now_ns);
 
 /* Opens the next component of the configured path below anchor N. A symlink there is
  * followed only as chase.h allows (an unsafe one is reported once, and the anchor goes on
@@ -448,6 +502,22 @@ static int anchor_open_want(Node *n) {
         return fd;
 }
 
+/* A configured folder at the wrong level guards nothing, silently: say what it is and the
+ * likely fix, once per configured folder (monitor.warning). A folder that is empty yet says
+ * nothing. */
+static void root_check_level(Manager *m, Root *root, Node *c) {
+        char hint[2 * PATH_MAX + 512];
+        FolderLevel level = layout_level(c->dirfd, root->path);
+        const char *h = layout_hint(root->path, root->kind == NODE_STATE, true, level, hint, sizeof(hint));
+
+        if (!h || root->level_warned)
+                return;
+        root->level_warned = true;
+        report_emit(&m->reporter, EVENT_MONITOR_WARNING,
+                    json_pack("{s:o, s:o, s:s}", "path", json_path(NULL, root->path), "warning", json_text(h),
+                              "configured_as", root->kind == NODE_STATE ? "state-dir" : "watch"));
+}
+
 static void anchor_check(Node *n, uint64_t now_ns) {
         Manager *m = n->manager;
         Root *root = n->root;
@@ -466,7 +536,7 @@ static void anchor_check(Node *n, uint64_t now_ns) {
         if (!final) {
                 close(fd);
                 /* A deeper ancestor exists now: anchor there instead. */
-                root_resolve(m, root, now_ns);
+                root_resolve(m, root, "moved", now_ns);
                 return;
         }
         r = node_new(m, root, n, root->kind, root->path, n->want, fd, &c);
@@ -477,7 +547,48 @@ static void anchor_check(Node *n, uint64_t now_ns) {
         }
         free(root->refused);
         root->refused = NULL;
+        root_check_level(m, root, c);
         node_start(c, now_ns);
+}
+
+/* The sessions folder that died in this batch with the same identity as N: N is that folder,
+ * renamed (or its agent folder was). The last nodes to die are looked at, newest first (a
+ * rename's MOVED_FROM comes right before its MOVED_TO): a batch that churns thousands of
+ * folders costs no more per folder. */
+#define RENAMED_LOOKBACK 256
+static Node *renamed_from(Node *n) {
+        size_t k = 0;
+
+        for (Node *g = n->manager->graveyard; g && k < RENAMED_LOOKBACK; g = g->graveyard_next, k++)
+                if (g->kind == NODE_SESSIONS && file_id_equal(g->fid, n->fid))
+                        return g;
+        return NULL;
+}
+
+/* A sessions folder guarded from now on: its files are read. Locks found in a folder that a
+ * reload configured, or that was renamed, were taken before we looked: they are reported as at
+ * start-up (counted, not "acquired"); one found in a folder that has just appeared is new.
+ * After start-up, monitor.folder-added says so. */
+static void sessions_start(Node *n, uint64_t now_ns) {
+        Manager *m = n->manager;
+        Node *prev = renamed_from(n);
+        bool adopting = m->adopting;
+        json_int_t locks, sessions;
+
+        if (prev && strcmp(prev->path, n->path) == 0)
+                prev = NULL; /* the same folder found again (a resync, a reload): not a rename */
+        if (prev)
+                m->adopting = true;
+        tracker_scan(m, n, now_ns);
+        m->adopting = adopting;
+        if (!m->started)
+                return;
+        count_files(n, &locks, &sessions);
+        report_emit(&m->reporter, EVENT_MONITOR_FOLDER_ADDED,
+                    json_pack("{s:o, s:s, s:o?, s:I, s:I, s:I}", "path", json_path(NULL, n->path),
+                              "how", prev ? "renamed" : adopting ? "configuration" : "appeared",
+                              "from", prev ? json_path(NULL, prev->path) : NULL,
+                              "locks", locks, "sessions", sessions, "folders", (json_int_t) m->n_guarded));
 }
 
 static void node_start(Node *n, uint64_t now_ns) {
@@ -486,7 +597,7 @@ static void node_start(Node *n, uint64_t now_ns) {
                 anchor_check(n, now_ns);
                 break;
         case NODE_SESSIONS:
-                tracker_scan(n->manager, n, now_ns);
+                sessions_start(n, now_ns);
                 break;
         case NODE_AGENT:
                 agent_check_sqlite(n);
@@ -498,15 +609,15 @@ static void node_start(Node *n, uint64_t now_ns) {
         }
 }
 
-/* Anchor ROOT on its deepest existing proper ancestor. */
-static void root_resolve(Manager *m, Root *root, uint64_t now_ns) {
+/* Anchor ROOT on its deepest existing proper ancestor (HOW: why the old anchor goes). */
+static void root_resolve(Manager *m, Root *root, const char *how, uint64_t now_ns) {
         _cleanup_free_ char *prefix = strdup(root->path);
         Node *n;
         char *slash;
         int fd = -1, r;
 
         if (root->anchor)
-                node_kill(root->anchor);
+                node_kill(root->anchor, how);
         if (!prefix)
                 return;
         for (;;) {
@@ -534,7 +645,7 @@ static void root_resolve(Manager *m, Root *root, uint64_t now_ns) {
         const char *rest = root->path + (plen == 1 ? 1 : plen + 1);
         n->want = strndup(rest, strcspn(rest, "/"));
         if (!n->want) {
-                node_kill(n);
+                node_kill(n, NULL);
                 return;
         }
         root->anchor = n;
@@ -558,7 +669,11 @@ int tree_add_root(Manager *m, const char *path, NodeKind kind) {
                 return -ENOMEM;
         }
         m->roots[m->n_roots++] = root;
-        root_resolve(m, root, now_mono_ns());
+        /* Added while running (a reload): what is there already was there before we looked. */
+        bool adopting = m->adopting;
+        m->adopting = m->started;
+        root_resolve(m, root, NULL, now_mono_ns());
+        m->adopting = adopting;
         return 0;
 }
 
@@ -583,7 +698,7 @@ void tree_remove_root(Manager *m, const char *path, NodeKind kind) {
                 return;
         root = m->roots[i];
         if (root->anchor)
-                node_kill(root->anchor);
+                node_kill(root->anchor, "configuration");
         memmove(m->roots + i, m->roots + i + 1, (m->n_roots - (size_t) i - 1) * sizeof(Root *));
         m->n_roots--;
         free(root->path);
@@ -594,7 +709,7 @@ void tree_remove_root(Manager *m, const char *path, NodeKind kind) {
 void tree_free_all(Manager *m) {
         for (size_t i = 0; i < m->n_roots; i++) {
                 if (m->roots[i]->anchor)
-                        node_kill(m->roots[i]->anchor);
+                        node_kill(m->roots[i]->anchor, NULL);
                 free(m->roots[i]->path);
                 free(m->roots[i]->refused);
                 free(m->roots[i]);
@@ -604,6 +719,8 @@ void tree_free_all(Manager *m) {
         m->n_roots = 0;
         tree_reap(m);
 }
+
+static bool node_still_there(Node *parent, Node *c);
 
 static void node_on_dir_event(Node *n, const FsEvent *ev, uint64_t now_ns) {
         Node *c;
@@ -618,7 +735,7 @@ static void node_on_dir_event(Node *n, const FsEvent *ev, uint64_t now_ns) {
                         if (fstatat(n->dirfd, ev->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
                             file_id_at(n->dirfd, ev->name, n->fid->fsid, &id) < 0 ||
                             !file_id_equal(&id, c->fid))
-                                node_kill(c);
+                                node_kill(c, ev->mask & FAN_MOVED_FROM ? "moved" : "deleted");
                 }
         }
         if (ev->mask & (FAN_CREATE | FAN_MOVED_TO)) {
@@ -650,9 +767,17 @@ void tree_dispatch(Manager *m, const FsEvent *ev, uint64_t now_ns) {
                                 Root *root = n->root;
                                 bool was_anchor = root && root->anchor == n;
 
-                                node_kill(n);
+                                /* Confirm: a folder renamed within the tree has its node again
+                                 * already (its move was read first), and inotify names that
+                                 * new node by the same watch. */
+                                if (n->parent && node_still_there(n->parent, n))
+                                        continue;
+
+                                const char *how = ev->mask & FAN_MOVE_SELF ? "moved" : "deleted";
+
+                                node_kill(n, how);
                                 if (was_anchor)
-                                        root_resolve(m, root, now_ns);
+                                        root_resolve(m, root, how, now_ns);
                         }
                         continue;
                 }
@@ -699,7 +824,7 @@ static void resync_node(Node *n, uint64_t now_ns) {
         for (c = n->children; c; c = next) {
                 next = c->siblings_next;
                 if (!c->name || !node_still_there(n, c))
-                        node_kill(c);
+                        node_kill(c, "gone");
         }
         if (n->kind == NODE_SESSIONS)
                 tracker_resync(n->manager, n, now_ns);
@@ -716,7 +841,7 @@ void tree_resync(Manager *m, uint64_t now_ns) {
 
                 /* The anchor itself may be gone or moved (its own event lost): anchor again. */
                 if (!root->anchor || !anchor_still_there(root->anchor))
-                        root_resolve(m, root, now_ns);
+                        root_resolve(m, root, "gone", now_ns);
                 else
                         resync_node(root->anchor, now_ns);
         }

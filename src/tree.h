@@ -34,6 +34,7 @@ typedef struct Root {
         NodeKind kind;     /* NODE_STATE or NODE_SESSIONS */
         Node *anchor;
         char *refused;     /* the unsafe symlink last reported (chase.h), once per symlink */
+        bool level_warned; /* said to be at the wrong level (layout.h), once */
 } Root;
 
 struct Node {

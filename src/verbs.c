@@ -600,7 +600,51 @@ static int verb_status(const VerbArgs *a) {
         printf("lockwarden %s, pid %lld, up %s (since %s)\n", sstr(st, "version"),
                (long long) json_integer_value(json_object_get(st, "pid")), up, sstr(st, "started"));
         printf("  backend:   %s (attribution: %s)\n", sstr(st, "backend"), sstr(st, "attribution"));
-        printf("  cleanup:   %s; races: %s\n", sstr(st, "cleanup"), sstr(st, "races"));
+        /* The configuration in force: where it came from, and what it says. */
+        if (str(st, "config"))
+                printf("  config:    %s\n", sstr(st, "config"));
+        else
+                printf("  config:    none (the command line and the defaults)\n");
+        printf("  cleanup:   %s; races: %s", sstr(st, "cleanup"), sstr(st, "races"));
+        if (json_is_integer(json_object_get(st, "leak_grace_ms")))
+                printf("; leak grace: %lld ms; race coalescing: %lld ms",
+                       (long long) json_integer_value(json_object_get(st, "leak_grace_ms")),
+                       (long long) json_integer_value(json_object_get(st, "race_coalesce_ms")));
+        printf("\n");
+        if (json_array_size(json_object_get(st, "ignore_races")) > 0) {
+                printf("  ignored:  ");
+                json_array_foreach(json_object_get(st, "ignore_races"), i, v)
+                        printf(" %s", safe(json_string_value(v)));
+                printf(" (race kinds not reported)\n");
+        }
+        json_array_foreach(json_object_get(st, "remote_cleanup"), i, v)
+                printf("  %-10s %s (stale locks removed on a network or FUSE filesystem there)\n",
+                       i == 0 ? "remote:" : "", safe(json_string_value(v)));
+        /* Folder rules, one a line: PATH: key=value, ... */
+        json_array_foreach(json_object_get(st, "folder_rules"), i, v) {
+                const char *key;
+                json_t *val;
+
+                printf("  %-10s %s:", i == 0 ? "rules:" : "", sstr(v, "path"));
+                json_object_foreach(v, key, val) {
+                        if (strcmp(key, "path") == 0)
+                                continue;
+                        if (json_is_array(val)) {
+                                json_t *k;
+                                size_t j;
+
+                                printf(" %s=", key);
+                                json_array_foreach(val, j, k)
+                                        printf("%s%s", j ? "," : "", safe(json_string_value(k)));
+                        } else if (json_is_boolean(val))
+                                printf(" %s=%s", key, json_is_true(val) ? "yes" : "no");
+                        else if (json_is_integer(val))
+                                printf(" %s=%lld", key, (long long) json_integer_value(val));
+                        else
+                                printf(" %s=%s", key, safe(json_string_value(val)));
+                }
+                printf("\n");
+        }
         printf("  folders:   %zu guarded", json_array_size(json_object_get(st, "folders")));
         if (json_array_size(json_object_get(st, "waiting_for")) > 0)
                 printf(", %zu waiting to appear", json_array_size(json_object_get(st, "waiting_for")));
@@ -1208,8 +1252,10 @@ static int verb_reload(const VerbArgs *a) {
                         if (ev && strcmp(ev, "monitor.error") == 0)
                                 fprintf(stderr, "lockwarden reload: %s\n", sstr(e, "error"));
                         else if (ev && strcmp(ev, "monitor.reloaded") == 0 && a->legend)
-                                printf("Reloaded %s: %s added, %lld removed, %s changed; guarding %s.\n",
-                                       sstr(e, "config"), counted(JSIZE(e, "added"), "folder", "folders"),
+                                printf("Reloaded %s%s%s: %s added, %lld removed, %s changed; guarding %s.\n",
+                                       str(e, "config") ? sstr(e, "config") : "with no configuration file (none at ",
+                                       str(e, "config") ? "" : sstr(e, "looked_for"), str(e, "config") ? "" : ")",
+                                       counted(JSIZE(e, "added"), "folder", "folders"),
                                        JSIZE(e, "removed"), counted(JSIZE(e, "changed"), "setting", "settings"),
                                        counted(JINT(e, "folders"), "sessions folder", "sessions folders"));
                 }

@@ -74,6 +74,10 @@ int main(void) {
         json_t *ja = lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", a);
         json_t *jb = lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", b);
         CHECK(jint(ja, "pid") == 1 && jint(jb, "pid") == 1, "payload pids %lld %lld", jint(ja, "pid"), jint(jb, "pid"));
+        /* "acquired by pid 1" alone names the host's init: the pid here is said too. */
+        CHECK(jint(ja, "owner_host_pid") == ca.holder && jint(jb, "owner_host_pid") == cb.holder,
+              "pids here %lld %lld (holders %d %d)", jint(ja, "owner_host_pid"), jint(jb, "owner_host_pid"),
+              (int) ca.holder, (int) cb.holder);
 
         kill(ca.holder, SIGKILL);
         json_t *st = lw_expect(e.d, LW_TIMEOUT_MS, "lock.stale", "lock", a);
