@@ -2,6 +2,7 @@
 /* control.c: the control socket: connections, requests, the verbs' answers. */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -353,6 +354,13 @@ static json_t *do_status(ControlServer *s) {
                         json_object_set(st, keys[i], json_object_get(eff, keys[i]));
                 json_object_set(st, "folder_rules", json_object_get(eff, "folders"));
                 json_decref(eff);
+        }
+        /* Which program answers (a build tree's, or the package's). */
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (st && n > 0) {
+                exe[n] = '\0';
+                json_object_set_new(st, "exe", json_text(exe));
         }
         if (st)
                 json_object_set_new(st, "control",

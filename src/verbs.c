@@ -599,6 +599,8 @@ static int verb_status(const VerbArgs *a) {
         format_age(json_integer_value(json_object_get(st, "uptime_ms")), up, sizeof(up));
         printf("lockwarden %s, pid %lld, up %s (since %s)\n", sstr(st, "version"),
                (long long) json_integer_value(json_object_get(st, "pid")), up, sstr(st, "started"));
+        if (str(st, "exe"))
+                printf("  program:   %s\n", safe(str(st, "exe")));
         printf("  backend:   %s (attribution: %s)\n", sstr(st, "backend"), sstr(st, "attribution"));
         /* The configuration in force: where it came from, and what it says. */
         if (str(st, "config"))

@@ -9,6 +9,7 @@
  *   - a missing file: "No such file or directory", exit 1, nothing on standard output (explain
  *     and holders); cleanup of a folder lockwarden does not guard: exit 1, said;
  *   - scan --json fills why and rule for every lock (a live one: owner-holds, as the daemon);
+ *   - status names the program that answers;
  *   - a user with a daemon of their own ($XDG_RUNTIME_DIR/lockwarden/control.sock) is
  *     answered by it, not by the system's. */
 #include <errno.h>
@@ -175,6 +176,20 @@ int main(void) {
                         CHECK(strcmp(jstr(ev, "rule"), "owner-holds") == 0, "scan rule %s", jstr(ev, "rule"));
         }
         json_decref(sj);
+
+        /* status names the program that answers (a build tree's here, not a package's). */
+        const char *status_json[] = { "status", "--socket", e.d->socket, "--json", NULL };
+        CHECK(lw_run(status_json, -1, out, sizeof(out), err, sizeof(err)) == 0, "status: %s", err);
+        json_t *stj = json_loads(out, 0, NULL);
+        char want_exe[4200];
+        snprintf(want_exe, sizeof(want_exe), "%s/src/lockwarden", lw_builddir());
+        char *real_exe = realpath(want_exe, NULL);
+        CHECK(real_exe && jstr(stj, "exe") && strcmp(jstr(stj, "exe"), real_exe) == 0, "exe %s, not %s",
+              jstr(stj, "exe"), real_exe);
+        json_decref(stj);
+        const char *status_h[] = { "status", "--socket", e.d->socket, NULL };
+        CHECK(lw_run(status_h, -1, out, sizeof(out), err, sizeof(err)) == 0 && strstr(out, real_exe), "status: %s", out);
+        free(real_exe);
 
         /* A user's own daemon answers that user, before the system's. The test daemon is
          * root's: nobody may not talk to it, and the error names the socket it tried. */
