@@ -420,12 +420,24 @@ static TrackedFile *find_tracked(Manager *m, const char *path) {
         return f && f->name ? f : NULL;
 }
 
-/* Why PATH names no tracked file: "No such file or directory", or that it is not guarded. */
-static json_t *untracked_json(const char *path) {
+/* Why PATH names no tracked file: it is missing, or what it is instead. */
+static const char *untracked_why(const char *path) {
         _cleanup_close_ int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
 
-        return json_pack("{s:s, s:b, s:s}", "path", path, "tracked", false, "error",
-                         fd < 0 ? strerror(errno) : "not a session file lockwarden guards");
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return strerror(errno);
+        if (S_ISLNK(st.st_mode))
+                return "a symlink (lockwarden follows none): not a session file it guards";
+        if (S_ISDIR(st.st_mode))
+                return "a directory, not a session file (a lock or a transcript)";
+        if (!S_ISREG(st.st_mode))
+                return "not a regular file: no session file (lockwarden reports it, never opens it)";
+        return "not a session file lockwarden guards";
+}
+
+static json_t *untracked_json(const char *path) {
+        return json_pack("{s:s, s:b, s:s}", "path", path, "tracked", false, "error", untracked_why(path));
 }
 
 /* F's holders (open for writing) and, for a lock, its readers (from /proc, now), appended to
@@ -665,12 +677,18 @@ static json_t *do_cleanup(ControlServer *s, json_t *req) {
         size_t i, k;
         json_array_foreach(paths, i, p) {
                 _cleanup_free_ char *abs = path_absolute(json_string_value(p));
+                struct stat st;
+                /* A lock or transcript it tracks, or a folder that is, holds or is inside a
+                 * guarded sessions folder. */
+                bool dir = abs && lstat(abs, &st) == 0 && S_ISDIR(st.st_mode);
                 bool guarded = abs && find_tracked(m, abs);
                 json_array_foreach(folders, k, g)
-                        guarded = guarded || (abs && (path_is_under(abs, json_string_value(g)) ||
+                        guarded = guarded || (dir && (path_is_under(abs, json_string_value(g)) ||
                                                       path_is_under(json_string_value(g), abs)));
                 if (!guarded)
-                        json_array_append_new(unguarded, json_string(abs ? abs : json_string_value(p)));
+                        json_array_append_new(unguarded, json_pack("{s:s, s:s}", "path", abs ? abs : json_string_value(p),
+                                "why", dir ? "a folder lockwarden does not guard, nor one inside or above one"
+                                           : untracked_why(abs ? abs : json_string_value(p))));
         }
         json_decref(folders);
         return json_pack("{s:o, s:o, s:o}", "judged", judged, "events", events ? events : json_array(),

@@ -775,7 +775,8 @@ static int verb_holders(const VerbArgs *a) {
                                       json_is_null(json_object_get(h, "pid")) ? NULL : str(h, "mode") };
                 table_add(t, row);
         }
-        table_print(t, stdout, a->legend, a->full ? 0 : table_width(stdout));
+        if (table_rows(t) > 0) /* nothing to show: no header alone */
+                table_print(t, stdout, a->legend, a->full ? 0 : table_width(stdout));
         table_free(t);
         json_decref(reply);
         return status;
@@ -1094,8 +1095,7 @@ static int verb_cleanup(const VerbArgs *a) {
          * other paths gave is still shown. */
         size_t n_unguarded = json_array_size(json_object_get(reply, "unguarded"));
         json_array_foreach(json_object_get(reply, "unguarded"), i, e)
-                fprintf(stderr, "lockwarden: %s: not a folder or file lockwarden guards (see lockwarden status)\n",
-                        safe(json_string_value(e)));
+                fprintf(stderr, "lockwarden: %s: %s (see lockwarden status)\n", safe(str(e, "path")), safe(str(e, "why")));
         if (n_unguarded > 0 && n_unguarded == n_paths) {
                 json_decref(reply);
                 return 1;

@@ -159,11 +159,41 @@ int main(void) {
         CHECK(lw_run(holders_rel, -1, out, sizeof(out), err, sizeof(err)) == 0 && strstr(out, "lock-holder"),
               "holders by a relative path: %s %s", out, err);
         const char *unguarded[] = { "cleanup", "--socket", e.d->socket, "/tmp", NULL };
-        CHECK(lw_run(unguarded, -1, out, sizeof(out), err, sizeof(err)) == 1 && strstr(err, "not a folder or file lockwarden guards") &&
+        CHECK(lw_run(unguarded, -1, out, sizeof(out), err, sizeof(err)) == 1 && strstr(err, "a folder lockwarden does not guard") &&
               !strstr(out, "Judged"), "cleanup /tmp: out '%s' err '%s'", out, err);
         const char *here[] = { "cleanup", "--socket", e.d->socket, ".", NULL };
         CHECK(lw_run(here, -1, out, sizeof(out), err, sizeof(err)) == 0 && strstr(out, "Judged 2 locks"),
               "cleanup .: out '%s' err '%s'", out, err);
+
+        /* Bad paths, for each verb that takes them: a folder (but cleanup's), a fifo named like
+         * a lock, a symlink loop, a name with a newline, invalid UTF-8: one line on stderr that
+         * names the problem, exit 1, nothing on stdout. */
+        char *fifo = lw_path(e.sessions, "fifo.jsonl.lock"), *l1 = lw_path(e.sessions, "l1.jsonl.lock"),
+             *l2 = lw_path(e.sessions, "l2.jsonl.lock");
+        CHECK(mkfifo(fifo, 0644) == 0 && symlink(l2, l1) == 0 && symlink(l1, l2) == 0, "fifo, links");
+        static const struct {
+                const char *path, *says;
+                bool cleanup_too;
+        } bad[] = {
+                { ".", "a directory", false },
+                { "fifo.jsonl.lock", "not a regular file", true },
+                { "l1.jsonl.lock", "a symlink", true },
+                { "new\nline.jsonl.lock", "No such file", true },
+                { "bad\xff\xfe.jsonl", "No such file", true },
+        };
+        static const char *const verbs[] = { "explain", "holders", "cleanup" };
+        for (size_t b = 0; b < LW_ELEMENTSOF(bad); b++)
+                for (size_t v = 0; v < LW_ELEMENTSOF(verbs); v++) {
+                        if (v == 2 && !bad[b].cleanup_too)
+                                continue;
+                        const char *args[] = { verbs[v], "--socket", e.d->socket, bad[b].path, NULL };
+                        int r = lw_run(args, -1, out, sizeof(out), err, sizeof(err));
+                        char *nl = strchr(err, '\n');
+                        CHECK(r == 1 && out[0] == '\0' && strstr(err, bad[b].says) && nl && nl[1] == '\0',
+                              "%s %s: exit %d, out '%s', err '%s'", verbs[v], bad[b].path, r, out, err);
+                }
+
+        CHECK(unlink(fifo) == 0 && unlink(l1) == 0 && unlink(l2) == 0, "unlink"); /* scan says them: exit 2 */
 
         /* scan --json: why and rule for every lock, the same rule names. */
         const char *scan[] = { "scan", "--json", "--state-dir", e.state, NULL };
