@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "discovery.h"
 #include "fs-util.h"
 #include "list.h"
 #include "lock.h"
@@ -296,6 +297,9 @@ static json_t *do_status(ControlServer *s) {
         /* What clients cost: connections held, refused over a user's share, closed for idling,
          * accept4 failures (out of descriptors), events dropped for followers not reading. */
         st = json_object_get(j, "status");
+        /* The state dirs found with no folder configured, and how (discovery.h). */
+        if (st && discovery_enabled(m))
+                json_object_set_new(st, "discovered", discovery_json(m));
         if (st)
                 json_object_set_new(st, "control",
                                     json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}",

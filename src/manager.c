@@ -9,6 +9,7 @@
 #include "capability.h"
 #include "config.h"
 #include "control.h"
+#include "discovery.h"
 #include "lock.h"
 #include "log.h"
 #include "macro.h"
@@ -54,6 +55,7 @@ int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        discovery_free(m);
         session_free_all(m);
         while (m->locks)
                 lock_free(m->locks);
@@ -123,6 +125,7 @@ static void on_fs_event(const FsEvent *ev, void *userdata) {
                 test_hook("after-overflow");
                 return;
         }
+        discovery_dispatch(m, ev);
         tree_dispatch(m, ev, m->batch_ns);
 }
 
@@ -326,7 +329,7 @@ int manager_startup(Manager *m) {
         _cleanup_(caps_user_done) CapsUser user = {};
         char err[512];
         sigset_t ss;
-        json_t *dirs;
+        json_t *dirs, *ready;
         int r;
 
         /* Each guarded folder costs a descriptor (two with inotify) and each owner a pidfd:
@@ -420,6 +423,10 @@ int manager_startup(Manager *m) {
                 if (r < 0)
                         return log_error_errno(r, "cannot guard %s: %m", o->watch_dirs[i]);
         }
+        /* No folder configured: the gateways of the host, found (discovery.h). */
+        r = discovery_start(m);
+        if (r < 0)
+                return log_error_errno(r, "cannot start discovery: %m");
 
         r = holder_map_seed(&m->holders);
         if (r < 0)
@@ -456,8 +463,7 @@ int manager_startup(Manager *m) {
                 (void) lock_load_payload(l);
 
         dirs = tree_guarded_json(m);
-        report_emit(&m->reporter, EVENT_MONITOR_READY,
-                    json_pack("{s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:i, s:s?, s:o, s:I}",
+        ready = json_pack("{s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:i, s:s?, s:o, s:I}",
                               "backend", source_attribution(&m->source) ? "fanotify" : "inotify",
                               "attribution", source_attribution(&m->source) ? "pid" : "holder-scan",
                               "backend_reason", m->backend_why,
@@ -474,7 +480,11 @@ int manager_startup(Manager *m) {
                               "uid", (int) geteuid(),
                               "user", user.name,
                               "releases", tree_releases_json(m),
-                              "nofile", (json_int_t) nofile.rlim_cur));
+                              "nofile", (json_int_t) nofile.rlim_cur);
+        /* The state dirs discovery found, and how (discovery.h). */
+        if (ready && discovery_enabled(m))
+                json_object_set_new(ready, "discovered", discovery_json(m));
+        report_emit(&m->reporter, EVENT_MONITOR_READY, ready);
 
         /* Judge every lock found, now that the holder map is seeded. */
         for (Lock *l = m->locks; l; l = l->locks_next)

@@ -46,6 +46,7 @@ static const EventInfo event_table[_EVENT_KIND_MAX] = {
         [EVENT_MONITOR_RELOADED] = { "monitor.reloaded", "33ebb8ca2a1e4c46be568899e205d53c", LOG_NOTICE },
         [EVENT_MONITOR_RELEASE]  = { "monitor.release",  "cf14d5a7401a4029ae81749145689866", LOG_INFO },
         [EVENT_MONITOR_DROPPED]  = { "monitor.dropped",  "5d0b7e2f84a94c31a7d6e0c9b3f1a285", LOG_WARNING },
+        [EVENT_MONITOR_DISCOVERED] = { "monitor.discovered", "14f91137f0514741b960f0dfc72e73ca", LOG_NOTICE },
 };
 
 const char *event_kind_to_string(EventKind k) {
@@ -320,6 +321,10 @@ static char *message_for(EventKind k, json_t *f) {
                              sget(f, "release"), json_string_value(json_object_get(f, "version")) ? " (" : "",
                              json_string_value(json_object_get(f, "version")) ? sget(f, "version") : "",
                              json_string_value(json_object_get(f, "version")) ? ")" : "", sget(f, "source"));
+                break;
+        case EVENT_MONITOR_DISCOVERED:
+                r = asprintf(&m, "Guarding state dir %s, found by discovery: %s", sget(f, "state_dir"),
+                             sget(f, "how"));
                 break;
         case EVENT_MONITOR_DROPPED:
                 r = asprintf(&m, "%lld events dropped: output was not read (%s)", iget(f, "dropped"),

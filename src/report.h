@@ -36,6 +36,7 @@ typedef enum EventKind {
         EVENT_MONITOR_RELOADED,
         EVENT_MONITOR_RELEASE,
         EVENT_MONITOR_DROPPED,
+        EVENT_MONITOR_DISCOVERED,
         _EVENT_KIND_MAX,
         _EVENT_KIND_INVALID = -EINVAL,
 } EventKind;
