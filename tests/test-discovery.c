@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Discovery: a root daemon with no folder configured finds the host's gateways by itself.
+ * Gateway-looking processes (tests/lock-holder run as "<app>/openclaw.mjs gateway", reading
+ * that entry script first, as node does) of two users, nobody and daemon, each in a state dir
+ * of its own owned by that user: nobody's named by OPENCLAW_STATE_DIR, daemon's by HOME. One
+ * of each runs before the daemon starts (found by its walk of /proc), one starts after (found
+ * through its open of the entry script, not by a reload). Each holds a lock and is then
+ * SIGKILLed: the stale lock is cleaned in all four state dirs. monitor.ready, monitor.discovered
+ * and status say what was found and how. Then:
+ *   - a process of nobody's naming a state dir owned by daemon is not guarded (warning), ended
+ *     on a barrier;
+ *   - a reload with discovery still on keeps every state dir found, though their gateways are
+ *     gone (their stale locks are still cleaned);
+ *   - a reload of a configuration that names a folder drops what discovery found.
+ * Run with fanotify (the opener's pid) and with inotify as root (one walk of /proc). */
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lwtest.h"
+
+#define NOBODY 65534
+#define DAEMON_UID 1
+
+static void chown_tree(const char *top, const char *rel, uid_t uid) {
+        char *p = strdup(rel), *s;
+
+        /* top/rel and every folder between them belong to UID. */
+        for (;;) {
+                char *full = lw_path(top, p);
+                CHECK(chown(full, uid, uid) == 0, "chown %s: %m", full);
+                free(full);
+                s = strrchr(p, '/');
+                if (!s)
+                        break;
+                *s = '\0';
+        }
+        free(p);
+        CHECK(chown(top, uid, uid) == 0, "chown %s", top);
+}
+
+/* A state dir TOP (with agents/main/sessions) owned by UID; returns its sessions folder. */
+static char *state_dir_for(const char *top, uid_t uid) {
+        char *sessions = lw_path(top, "agents/main/sessions");
+
+        lw_mkdir_p(sessions);
+        chown_tree(top, "agents/main/sessions", uid);
+        return sessions;
+}
+
+/* A gateway-looking lock holder of UID, with ENV ("K=V") for its environment, holding LOCK. */
+static pid_t gateway_start(const char *entry, uid_t uid, const char *env, const char *lock) {
+        const char *args[] = { "--entry", entry, "gateway", NULL };
+        char *kv = strdup(env), *eq = strchr(kv, '=');
+        pid_t p;
+
+        *eq = '\0';
+        setenv(kv, eq + 1, 1);
+        lw_child_uid = (int) uid;
+        lw_child_argv0 = entry;
+        p = lw_holder_start(lock, args);
+        lw_child_uid = -1;
+        lw_child_argv0 = NULL;
+        unsetenv(kv);
+        free(kv);
+        return p;
+}
+
+/* A lock at PATH whose owner is dead (a pid that was just reaped). */
+static void write_dead_lock(const char *path, uid_t uid) {
+        pid_t dead = lw_spawn_sleeper();
+        char payload[128];
+        int n;
+
+        lw_kill_wait(dead, SIGKILL);
+        n = snprintf(payload, sizeof(payload), "{\n  \"pid\": %d,\n  \"createdAt\": \"2026-05-28T04:22:01.123Z\"\n}\n",
+                     (int) dead);
+        lw_write_file(path, payload, (size_t) n);
+        CHECK(chown(path, uid, uid) == 0, "chown %s", path);
+}
+
+static json_t *find_found(json_t *list, const char *state_dir) {
+        size_t i;
+        json_t *v;
+
+        json_array_foreach(list, i, v)
+                if (strcmp(jstr(v, "state_dir"), state_dir) == 0)
+                        return v;
+        return NULL;
+}
+
+static void check_how(json_t *list, const char *state_dir, const char *how_prefix, pid_t pid, const char *via) {
+        json_t *f = find_found(list, state_dir);
+        char want[256];
+
+        if (!f) {
+                char *dump = json_dumps(list, JSON_COMPACT);
+                CHECK(false, "%s not among the state dirs found: %s", state_dir, dump ? dump : "?");
+        }
+        snprintf(want, sizeof(want), "%s pid %d (%s)", how_prefix, (int) pid, via);
+        CHECK(strcmp(jstr(f, "how"), want) == 0, "%s found as '%s', expected '%s'", state_dir, jstr(f, "how"), want);
+}
+
+static json_t *status(LwDaemon *d) {
+        const char *args[] = { "status", "--json", "--socket", d->socket, NULL };
+        static char out[1 << 16];
+        json_t *j;
+
+        CHECK(lw_run(args, -1, out, sizeof(out), NULL, 0) == 0, "status");
+        j = json_loads(out, 0, NULL);
+        CHECK(j, "status is not JSON: %s", out);
+        return j;
+}
+
+static void run(const char *backend) {
+        char *tmp = lw_tmpdir(), *app = lw_path(tmp, "app"), *entry = lw_path(app, "openclaw.mjs");
+        char *nb = lw_path(tmp, "nobody-before"), *na = lw_path(tmp, "nobody-after");
+        char *hb = lw_path(tmp, "daemon-home-before"), *ha = lw_path(tmp, "daemon-home-after");
+        char *db = lw_path(hb, ".openclaw"), *da = lw_path(ha, ".openclaw");
+        char *foreign = lw_path(tmp, "daemon-owned");
+        char *config = lw_path(tmp, "lockwarden.json");
+        char *dirs[4] = { nb, db, na, da }, *sessions[4], *locks[4], env[4][4200];
+        pid_t gw[4];
+
+        fprintf(stderr, "== %s\n", backend);
+        CHECK(chmod(tmp, 0755) == 0, "chmod");
+        lw_mkdir_p(app);
+        lw_write_file(entry, "// the gateway's entry script\n", 30);
+        lw_mkdir_p(hb);
+        lw_mkdir_p(ha);
+        CHECK(chown(hb, DAEMON_UID, DAEMON_UID) == 0 && chown(ha, DAEMON_UID, DAEMON_UID) == 0, "chown homes");
+        for (int i = 0; i < 4; i++) {
+                sessions[i] = state_dir_for(dirs[i], i % 2 == 0 ? NOBODY : DAEMON_UID);
+                locks[i] = lw_path(sessions[i], "s.jsonl.lock");
+        }
+        snprintf(env[0], sizeof(env[0]), "OPENCLAW_STATE_DIR=%s", nb);
+        snprintf(env[1], sizeof(env[1]), "HOME=%s", hb);
+        snprintf(env[2], sizeof(env[2]), "OPENCLAW_STATE_DIR=%s", na);
+        snprintf(env[3], sizeof(env[3]), "HOME=%s", ha);
+        /* daemon-owned: a state dir of daemon's with a dead owner's lock in it. */
+        char *fsessions = state_dir_for(foreign, DAEMON_UID), *flock = lw_path(fsessions, "f.jsonl.lock");
+        write_dead_lock(flock, DAEMON_UID);
+        lw_write_file(config, "{}\n", 3);
+
+        /* Before the daemon: one gateway of each user. */
+        gw[0] = gateway_start(entry, NOBODY, env[0], locks[0]);
+        gw[1] = gateway_start(entry, DAEMON_UID, env[1], locks[1]);
+
+        const char *args[] = { "--config", config, "--leak-grace-ms", "200", "--backend", backend, NULL };
+        LwDaemon *d = lw_daemon_start(NULL, args, NULL);
+        json_t *ready = lw_daemon_ready(d);
+        json_t *found = json_object_get(ready, "discovered");
+        CHECK(json_is_array(found), "monitor.ready has no discovered list");
+        check_how(found, nb, "gateway", gw[0], "OPENCLAW_STATE_DIR");
+        check_how(found, db, "gateway", gw[1], "HOME");
+        CHECK(!find_found(found, na) && !find_found(found, da), "found before it ran");
+
+        /* After: learned from their open of the entry script. */
+        gw[2] = gateway_start(entry, NOBODY, env[2], locks[2]);
+        json_t *ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.discovered", "state_dir", na);
+        char want[128];
+        snprintf(want, sizeof(want), "entry script open by pid %d (OPENCLAW_STATE_DIR)", (int) gw[2]);
+        CHECK(strcmp(jstr(ev, "how"), want) == 0, "how '%s'", jstr(ev, "how"));
+        gw[3] = gateway_start(entry, DAEMON_UID, env[3], locks[3]);
+        ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.discovered", "state_dir", da);
+        snprintf(want, sizeof(want), "entry script open by pid %d (HOME)", (int) gw[3]);
+        CHECK(strcmp(jstr(ev, "how"), want) == 0, "how '%s'", jstr(ev, "how"));
+
+        json_t *st = status(d);
+        json_t *sfound = json_object_get(st, "discovered");
+        check_how(sfound, nb, "gateway", gw[0], "OPENCLAW_STATE_DIR");
+        check_how(sfound, db, "gateway", gw[1], "HOME");
+        check_how(sfound, na, "entry script open by", gw[2], "OPENCLAW_STATE_DIR");
+        check_how(sfound, da, "entry script open by", gw[3], "HOME");
+        json_decref(st);
+        /* The human text says it too. */
+        {
+                const char *hargs[] = { "status", "--socket", d->socket, NULL };
+                static char out[1 << 16];
+                CHECK(lw_run(hargs, -1, out, sizeof(out), NULL, 0) == 0, "status");
+                CHECK(strstr(out, na) && strstr(out, "entry script open by"), "status text: %s", out);
+        }
+
+        /* Each gateway dies holding its lock: all four are cleaned. */
+        for (int i = 0; i < 4; i++)
+                lw_kill_wait(gw[i], SIGKILL);
+        for (int i = 0; i < 4; i++)
+                lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", locks[i]);
+
+        /* nobody names daemon's state dir: refused, said once, and nothing in it is touched. */
+        char fenv[4200];
+        snprintf(fenv, sizeof(fenv), "OPENCLAW_STATE_DIR=%s", foreign);
+        char *nlock = lw_path(sessions[0], "n.jsonl.lock");
+        pid_t bad = gateway_start(entry, NOBODY, fenv, nlock);
+        ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.warning", "path", foreign);
+        CHECK(strstr(jstr(ev, "warning"), "owned by uid 1") && strstr(jstr(ev, "warning"), "NOT guarded"),
+              "warning '%s'", jstr(ev, "warning"));
+        LwEnv e = { .state = nb, .sessions = sessions[0], .d = d };
+        pid_t b = lw_barrier(&e, LW_TIMEOUT_MS);
+        lw_kill_wait(b, SIGTERM);
+        CHECK(lw_count(d, "lock.stale", "lock", flock) == 0 && lw_count(d, "lock.cleaned", "lock", flock) == 0,
+              "a state dir nobody named but daemon owns was guarded");
+        CHECK(lw_exists(flock), "the foreign lock is gone");
+        st = status(d);
+        CHECK(!find_found(json_object_get(st, "discovered"), foreign), "listed as found");
+        json_decref(st);
+        lw_kill_wait(bad, SIGKILL);
+
+        /* Reload, discovery still on: the gateways are gone, their state dirs stay guarded. */
+        CHECK(kill(d->pid, SIGHUP) == 0, "SIGHUP");
+        ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.reloaded", NULL, NULL);
+        CHECK(json_array_size(json_object_get(ev, "removed")) == 0, "a reload dropped folders");
+        for (int i = 0; i < 4; i++) {
+                char *again = lw_path(sessions[i], "again.jsonl.lock");
+                write_dead_lock(again, i % 2 == 0 ? NOBODY : DAEMON_UID);
+                lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", again);
+                free(again);
+        }
+
+        /* A configuration that names a folder turns discovery off: what it found goes. */
+        char cfg[4200];
+        int n = snprintf(cfg, sizeof(cfg), "{\"state_dirs\": [\"%s\"]}\n", nb);
+        lw_write_file(config, cfg, (size_t) n);
+        CHECK(kill(d->pid, SIGHUP) == 0, "SIGHUP");
+        ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.reloaded", NULL, NULL);
+        json_t *removed = json_object_get(ev, "removed");
+        for (int i = 1; i < 4; i++) {
+                bool listed = false;
+                size_t k;
+                json_t *v;
+                json_array_foreach(removed, k, v)
+                        listed = listed || strcmp(json_string_value(v), dirs[i]) == 0;
+                CHECK(listed, "%s not in the removed list", dirs[i]);
+        }
+        st = status(d);
+        CHECK(!json_object_get(st, "discovered"), "discovery still on");
+        json_decref(st);
+
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+}
+
+int main(void) {
+        lw_require_root();
+        lw_require_fanotify();
+        if (!getpwuid(NOBODY) || !getpwuid(DAEMON_UID)) {
+                fprintf(stderr, "needs the users nobody and daemon\n");
+                return LW_SKIP;
+        }
+        /* The daemon's own default state dir is root's, whatever the test was started with. */
+        unsetenv("OPENCLAW_STATE_DIR");
+        run("fanotify");
+        run("inotify");
+        return 0;
+}
