@@ -64,12 +64,13 @@ bool discovery_enabled(Manager *m) {
         return m->discovery != NULL;
 }
 
-/* A refusal, said once (the same path and reason are not said again). */
-static void warn_once(Manager *m, const char *path, const char *why) {
+/* A refusal, said once per PATH and REASON (a gateway that restarts is not news; WHY, the
+ * text, names its pid). */
+static void warn_once(Manager *m, const char *path, const char *reason, const char *why) {
         Discovery *d = m->discovery;
         _cleanup_free_ char *key = NULL;
 
-        if (asprintf(&key, "%s\n%s", path, why) < 0)
+        if (asprintf(&key, "%s\n%s", path, reason) < 0)
                 return;
         for (size_t i = 0; i < d->n_warned; i++)
                 if (strcmp(d->warned[i], key) == 0)
@@ -375,7 +376,7 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
         if (!same_mount_ns(pid)) {
                 snprintf(why, sizeof(why), "gateway pid %d runs in another mount namespace (a container?): "
                          "its state dir is NOT guarded (name it with --state-dir as seen from here)", (int) pid);
-                warn_once(m, script ? script : "/", why);
+                warn_once(m, script ? script : "/", "another mount namespace", why);
                 return;
         }
         k = read_proc(pid, "environ", env, sizeof(env));
@@ -417,7 +418,7 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
         if (state_dir_check(home, uid, reason, sizeof(reason)) < 0) {
                 snprintf(why, sizeof(why), "gateway pid %d (uid %u) names this state dir (%s): %s: it is NOT guarded",
                          (int) pid, (unsigned) uid, source, reason);
-                warn_once(m, home, why);
+                warn_once(m, home, reason, why);
                 return;
         }
         snprintf(how, sizeof(how), "%s pid %d (%s)", via, (int) pid, source);
@@ -475,6 +476,8 @@ static int on_walk_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         (void) s;
         (void) usec;
         if (m->discovery) {
+                /* What the kernel queued first is taken up first (as every timer does). */
+                manager_drain_events(m);
                 walk_proc(m, "entry script open by");
                 manager_flush(m);
         }
