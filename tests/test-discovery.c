@@ -12,7 +12,8 @@
  *   - a reload with discovery still on keeps every state dir found, though their gateways are
  *     gone (their stale locks are still cleaned);
  *   - a reload of a configuration that names a folder drops what discovery found.
- * Run with fanotify (the opener's pid) and with inotify as root (one walk of /proc). */
+ * Run with fanotify (the opener's pid) and with inotify as root (one walk of /proc). Last, a
+ * gateway-looking process naming a state dir on a stalled FUSE mount: not looked up there. */
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -244,6 +245,45 @@ static void run(const char *backend) {
         CHECK(lw_daemon_stop(d) == 0, "exit status");
 }
 
+/* A gateway-looking process of nobody's names a state dir on a FUSE mount whose server is
+ * stopped: a lookup there would never return. The daemon must not go there (it says so) and
+ * must become ready and answer. */
+static void run_fuse(void) {
+        char *tmp = lw_tmpdir(), *src = lw_path(tmp, "src"), *mnt = lw_path(tmp, "mnt");
+        char *app = lw_path(tmp, "app"), *entry = lw_path(app, "openclaw.mjs");
+        char *own = lw_path(tmp, "own"), *config = lw_path(tmp, "lockwarden.json");
+        char *state = lw_path(mnt, "state"), env[4200];
+
+        fprintf(stderr, "== FUSE\n");
+        CHECK(chmod(tmp, 0755) == 0, "chmod");
+        lw_mkdir_p(app);
+        lw_write_file(entry, "// the gateway's entry script\n", 30);
+        char *lock = lw_path(state_dir_for(own, NOBODY), "s.jsonl.lock");
+        free(state_dir_for(lw_path(src, "state"), NOBODY));
+        lw_mkdir_p(mnt);
+        lw_write_file(config, "{}\n", 3);
+        /* No attribute cache: every lookup asks the server. */
+        pid_t server = lw_bindfs_mount(src, mnt, "attr_timeout=0,entry_timeout=0");
+        if (server < 0) {
+                fprintf(stderr, "SKIP (this part): no FUSE here\n");
+                return;
+        }
+        snprintf(env, sizeof(env), "OPENCLAW_STATE_DIR=%s", state);
+        pid_t g = gateway_start(entry, NOBODY, env, lock);
+        CHECK(kill(server, SIGSTOP) == 0, "stop the server");
+
+        const char *args[] = { "--config", config, "--leak-grace-ms", "200", NULL };
+        LwDaemon *d = lw_daemon_start(NULL, args, NULL);
+        json_t *ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.warning", "path", state);
+        CHECK(strstr(jstr(ev, "warning"), "FUSE"), "warning '%s'", jstr(ev, "warning"));
+        json_t *ready = lw_daemon_ready(d);
+        CHECK(!find_found(json_object_get(ready, "discovered"), state), "a state dir on FUSE was taken");
+        json_decref(status(d));
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+        lw_kill_wait(g, SIGKILL);
+        lw_bindfs_unmount();
+}
+
 int main(void) {
         lw_require_root();
         lw_require_fanotify();
@@ -255,5 +295,6 @@ int main(void) {
         unsetenv("OPENCLAW_STATE_DIR");
         run("fanotify");
         run("inotify");
+        run_fuse();
         return 0;
 }
