@@ -56,10 +56,6 @@ struct Discovery {
         uint64_t last_walk_usec;
 };
 
-static bool enabled(Manager *m) {
-        return m->opts->discover && geteuid() == 0;
-}
-
 bool discovery_enabled(Manager *m) {
         return m->discovery != NULL;
 }
@@ -360,7 +356,7 @@ static char *gateway_script(pid_t pid, const char *argv, size_t len) {
 static void consider_pid(Manager *m, pid_t pid, const char *via) {
         static char env[ENVIRON_MAX];
         char argv[CMDLINE_MAX], why[2 * PATH_MAX + 256], how[128];
-        _cleanup_free_ char *state = NULL, *script = NULL, *home = NULL;
+        _cleanup_free_ char *state = NULL, *script = NULL, *home = NULL, *abs = NULL;
         const char *v, *source;
         ssize_t n, k;
         uid_t uid;
@@ -410,19 +406,18 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
                 entry_watch(m, script, uid);
         if (!state)
                 return;
-        free(home);
-        home = path_absolute(state);
-        if (!home || tree_has_root(m, home, NODE_STATE))
+        abs = path_absolute(state);
+        if (!abs || tree_has_root(m, abs, NODE_STATE))
                 return;
         char reason[PATH_MAX + 64];
-        if (state_dir_check(home, uid, reason, sizeof(reason)) < 0) {
+        if (state_dir_check(abs, uid, reason, sizeof(reason)) < 0) {
                 snprintf(why, sizeof(why), "gateway pid %d (uid %u) names this state dir (%s): %s: it is NOT guarded",
                          (int) pid, (unsigned) uid, source, reason);
-                warn_once(m, home, reason, why);
+                warn_once(m, abs, reason, why);
                 return;
         }
         snprintf(how, sizeof(how), "%s pid %d (%s)", via, (int) pid, source);
-        found_add(m, home, how);
+        found_add(m, abs, how);
 }
 
 static void walk_proc(Manager *m, const char *via) {
@@ -485,7 +480,9 @@ static int on_walk_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 int discovery_start(Manager *m) {
-        if (!enabled(m) || m->discovery)
+        /* Root only: another user could neither read the gateways' environment nor guard
+         * other users' folders. (A daemon that became --user after start-up goes on.) */
+        if (!m->opts->discover || geteuid() != 0 || m->discovery)
                 return 0;
         m->discovery = calloc(1, sizeof(Discovery));
         if (!m->discovery)
@@ -571,7 +568,7 @@ bool discovery_reload(Manager *m, json_t *removed) {
         Discovery *d = m->discovery;
         bool any = false;
 
-        if (enabled(m)) {
+        if (m->opts->discover) {
                 if (!d)
                         return discovery_start(m), false;
                 /* Additive: a state dir whose gateway exited stays guarded. */
