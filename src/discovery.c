@@ -524,6 +524,11 @@ void discovery_dispatch(Manager *m, const FsEvent *ev) {
                                  0, on_walk_timer, m, "discovery-walk");
 }
 
+void discovery_resync(Manager *m) {
+        if (m->discovery)
+                walk_proc(m, "gateway");
+}
+
 static void discovery_drop(Manager *m, bool unwatch) {
         Discovery *d = m->discovery;
 

@@ -31,6 +31,8 @@ void discovery_dispatch(Manager *m, const FsEvent *ev);
  * the state dirs it found and that are not configured stop being guarded (each appended to
  * REMOVED). Returns whether any root was removed. */
 bool discovery_reload(Manager *m, json_t *removed);
+/* Events were lost (an entry script's open among them, perhaps): one walk of /proc. */
+void discovery_resync(Manager *m);
 /* [{"state_dir": ..., "how": ...}] for monitor.ready and status (empty when off). */
 json_t *discovery_json(Manager *m);
 /* Is discovery on? */

@@ -139,6 +139,8 @@ static void manager_resync(Manager *m) {
         int r;
 
         tree_resync(m, start);
+        /* An entry script's open may be among the events lost: look for gateways again. */
+        discovery_resync(m);
         m->n_lazy = 0; /* every holder set is read again from /proc */
         r = holder_map_reseed(&m->holders, start);
         for (Lock *l = m->locks; l; l = l->locks_next)

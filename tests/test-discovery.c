@@ -106,6 +106,32 @@ static void check_how(json_t *list, const char *state_dir, const char *how_prefi
         CHECK(strcmp(jstr(f, "how"), want) == 0, "%s found as '%s', expected '%s'", state_dir, jstr(f, "how"), want);
 }
 
+/* Every local user of this host with a home (uid 0, 1000..65533) has its ~/.openclaw guarded,
+ * said "local user NAME" (root's is the default state dir: guarded, not "found"). */
+static void check_local_users(json_t *found) {
+        FILE *f = fopen("/etc/passwd", "re");
+        struct passwd *pw;
+        struct stat st;
+
+        CHECK(f, "/etc/passwd");
+        while ((pw = fgetpwent(f))) {
+                char *state, want[300];
+
+                if (pw->pw_uid == 0 || pw->pw_uid < 1000 || pw->pw_uid >= 65534 || pw->pw_dir[0] != '/' ||
+                    stat(pw->pw_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+                        continue;
+                state = lw_path(pw->pw_dir, ".openclaw");
+                json_t *v = find_found(found, state);
+                CHECK(v, "%s of local user %s not found", state, pw->pw_name);
+                snprintf(want, sizeof(want), "local user %s", pw->pw_name);
+                /* (A gateway of that user's running now says better how.) */
+                CHECK(strcmp(jstr(v, "how"), want) == 0 || strncmp(jstr(v, "how"), "gateway pid ", 12) == 0,
+                      "%s found as '%s'", state, jstr(v, "how"));
+                free(state);
+        }
+        fclose(f);
+}
+
 static json_t *status(LwDaemon *d) {
         const char *args[] = { "status", "--json", "--socket", d->socket, NULL };
         static char out[1 << 16];
@@ -159,6 +185,7 @@ static void run(const char *backend) {
         check_how(found, nb, "gateway", gw[0], "OPENCLAW_STATE_DIR");
         check_how(found, db, "gateway", gw[1], "HOME");
         CHECK(!find_found(found, na) && !find_found(found, da), "found before it ran");
+        check_local_users(found);
 
         /* After: learned from their open of the entry script. */
         gw[2] = gateway_start(entry, NOBODY, env[2], locks[2]);
