@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* discovery.c: finding the host's gateways when no folder is configured (discovery.h). */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
@@ -19,6 +20,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "openclaw.h"
+#include "proc.h"
 #include "report.h"
 #include "source.h"
 #include "time-util.h"
@@ -85,11 +87,11 @@ static void warn_once(Manager *m, const char *path, const char *reason, const ch
 /* Guards PATH (absolute), found as HOW, unless it is guarded already. */
 static void found_add(Manager *m, const char *path, const char *how) {
         Discovery *d = m->discovery;
-        _cleanup_free_ char *p = path_absolute(path), *h = strdup(how);
+        _cleanup_free_ char *p = path_absolute(path);
         Found *f;
         int r;
 
-        if (!p || !h || tree_has_root(m, p, NODE_STATE))
+        if (!p || tree_has_root(m, p, NODE_STATE))
                 return;
         f = realloc(d->found, (d->n_found + 1) * sizeof(Found));
         if (!f)
@@ -105,8 +107,9 @@ static void found_add(Manager *m, const char *path, const char *how) {
         /* After start-up a discovery is news; at start-up monitor.ready lists them. */
         if (m->started)
                 report_emit(&m->reporter, EVENT_MONITOR_DISCOVERED,
-                            json_pack("{s:o, s:o}", "state_dir", json_path(NULL, p), "how", json_text(h)));
-        d->found[d->n_found++] = (Found) { .path = TAKE_PTR(p), .how = TAKE_PTR(h) };
+                            json_pack("{s:o, s:o}", "state_dir", json_path(NULL, p), "how", json_text(how)));
+        /* Out of memory for HOW: listed with "how": null. */
+        d->found[d->n_found++] = (Found) { .path = TAKE_PTR(p), .how = strdup(how) };
 }
 
 /* /proc/PID/NAME whole (up to MAX - 1 bytes, NUL-terminated): its length, or -errno. */
@@ -141,13 +144,19 @@ static const char *env_get(const char *env, size_t len, const char *key) {
 
 /* The effective uid of PID (/proc/PID/status). */
 static int proc_euid(pid_t pid, uid_t *ret) {
-        char buf[4096], *p;
-        unsigned long r, e;
+        char buf[4096], *p, *end;
+        unsigned long e;
 
         if (read_proc(pid, "status", buf, sizeof(buf)) < 0)
                 return -ESRCH;
+        /* "Uid:\treal\teffective\tsaved\tfs" */
         p = strstr(buf, "\nUid:");
-        if (!p || sscanf(p + 5, "%lu %lu", &r, &e) != 2)
+        if (!p)
+                return -EIO;
+        (void) strtoul(p + 5, &end, 10);
+        errno = 0;
+        e = strtoul(end, &p, 10);
+        if (errno != 0 || p == end)
                 return -EIO;
         *ret = (uid_t) e;
         return 0;
@@ -358,17 +367,18 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
         char argv[CMDLINE_MAX], why[2 * PATH_MAX + 256], how[128];
         _cleanup_free_ char *state = NULL, *script = NULL, *home = NULL, *abs = NULL;
         const char *v, *source;
-        ssize_t n, k;
+        size_t len = 0;
+        ssize_t k;
         uid_t uid;
 
         if (pid == m->self_pid)
                 return;
-        n = read_proc(pid, "cmdline", argv, sizeof(argv));
-        if (n <= 0 || !openclaw_argv_is_gateway(argv, (size_t) n))
+        if (proc_cmdline(pid, argv, sizeof(argv), &len) < 0 || len == 0 ||
+            !openclaw_argv_is_gateway(argv, len))
                 return;
         if (proc_euid(pid, &uid) < 0)
                 return;
-        script = gateway_script(pid, argv, (size_t) n);
+        script = gateway_script(pid, argv, len);
         if (!same_mount_ns(pid)) {
                 snprintf(why, sizeof(why), "gateway pid %d runs in another mount namespace (a container?): "
                          "its state dir is NOT guarded (name it with --state-dir as seen from here)", (int) pid);
@@ -399,7 +409,7 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
                 (void) asprintf(&state, "%s/.openclaw", v);
         } else {
                 source = "passwd";
-                if (passwd_home(uid, &home, NULL) >= 0 && home[0] == '/')
+                if (passwd_home(uid, &home, NULL) >= 0 && home && home[0] == '/')
                         (void) asprintf(&state, "%s/.openclaw", home);
         }
         if (script)
