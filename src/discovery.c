@@ -241,8 +241,45 @@ static bool path_on_fuse(const char *path) {
         return fuse;
 }
 
+/* A state dir that does not exist yet (a gateway reads its entry script before it makes its
+ * state dir): may it be waited for? Only if its nearest existing ancestor is UID's or root's
+ * and nobody else may write it, so that whatever appears there was made by them. */
+static int missing_check(const char *path, uid_t uid, char *why, size_t size) {
+        _cleanup_free_ char *prefix = strdup(path);
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        char *slash;
+
+        if (!prefix)
+                return -ENOMEM;
+        for (;;) {
+                slash = strrchr(prefix, '/');
+                if (!slash || slash == prefix) {
+                        snprintf(why, size, "it does not exist");
+                        return -ENOENT;
+                }
+                *slash = '\0';
+                fd = chase_dir(prefix, NULL);
+                if (fd >= 0)
+                        break;
+                if (fd != -ENOENT) {
+                        snprintf(why, size, "it does not exist, and %s cannot be opened: %s", prefix, strerror(-fd));
+                        return fd;
+                }
+        }
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if ((st.st_uid != uid && st.st_uid != 0) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+                snprintf(why, size, "it does not exist yet, and %s, where it would appear, may be written by "
+                         "others than the gateway's user (uid %u) and root", prefix, (unsigned) uid);
+                return -EPERM;
+        }
+        return 0;
+}
+
 /* May a state dir at PATH be guarded for a gateway of UID? A directory (symlinks only as
- * chase.h allows), owned by UID or root, on no FUSE filesystem. 0 or -errno with WHY. */
+ * chase.h allows), owned by UID or root, on no FUSE filesystem; or one that does not exist yet
+ * where only they can make it (missing_check). 0 or -errno with WHY. */
 static int state_dir_check(const char *path, uid_t uid, char *why, size_t size) {
         _cleanup_free_ char *unsafe = NULL;
         _cleanup_close_ int fd = -1;
@@ -253,6 +290,8 @@ static int state_dir_check(const char *path, uid_t uid, char *why, size_t size) 
                 return -EREMOTE;
         }
         fd = chase_dir(path, &unsafe);
+        if (fd == -ENOENT)
+                return missing_check(path, uid, why, size);
         if (fd < 0) {
                 chase_error(fd, unsafe, why, size);
                 return fd;

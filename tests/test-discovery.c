@@ -9,6 +9,8 @@
  * and status say what was found and how. Then:
  *   - a process of nobody's naming a state dir owned by daemon is not guarded (warning), ended
  *     on a barrier;
+ *   - a state dir that does not exist yet is waited for in a folder of its user's, not in one
+ *     others may write;
  *   - a reload with discovery still on keeps every state dir found, though their gateways are
  *     gone (their stale locks are still cleaned);
  *   - a reload of a configuration that names a folder drops what discovery found.
@@ -238,6 +240,34 @@ static void run(const char *backend) {
         CHECK(!find_found(json_object_get(st, "discovered"), foreign), "listed as found");
         json_decref(st);
         lw_kill_wait(bad, SIGKILL);
+
+        /* A gateway reads its entry script before it makes its state dir: one that does not
+         * exist yet is waited for when only its user (or root) can make it... */
+        char *nhome = lw_path(tmp, "nobody-home"), *later = lw_path(nhome, "later/state");
+        lw_mkdir_p(nhome);
+        CHECK(chown(nhome, NOBODY, NOBODY) == 0, "chown");
+        snprintf(fenv, sizeof(fenv), "OPENCLAW_STATE_DIR=%s", later);
+        char *mlock = lw_path(sessions[0], "m.jsonl.lock");
+        pid_t g = gateway_start(entry, NOBODY, fenv, mlock);
+        ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.discovered", "state_dir", later);
+        char *lsessions = state_dir_for(later, NOBODY), *llock = lw_path(lsessions, "l.jsonl.lock");
+        chown_tree(nhome, "later", NOBODY);
+        write_dead_lock(llock, NOBODY);
+        lw_expect(d, LW_TIMEOUT_MS, "lock.cleaned", "lock", llock);
+        lw_kill_wait(g, SIGKILL);
+        /* ... and not where another user could make it first. */
+        char *world = lw_path(tmp, "world"), *wstate = lw_path(world, "state");
+        lw_mkdir_p(world);
+        CHECK(chmod(world, 01777) == 0, "chmod");
+        snprintf(fenv, sizeof(fenv), "OPENCLAW_STATE_DIR=%s", wstate);
+        char *wlock = lw_path(sessions[0], "w.jsonl.lock");
+        g = gateway_start(entry, NOBODY, fenv, wlock);
+        ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.warning", "path", wstate);
+        CHECK(strstr(jstr(ev, "warning"), "may be written by others"), "warning '%s'", jstr(ev, "warning"));
+        lw_kill_wait(g, SIGKILL);
+        st = status(d);
+        CHECK(!find_found(json_object_get(st, "discovered"), wstate), "a state dir others can make was taken");
+        json_decref(st);
 
         /* Reload, discovery still on: the gateways are gone, their state dirs stay guarded. */
         CHECK(kill(d->pid, SIGHUP) == 0, "SIGHUP");
