@@ -5,12 +5,16 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sys/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "capability.h"
 #include "chase.h"
 #include "discovery.h"
 #include "escape.h"
@@ -162,7 +166,8 @@ static int proc_euid(pid_t pid, uid_t *ret) {
         return 0;
 }
 
-/* Does PID see the same mounts as we do? Its paths mean something else otherwise. */
+/* Does PID see the same mounts as we do, from the same root? Its paths may mean other
+ * folders otherwise. */
 static bool same_mount_ns(pid_t pid) {
         char path[64], a[64], b[64];
         ssize_t n, k;
@@ -170,7 +175,11 @@ static bool same_mount_ns(pid_t pid) {
         snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int) pid);
         n = readlink(path, a, sizeof(a) - 1);
         k = readlink("/proc/self/ns/mnt", b, sizeof(b) - 1);
-        return n > 0 && k > 0 && n == k && memcmp(a, b, (size_t) n) == 0;
+        if (n <= 0 || k <= 0 || n != k || memcmp(a, b, (size_t) n) != 0)
+                return false;
+        snprintf(path, sizeof(path), "/proc/%d/root", (int) pid);
+        n = readlink(path, a, sizeof(a) - 1);
+        return n == 1 && a[0] == '/';
 }
 
 /* The user's entry in /etc/passwd, read as a file: getpwent's NSS may ask the network. */
@@ -215,8 +224,8 @@ static void unoctal(char *s) {
 /* Is PATH (absolute) on a FUSE filesystem, by our mount table? A process names the path: a
  * FUSE server of its user's could stall any lookup in it, and nothing on the event path may
  * wait. Read from /proc/self/mountinfo, which asks no filesystem. */
-static bool path_on_fuse(const char *path) {
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+static bool mountinfo_on_fuse(const char *mountinfo, const char *path) {
+        _cleanup_fclose_ FILE *f = fopen(mountinfo, "re");
         _cleanup_free_ char *line = NULL;
         size_t alloc = 0, best = 0;
         bool fuse = false;
@@ -241,10 +250,58 @@ static bool path_on_fuse(const char *path) {
         return fuse;
 }
 
+static bool path_on_fuse(const char *path) {
+        return mountinfo_on_fuse("/proc/self/mountinfo", path);
+}
+
+/* Is the folder FD what PATH names for PID, in its own mount namespace (lockwarden's unit has
+ * mounts of its own: PrivateTmp, ProtectHome)? Looked up from PID's root without following
+ * any symlink and not on a FUSE filesystem of its mounts: 1 yes, 0 no, -errno unknown. */
+static int same_in_ns(pid_t pid, const char *path, int fd) {
+        struct open_how how = {
+                .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        _cleanup_close_ int rfd = -1, pfd = -1;
+        char p[64];
+        struct stat a, b;
+
+        snprintf(p, sizeof(p), "/proc/%d/mountinfo", (int) pid);
+        if (mountinfo_on_fuse(p, path))
+                return -EREMOTE;
+        snprintf(p, sizeof(p), "/proc/%d/root", (int) pid);
+        rfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rfd < 0)
+                return negative_errno();
+        pfd = (int) syscall(SYS_openat2, rfd, path[1] ? path + 1 : ".", &how, sizeof(how));
+        if (pfd < 0)
+                return negative_errno();
+        if (fstat(pfd, &a) < 0 || fstat(fd, &b) < 0)
+                return negative_errno();
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* FD opened at PATH here: is it the folder PID means by PATH? PID 0: same mounts, yes. */
+static int check_same(pid_t pid, const char *path, int fd, char *why, size_t size) {
+        int r;
+
+        if (pid == 0)
+                return 0;
+        r = same_in_ns(pid, path, fd);
+        if (r > 0)
+                return 0;
+        if (r == 0)
+                snprintf(why, size, "the gateway runs with other mounts (a container?), where this path is another folder");
+        else
+                snprintf(why, size, "the gateway runs with other mounts (a container?), where this path cannot be "
+                         "looked up safely (%s)", strerror(-r));
+        return r == 0 ? -EXDEV : r;
+}
+
 /* A state dir that does not exist yet (a gateway reads its entry script before it makes its
  * state dir): may it be waited for? Only if its nearest existing ancestor is UID's or root's
  * and nobody else may write it, so that whatever appears there was made by them. */
-static int missing_check(const char *path, uid_t uid, char *why, size_t size) {
+static int missing_check(const char *path, uid_t uid, pid_t ns_pid, char *why, size_t size) {
         _cleanup_free_ char *prefix = strdup(path);
         _cleanup_close_ int fd = -1;
         struct stat st;
@@ -274,13 +331,14 @@ static int missing_check(const char *path, uid_t uid, char *why, size_t size) {
                          "others than the gateway's user (uid %u) and root", prefix, (unsigned) uid);
                 return -EPERM;
         }
-        return 0;
+        return check_same(ns_pid, prefix, fd, why, size);
 }
 
 /* May a state dir at PATH be guarded for a gateway of UID? A directory (symlinks only as
  * chase.h allows), owned by UID or root, on no FUSE filesystem; or one that does not exist yet
- * where only they can make it (missing_check). 0 or -errno with WHY. */
-static int state_dir_check(const char *path, uid_t uid, char *why, size_t size) {
+ * where only they can make it (missing_check); and, for a gateway with other mounts (NS_PID;
+ * 0: the same as ours), the folder it means. 0 or -errno with WHY. */
+static int state_dir_check(const char *path, uid_t uid, pid_t ns_pid, char *why, size_t size) {
         _cleanup_free_ char *unsafe = NULL;
         _cleanup_close_ int fd = -1;
         struct stat st;
@@ -291,7 +349,7 @@ static int state_dir_check(const char *path, uid_t uid, char *why, size_t size) 
         }
         fd = chase_dir(path, &unsafe);
         if (fd == -ENOENT)
-                return missing_check(path, uid, why, size);
+                return missing_check(path, uid, ns_pid, why, size);
         if (fd < 0) {
                 chase_error(fd, unsafe, why, size);
                 return fd;
@@ -305,7 +363,7 @@ static int state_dir_check(const char *path, uid_t uid, char *why, size_t size) 
                          (unsigned) st.st_uid, (unsigned) uid);
                 return -EPERM;
         }
-        return 0;
+        return check_same(ns_pid, path, fd, why, size);
 }
 
 static EntryDir *entry_dir_find(Discovery *d, const FileId *fid) {
@@ -316,7 +374,7 @@ static EntryDir *entry_dir_find(Discovery *d, const FileId *fid) {
 }
 
 /* Watch the folder of SCRIPT (absolute) for opens of it, when root or UID owns the folder. */
-static void entry_watch(Manager *m, const char *script, uid_t uid) {
+static void entry_watch(Manager *m, const char *script, uid_t uid, pid_t ns_pid) {
         Discovery *d = m->discovery;
         _cleanup_free_ char *dir = strdup(script), *unsafe = NULL;
         _cleanup_close_ int fd = -1;
@@ -336,6 +394,9 @@ static void entry_watch(Manager *m, const char *script, uid_t uid) {
                 return;
         fd = chase_dir(dir, &unsafe);
         if (fd < 0 || fstat(fd, &st) < 0 || (st.st_uid != 0 && st.st_uid != uid))
+                return;
+        char why[128];
+        if (check_same(ns_pid, dir, fd, why, sizeof(why)) < 0)
                 return;
         if (file_id_fsid(fd, &fsid) < 0 || file_id_at(fd, "", fsid, &id) < 0)
                 return;
@@ -418,12 +479,9 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
         if (proc_euid(pid, &uid) < 0)
                 return;
         script = gateway_script(pid, argv, len);
-        if (!same_mount_ns(pid)) {
-                snprintf(why, sizeof(why), "gateway pid %d runs in another mount namespace (a container?): "
-                         "its state dir is NOT guarded (name it with --state-dir as seen from here)", (int) pid);
-                warn_once(m, script ? script : "/", "another mount namespace", why);
-                return;
-        }
+        /* Its paths are its own mounts': with other mounts than ours (lockwarden's unit has
+         * some; a container), every folder is checked to be the same one seen from here. */
+        pid_t ns_pid = same_mount_ns(pid) ? 0 : pid;
         k = read_proc(pid, "environ", env, sizeof(env));
         if (k < 0)
                 k = 0; /* gone, or not ours to read: the passwd home */
@@ -452,14 +510,14 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
                         (void) asprintf(&state, "%s/.openclaw", home);
         }
         if (script)
-                entry_watch(m, script, uid);
+                entry_watch(m, script, uid, ns_pid);
         if (!state)
                 return;
         abs = path_absolute(state);
         if (!abs || tree_has_root(m, abs, NODE_STATE))
                 return;
         char reason[PATH_MAX + 64];
-        if (state_dir_check(abs, uid, reason, sizeof(reason)) < 0) {
+        if (state_dir_check(abs, uid, ns_pid, reason, sizeof(reason)) < 0) {
                 snprintf(why, sizeof(why), "gateway pid %d (uid %u) names this state dir (%s): %s: it is NOT guarded",
                          (int) pid, (unsigned) uid, source, reason);
                 warn_once(m, abs, reason, why);
@@ -529,9 +587,9 @@ static int on_walk_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 int discovery_start(Manager *m) {
-        /* Root only: another user could neither read the gateways' environment nor guard
-         * other users' folders. (A daemon that became --user after start-up goes on.) */
-        if (!m->opts->discover || geteuid() != 0 || m->discovery)
+        /* Privileged only (root, or the unit's user with its capabilities): without them the
+         * gateways' environment cannot be read nor other users' folders guarded. */
+        if (!m->opts->discover || m->discovery || !caps_have(CAP_DAC_OVERRIDE) || !caps_have(CAP_SYS_PTRACE))
                 return 0;
         m->discovery = calloc(1, sizeof(Discovery));
         if (!m->discovery)

@@ -16,7 +16,13 @@
  *   - a reload of a configuration that names a folder drops what discovery found.
  * Run with fanotify (the opener's pid) and with inotify as root (one walk of /proc). Last, a
  * gateway-looking process naming a state dir on a stalled FUSE mount: not looked up there. */
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
 #include <pwd.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,7 +151,8 @@ static json_t *status(LwDaemon *d) {
         return j;
 }
 
-static void run(const char *backend) {
+/* WRAPPER: NULL, or a command the daemon runs under (its own mount namespace). */
+static void run(const char *backend, const char *wrapper) {
         char *tmp = lw_tmpdir(), *app = lw_path(tmp, "app"), *entry = lw_path(app, "openclaw.mjs");
         char *nb = lw_path(tmp, "nobody-before"), *na = lw_path(tmp, "nobody-after");
         char *hb = lw_path(tmp, "daemon-home-before"), *ha = lw_path(tmp, "daemon-home-after");
@@ -155,7 +162,7 @@ static void run(const char *backend) {
         char *dirs[4] = { nb, db, na, da }, *sessions[4], *locks[4], env[4][4200];
         pid_t gw[4];
 
-        fprintf(stderr, "== %s\n", backend);
+        fprintf(stderr, "== %s%s%s\n", backend, wrapper ? " under " : "", wrapper ? wrapper : "");
         CHECK(chmod(tmp, 0755) == 0, "chmod");
         lw_mkdir_p(app);
         lw_write_file(entry, "// the gateway's entry script\n", 30);
@@ -180,7 +187,7 @@ static void run(const char *backend) {
         gw[1] = gateway_start(entry, DAEMON_UID, env[1], locks[1]);
 
         const char *args[] = { "--config", config, "--leak-grace-ms", "200", "--backend", backend, NULL };
-        LwDaemon *d = lw_daemon_start(NULL, args, NULL);
+        LwDaemon *d = wrapper ? lw_daemon_start_under(wrapper, args) : lw_daemon_start(NULL, args, NULL);
         json_t *ready = lw_daemon_ready(d);
         json_t *found = json_object_get(ready, "discovered");
         CHECK(json_is_array(found), "monitor.ready has no discovered list");
@@ -302,6 +309,77 @@ static void run(const char *backend) {
         CHECK(lw_daemon_stop(d) == 0, "exit status");
 }
 
+/* A gateway-looking lock holder of nobody's with mounts of its own, FROM bind-mounted over TO,
+ * naming TO as its state dir: for it TO is FROM. */
+static pid_t gateway_start_bound(const char *entry, const char *from, const char *to, const char *lock) {
+        char line[64];
+        int p[2];
+        pid_t pid;
+
+        CHECK(pipe2(p, O_CLOEXEC) == 0, "pipe");
+        pid = fork();
+        CHECK(pid >= 0, "fork");
+        if (pid == 0) {
+                char *bin = lw_path(lw_builddir(), "tests/lock-holder");
+                const char *argv[] = { entry, "--entry", entry, "gateway", lock, NULL };
+
+                dup2(p[1], STDOUT_FILENO);
+                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                    mount(from, to, NULL, MS_BIND, NULL) < 0)
+                        _exit(126);
+                setenv("OPENCLAW_STATE_DIR", to, 1);
+                if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+                        _exit(127);
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* gone with the test, whatever happens */
+                execv(bin, (char **) argv);
+                _exit(127);
+        }
+        close(p[1]);
+        struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+        CHECK(poll(&pfd, 1, LW_TIMEOUT_MS) == 1, "the bound gateway did not report");
+        ssize_t n = read(p[0], line, sizeof(line) - 1);
+        CHECK(n > 0 && strncmp(line, "locked", 6) == 0, "the bound gateway failed");
+        close(p[0]);
+        return pid;
+}
+
+/* A gateway with mounts of its own names a path that is, for it, its own state dir, and here
+ * another folder (of the same user's, with a dead owner's lock in it): that folder is not
+ * guarded, and the warning says why. */
+static void run_other_mounts(void) {
+        char *tmp = lw_tmpdir(), *app = lw_path(tmp, "app"), *entry = lw_path(app, "openclaw.mjs");
+        char *mine = lw_path(tmp, "its-own"), *here = lw_path(tmp, "here");
+        char *config = lw_path(tmp, "lockwarden.json"), *known = lw_path(tmp, "known");
+
+        fprintf(stderr, "== other mounts\n");
+        CHECK(chmod(tmp, 0755) == 0, "chmod");
+        lw_mkdir_p(app);
+        lw_write_file(entry, "// the gateway's entry script\n", 30);
+        char *lock = lw_path(state_dir_for(mine, NOBODY), "s.jsonl.lock");
+        char *hlock = lw_path(state_dir_for(here, NOBODY), "h.jsonl.lock");
+        char *ksessions = state_dir_for(known, NOBODY);
+        write_dead_lock(hlock, NOBODY);
+        lw_write_file(config, "{}\n", 3);
+        /* One gateway before the start, so that the entry script's folder is watched. */
+        char env[4200];
+        snprintf(env, sizeof(env), "OPENCLAW_STATE_DIR=%s", known);
+        pid_t k = gateway_start(entry, NOBODY, env, lw_path(ksessions, "k.jsonl.lock"));
+        const char *args[] = { "--config", config, "--leak-grace-ms", "200", NULL };
+        LwDaemon *d = lw_daemon_start(NULL, args, NULL);
+        lw_daemon_ready(d);
+
+        pid_t g = gateway_start_bound(entry, mine, here, lock);
+        json_t *ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.warning", "path", here);
+        CHECK(strstr(jstr(ev, "warning"), "another folder"), "warning '%s'", jstr(ev, "warning"));
+        lw_child_uid = NOBODY;
+        lw_expect_none_after_grace(d, ksessions, "lock.stale", "lock", hlock);
+        lw_child_uid = -1;
+        CHECK(lw_exists(hlock), "the lock of a folder the gateway does not use is gone");
+        lw_kill_wait(g, SIGKILL);
+        lw_kill_wait(k, SIGKILL);
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+}
+
 /* A gateway-looking process of nobody's names a state dir on a FUSE mount whose server is
  * stopped: a lookup there would never return. The daemon must not go there (it says so) and
  * must become ready and answer. */
@@ -350,8 +428,11 @@ int main(void) {
         }
         /* The daemon's own default state dir is root's, whatever the test was started with. */
         unsetenv("OPENCLAW_STATE_DIR");
-        run("fanotify");
-        run("inotify");
+        run("fanotify", NULL);
+        run_other_mounts();
+        /* The daemon with mounts of its own, as its unit gives it (PrivateTmp, ...): every
+         * folder a gateway names is checked to be the one it means. */
+        run("inotify", "unshare --mount --propagation private");
         run_fuse();
         return 0;
 }
