@@ -34,6 +34,11 @@
 
 #define NOBODY 65534
 #define DAEMON_UID 1
+/* The daemon as its unit runs it: a user of its own (any uid no test user has), with the
+ * unit's AmbientCapabilities=. */
+#define UNIT_UID 4242
+#define UNIT_UID_S "4242"
+#define UNIT_CAPS "+sys_admin,+dac_override,+sys_ptrace,+lease,+setpcap"
 
 static void chown_tree(const char *top, const char *rel, uid_t uid) {
         char *p = strdup(rel), *s;
@@ -345,7 +350,8 @@ static pid_t gateway_start_bound(const char *entry, const char *from, const char
 
 /* A gateway with mounts of its own names a path that is, for it, its own state dir, and here
  * another folder (of the same user's, with a dead owner's lock in it): that folder is not
- * guarded, and the warning says why. */
+ * guarded, and the warning says why. The daemon runs as the shipped unit runs it: a user of
+ * its own with the start-up capabilities as ambient ones, not root. */
 static void run_other_mounts(void) {
         char *tmp = lw_tmpdir(), *app = lw_path(tmp, "app"), *entry = lw_path(app, "openclaw.mjs");
         char *mine = lw_path(tmp, "its-own"), *here = lw_path(tmp, "here");
@@ -364,9 +370,23 @@ static void run_other_mounts(void) {
         char env[4200];
         snprintf(env, sizeof(env), "OPENCLAW_STATE_DIR=%s", known);
         pid_t k = gateway_start(entry, NOBODY, env, lw_path(ksessions, "k.jsonl.lock"));
-        const char *args[] = { "--config", config, "--leak-grace-ms", "200", NULL };
-        LwDaemon *d = lw_daemon_start(NULL, args, NULL);
-        lw_daemon_ready(d);
+        char *sockdir = lw_path(tmp, "sock"), *sock = lw_path(sockdir, "control.sock");
+        lw_mkdir_p(sockdir);
+        CHECK(chown(sockdir, UNIT_UID, UNIT_UID) == 0, "chown");
+        const char *args[] = { "--config", config, "--leak-grace-ms", "200", "--socket", sock, NULL };
+        /* Its own home (uid 4242 is in no passwd): the default state dir is there. */
+        char *old_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+        setenv("HOME", sockdir, 1);
+        LwDaemon *d = lw_daemon_start_under("setpriv --reuid=" UNIT_UID_S " --regid=" UNIT_UID_S " --clear-groups "
+                                            "--inh-caps=" UNIT_CAPS " --ambient-caps=" UNIT_CAPS, args);
+        if (old_home)
+                setenv("HOME", old_home, 1);
+        else
+                unsetenv("HOME");
+        free(old_home);
+        json_t *ready = lw_daemon_ready(d);
+        CHECK(jint(ready, "uid") == UNIT_UID, "uid %lld", jint(ready, "uid"));
+        check_how(json_object_get(ready, "discovered"), known, "gateway", k, "OPENCLAW_STATE_DIR");
 
         pid_t g = gateway_start_bound(entry, mine, here, lock);
         json_t *ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.warning", "path", here);
