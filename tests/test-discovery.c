@@ -14,8 +14,11 @@
  *   - a reload with discovery still on keeps every state dir found, though their gateways are
  *     gone (their stale locks are still cleaned);
  *   - a reload of a configuration that names a folder drops what discovery found.
- * Run with fanotify (the opener's pid) and with inotify as root (one walk of /proc). Last, a
- * gateway-looking process naming a state dir on a stalled FUSE mount: not looked up there. */
+ * Run with fanotify (the opener's pid), and with inotify (one walk of /proc) with the daemon
+ * in a mount namespace of its own. Then a daemon run as the unit runs it (its own user, with
+ * ambient capabilities) meets a gateway whose own mounts make its state dir path another
+ * folder here: refused. Last, a gateway-looking process naming a state dir on a stalled FUSE
+ * mount: not looked up there. */
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
