@@ -34,11 +34,14 @@
 #define ENVIRON_MAX (256 * 1024)
 #define WARNED_MAX 64          /* distinct refusals said; any user can make more */
 #define ENTRY_DIRS_MAX 64
+#define FOUND_PER_UID_MAX 16   /* every state dir costs descriptors and marks: a user's processes
+                                * naming thousands of them must not use up the daemon's */
 #define WALK_GAP_USEC (1000 * 1000)  /* inotify: at most one /proc walk a second */
 
 typedef struct Found {
         char *path;        /* the state dir, as added with tree_add_root */
         char *how;
+        uid_t uid;         /* of the gateway or local user it was found for */
 } Found;
 
 /* A folder holding a gateway's entry script: its opens are watched. */
@@ -88,15 +91,26 @@ static void warn_once(Manager *m, const char *path, const char *reason, const ch
                     json_pack("{s:o, s:o}", "path", json_path(NULL, path), "warning", json_text(why)));
 }
 
-/* Guards PATH (absolute), found as HOW, unless it is guarded already. */
-static void found_add(Manager *m, const char *path, const char *how) {
+/* Guards PATH (absolute), found as HOW for UID, unless it is guarded already. */
+static void found_add(Manager *m, const char *path, const char *how, uid_t uid) {
         Discovery *d = m->discovery;
         _cleanup_free_ char *p = path_absolute(path);
+        size_t n_uid = 0;
         Found *f;
         int r;
 
         if (!p || tree_has_root(m, p, NODE_STATE))
                 return;
+        for (size_t i = 0; i < d->n_found; i++)
+                n_uid += d->found[i].uid == uid;
+        if (n_uid >= FOUND_PER_UID_MAX) {
+                char why[PATH_MAX + 160];
+                snprintf(why, sizeof(why), "%s: uid %u has %d state dirs found already, the most discovery guards "
+                         "for one user: it is NOT guarded (name it with --state-dir)", how, (unsigned) uid,
+                         FOUND_PER_UID_MAX);
+                warn_once(m, p, "too many", why);
+                return;
+        }
         f = realloc(d->found, (d->n_found + 1) * sizeof(Found));
         if (!f)
                 return;
@@ -113,7 +127,7 @@ static void found_add(Manager *m, const char *path, const char *how) {
                 report_emit(&m->reporter, EVENT_MONITOR_DISCOVERED,
                             json_pack("{s:o, s:o}", "state_dir", json_path(NULL, p), "how", json_text(how)));
         /* Out of memory for HOW: listed with "how": null. */
-        d->found[d->n_found++] = (Found) { .path = TAKE_PTR(p), .how = strdup(how) };
+        d->found[d->n_found++] = (Found) { .path = TAKE_PTR(p), .how = strdup(how), .uid = uid };
 }
 
 /* /proc/PID/NAME whole (up to MAX - 1 bytes, NUL-terminated): its length, or -errno. */
@@ -524,7 +538,7 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
                 return;
         }
         snprintf(how, sizeof(how), "%s pid %d (%s)", via, (int) pid, source);
-        found_add(m, abs, how);
+        found_add(m, abs, how, uid);
 }
 
 static void walk_proc(Manager *m, const char *via) {
@@ -568,7 +582,7 @@ static void add_users(Manager *m) {
                 if (asprintf(&state, "%s/.openclaw", pw->pw_dir) < 0 ||
                     asprintf(&how, "local user %s", name ? name : "?") < 0)
                         continue;
-                found_add(m, state, how);
+                found_add(m, state, how, pw->pw_uid);
         }
 }
 

@@ -17,8 +17,8 @@
  * Run with fanotify (the opener's pid), and with inotify (one walk of /proc) with the daemon
  * in a mount namespace of its own. Then a daemon run as the unit runs it (its own user, with
  * ambient capabilities) meets a gateway whose own mounts make its state dir path another
- * folder here: refused. Last, a gateway-looking process naming a state dir on a stalled FUSE
- * mount: not looked up there. */
+ * folder here: refused. One user's processes get at most 16 state dirs guarded. Last, a
+ * gateway-looking process naming a state dir on a stalled FUSE mount: not looked up there. */
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -403,6 +403,41 @@ static void run_other_mounts(void) {
         CHECK(lw_daemon_stop(d) == 0, "exit status");
 }
 
+/* Every state dir costs the daemon descriptors and marks: one user's gateway-looking processes
+ * get at most 16 guarded; the next is refused, and said. */
+static void run_limit(void) {
+        char *tmp = lw_tmpdir(), *app = lw_path(tmp, "app"), *entry = lw_path(app, "openclaw.mjs");
+        char *config = lw_path(tmp, "lockwarden.json"), *dirs[17], env[4200];
+        pid_t g[17];
+
+        fprintf(stderr, "== limit\n");
+        CHECK(chmod(tmp, 0755) == 0, "chmod");
+        lw_mkdir_p(app);
+        lw_write_file(entry, "// the gateway's entry script\n", 30);
+        lw_write_file(config, "{}\n", 3);
+        for (int i = 0; i < 17; i++) {
+                char name[16];
+                snprintf(name, sizeof(name), "s%02d", i);
+                dirs[i] = lw_path(tmp, name);
+                char *lock = lw_path(state_dir_for(dirs[i], NOBODY), "s.jsonl.lock");
+                snprintf(env, sizeof(env), "OPENCLAW_STATE_DIR=%s", dirs[i]);
+                g[i] = gateway_start(entry, NOBODY, env, lock);
+                free(lock);
+        }
+        const char *args[] = { "--config", config, "--leak-grace-ms", "200", NULL };
+        LwDaemon *d = lw_daemon_start(NULL, args, NULL);
+        json_t *ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.warning", NULL, NULL);
+        CHECK(strstr(jstr(ev, "warning"), "the most discovery guards for one user"), "warning '%s'", jstr(ev, "warning"));
+        json_t *found = json_object_get(lw_daemon_ready(d), "discovered");
+        size_t n = 0;
+        for (int i = 0; i < 17; i++)
+                n += find_found(found, dirs[i]) != NULL;
+        CHECK(n == 16, "%zu state dirs of one user guarded", n);
+        for (int i = 0; i < 17; i++)
+                lw_kill_wait(g[i], SIGKILL);
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+}
+
 /* A gateway-looking process of nobody's names a state dir on a FUSE mount whose server is
  * stopped: a lookup there would never return. The daemon must not go there (it says so) and
  * must become ready and answer. */
@@ -456,6 +491,7 @@ int main(void) {
         /* The daemon with mounts of its own, as its unit gives it (PrivateTmp, ...): every
          * folder a gateway names is checked to be the one it means. */
         run("inotify", "unshare --mount --propagation private");
+        run_limit();
         run_fuse();
         return 0;
 }
