@@ -37,6 +37,7 @@
 #define FOUND_PER_UID_MAX 16   /* every state dir costs descriptors and marks: a user's processes
                                 * naming thousands of them must not use up the daemon's */
 #define WALK_GAP_USEC (1000 * 1000)  /* inotify: at most one /proc walk a second */
+#define SEEN_MAX 128           /* gateway processes looked at lately: each once */
 
 typedef struct Found {
         char *path;        /* the state dir, as added with tree_add_root */
@@ -63,7 +64,27 @@ struct Discovery {
         size_t n_warned;
         sd_event_source *walk_timer;  /* inotify: the next walk, when one is due */
         uint64_t last_walk_usec;
+        /* Gateway processes (pid, start time) already looked at: what a process names does not
+         * change, and a process opening the entry script in a loop must not make the daemon
+         * read its environment and the mount table each time. A reload forgets them. */
+        struct { pid_t pid; uint64_t start; } seen[SEEN_MAX];
+        size_t seen_next;
 };
+
+/* Was PID (this very process) looked at already? If not, it is from now on. */
+static bool seen_before(Discovery *d, pid_t pid) {
+        uint64_t start;
+
+        if (proc_starttime(pid, &start) < 0)
+                return true; /* gone: nothing to look at */
+        for (size_t i = 0; i < SEEN_MAX; i++)
+                if (d->seen[i].pid == pid && d->seen[i].start == start)
+                        return true;
+        d->seen[d->seen_next].pid = pid;
+        d->seen[d->seen_next].start = start;
+        d->seen_next = (d->seen_next + 1) % SEEN_MAX;
+        return false;
+}
 
 bool discovery_enabled(Manager *m) {
         return m->discovery != NULL;
@@ -490,7 +511,7 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
         if (proc_cmdline(pid, argv, sizeof(argv), &len) < 0 || len == 0 ||
             !openclaw_argv_is_gateway(argv, len))
                 return;
-        if (proc_euid(pid, &uid) < 0)
+        if (seen_before(m->discovery, pid) || proc_euid(pid, &uid) < 0)
                 return;
         script = gateway_script(pid, argv, len);
         /* Its paths are its own mounts': with other mounts than ours (lockwarden's unit has
@@ -697,7 +718,9 @@ bool discovery_reload(Manager *m, json_t *removed) {
         if (m->opts->discover) {
                 if (!d)
                         return discovery_start(m), false;
-                /* Additive: a state dir whose gateway exited stays guarded. */
+                /* Additive: a state dir whose gateway exited stays guarded. Every gateway is
+                 * looked at again (folders may have been made or fixed meanwhile). */
+                memset(d->seen, 0, sizeof(d->seen));
                 walk_proc(m, "gateway");
                 add_users(m);
                 return false;
