@@ -454,6 +454,8 @@ int config_build(const RunOptions *cli, RunOptions *ret, bool *ret_read, char *e
                 }
                 o.state_dirs[0] = d;
                 o.n_state_dirs = 1;
+                /* Nothing configured: a privileged daemon also finds every gateway of the host. */
+                o.discover = true;
         }
         if (ret_read)
                 *ret_read = fd >= 0;

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "config-file.h"
 #include "control.h"
+#include "discovery.h"
 #include "fs-util.h"
 #include "list.h"
 #include "lock.h"
@@ -362,6 +363,9 @@ static json_t *do_status(ControlServer *s) {
                 exe[n] = '\0';
                 json_object_set_new(st, "exe", json_text(exe));
         }
+        /* The state dirs found with no folder configured, and how (discovery.h). */
+        if (st && discovery_enabled(m))
+                json_object_set_new(st, "discovered", discovery_json(m));
         if (st)
                 json_object_set_new(st, "control",
                                     json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}",

@@ -9,6 +9,7 @@
 #include "capability.h"
 #include "config.h"
 #include "control.h"
+#include "discovery.h"
 #include "lock.h"
 #include "log.h"
 #include "macro.h"
@@ -56,6 +57,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         metrics_done(&m->metrics); /* first: a write that is due shows the locks as they are */
+        discovery_free(m);
         session_free_all(m);
         while (m->locks)
                 lock_free(m->locks);
@@ -125,6 +127,7 @@ static void on_fs_event(const FsEvent *ev, void *userdata) {
                 test_hook("after-overflow");
                 return;
         }
+        discovery_dispatch(m, ev);
         tree_dispatch(m, ev, m->batch_ns);
 }
 
@@ -138,6 +141,8 @@ static void manager_resync(Manager *m) {
         int r;
 
         tree_resync(m, start);
+        /* An entry script's open may be among the events lost: look for gateways again. */
+        discovery_resync(m);
         m->n_lazy = 0; /* every holder set is read again from /proc */
         r = holder_map_reseed(&m->holders, start);
         for (Lock *l = m->locks; l; l = l->locks_next)
@@ -354,7 +359,7 @@ int manager_startup(Manager *m) {
         _cleanup_(caps_user_done) CapsUser user = {};
         char err[512];
         sigset_t ss;
-        json_t *dirs;
+        json_t *dirs, *ready;
         int r;
 
         /* Each guarded folder costs a descriptor (two with inotify) and each owner a pidfd:
@@ -457,6 +462,10 @@ int manager_startup(Manager *m) {
                 if (r < 0)
                         return log_error_errno(r, "cannot guard %s: %m", o->watch_dirs[i]);
         }
+        /* No folder configured: the gateways of the host, found (discovery.h). */
+        r = discovery_start(m);
+        if (r < 0)
+                return log_error_errno(r, "cannot start discovery: %m");
 
         r = holder_map_seed(&m->holders);
         if (r < 0)
@@ -493,8 +502,7 @@ int manager_startup(Manager *m) {
                 (void) lock_load_payload(l);
 
         dirs = tree_guarded_json(m);
-        report_emit(&m->reporter, EVENT_MONITOR_READY,
-                    json_pack("{s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:i, s:s?, s:o, s:I, s:s?}",
+        ready = json_pack("{s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:i, s:s?, s:o, s:I, s:s?}",
                               "backend", source_attribution(&m->source) ? "fanotify" : "inotify",
                               "attribution", source_attribution(&m->source) ? "pid" : "holder-scan",
                               "backend_reason", m->backend_why,
@@ -512,7 +520,11 @@ int manager_startup(Manager *m) {
                               "user", user.name,
                               "releases", tree_releases_json(m),
                               "nofile", (json_int_t) nofile.rlim_cur,
-                              "config", o->config_read));
+                              "config", o->config_read);
+        /* The state dirs discovery found, and how (discovery.h). */
+        if (ready && discovery_enabled(m))
+                json_object_set_new(ready, "discovered", discovery_json(m));
+        report_emit(&m->reporter, EVENT_MONITOR_READY, ready);
 
         /* Judge every lock found, now that the holder map is seeded. */
         for (Lock *l = m->locks; l; l = l->locks_next)

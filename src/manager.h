@@ -22,6 +22,7 @@ typedef struct Root Root;
 typedef struct Session Session;
 typedef struct Burst Burst;
 typedef struct ControlServer ControlServer;
+typedef struct Discovery Discovery;
 
 /* A lock that was gone (or replaced) before lockwarden read its creation: it is never tracked,
  * but who created it and who removed it are still in the queue, so a steal of it can still be
@@ -105,6 +106,7 @@ typedef struct Manager {
 
         Root **roots;
         size_t n_roots;
+        Discovery *discovery;         /* NULL: off (folders configured, or not root) */
         Hashmap *nodes_by_fid;        /* FileId → Node (head of its same_dir list) */
         Node *graveyard;
         size_t n_guarded;

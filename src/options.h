@@ -87,6 +87,7 @@ typedef struct RunOptions {
         bool config_given;            /* --config: the file must exist */
         bool check_config;            /* --check-config: validate and exit */
         unsigned set;                 /* OPT_SET_*: given on the command line */
+        bool discover;                /* no folder configured: find the gateways (discovery.h) */
 } RunOptions;
 
 #define DEFAULT_LEAK_GRACE_MS 1000

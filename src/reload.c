@@ -4,6 +4,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config-file.h"
+#include "discovery.h"
 #include "lock.h"
 #include "macro.h"
 #include "manager.h"
@@ -122,6 +123,9 @@ int manager_reload(Manager *m) {
                 r = diff_folders(m, old->watch_dirs, old->n_watch_dirs, m->opts->watch_dirs,
                                  m->opts->n_watch_dirs, NODE_SESSIONS, added, removed, &any_removed);
         options_done(&new);
+        /* Discovery looks again, or (folders configured now) drops what it found. */
+        if (r >= 0 && discovery_reload(m, removed))
+                any_removed = true;
         if (r < 0) {
                 report_emit(&m->reporter, EVENT_MONITOR_ERROR,
                             json_pack("{s:s, s:s}", "error", "configuration reloaded in part: out of memory",

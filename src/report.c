@@ -49,6 +49,7 @@ static const EventInfo event_table[_EVENT_KIND_MAX] = {
         [EVENT_MONITOR_FOLDER_ADDED]   = { "monitor.folder-added",   "5835d121ff954b378529a4c10274e795", LOG_INFO },
         [EVENT_MONITOR_FOLDER_REMOVED] = { "monitor.folder-removed", "b4b580f813304aa08d521b5eedd19268", LOG_NOTICE },
         [EVENT_MONITOR_STOPPING]       = { "monitor.stopping",       "500513f276084c558f451bb3fcfdbe84", LOG_NOTICE },
+        [EVENT_MONITOR_DISCOVERED] = { "monitor.discovered", "14f91137f0514741b960f0dfc72e73ca", LOG_NOTICE },
 };
 
 const char *event_kind_to_string(EventKind k) {
@@ -336,6 +337,10 @@ static char *message_for(EventKind k, json_t *f) {
                              sget(f, "release"), json_string_value(json_object_get(f, "version")) ? " (" : "",
                              json_string_value(json_object_get(f, "version")) ? sget(f, "version") : "",
                              json_string_value(json_object_get(f, "version")) ? ")" : "", sget(f, "source"));
+                break;
+        case EVENT_MONITOR_DISCOVERED:
+                r = asprintf(&m, "Guarding state dir %s, found by discovery: %s", sget(f, "state_dir"),
+                             sget(f, "how"));
                 break;
         case EVENT_MONITOR_DROPPED:
                 r = asprintf(&m, "%lld event%s dropped: output was not read (%s)", iget(f, "dropped"),

@@ -655,6 +655,10 @@ static int verb_status(const VerbArgs *a) {
                 printf("             %s\n", safe(json_string_value(v)));
         json_array_foreach(json_object_get(st, "waiting_for"), i, v)
                 printf("             %s (not there yet)\n", safe(json_string_value(v)));
+        /* No folder configured: what the daemon found by itself, and how. */
+        json_array_foreach(json_object_get(st, "discovered"), i, v)
+                printf("  %-10s %s: %s\n", i == 0 ? "found:" : "", safe(json_string_value(json_object_get(v, "state_dir"))),
+                       safe(json_string_value(json_object_get(v, "how"))));
         /* Which OpenClaw release each state dir runs: its lock rules depend on it. */
         json_array_foreach(json_object_get(st, "releases"), i, v) {
                 const char *ver = safe(json_string_value(json_object_get(v, "version")));

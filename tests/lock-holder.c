@@ -4,7 +4,7 @@
  * protocol.
  *
  *   lock-holder [--mode=hold|leak] [--no-starttime] [--max-hold-ms N] [--created-at ISO]
- *               [--transcript FILE] [--cycles N] LOCK
+ *               [--transcript FILE] [--cycles N] [--entry FILE] LOCK
  *
  * Acquire: open(LOCK, O_WRONLY|O_CREAT|O_EXCL), write the pretty-printed JSON payload and a
  * newline, keep the fd open. Then print "locked PID\n" on stdout and:
@@ -29,6 +29,8 @@
  * append, release; then exit 0 without waiting for a signal: the normal contended lifecycle.
  * A "gateway" argument is accepted and ignored: with argv[0] ending in openclaw.mjs it makes a
  * command line the application's own rule calls a gateway.
+ * With --entry FILE, FILE is opened and read whole before anything else, as node reads a
+ * gateway's entry script at its start (the open is what lockwarden's discovery sees).
  * Exit 0 after a release, 3 if the lock exists already, 1 on any other error. */
 #include <errno.h>
 #include <fcntl.h>
@@ -157,6 +159,7 @@ static void release(int fd, const char *lock, const char *payload, const struct 
 
 int main(int argc, char **argv) {
         const char *mode = "hold", *created_at = NULL, *lock = NULL, *transcript = NULL, *child_file = NULL;
+        const char *entry = NULL;
         long long max_hold = 300000, cycles = 0;
         int with_starttime = 1, append_after = 0;
         char payload[512];
@@ -181,6 +184,8 @@ int main(int argc, char **argv) {
                         cycles = atoll(argv[++i]);
                 else if (strcmp(argv[i], "--append-after-release") == 0)
                         append_after = 1;
+                else if (strcmp(argv[i], "--entry") == 0 && i + 1 < argc)
+                        entry = argv[++i];
                 else if (strcmp(argv[i], "gateway") == 0)
                         ; /* part of a gateway-looking command line (tests of restart recovery) */
                 else if (argv[i][0] != '-' && !lock)
@@ -193,6 +198,19 @@ int main(int argc, char **argv) {
         if (!lock) {
                 fprintf(stderr, "lock-holder: no lock path\n");
                 return 1;
+        }
+        if (entry) {
+                char buf[4096];
+                ssize_t r;
+                int efd = open(entry, O_RDONLY | O_CLOEXEC);
+
+                if (efd < 0) {
+                        fprintf(stderr, "lock-holder: %s: %s\n", entry, strerror(errno));
+                        return 1;
+                }
+                while ((r = read(efd, buf, sizeof(buf))) > 0)
+                        ;
+                close(efd);
         }
 
         /* Blocked until sigsuspend(), so a signal cannot slip in between check and wait. */
