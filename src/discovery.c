@@ -136,7 +136,9 @@ static void found_add(Manager *m, const char *path, const char *how, uid_t uid) 
         if (!f)
                 return;
         d->found = f;
+        m->discovering = true;
         r = tree_add_root(m, p, NODE_STATE);
+        m->discovering = false;
         if (r < 0) {
                 report_emit(&m->reporter, EVENT_MONITOR_ERROR,
                             json_pack("{s:o, s:s}", "path", json_path(NULL, p), "error",

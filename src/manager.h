@@ -87,6 +87,7 @@ typedef struct Manager {
         pid_t stop_sender;
         bool adopting;                /* folders added while running (a reload) are read: their
                                        * locks were there before, not acquired now (lock.c) */
+        bool discovering;             /* roots added now are discovery's (discovery.c) */
 
         Source source;                /* fanotify or inotify */
         const char *backend_why;      /* why auto chose inotify, or NULL */

@@ -586,7 +586,8 @@ static void sessions_start(Node *n, uint64_t now_ns) {
         count_files(n, &locks, &sessions);
         report_emit(&m->reporter, EVENT_MONITOR_FOLDER_ADDED,
                     json_pack("{s:o, s:s, s:o?, s:I, s:I, s:I}", "path", json_path(NULL, n->path),
-                              "how", prev ? "renamed" : adopting ? "configuration" : "appeared",
+                              "how", prev ? "renamed" : !adopting ? "appeared"
+                                     : n->root && n->root->discovered ? "discovery" : "configuration",
                               "from", prev ? json_path(NULL, prev->path) : NULL,
                               "locks", locks, "sessions", sessions, "folders", (json_int_t) m->n_guarded));
 }
@@ -664,6 +665,7 @@ int tree_add_root(Manager *m, const char *path, NodeKind kind) {
                 return -ENOMEM;
         root->path = path_absolute(path);
         root->kind = kind;
+        root->discovered = m->discovering;
         if (!root->path) {
                 free(root);
                 return -ENOMEM;

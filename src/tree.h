@@ -35,6 +35,7 @@ typedef struct Root {
         Node *anchor;
         char *refused;     /* the unsafe symlink last reported (chase.h), once per symlink */
         bool level_warned; /* said to be at the wrong level (layout.h), once */
+        bool discovered;   /* added by discovery (discovery.h), not configured */
 } Root;
 
 struct Node {

@@ -214,6 +214,10 @@ static void run(const char *backend, const char *wrapper) {
         ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.discovered", "state_dir", da);
         snprintf(want, sizeof(want), "entry script open by pid %d (HOME)", (int) gw[3]);
         CHECK(strcmp(jstr(ev, "how"), want) == 0, "how '%s'", jstr(ev, "how"));
+        /* Its sessions folders are guarded from now on, "by discovery" (not "configuration"). */
+        ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.folder-added", "how", "discovery");
+        CHECK(strncmp(jstr(ev, "path"), na, strlen(na)) == 0 || strncmp(jstr(ev, "path"), da, strlen(da)) == 0,
+              "folder-added by discovery: %s", jstr(ev, "path"));
 
         json_t *st = status(d);
         json_t *sfound = json_object_get(st, "discovered");
