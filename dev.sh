@@ -1,7 +1,8 @@
 #!/bin/bash
 # dev.sh: the two set-up commands of the README, for a fresh Debian 12 machine as root.
 #   ./dev.sh run [ARGS...]   install build dependencies if missing, build, run the daemon in
-#                            the foreground (default: lockwarden run, guarding ~/.openclaw)
+#                            the foreground (default: lockwarden run, guarding every gateway
+#                            it finds and each local user's ~/.openclaw)
 #   ./dev.sh ctl VERB [ARGS...]  the operator commands of that build (status, locks, ...),
 #                            for the daemon ./dev.sh run started
 #   ./dev.sh check           install build and test dependencies if missing, build with
