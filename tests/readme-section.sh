@@ -10,7 +10,7 @@ grep -q "^<!-- $name:begin -->\$" "$file" && grep -q "^<!-- $name:end -->\$" "$f
         { echo "readme-section: no <!-- $name:begin/end --> markers in $file" >&2; exit 1; }
 tmp=$(mktemp)
 awk -v name="$name" -v content="$content" '
-        $0 == "<!-- " name ":begin -->" { print; while ((getline line < content) > 0) if (line !~ /^# /) print line; skip = 1; next }
+        $0 == "<!-- " name ":begin -->" { print; first = 1; while ((getline line < content) > 0) { if (!(first && line ~ /^# /)) print line; first = 0 }; skip = 1; next }
         $0 == "<!-- " name ":end -->" { skip = 0 }
         !skip { print }
 ' "$file" >"$tmp"
