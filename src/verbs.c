@@ -790,9 +790,7 @@ static int verb_holders(const VerbArgs *a) {
 static void format_duration_us(long long us, char *buf, size_t size) {
         long long s = us / 1000000;
 
-        if (us < 0)
-                snprintf(buf, size, "%lld µs", us);
-        else if (us < 1000)
+        if (us < 1000) /* negative ones too: said as they are */
                 snprintf(buf, size, "%lld µs", us);
         else if (us < 1000000)
                 snprintf(buf, size, "%lld ms", us / 1000);
