@@ -525,9 +525,10 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
         if ((v = env_get(env, (size_t) k, "OPENCLAW_STATE_DIR")) && v[0]) {
                 source = "OPENCLAW_STATE_DIR";
                 const char *h = env_get(env, (size_t) k, "HOME");
-                if (v[0] == '~' && (v[1] == '/' || !v[1]) && h && h[0] == '/')
-                        (void) asprintf(&state, "%s%s", h, v + 1);
-                else if (v[0] == '/')
+                if (v[0] == '~' && (v[1] == '/' || !v[1]) && h && h[0] == '/') {
+                        if (asprintf(&state, "%s%s", h, v + 1) < 0)
+                                state = NULL;
+                } else if (v[0] == '/')
                         state = strdup(v);
                 else {
                         char cwd_link[64], cwd[PATH_MAX];
@@ -535,16 +536,19 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
                         ssize_t c = readlink(cwd_link, cwd, sizeof(cwd) - 1);
                         if (c > 0 && cwd[0] == '/') {
                                 cwd[c] = '\0';
-                                (void) asprintf(&state, "%s/%s", cwd, v);
+                                if (asprintf(&state, "%s/%s", cwd, v) < 0)
+                                        state = NULL;
                         }
                 }
         } else if ((v = env_get(env, (size_t) k, "HOME")) && v[0] == '/') {
                 source = "HOME";
-                (void) asprintf(&state, "%s/.openclaw", v);
+                if (asprintf(&state, "%s/.openclaw", v) < 0)
+                        state = NULL;
         } else {
                 source = "passwd";
                 if (passwd_home(uid, &home, NULL) >= 0 && home && home[0] == '/')
-                        (void) asprintf(&state, "%s/.openclaw", home);
+                        if (asprintf(&state, "%s/.openclaw", home) < 0)
+                                state = NULL;
         }
         if (script)
                 entry_watch(m, script, uid, ns_pid);

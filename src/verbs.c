@@ -237,7 +237,8 @@ static const struct {
           HELP_FULL
           "      --json           print JSON\n"
           HELP_LEGEND HELP_HELP
-          "\nExit status: 0 nothing stale, 1 stale found, 2 error.\n" },
+          "\nExit status: 0 nothing stale, 1 stale found, 2 an error (a folder that cannot be read,\n"
+          "a folder given at the wrong level with no sessions folder found there, bad usage).\n" },
 };
 
 /* Every event type (the catalog's), for events --help, in lines of at most 80 columns. */
