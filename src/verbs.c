@@ -583,6 +583,8 @@ static const char *cell(json_t *v, char *buf, size_t size) {
         return NULL;
 }
 
+static void event_time(const char *ts, char *buf, size_t size);
+
 static int verb_status(const VerbArgs *a) {
         json_t *reply = ask(a, json_pack("{s:s}", "verb", "status"), NULL), *st, *cnt, *v;
         char up[32];
@@ -598,8 +600,10 @@ static int verb_status(const VerbArgs *a) {
         }
         cnt = json_object_get(st, "counters");
         format_age(json_integer_value(json_object_get(st, "uptime_ms")), up, sizeof(up));
+        char since[64];
+        event_time(str(st, "started"), since, sizeof(since)); /* local time, as events says it */
         printf("lockwarden %s, pid %lld, up %s (since %s)\n", sstr(st, "version"),
-               (long long) json_integer_value(json_object_get(st, "pid")), up, sstr(st, "started"));
+               (long long) json_integer_value(json_object_get(st, "pid")), up, since);
         if (str(st, "exe"))
                 printf("  program:   %s\n", safe(str(st, "exe")));
         printf("  backend:   %s (attribution: %s)\n", sstr(st, "backend"), sstr(st, "attribution"));
@@ -678,6 +682,13 @@ static int verb_status(const VerbArgs *a) {
         printf("  counters:  %lld stale, %lld cleaned, %s, %s, %s\n", JINT(cnt, "stale"), JINT(cnt, "cleaned"),
                counted(JINT(cnt, "races"), "race", "races"), counted(JINT(cnt, "overflows"), "overflow", "overflows"),
                counted(JINT(cnt, "events"), "kernel event", "kernel events"));
+        /* What clients cost (the control socket's limits). */
+        json_t *ctl = json_object_get(st, "control");
+        if (ctl)
+                printf("  clients:   %s open, %lld refused over a share, %lld closed idle, %s lost by followers%s\n",
+                       counted(JINT(ctl, "connections"), "connection", "connections"), JINT(ctl, "refused"),
+                       JINT(ctl, "idle_closed"), counted(JINT(ctl, "lost_events"), "event", "events"),
+                       json_is_false(json_object_get(ctl, "accepting")) ? "; NOT accepting (out of descriptors)" : "");
         json_decref(reply);
         return 0;
 }

@@ -9,7 +9,7 @@
  *   - a missing file: "No such file or directory", exit 1, nothing on standard output (explain
  *     and holders); cleanup of a folder lockwarden does not guard: exit 1, said;
  *   - scan --json fills why and rule for every lock (a live one: owner-holds, as the daemon);
- *   - status names the program that answers;
+ *   - status names the program that answers, and what clients cost;
  *   - a user with a daemon of their own ($XDG_RUNTIME_DIR/lockwarden/control.sock) is
  *     answered by it, not by the system's. */
 #include <errno.h>
@@ -219,6 +219,8 @@ int main(void) {
         json_decref(stj);
         const char *status_h[] = { "status", "--socket", e.d->socket, NULL };
         CHECK(lw_run(status_h, -1, out, sizeof(out), err, sizeof(err)) == 0 && strstr(out, real_exe), "status: %s", out);
+        /* ... and what clients cost: this request is the one connection open. */
+        CHECK(strstr(out, "clients:   1 connection open, 0 refused"), "status without its clients line: %s", out);
         free(real_exe);
 
         /* A user's own daemon answers that user, before the system's. The test daemon is
