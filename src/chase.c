@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +34,32 @@ static char *join(const char *done, const char *name) {
         return p;
 }
 
+/* Is the mount with id ID (statx's stx_mnt_id, mountinfo's first field) a FUSE filesystem?
+ * Read from /proc/self/mountinfo, which asks no filesystem. Unknown: yes. */
+static bool mount_is_fuse(uint64_t id) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        _cleanup_free_ char *line = NULL;
+        size_t alloc = 0;
+
+        if (!f)
+                return true;
+        while (getline(&line, &alloc, f) > 0) {
+                unsigned long long mid;
+                char type[64];
+                const char *sep = strstr(line, " - ");
+
+                if (sscanf(line, "%llu", &mid) != 1 || mid != id)
+                        continue;
+                return !sep || sscanf(sep + 3, "%63s", type) != 1 || strncmp(type, "fuse", 4) == 0;
+        }
+        return true;
+}
+
 int chase_dir(const char *path, char **ret_unsafe) {
+        return chase_dir_flags(path, 0, ret_unsafe);
+}
+
+int chase_dir_flags(const char *path, unsigned flags, char **ret_unsafe) {
         _cleanup_free_ char *todo = NULL;
         char done[PATH_MAX] = "/"; /* where the links led so far: for the report only */
         _cleanup_close_ int fd = -1;
@@ -81,7 +108,17 @@ int chase_dir(const char *path, char **ret_unsafe) {
                         continue;
                 }
 
-                if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                if (flags & CHASE_NO_FUSE) {
+                        /* Cached attributes only: a FUSE server is not asked, even for the
+                         * root of its mount (a stat of its mount point). */
+                        struct statx stx;
+                        if (statx(fd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC,
+                                  STATX_TYPE | STATX_MODE | STATX_MNT_ID, &stx) < 0)
+                                return negative_errno();
+                        if (!(stx.stx_mask & STATX_MNT_ID) || mount_is_fuse(stx.stx_mnt_id))
+                                return -EREMOTE;
+                        st.st_mode = stx.stx_mode;
+                } else if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         return negative_errno();
                 if (S_ISLNK(st.st_mode)) {
                         char target[PATH_MAX];
@@ -139,6 +176,8 @@ void chase_error(int r, const char *unsafe, char *buf, size_t size) {
                          "(name the folder it points to instead)", unsafe);
         else if (r == -ELOOP)
                 snprintf(buf, size, "too many symlinks");
+        else if (r == -EREMOTE)
+                snprintf(buf, size, "it is on a FUSE filesystem (its server could stall any lookup there)");
         else
                 snprintf(buf, size, "%s", strerror(-r));
 }

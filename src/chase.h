@@ -15,8 +15,23 @@
  *   -ELOOP    more than 40 symlinks,
  *   -EPERM    a symlink in a folder another user can write: *RET_UNSAFE (may be NULL) gets
  *             that symlink's path (free it), to be reported,
+ *   -EREMOTE  (CHASE_NO_FUSE only) a component is on a FUSE filesystem,
  *   or another -errno. */
 int chase_dir(const char *path, char **ret_unsafe);
+
+/* Flags for chase_dir_flags(). */
+enum {
+        /* A path another user named (discovery): no component may be on a FUSE filesystem,
+         * told from each one's mount (its attributes as the kernel has them cached: nothing is
+         * asked of the filesystem), before anything is looked up in it. The path as written
+         * says nothing: ".." and root's symlinks (/var/lock -> /run/lock) lead elsewhere.
+         * -EREMOTE then. (".." up out of a mount made inside a FUSE mount is not looked at:
+         * only root makes such mounts here.) */
+        CHASE_NO_FUSE = 1 << 0,
+};
+
+/* chase_dir() with FLAGS (CHASE_*). */
+int chase_dir_flags(const char *path, unsigned flags, char **ret_unsafe);
 
 /* May a symlink in the directory DIRFD be followed? Only when root alone can write it: owned
  * by root, no write permission for group or others. 1 yes, 0 no, -errno. */

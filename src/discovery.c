@@ -353,7 +353,7 @@ static int missing_check(const char *path, uid_t uid, pid_t ns_pid, char *why, s
                         return -ENOENT;
                 }
                 *slash = '\0';
-                fd = chase_dir(prefix, NULL);
+                fd = chase_dir_flags(prefix, CHASE_NO_FUSE, NULL);
                 if (fd >= 0)
                         break;
                 if (fd != -ENOENT) {
@@ -384,7 +384,7 @@ static int state_dir_check(const char *path, uid_t uid, pid_t ns_pid, char *why,
                 snprintf(why, size, "it is on a FUSE filesystem");
                 return -EREMOTE;
         }
-        fd = chase_dir(path, &unsafe);
+        fd = chase_dir_flags(path, CHASE_NO_FUSE, &unsafe);
         if (fd == -ENOENT)
                 return missing_check(path, uid, ns_pid, why, size);
         if (fd < 0) {
@@ -429,7 +429,7 @@ static void entry_watch(Manager *m, const char *script, uid_t uid, pid_t ns_pid)
         *slash = '\0';
         if (!dir[0] || path_on_fuse(dir))
                 return;
-        fd = chase_dir(dir, &unsafe);
+        fd = chase_dir_flags(dir, CHASE_NO_FUSE, &unsafe);
         if (fd < 0 || fstat(fd, &st) < 0 || (st.st_uid != 0 && st.st_uid != uid))
                 return;
         char why[128];

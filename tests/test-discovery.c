@@ -444,7 +444,10 @@ static void run_limit(void) {
 
 /* A gateway-looking process of nobody's names a state dir on a FUSE mount whose server is
  * stopped: a lookup there would never return. The daemon must not go there (it says so) and
- * must become ready and answer. */
+ * must become ready and answer. Two more name it by a path whose words do not say FUSE: through
+ * ".." (own/../mnt/state) and through a symlink of root's in a folder only root writes (as
+ * /var/lock -> /run/lock, a folder everyone writes): the mount table matched against the path
+ * as written saw no FUSE mount, and the walk that follows them hung in the stopped server. */
 static void run_fuse(void) {
         char *tmp = lw_tmpdir(), *src = lw_path(tmp, "src"), *mnt = lw_path(tmp, "mnt");
         char *app = lw_path(tmp, "app"), *entry = lw_path(app, "openclaw.mjs");
@@ -455,7 +458,7 @@ static void run_fuse(void) {
         CHECK(chmod(tmp, 0755) == 0, "chmod");
         lw_mkdir_p(app);
         lw_write_file(entry, "// the gateway's entry script\n", 30);
-        char *lock = lw_path(state_dir_for(own, NOBODY), "s.jsonl.lock");
+        free(state_dir_for(own, NOBODY));
         free(state_dir_for(lw_path(src, "state"), NOBODY));
         lw_mkdir_p(mnt);
         lw_write_file(config, "{}\n", 3);
@@ -465,19 +468,34 @@ static void run_fuse(void) {
                 fprintf(stderr, "SKIP (this part): no FUSE here\n");
                 return;
         }
-        snprintf(env, sizeof(env), "OPENCLAW_STATE_DIR=%s", state);
-        pid_t g = gateway_start(entry, NOBODY, env, lock);
+        char *via = lw_path(tmp, "via"), *dotdot = lw_path(own, "../mnt/state"), *linked = lw_path(via, "state");
+        CHECK(symlink(mnt, via) == 0, "symlink %s", via);
+        const char *named[] = { state, dotdot, linked };
+        pid_t g[3];
+        for (int i = 0; i < 3; i++) {
+                snprintf(env, sizeof(env), "OPENCLAW_STATE_DIR=%s", named[i]);
+                char name[32];
+                snprintf(name, sizeof(name), "s%d.jsonl.lock", i);
+                char *l = lw_path(lw_path(own, "agents/main/sessions"), name);
+                g[i] = gateway_start(entry, NOBODY, env, l);
+                free(l);
+        }
         CHECK(kill(server, SIGSTOP) == 0, "stop the server");
 
         const char *args[] = { "--config", config, "--leak-grace-ms", "200", NULL };
         LwDaemon *d = lw_daemon_start(NULL, args, NULL);
-        json_t *ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.warning", "path", state);
-        CHECK(strstr(jstr(ev, "warning"), "FUSE"), "warning '%s'", jstr(ev, "warning"));
+        for (int i = 0; i < 3; i++) {
+                json_t *ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.warning", "path", named[i]);
+                CHECK(strstr(jstr(ev, "warning"), "FUSE"), "%s: warning '%s'", named[i], jstr(ev, "warning"));
+        }
         json_t *ready = lw_daemon_ready(d);
-        CHECK(!find_found(json_object_get(ready, "discovered"), state), "a state dir on FUSE was taken");
+        for (int i = 0; i < 3; i++)
+                CHECK(!find_found(json_object_get(ready, "discovered"), named[i]), "a state dir on FUSE was taken: %s",
+                      named[i]);
         json_decref(status(d));
         CHECK(lw_daemon_stop(d) == 0, "exit status");
-        lw_kill_wait(g, SIGKILL);
+        for (int i = 0; i < 3; i++)
+                lw_kill_wait(g[i], SIGKILL);
         lw_bindfs_unmount();
 }
 
