@@ -258,14 +258,15 @@ static void unoctal(char *s) {
         *o = '\0';
 }
 
-/* Is PATH (absolute) on a FUSE filesystem, by our mount table? A process names the path: a
- * FUSE server of its user's could stall any lookup in it, and nothing on the event path may
- * wait. Read from /proc/self/mountinfo, which asks no filesystem. */
+/* Does the walk to PATH (absolute, without "..") cross a FUSE filesystem, by the mount table
+ * MOUNTINFO? A process names the path: a FUSE server of its user's could stall any lookup in
+ * it, and nothing on the event path may wait. Any FUSE mount on PATH or above it counts, not
+ * only the deepest: a folder mounted inside a FUSE mount is reached through it. Read from
+ * /proc/.../mountinfo, which asks no filesystem. */
 static bool mountinfo_on_fuse(const char *mountinfo, const char *path) {
         _cleanup_fclose_ FILE *f = fopen(mountinfo, "re");
         _cleanup_free_ char *line = NULL;
-        size_t alloc = 0, best = 0;
-        bool fuse = false;
+        size_t alloc = 0;
 
         if (!f)
                 return true; /* cannot tell: do not go there */
@@ -277,18 +278,19 @@ static bool mountinfo_on_fuse(const char *mountinfo, const char *path) {
                 if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || sscanf(sep + 3, "%63s", type) != 1)
                         continue;
                 unoctal(mnt);
-                size_t k = strlen(mnt);
-                if (!path_is_under(path, mnt) || (k < best && best > 0))
-                        continue;
-                /* The last of equal mount points is the one on top. */
-                best = k;
-                fuse = strncmp(type, "fuse", 4) == 0;
+                if (path_is_under(path, mnt) && strncmp(type, "fuse", 4) == 0)
+                        return true;
         }
-        return fuse;
+        return false;
 }
 
 static bool path_on_fuse(const char *path) {
         return mountinfo_on_fuse("/proc/self/mountinfo", path);
+}
+
+static bool path_endswith_dotdot(const char *path) {
+        size_t n = strlen(path);
+        return n >= 3 && strcmp(path + n - 3, "/..") == 0;
 }
 
 /* Is the folder FD what PATH names for PID, in its own mount namespace (lockwarden's unit has
@@ -303,6 +305,9 @@ static int same_in_ns(pid_t pid, const char *path, int fd) {
         char p[64];
         struct stat a, b;
 
+        /* Its mount table is matched against the path as written: ".." would lead elsewhere. */
+        if (strstr(path, "/../") || path_endswith_dotdot(path))
+                return -EINVAL;
         snprintf(p, sizeof(p), "/proc/%d/mountinfo", (int) pid);
         if (mountinfo_on_fuse(p, path))
                 return -EREMOTE;
@@ -329,6 +334,12 @@ static int check_same(pid_t pid, const char *path, int fd, char *why, size_t siz
                 return 0;
         if (r == 0)
                 snprintf(why, size, "the gateway runs with other mounts (a container?), where this path is another folder");
+        else if (r == -EREMOTE)
+                snprintf(why, size, "the gateway runs with other mounts (a container?), where this path crosses a FUSE "
+                         "filesystem (its server could stall any lookup there)");
+        else if (r == -EINVAL)
+                snprintf(why, size, "the gateway runs with other mounts (a container?), which a path with \"..\" cannot "
+                         "be matched against");
         else
                 snprintf(why, size, "the gateway runs with other mounts (a container?), where this path cannot be "
                          "looked up safely (%s)", strerror(-r));

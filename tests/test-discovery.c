@@ -18,7 +18,9 @@
  * in a mount namespace of its own. Then a daemon run as the unit runs it (its own user, with
  * ambient capabilities) meets a gateway whose own mounts make its state dir path another
  * folder here: refused. One user's processes get at most 16 state dirs guarded. Last, a
- * gateway-looking process naming a state dir on a stalled FUSE mount: not looked up there. */
+ * gateway-looking process naming a state dir on a stalled FUSE mount: not looked up there,
+ * whether named plainly, through "..", through root's symlink, or, with mounts of its own,
+ * through ".." or a mount inside the FUSE mount. */
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -321,9 +323,9 @@ static void run(const char *backend, const char *wrapper) {
         CHECK(lw_daemon_stop(d) == 0, "exit status");
 }
 
-/* A gateway-looking lock holder of nobody's with mounts of its own, FROM bind-mounted over TO,
- * naming TO as its state dir: for it TO is FROM. */
-static pid_t gateway_start_bound(const char *entry, const char *from, const char *to, const char *lock) {
+/* A gateway-looking lock holder of nobody's with mounts of its own: BINDS, pairs of folders
+ * (from, to; NULL-terminated) bind-mounted in that order, naming NAMED as its state dir. */
+static pid_t gateway_start_mounted(const char *entry, const char *const *binds, const char *named, const char *lock) {
         char line[64];
         int p[2];
         pid_t pid;
@@ -336,10 +338,12 @@ static pid_t gateway_start_bound(const char *entry, const char *from, const char
                 const char *argv[] = { entry, "--entry", entry, "gateway", lock, NULL };
 
                 dup2(p[1], STDOUT_FILENO);
-                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-                    mount(from, to, NULL, MS_BIND, NULL) < 0)
+                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                         _exit(126);
-                setenv("OPENCLAW_STATE_DIR", to, 1);
+                for (size_t i = 0; binds[i]; i += 2)
+                        if (mount(binds[i], binds[i + 1], NULL, MS_BIND, NULL) < 0)
+                                _exit(126);
+                setenv("OPENCLAW_STATE_DIR", named, 1);
                 if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
                         _exit(127);
                 (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* gone with the test, whatever happens */
@@ -353,6 +357,12 @@ static pid_t gateway_start_bound(const char *entry, const char *from, const char
         CHECK(n > 0 && strncmp(line, "locked", 6) == 0, "the bound gateway failed");
         close(p[0]);
         return pid;
+}
+
+/* The same with FROM bind-mounted over TO, naming TO: for it TO is FROM. */
+static pid_t gateway_start_bound(const char *entry, const char *from, const char *to, const char *lock) {
+        const char *binds[] = { from, to, NULL };
+        return gateway_start_mounted(entry, binds, to, lock);
 }
 
 /* A gateway with mounts of its own names a path that is, for it, its own state dir, and here
@@ -480,6 +490,19 @@ static void run_fuse(void) {
                 g[i] = gateway_start(entry, NOBODY, env, l);
                 free(l);
         }
+        /* Two with mounts of their own, in folders that are ordinary ones here: the FUSE mount
+         * bound over own/b, named as own/a/../b/state; and bound over own/c, with an ordinary
+         * folder bound over its state (the deepest mount is not FUSE, the walk still crosses
+         * it). Their mount tables matched against the path as written said no FUSE. */
+        char *b = lw_path(own, "b"), *c = lw_path(own, "c"), *cstate = lw_path(c, "state");
+        char *bnamed = lw_path(own, "a/../b/state"), *plain = lw_path(own, "plain");
+        lw_mkdir_p(lw_path(own, "a"));
+        free(state_dir_for(lw_path(b, "state"), NOBODY));
+        free(state_dir_for(cstate, NOBODY));
+        free(state_dir_for(plain, NOBODY));
+        const char *bbinds[] = { mnt, b, NULL }, *cbinds[] = { mnt, c, plain, cstate, NULL };
+        pid_t gb = gateway_start_mounted(entry, bbinds, bnamed, lw_path(own, "agents/main/sessions/b.jsonl.lock"));
+        pid_t gc = gateway_start_mounted(entry, cbinds, cstate, lw_path(own, "agents/main/sessions/c.jsonl.lock"));
         CHECK(kill(server, SIGSTOP) == 0, "stop the server");
 
         const char *args[] = { "--config", config, "--leak-grace-ms", "200", NULL };
@@ -487,6 +510,11 @@ static void run_fuse(void) {
         for (int i = 0; i < 3; i++) {
                 json_t *ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.warning", "path", named[i]);
                 CHECK(strstr(jstr(ev, "warning"), "FUSE"), "%s: warning '%s'", named[i], jstr(ev, "warning"));
+        }
+        const char *other[] = { bnamed, cstate };
+        for (int i = 0; i < 2; i++) {
+                json_t *ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.warning", "path", other[i]);
+                CHECK(strstr(jstr(ev, "warning"), "other mounts"), "%s: warning '%s'", other[i], jstr(ev, "warning"));
         }
         json_t *ready = lw_daemon_ready(d);
         for (int i = 0; i < 3; i++)
@@ -496,6 +524,8 @@ static void run_fuse(void) {
         CHECK(lw_daemon_stop(d) == 0, "exit status");
         for (int i = 0; i < 3; i++)
                 lw_kill_wait(g[i], SIGKILL);
+        lw_kill_wait(gb, SIGKILL);
+        lw_kill_wait(gc, SIGKILL);
         lw_bindfs_unmount();
 }
 
