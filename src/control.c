@@ -424,11 +424,16 @@ static TrackedFile *find_tracked(Manager *m, const char *path) {
         return f && f->name ? f : NULL;
 }
 
-/* Why PATH names no tracked file: it is missing, or what it is instead. */
-static const char *untracked_why(const char *path) {
-        _cleanup_close_ int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+/* Why PATH names no tracked file: it is missing, or what it is instead. Looked up as root: only
+ * for root and the daemon's user (LOOK); to the socket's group it would tell what is in
+ * folders it may not read. */
+static const char *untracked_why(const char *path, bool look) {
+        _cleanup_close_ int fd = -1;
         struct stat st;
 
+        if (!look)
+                return "not a session file lockwarden guards";
+        fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &st) < 0)
                 return strerror(errno);
         if (S_ISLNK(st.st_mode))
@@ -440,8 +445,8 @@ static const char *untracked_why(const char *path) {
         return "not a session file lockwarden guards";
 }
 
-static json_t *untracked_json(const char *path) {
-        return json_pack("{s:s, s:b, s:s}", "path", path, "tracked", false, "error", untracked_why(path));
+static json_t *untracked_json(const char *path, bool look) {
+        return json_pack("{s:s, s:b, s:s}", "path", path, "tracked", false, "error", untracked_why(path, look));
 }
 
 /* F's holders (open for writing) and, for a lock, its readers (from /proc, now), appended to
@@ -492,7 +497,7 @@ static void holders_json(TrackedFile *f, json_t *arr) {
                                 "tracked", true, "kind", f->kind == FILE_LOCK ? "lock" : "transcript", "pid"));
 }
 
-static json_t *do_holders(ControlServer *s, json_t *req) {
+static json_t *do_holders(ControlServer *s, json_t *req, bool look) {
         Manager *m = s->manager;
         json_t *paths = json_object_get(req, "paths"), *p, *arr = json_array();
         size_t i;
@@ -504,7 +509,7 @@ static json_t *do_holders(ControlServer *s, json_t *req) {
                 TrackedFile *f = abs ? find_tracked(m, abs) : NULL;
 
                 if (!f)
-                        json_array_append_new(arr, untracked_json(abs ? abs : json_string_value(p)));
+                        json_array_append_new(arr, untracked_json(abs ? abs : json_string_value(p), look));
                 else
                         holders_json(f, arr);
         }
@@ -590,7 +595,7 @@ static json_t *explain_lock(Manager *m, Lock *l) {
 }
 
 /* PATH: a lock, or a transcript (then its lock, if it has one). */
-static json_t *do_explain(ControlServer *s, json_t *req) {
+static json_t *do_explain(ControlServer *s, json_t *req, bool look) {
         Manager *m = s->manager;
         json_t *paths = json_object_get(req, "paths"), *p, *arr = json_array();
         size_t i;
@@ -604,7 +609,7 @@ static json_t *do_explain(ControlServer *s, json_t *req) {
                 TrackedFile *f = abs ? find_tracked(m, abs) : NULL, *lf = NULL;
 
                 if (!f) {
-                        json_array_append_new(arr, untracked_json(abs ? abs : json_string_value(p)));
+                        json_array_append_new(arr, untracked_json(abs ? abs : json_string_value(p), look));
                         continue;
                 }
                 if (f->kind == FILE_LOCK)
@@ -692,7 +697,7 @@ static json_t *do_cleanup(ControlServer *s, json_t *req) {
                 if (!guarded)
                         json_array_append_new(unguarded, json_pack("{s:s, s:s}", "path", abs ? abs : json_string_value(p),
                                 "why", dir ? "a folder lockwarden does not guard, nor one inside or above one"
-                                           : untracked_why(abs ? abs : json_string_value(p))));
+                                           : untracked_why(abs ? abs : json_string_value(p), true)));
         }
         json_decref(folders);
         return json_pack("{s:o, s:o, s:o}", "judged", judged, "events", events ? events : json_array(),
@@ -787,9 +792,9 @@ static json_t *handle(Conn *c, json_t *req) {
         if (strcmp(verb, "locks") == 0)
                 return do_locks(s, req);
         if (strcmp(verb, "holders") == 0)
-                return do_holders(s, req);
+                return do_holders(s, req, peer_may_write(c));
         if (strcmp(verb, "explain") == 0)
-                return do_explain(s, req);
+                return do_explain(s, req, peer_may_write(c));
         return do_events(c, req);
 }
 

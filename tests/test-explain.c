@@ -11,7 +11,9 @@
  *   - scan --json fills why and rule for every lock (a live one: owner-holds, as the daemon);
  *   - status names the program that answers, and what clients cost;
  *   - a user with a daemon of their own ($XDG_RUNTIME_DIR/lockwarden/control.sock) is
- *     answered by it, not by the system's. */
+ *     answered by it, not by the system's;
+ *   - a member of the socket's group learns from explain and holders nothing of paths it
+ *     cannot see itself (the daemon does not look them up for it). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -242,6 +244,26 @@ int main(void) {
                 rmdir("/run/lockwarden");
         }
         CHECK(rn == 1 && strstr(err, link), "nobody's status did not ask %s (exit %d): %s", link, rn, err);
+
+        /* A member of the socket's group who is not root learns nothing of folders it may not
+         * read: the daemon, as root, looked at every path it was asked about and said whether it
+         * is there and what it is (a file, a directory, missing). */
+        char *hidden = lw_path(lw_tmpdir(), "hidden");
+        lw_mkdir_p(lw_path(hidden, "dir"));
+        lw_write_file(lw_path(hidden, "file"), "x", 1);
+        CHECK(chmod(hidden, 0700) == 0, "chmod");
+        CHECK(chmod(e.d->socket, 0660) == 0 && chown(e.d->socket, 0, 65534) == 0, "chgrp to nogroup");
+        const char *probes[] = { "file", "dir", "missing" };
+        for (int v = 0; v < 2; v++)
+                for (size_t k = 0; k < 3; k++) {
+                        char *pp = lw_path(hidden, probes[k]);
+                        const char *args[] = { v ? "holders" : "explain", "--socket", e.d->socket, pp, NULL };
+                        int r = lw_run(args, 65534, out, sizeof(out), err, sizeof(err));
+                        CHECK(r == 1 && strstr(err, "not a session file lockwarden guards") &&
+                              !strstr(err, "directory") && !strstr(err, "No such file"),
+                              "%s %s as nobody of the socket's group (exit %d): %s", args[0], probes[k], r, err);
+                        free(pp);
+                }
 
         lw_kill_wait(h, SIGTERM);
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
