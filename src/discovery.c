@@ -443,6 +443,13 @@ static void entry_watch(Manager *m, const char *script, uid_t uid, pid_t ns_pid)
         fd = chase_dir_flags(dir, CHASE_NO_FUSE, &unsafe);
         if (fd < 0 || fstat(fd, &st) < 0 || (st.st_uid != 0 && st.st_uid != uid))
                 return;
+        /* The script must be there, a file: a process names any path it likes, and a folder of
+         * root's that every process opens files in (/etc/openclaw.mjs, a library folder) would
+         * make each of their opens an event for us. (One reached by a symlink is opened in the
+         * folder the link leads to: this one would see nothing of it.) */
+        struct stat sst;
+        if (fstatat(fd, name, &sst, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sst.st_mode))
+                return;
         char why[128];
         if (check_same(ns_pid, dir, fd, why, sizeof(why)) < 0)
                 return;

@@ -529,6 +529,54 @@ static void run_fuse(void) {
         lw_bindfs_unmount();
 }
 
+/* A gateway-looking process of nobody's names an entry script that is not there, in a folder
+ * of root's (as /etc/openclaw.mjs: every exec on the host opens files in /etc): that folder is
+ * not watched, else every open in it by anyone would be an event for the daemon. Told by a
+ * gateway of daemon's started later that opens a script there (made meanwhile): not found by
+ * that open (a walk at a reload would find it). Ended on a barrier. */
+static void run_entry_missing(void) {
+        char *tmp = lw_tmpdir(), *app = lw_path(tmp, "app"), *entry = lw_path(app, "openclaw.mjs");
+        char *busy = lw_path(tmp, "busy"), *script = lw_path(busy, "openclaw.mjs");
+        char *nstate = lw_path(tmp, "nobody-state"), *dstate = lw_path(tmp, "daemon-state");
+        char *config = lw_path(tmp, "lockwarden.json"), env[4200];
+
+        fprintf(stderr, "== entry script missing\n");
+        CHECK(chmod(tmp, 0755) == 0, "chmod");
+        lw_mkdir_p(app);
+        lw_mkdir_p(busy);
+        lw_write_file(entry, "// the gateway's entry script\n", 30);
+        lw_write_file(config, "{}\n", 3);
+        char *nsessions = state_dir_for(nstate, NOBODY), *dsessions = state_dir_for(dstate, DAEMON_UID);
+        snprintf(env, sizeof(env), "OPENCLAW_STATE_DIR=%s", nstate);
+        /* Its command line names busy/openclaw.mjs first (absent); the holder reads app's. */
+        const char *args1[] = { "--entry", entry, "gateway", NULL };
+        setenv("OPENCLAW_STATE_DIR", nstate, 1);
+        lw_child_uid = NOBODY;
+        lw_child_argv0 = script;
+        pid_t g1 = lw_holder_start(lw_path(nsessions, "n.jsonl.lock"), args1);
+        unsetenv("OPENCLAW_STATE_DIR");
+
+        const char *args[] = { "--config", config, "--leak-grace-ms", "200", NULL };
+        LwDaemon *d = lw_daemon_start(NULL, args, NULL);
+        json_t *ready = lw_daemon_ready(d);
+        CHECK(find_found(json_object_get(ready, "discovered"), nstate), "nobody's state dir not found");
+
+        /* Now the script is there, and a gateway of daemon's opens it. */
+        lw_write_file(script, "// the gateway's entry script\n", 30);
+        const char *args2[] = { "--entry", script, "gateway", NULL };
+        setenv("OPENCLAW_STATE_DIR", dstate, 1);
+        lw_child_uid = DAEMON_UID;
+        pid_t g2 = lw_holder_start(lw_path(dsessions, "d.jsonl.lock"), args2);
+        unsetenv("OPENCLAW_STATE_DIR");
+        lw_child_uid = NOBODY;
+        lw_child_argv0 = NULL;
+        lw_expect_none_after_grace(d, nsessions, "monitor.discovered", "state_dir", dstate);
+        lw_child_uid = -1;
+        lw_kill_wait(g1, SIGKILL);
+        lw_kill_wait(g2, SIGKILL);
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+}
+
 int main(void) {
         lw_require_root();
         lw_require_fanotify();
@@ -545,5 +593,6 @@ int main(void) {
         run("inotify", "unshare --mount --propagation private");
         run_limit();
         run_fuse();
+        run_entry_missing();
         return 0;
 }
