@@ -34,6 +34,8 @@
 #define ENVIRON_MAX (256 * 1024)
 #define WARNED_MAX 64          /* distinct refusals said; any user can make more */
 #define ENTRY_DIRS_MAX 64
+#define ENTRY_DIRS_PER_UID_MAX 8  /* one user's processes must not take every slot: the
+                                   * folders of other users' gateways would go unwatched */
 #define FOUND_PER_UID_MAX 16   /* every state dir costs descriptors and marks: a user's processes
                                 * naming thousands of them must not use up the daemon's */
 #define WALK_GAP_USEC (1000 * 1000)  /* inotify: at most one /proc walk a second */
@@ -53,6 +55,7 @@ typedef struct EntryDir {
         char *path;
         char **names;      /* entry script names in it */
         size_t n_names;
+        uid_t uid;         /* of the gateway it was watched for */
 } EntryDir;
 
 struct Discovery {
@@ -457,14 +460,17 @@ static void entry_watch(Manager *m, const char *script, uid_t uid, pid_t ns_pid)
                 return;
         e = entry_dir_find(d, &id);
         if (!e) {
-                if (d->n_dirs >= ENTRY_DIRS_MAX)
+                size_t n_uid = 0;
+                for (size_t i = 0; i < d->n_dirs; i++)
+                        n_uid += d->dirs[i].uid == uid;
+                if (d->n_dirs >= ENTRY_DIRS_MAX || n_uid >= ENTRY_DIRS_PER_UID_MAX)
                         return;
                 e = realloc(d->dirs, (d->n_dirs + 1) * sizeof(EntryDir));
                 if (!e)
                         return;
                 d->dirs = e;
                 e = &d->dirs[d->n_dirs];
-                *e = (EntryDir) { .fid = file_id_dup(&id), .path = strdup(dir), .dirfd = -1, .wd = -1 };
+                *e = (EntryDir) { .fid = file_id_dup(&id), .path = strdup(dir), .dirfd = -1, .wd = -1, .uid = uid };
                 if (!e->fid || !e->path ||
                     source_watch(&m->source, fd, &id, FAN_OPEN | FAN_EVENT_ON_CHILD, &wd) < 0) {
                         free(e->fid);

@@ -577,6 +577,54 @@ static void run_entry_missing(void) {
         CHECK(lw_daemon_stop(d) == 0, "exit status");
 }
 
+/* The folders of entry scripts watched are few (64): one user's gateway-looking processes,
+ * each with a script in a folder of its own, must not take them all. 64 of nobody's run
+ * before the daemon starts, then one of daemon's from a folder of root's (a shared install);
+ * a gateway of daemon's started later from that folder is found through its open. */
+static void run_entry_slots(void) {
+        char *tmp = lw_tmpdir(), *shared = lw_path(tmp, "shared"), *sscript = lw_path(shared, "openclaw.mjs");
+        char *nstate = lw_path(tmp, "nobody-state"), *d0 = lw_path(tmp, "daemon-0"), *d1 = lw_path(tmp, "daemon-1");
+        char *config = lw_path(tmp, "lockwarden.json"), env[4200];
+        pid_t g[64];
+
+        fprintf(stderr, "== entry folder slots\n");
+        CHECK(chmod(tmp, 0755) == 0, "chmod");
+        lw_mkdir_p(shared);
+        lw_write_file(sscript, "// the gateway's entry script\n", 30);
+        lw_write_file(config, "{}\n", 3);
+        char *nsessions = state_dir_for(nstate, NOBODY);
+        snprintf(env, sizeof(env), "OPENCLAW_STATE_DIR=%s", nstate);
+        for (int i = 0; i < 64; i++) {
+                char name[32];
+                snprintf(name, sizeof(name), "app%02d", i);
+                char *app = lw_path(nstate, name), *script = lw_path(app, "openclaw.mjs");
+                lw_mkdir_p(app);
+                lw_write_file(script, "// the gateway's entry script\n", 30);
+                CHECK(chown(app, NOBODY, NOBODY) == 0, "chown");
+                snprintf(name, sizeof(name), "n%02d.jsonl.lock", i);
+                char *lock = lw_path(nsessions, name);
+                g[i] = gateway_start(script, NOBODY, env, lock);
+                free(lock);
+                free(script);
+                free(app);
+        }
+        snprintf(env, sizeof(env), "OPENCLAW_STATE_DIR=%s", d0);
+        pid_t k0 = gateway_start(sscript, DAEMON_UID, env, lw_path(state_dir_for(d0, DAEMON_UID), "k.jsonl.lock"));
+
+        const char *args[] = { "--config", config, "--leak-grace-ms", "200", NULL };
+        LwDaemon *d = lw_daemon_start(NULL, args, NULL);
+        json_t *ready = lw_daemon_ready(d);
+        CHECK(find_found(json_object_get(ready, "discovered"), d0), "daemon's first state dir not found");
+        snprintf(env, sizeof(env), "OPENCLAW_STATE_DIR=%s", d1);
+        pid_t k1 = gateway_start(sscript, DAEMON_UID, env, lw_path(state_dir_for(d1, DAEMON_UID), "k.jsonl.lock"));
+        lw_expect(d, LW_TIMEOUT_MS, "monitor.discovered", "state_dir", d1);
+        for (int i = 0; i < 64; i++)
+                lw_kill_wait(g[i], SIGKILL);
+        lw_kill_wait(k0, SIGKILL);
+        lw_kill_wait(k1, SIGKILL);
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+}
+
 int main(void) {
         lw_require_root();
         lw_require_fanotify();
@@ -594,5 +642,6 @@ int main(void) {
         run_limit();
         run_fuse();
         run_entry_missing();
+        run_entry_slots();
         return 0;
 }
