@@ -414,6 +414,13 @@ static int state_dir_check(const char *path, uid_t uid, pid_t ns_pid, char *why,
                          (unsigned) st.st_uid, (unsigned) uid);
                 return -EPERM;
         }
+        /* Root's, and others may write it (/tmp, /dev/shm): no gateway's, and every file made
+         * there by anyone would be an event for us. */
+        if (st.st_uid != uid && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+                snprintf(why, size, "it is root's and may be written by others than root: not the state dir of "
+                         "the gateway's user (uid %u)", (unsigned) uid);
+                return -EPERM;
+        }
         return check_same(ns_pid, path, fd, why, size);
 }
 

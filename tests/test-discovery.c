@@ -625,6 +625,33 @@ static void run_entry_slots(void) {
         CHECK(lw_daemon_stop(d) == 0, "exit status");
 }
 
+/* A gateway-looking process of nobody's names a folder of root's that everyone may write (as
+ * /tmp): no one's state dir, and guarding it would make every file made there an event for
+ * the daemon. Refused, said. */
+static void run_world_writable(void) {
+        char *tmp = lw_tmpdir(), *app = lw_path(tmp, "app"), *entry = lw_path(app, "openclaw.mjs");
+        char *shared = lw_path(tmp, "shared"), *own = lw_path(tmp, "own");
+        char *config = lw_path(tmp, "lockwarden.json"), env[4200];
+
+        fprintf(stderr, "== world-writable\n");
+        CHECK(chmod(tmp, 0755) == 0, "chmod");
+        lw_mkdir_p(app);
+        lw_mkdir_p(shared);
+        CHECK(chmod(shared, 01777) == 0, "chmod");
+        lw_write_file(entry, "// the gateway's entry script\n", 30);
+        lw_write_file(config, "{}\n", 3);
+        char *lock = lw_path(state_dir_for(own, NOBODY), "s.jsonl.lock");
+        snprintf(env, sizeof(env), "OPENCLAW_STATE_DIR=%s", shared);
+        pid_t g = gateway_start(entry, NOBODY, env, lock);
+        const char *args[] = { "--config", config, "--leak-grace-ms", "200", NULL };
+        LwDaemon *d = lw_daemon_start(NULL, args, NULL);
+        json_t *ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.warning", "path", shared);
+        CHECK(strstr(jstr(ev, "warning"), "may be written by others"), "warning '%s'", jstr(ev, "warning"));
+        CHECK(!find_found(json_object_get(lw_daemon_ready(d), "discovered"), shared), "%s guarded", shared);
+        lw_kill_wait(g, SIGKILL);
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+}
+
 int main(void) {
         lw_require_root();
         lw_require_fanotify();
@@ -643,5 +670,6 @@ int main(void) {
         run_fuse();
         run_entry_missing();
         run_entry_slots();
+        run_world_writable();
         return 0;
 }
