@@ -64,6 +64,7 @@ int chase_dir_flags(const char *path, unsigned flags, char **ret_unsafe) {
         char done[PATH_MAX] = "/"; /* where the links led so far: for the report only */
         _cleanup_close_ int fd = -1;
         unsigned links = 0;
+        uint64_t local_mnt = UINT64_MAX; /* a mount found to be no FUSE: not looked up again */
         char *p;
 
         if (!path || !*path)
@@ -115,8 +116,15 @@ int chase_dir_flags(const char *path, unsigned flags, char **ret_unsafe) {
                         if (statx(fd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC,
                                   STATX_TYPE | STATX_MODE | STATX_MNT_ID, &stx) < 0)
                                 return negative_errno();
-                        if (!(stx.stx_mask & STATX_MNT_ID) || mount_is_fuse(stx.stx_mnt_id))
+                        /* The mount table once per mount crossed, not per component: a path
+                         * of 2000 components costs no 2000 reads of it. */
+                        if (!(stx.stx_mask & STATX_MNT_ID))
                                 return -EREMOTE;
+                        if (stx.stx_mnt_id != local_mnt) {
+                                if (mount_is_fuse(stx.stx_mnt_id))
+                                        return -EREMOTE;
+                                local_mnt = stx.stx_mnt_id;
+                        }
                         st.st_mode = stx.stx_mode;
                 } else if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         return negative_errno();
