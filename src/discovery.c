@@ -291,9 +291,10 @@ static bool path_on_fuse(const char *path) {
         return mountinfo_on_fuse("/proc/self/mountinfo", path);
 }
 
-static bool path_endswith_dotdot(const char *path) {
+/* Has PATH (absolute) a ".." component? */
+static bool path_has_dotdot(const char *path) {
         size_t n = strlen(path);
-        return n >= 3 && strcmp(path + n - 3, "/..") == 0;
+        return strstr(path, "/../") || (n >= 3 && strcmp(path + n - 3, "/..") == 0);
 }
 
 /* Is the folder FD what PATH names for PID, in its own mount namespace (lockwarden's unit has
@@ -309,7 +310,7 @@ static int same_in_ns(pid_t pid, const char *path, int fd) {
         struct stat a, b;
 
         /* Its mount table is matched against the path as written: ".." would lead elsewhere. */
-        if (strstr(path, "/../") || path_endswith_dotdot(path))
+        if (path_has_dotdot(path))
                 return -EINVAL;
         snprintf(p, sizeof(p), "/proc/%d/mountinfo", (int) pid);
         if (mountinfo_on_fuse(p, path))
@@ -588,6 +589,17 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
         abs = path_absolute(state);
         if (!abs || tree_has_root(m, abs, NODE_STATE))
                 return;
+        /* Every check below is of the path as it is now; the tree resolves it again whenever a
+         * folder on it comes or goes. Past a folder that does not exist yet, ".." leads where
+         * no check looked: own/m/../../elsewhere was waited for as a folder in own, and was
+         * elsewhere (another user's, a FUSE mount) once m was made. */
+        if (path_has_dotdot(abs)) {
+                snprintf(why, sizeof(why), "gateway pid %d (uid %u) names this state dir (%s): it has \"..\" in it, "
+                         "which may lead elsewhere once the folders before it change: it is NOT guarded",
+                         (int) pid, (unsigned) uid, source);
+                warn_once(m, abs, "..", why);
+                return;
+        }
         char reason[PATH_MAX + 64];
         if (state_dir_check(abs, uid, ns_pid, reason, sizeof(reason)) < 0) {
                 snprintf(why, sizeof(why), "gateway pid %d (uid %u) names this state dir (%s): %s: it is NOT guarded",

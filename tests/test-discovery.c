@@ -480,9 +480,12 @@ static void run_fuse(void) {
         }
         char *via = lw_path(tmp, "via"), *dotdot = lw_path(own, "../mnt/state"), *linked = lw_path(via, "state");
         CHECK(symlink(mnt, via) == 0, "symlink %s", via);
-        const char *named[] = { state, dotdot, linked };
-        pid_t g[3];
-        for (int i = 0; i < 3; i++) {
+        /* And past a folder that does not exist yet (m): waited for as a folder in own, it is
+         * the FUSE mount's once nobody makes m. */
+        char *pending = lw_path(own, "m/../../mnt/state");
+        const char *named[] = { state, dotdot, linked, pending };
+        pid_t g[4];
+        for (int i = 0; i < 4; i++) {
                 snprintf(env, sizeof(env), "OPENCLAW_STATE_DIR=%s", named[i]);
                 char name[32];
                 snprintf(name, sizeof(name), "s%d.jsonl.lock", i);
@@ -507,22 +510,25 @@ static void run_fuse(void) {
 
         const char *args[] = { "--config", config, "--leak-grace-ms", "200", NULL };
         LwDaemon *d = lw_daemon_start(NULL, args, NULL);
-        for (int i = 0; i < 3; i++) {
-                json_t *ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.warning", "path", named[i]);
-                CHECK(strstr(jstr(ev, "warning"), "FUSE"), "%s: warning '%s'", named[i], jstr(ev, "warning"));
-        }
-        const char *other[] = { bnamed, cstate };
-        for (int i = 0; i < 2; i++) {
-                json_t *ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.warning", "path", other[i]);
-                CHECK(strstr(jstr(ev, "warning"), "other mounts"), "%s: warning '%s'", other[i], jstr(ev, "warning"));
+        /* Each refused, as on FUSE or as having "..", and said. */
+        const char *refused[] = { state, dotdot, linked, pending, bnamed, cstate };
+        const char *said[] = { "FUSE", "\"..\"", "FUSE", "\"..\"", "\"..\"", "FUSE" };
+        for (int i = 0; i < 6; i++) {
+                json_t *ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.warning", "path", refused[i]);
+                CHECK(strstr(jstr(ev, "warning"), said[i]) && strstr(jstr(ev, "warning"), "NOT guarded"),
+                      "%s: warning '%s'", refused[i], jstr(ev, "warning"));
         }
         json_t *ready = lw_daemon_ready(d);
-        for (int i = 0; i < 3; i++)
-                CHECK(!find_found(json_object_get(ready, "discovered"), named[i]), "a state dir on FUSE was taken: %s",
-                      named[i]);
+        for (int i = 0; i < 6; i++)
+                CHECK(!find_found(json_object_get(ready, "discovered"), refused[i]), "a state dir on FUSE was taken: %s",
+                      refused[i]);
+        /* m made: nothing is waited for there, the daemon still answers. */
+        char *m = lw_path(own, "m");
+        lw_mkdir_p(m);
+        CHECK(chown(m, NOBODY, NOBODY) == 0, "chown");
         json_decref(status(d));
         CHECK(lw_daemon_stop(d) == 0, "exit status");
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 4; i++)
                 lw_kill_wait(g[i], SIGKILL);
         lw_kill_wait(gb, SIGKILL);
         lw_kill_wait(gc, SIGKILL);
