@@ -186,10 +186,11 @@ static const char *env_get(const char *env, size_t len, const char *key) {
         return NULL;
 }
 
-/* The effective uid of PID (/proc/PID/status). */
-static int proc_euid(pid_t pid, uid_t *ret) {
+/* The effective uid of PID (/proc/PID/status), and whether its real one is another (a setuid
+ * program's process: its environment is its caller's). */
+static int proc_euid(pid_t pid, uid_t *ret, bool *ret_setuid) {
         char buf[4096], *p, *end;
-        unsigned long e;
+        unsigned long r, e;
 
         if (read_proc(pid, "status", buf, sizeof(buf)) < 0)
                 return -ESRCH;
@@ -197,12 +198,13 @@ static int proc_euid(pid_t pid, uid_t *ret) {
         p = strstr(buf, "\nUid:");
         if (!p)
                 return -EIO;
-        (void) strtoul(p + 5, &end, 10);
         errno = 0;
+        r = strtoul(p + 5, &end, 10);
         e = strtoul(end, &p, 10);
         if (errno != 0 || p == end)
                 return -EIO;
         *ret = (uid_t) e;
+        *ret_setuid = r != e;
         return 0;
 }
 
@@ -539,13 +541,14 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
         size_t len = 0;
         ssize_t k;
         uid_t uid;
+        bool setuid;
 
         if (pid == m->self_pid)
                 return;
         if (proc_cmdline(pid, argv, sizeof(argv), &len) < 0 || len == 0 ||
             !openclaw_argv_is_gateway(argv, len))
                 return;
-        if (seen_before(m->discovery, pid) || proc_euid(pid, &uid) < 0)
+        if (seen_before(m->discovery, pid) || proc_euid(pid, &uid, &setuid) < 0)
                 return;
         script = gateway_script(pid, argv, len);
         /* Its paths are its own mounts': with other mounts than ours (lockwarden's unit has
@@ -593,6 +596,16 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
          * folder on it comes or goes. Past a folder that does not exist yet, ".." leads where
          * no check looked: own/m/../../elsewhere was waited for as a folder in own, and was
          * elsewhere (another user's, a FUSE mount) once m was made. */
+        /* A setuid program (su waiting for a password: euid 0) run by any user as
+         * "…/openclaw.mjs -c gateway root", in that user's environment: the state dir it names
+         * is that user's choice, and root's rules would apply to it. */
+        if (setuid) {
+                snprintf(why, sizeof(why), "pid %d names this state dir (%s) but runs with an effective uid (%u) "
+                         "other than its real one (a setuid program, started by another user): it is NOT guarded",
+                         (int) pid, source, (unsigned) uid);
+                warn_once(m, abs, "setuid", why);
+                return;
+        }
         if (path_has_dotdot(abs)) {
                 snprintf(why, sizeof(why), "gateway pid %d (uid %u) names this state dir (%s): it has \"..\" in it, "
                          "which may lead elsewhere once the folders before it change: it is NOT guarded",

@@ -619,7 +619,9 @@ static void run_entry_slots(void) {
 
         const char *args[] = { "--config", config, "--leak-grace-ms", "200", NULL };
         LwDaemon *d = lw_daemon_start(NULL, args, NULL);
-        json_t *ready = lw_daemon_ready(d);
+        /* 65 gateways and their locks to look at (under sanitizers, on a loaded machine): a
+         * longer bound than one daemon's start. */
+        json_t *ready = lw_expect(d, 6 * LW_TIMEOUT_MS, "monitor.ready", NULL, NULL);
         CHECK(find_found(json_object_get(ready, "discovered"), d0), "daemon's first state dir not found");
         snprintf(env, sizeof(env), "OPENCLAW_STATE_DIR=%s", d1);
         pid_t k1 = gateway_start(sscript, DAEMON_UID, env, lw_path(state_dir_for(d1, DAEMON_UID), "k.jsonl.lock"));
@@ -658,6 +660,53 @@ static void run_world_writable(void) {
         CHECK(lw_daemon_stop(d) == 0, "exit status");
 }
 
+/* A setuid program's process named as a gateway by nobody ("…/openclaw.mjs -c gateway root",
+ * su waiting for a password: euid 0, nobody's environment) names a folder of root's that
+ * everyone may write: taken for uid 0 (root's own rules, root's 16), it is refused. Here the
+ * setuid program is a root-owned setuid copy of lock-holder. */
+static void run_setuid(void) {
+        char *tmp = lw_tmpdir(), *app = lw_path(tmp, "app"), *entry = lw_path(app, "openclaw.mjs");
+        char *shared = lw_path(tmp, "shared"), *own = lw_path(tmp, "own"), *bin = lw_path(tmp, "holder");
+        char *config = lw_path(tmp, "lockwarden.json"), cmd[8400], line[64];
+        int p[2];
+
+        fprintf(stderr, "== setuid\n");
+        CHECK(chmod(tmp, 0755) == 0, "chmod");
+        lw_mkdir_p(app);
+        lw_mkdir_p(shared);
+        CHECK(chmod(shared, 01777) == 0, "chmod");
+        lw_write_file(entry, "// the gateway's entry script\n", 30);
+        lw_write_file(config, "{}\n", 3);
+        char *lock = lw_path(state_dir_for(own, NOBODY), "s.jsonl.lock");
+        snprintf(cmd, sizeof(cmd), "cp '%s/tests/lock-holder' '%s'", lw_builddir(), bin);
+        CHECK(system(cmd) == 0 && chmod(bin, 04755) == 0, "a setuid lock-holder");
+        CHECK(pipe2(p, O_CLOEXEC) == 0, "pipe");
+        pid_t g = fork();
+        CHECK(g >= 0, "fork");
+        if (g == 0) {
+                const char *argv[] = { entry, "--entry", entry, "gateway", lock, NULL };
+                dup2(p[1], STDOUT_FILENO);
+                setenv("OPENCLAW_STATE_DIR", shared, 1);
+                if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+                        _exit(127);
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                execv(bin, (char **) argv);
+                _exit(127);
+        }
+        close(p[1]);
+        struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+        CHECK(poll(&pfd, 1, LW_TIMEOUT_MS) == 1 && read(p[0], line, sizeof(line)) > 0 && strncmp(line, "locked", 6) == 0,
+              "the setuid gateway failed");
+        close(p[0]);
+        const char *args[] = { "--config", config, "--leak-grace-ms", "200", NULL };
+        LwDaemon *d = lw_daemon_start(NULL, args, NULL);
+        json_t *ev = lw_expect(d, LW_TIMEOUT_MS, "monitor.warning", "path", shared);
+        CHECK(strstr(jstr(ev, "warning"), "setuid"), "warning '%s'", jstr(ev, "warning"));
+        CHECK(!find_found(json_object_get(lw_daemon_ready(d), "discovered"), shared), "%s guarded", shared);
+        lw_kill_wait(g, SIGKILL);
+        CHECK(lw_daemon_stop(d) == 0, "exit status");
+}
+
 int main(void) {
         lw_require_root();
         lw_require_fanotify();
@@ -677,5 +726,6 @@ int main(void) {
         run_entry_missing();
         run_entry_slots();
         run_world_writable();
+        run_setuid();
         return 0;
 }
