@@ -585,7 +585,9 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
                         if (asprintf(&state, "%s/.openclaw", home) < 0)
                                 state = NULL;
         }
-        if (script)
+        /* A setuid program's entry folder would be charged to its effective uid (root's slots):
+         * none is watched for it (it is refused below). */
+        if (script && !setuid)
                 entry_watch(m, script, uid, ns_pid);
         if (!state)
                 return;
