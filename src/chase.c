@@ -44,11 +44,13 @@ static bool mount_is_fuse(uint64_t id) {
         if (!f)
                 return true;
         while (getline(&line, &alloc, f) > 0) {
-                unsigned long long mid;
-                char type[64];
+                char type[64], *end;
                 const char *sep = strstr(line, " - ");
+                unsigned long long mid;
 
-                if (sscanf(line, "%llu", &mid) != 1 || mid != id)
+                errno = 0;
+                mid = strtoull(line, &end, 10);
+                if (errno != 0 || end == line || *end != ' ' || mid != id)
                         continue;
                 return !sep || sscanf(sep + 3, "%63s", type) != 1 || strncmp(type, "fuse", 4) == 0;
         }
