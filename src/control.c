@@ -282,7 +282,7 @@ static json_t *lock_json(Lock *l) {
         for (unsigned i = 0; holders && i < l->file->n_holders; i++)
                 json_array_append_new(holders, json_integer(l->file->holders[i]));
         j = json_pack("{s:o, s:o, s:o, s:s?, s:o, s:b, s:o, s:I, s:s, s:b}",
-                      "lock", json_path(l->file->folder ? l->file->folder->path : NULL, l->file->name),
+                      "lock", lock_path_json(l),
                       "session", json_null(),
                       "owner_pid", json_pid(owner),
                       "owner_comm", o && owner > 0 ? o->comm : NULL,
@@ -301,12 +301,8 @@ static json_t *lock_json(Lock *l) {
                                                         ? l->kept_why : l->judgement.detail));
                 json_object_set_new(j, "kept", json_boolean(l->verdict == VERDICT_STALE && l->kept_reason));
         }
-        if (j && l->file->folder && l->file->name) {
-                size_t n = strlen(l->file->name);
-                _cleanup_free_ char *t = strndup(l->file->name, n > 5 ? n - 5 : n);
-                if (t)
-                        json_object_set_new(j, "session", json_path(l->file->folder->path, t));
-        }
+        if (j && l->file->folder && l->file->name)
+                json_object_set_new(j, "session", lock_session_json(l));
         return j;
 }
 
@@ -519,7 +515,6 @@ static json_t *do_holders(ControlServer *s, json_t *req, bool look) {
 /* Everything lockwarden knows of one lock, and why it judged it so. */
 static json_t *explain_lock(Manager *m, Lock *l) {
         json_t *j, *holders = json_array(), *writers = json_array(), *readers = json_array(), *events, *mine = json_array(), *h;
-        _cleanup_free_ char *path = NULL;
         const LockPayload *p = &l->payload;
         Owner *o = l->owner;
         pid_t host = lock_owner_pid(l);
@@ -533,19 +528,20 @@ static json_t *explain_lock(Manager *m, Lock *l) {
                         json_array_append(json_is_true(json_object_get(h, "reader")) ? readers : writers, h);
         json_decref(holders);
 
-        /* That lock's own reports from the ring (a race quotes the kernel events before it). */
-        if (l->file->folder && l->file->name && asprintf(&path, "%s/%s", l->file->folder->path, l->file->name) < 0)
-                path = NULL;
+        /* That lock's own reports from the ring (a race quotes the kernel events before it):
+         * those naming it, or naming no lock but its transcript. Paths as reports write them. */
+        json_t *lock_path = l->file->folder && l->file->name ? lock_path_json(l) : NULL;
+        json_t *session_path = lock_path ? lock_session_json(l) : NULL;
         events = report_ring_json(&m->reporter, 0);
         json_array_foreach(events, i, h) {
-                const char *lp = json_string_value(json_object_get(h, "lock"));
-                const char *sp = json_string_value(json_object_get(h, "session"));
-                size_t n = path ? strlen(path) - 5 : 0; /* the transcript: without ".lock" */
-                if (path && ((lp && strcmp(lp, path) == 0) ||
-                             (!lp && sp && strncmp(sp, path, n) == 0 && sp[n] == '\0')))
+                json_t *lp = json_object_get(h, "lock");
+                if (lock_path && (json_is_string(lp) ? json_equal(lp, lock_path)
+                                                      : json_equal(json_object_get(h, "session"), session_path)))
                         json_array_append(mine, h);
         }
         json_decref(events);
+        json_decref(lock_path);
+        json_decref(session_path);
 
         check = !p->valid ? NULL : !p->has_starttime ? "the payload has no start time"
                 : !o || o->exited ? "the owner is gone"
@@ -560,7 +556,7 @@ static json_t *explain_lock(Manager *m, Lock *l) {
 
         j = json_pack("{s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:{s:b, s:s?, s:o, s:o, s:o, s:o, s:o}, "
                       "s:{s:o, s:o, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:s?}, s:o, s:o, s:o, s:I}",
-                      "lock", json_path(l->file->folder ? l->file->folder->path : NULL, l->file->name),
+                      "lock", lock_path_json(l),
                       "session", json_null(),
                       "verdict", verdict_to_string(l->verdict),
                       "reason", l->verdict == VERDICT_STALE ? json_string(stale_reason_to_string(l->judgement.reason)) : json_null(),
@@ -585,12 +581,8 @@ static json_t *explain_lock(Manager *m, Lock *l) {
                       "starttime_check", check,
                       "holders", writers, "readers", readers, "events", mine,
                       "age_ms", (json_int_t) lock_held_ms(l));
-        if (j && l->file->folder && l->file->name) {
-                size_t n = strlen(l->file->name);
-                _cleanup_free_ char *t = strndup(l->file->name, n > 5 ? n - 5 : n);
-                if (t)
-                        json_object_set_new(j, "session", json_path(l->file->folder->path, t));
-        }
+        if (j && l->file->folder && l->file->name)
+                json_object_set_new(j, "session", lock_session_json(l));
         return j;
 }
 

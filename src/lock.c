@@ -17,11 +17,11 @@
 #include "tracker.h"
 #include "tree.h"
 
-static json_t *lock_path_json(Lock *l) {
+json_t *lock_path_json(Lock *l) {
         return json_path(l->file->folder ? l->file->folder->path : NULL, l->file->name);
 }
 
-static json_t *session_path_json(Lock *l) {
+json_t *lock_session_json(Lock *l) {
         _cleanup_free_ char *s = strdup(l->file->name);
         size_t n;
 
@@ -409,7 +409,7 @@ static void report_stale(Lock *l, const LockJudgement *j, const char *reason) {
         m->n_stale++;
         report_emit(&m->reporter, EVENT_LOCK_STALE,
                     json_pack("{s:o, s:o, s:s, s:i, s:o, s:s, s:o}", "lock", lock_path_json(l),
-                              "session", session_path_json(l), "reason", reason,
+                              "session", lock_session_json(l), "reason", reason,
                               "owner_pid", (int) l->payload.pid,
                               "owner_host_pid", l->owner && l->payload.valid ? json_integer(l->owner->pid) : json_null(),
                               "owner_ns", owner_ns_to_string(l->owner_ns), "detail", json_text(j->detail)));
@@ -606,7 +606,7 @@ void lock_refresh(Lock *l) {
                          * process's pid here. */
                         report_emit(&m->reporter, EVENT_LOCK_ACQUIRED,
                                     json_pack("{s:o, s:o, s:i, s:o, s:s}", "lock", lock_path_json(l),
-                                              "session", session_path_json(l),
+                                              "session", lock_session_json(l),
                                               "pid", (int) l->payload.pid,
                                               "owner_host_pid", l->owner ? json_integer(l->owner->pid) : json_null(),
                                               "comm", l->owner ? l->owner->comm : "?"));

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <jansson.h>
 #include <systemd/sd-event.h>
 
 #include "holder-map.h"
@@ -74,6 +75,9 @@ void lock_settings_changed(Lock *l, uint64_t now_ns);
 /* Re-read the payload now if events said it changed (also used by the race detector, which
  * must know the owner at the moment of an event). False if the name no longer holds it. */
 bool lock_load_payload(Lock *l);
+/* The lock's path, and its transcript's (the name without ".lock"), as reports give them. */
+json_t *lock_path_json(Lock *l);
+json_t *lock_session_json(Lock *l);
 /* The owner's pid on this host (payload.pid seen through its pid namespace), or the creator's
  * when the payload names nobody; 0 if neither is known. */
 pid_t lock_owner_pid(Lock *l);
