@@ -297,8 +297,9 @@ static json_t *lock_json(Lock *l) {
                 json_object_set_new(j, "reason", l->verdict == VERDICT_STALE
                                     ? json_string(stale_reason_to_string(l->judgement.reason)) : json_null());
                 json_object_set_new(j, "rule", l->judgement.rule ? json_string(l->judgement.rule) : json_null());
-                json_object_set_new(j, "why", json_text(l->verdict == VERDICT_STALE && l->kept_reason
-                                                        ? l->kept_why : l->judgement.detail));
+                char pending[160];
+                json_object_set_new(j, "why", json_text(l->verdict == VERDICT_STALE && l->kept_reason ? l->kept_why
+                                                        : verdict_why(&l->judgement, now_mono_ns(), pending, sizeof(pending))));
                 json_object_set_new(j, "kept", json_boolean(l->verdict == VERDICT_STALE && l->kept_reason));
         }
         if (j && l->file->folder && l->file->name)
@@ -518,7 +519,7 @@ static json_t *explain_lock(Manager *m, Lock *l) {
         const LockPayload *p = &l->payload;
         Owner *o = l->owner;
         pid_t host = lock_owner_pid(l);
-        char unit[256], exe[256], ts[ISO_TS_MAX];
+        char unit[256], exe[256], ts[ISO_TS_MAX], pending[160];
         const char *check;
         size_t i;
 
@@ -561,7 +562,7 @@ static json_t *explain_lock(Manager *m, Lock *l) {
                       "verdict", verdict_to_string(l->verdict),
                       "reason", l->verdict == VERDICT_STALE ? json_string(stale_reason_to_string(l->judgement.reason)) : json_null(),
                       "rule", l->judgement.rule ? json_string(l->judgement.rule) : json_null(),
-                      "why", json_text(l->judgement.detail),
+                      "why", json_text(verdict_why(&l->judgement, now_mono_ns(), pending, sizeof(pending))),
                       "kept", l->verdict == VERDICT_STALE && l->kept_reason ? json_text(l->kept_why) : json_null(),
                       "payload",
                       "valid", p->valid, "error", p->error[0] ? p->error : NULL,

@@ -356,6 +356,9 @@ static void print(Scan *s) {
                 long long age_ms = l->payload.has_created_at ? (now_realtime_us() - l->payload.created_at_us) / 1000
                                    : (now_realtime_us() - (long long) l->st.st_mtim.tv_sec * 1000000) / 1000;
 
+                char pending[160];
+                const char *why = verdict_why(&l->j, now_mono_ns(), pending, sizeof(pending));
+
                 stale += l->j.verdict == VERDICT_STALE;
                 removed += l->action && strcmp(l->action, "removed") == 0;
                 if (l->payload.valid)
@@ -372,12 +375,12 @@ static void print(Scan *s) {
                                 "reason", l->j.verdict == VERDICT_STALE ? stale_reason_to_string(l->j.reason) : NULL,
                                 "rule", l->j.rule,
                                 "detail", l->j.detail,
-                                "action", l->action, "why", l->action ? l->why : l->j.detail,
+                                "action", l->action, "why", l->action ? l->why : why,
                                 "leftover", leftover(s, l)));
                         continue;
                 }
                 const char *row[] = { path ? path : l->name, pid, l->payload.valid ? (alive ? "yes" : "no") : "-",
-                                      holding ? "yes" : "no", age, verdict, l->action && strcmp(l->action, "removed") != 0 ? l->why : l->j.detail,
+                                      holding ? "yes" : "no", age, verdict, l->action && strcmp(l->action, "removed") != 0 ? l->why : why,
                                       l->action };
                 table_add(t, row);
         }

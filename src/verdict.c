@@ -149,12 +149,15 @@ void verdict_judge(const LockFacts *f, LockJudgement *ret) {
                 j.verdict = VERDICT_PENDING;
                 j.deadline_ns = deadline;
         }
-        /* Nobody holds it yet the grace runs: say until when. */
-        if (j.verdict == VERDICT_PENDING)
-                snprintf(j.detail, sizeof(j.detail), "nobody holds it open for writing: stale in %llu ms "
-                         "unless someone takes it (leak grace)",
-                         (unsigned long long) ((deadline - f->now_ns + 999999) / 1000000));
         *ret = j;
+}
+
+const char *verdict_why(const LockJudgement *j, uint64_t now_ns, char *buf, size_t size) {
+        if (j->verdict != VERDICT_PENDING)
+                return j->detail;
+        snprintf(buf, size, "nobody holds it open for writing: stale in %llu ms unless someone takes it "
+                 "(leak grace)", (unsigned long long) (j->deadline_ns > now_ns ? (j->deadline_ns - now_ns + 999999) / 1000000 : 0));
+        return buf;
 }
 
 bool stale_reason_owner_gone(StaleReason r) {

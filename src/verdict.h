@@ -72,7 +72,7 @@ typedef struct LockFacts {
 typedef struct LockJudgement {
         Verdict verdict;
         StaleReason reason;             /* when VERDICT_STALE */
-        uint64_t deadline_ns;           /* when VERDICT_PENDING */
+        uint64_t deadline_ns;           /* when VERDICT_PENDING (no detail: verdict_why() says it) */
         const char *rule;               /* which question of verdict.c's order answered (a
                                          * static name: "owner-holds", "other-holder", ...) */
         char detail[256];
@@ -107,6 +107,9 @@ const char *owner_ns_to_string(OwnerNs n);
 AgedReason verdict_aged(int64_t created_at_us, uint64_t max_hold_ms, unsigned reported,
                         int64_t now_us, int64_t *ret_next_us);
 
+/* J's why in words: its detail, or for a pending lock how long the grace still runs at NOW_NS
+ * (said only when asked: every release passes through pending). BUF: at least 128 bytes. */
+const char *verdict_why(const LockJudgement *j, uint64_t now_ns, char *buf, size_t size);
 const char *verdict_to_string(Verdict v);
 const char *stale_reason_to_string(StaleReason r);
 StaleReason stale_reason_from_string(const char *s);
