@@ -6,6 +6,7 @@
 #include <ftw.h>
 #include <grp.h>
 #include <poll.h>
+#include <sys/inotify.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/fanotify.h>
@@ -803,4 +804,18 @@ void lw_wait_stopped(pid_t pid, int timeout_ms) {
                 }
         }
         close(sfd);
+}
+
+int lw_watch(const char *path, uint32_t mask) {
+        int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+
+        CHECK(fd >= 0 && inotify_add_watch(fd, path, mask) >= 0, "inotify on %s: %s", path, strerror(errno));
+        return fd;
+}
+
+void lw_watch_wait(int fd, int timeout_ms, const char *what) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+        CHECK(poll(&pfd, 1, timeout_ms) == 1, "no event within %d ms: %s", timeout_ms, what);
+        close(fd);
 }

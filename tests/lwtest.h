@@ -100,6 +100,10 @@ int lw_run(const char *const *args, int uid, char *out, size_t out_size, char *e
 void lw_dump_process(pid_t pid);
 /* Waits (bounded, on SIGCHLD) until child PID is stopped. */
 void lw_wait_stopped(pid_t pid, int timeout_ms);
+/* An inotify watch on PATH for MASK (IN_*), made before the action whose event it waits for;
+ * lw_watch_wait() waits (bounded) for that event, then closes the watch. */
+int lw_watch(const char *path, uint32_t mask);
+void lw_watch_wait(int fd, int timeout_ms, const char *what);
 /* Starts tests/lock-holder on LOCK with extra ARGS; returns once it holds the lock. */
 pid_t lw_holder_start(const char *lock, const char *const *args);
 /* Starts tests/session-actor with ARGS; returns once it has done its action (it then stays

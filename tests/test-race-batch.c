@@ -8,41 +8,13 @@
  * The other way round: an owner's write to its lock, read in the same batch as the removal
  * and still waiting for its /proc confirmation, is no close: the owner held the lock when it
  * was removed (lock.removed, owner_holds true; race.lock-stolen). */
-#include <sys/stat.h>
-#include <dirent.h>
+#include <sys/inotify.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lwtest.h"
-
-/* Until PID has no descriptor of PATH open (bounded). */
-static void wait_closed(pid_t pid, const char *path) {
-        uint64_t deadline = lw_mono_ns() + (uint64_t) LW_TIMEOUT_MS * 1000000ull;
-
-        for (;;) {
-                char dir[64], link[4096], fdp[512];
-                bool open_now = false;
-                snprintf(dir, sizeof(dir), "/proc/%d/fd", (int) pid);
-                DIR *d = opendir(dir);
-                struct dirent *de;
-                CHECK(d, "opendir %s", dir);
-                while ((de = readdir(d))) {
-                        snprintf(fdp, sizeof(fdp), "%s/%s", dir, de->d_name);
-                        ssize_t n = readlink(fdp, link, sizeof(link) - 1);
-                        if (n > 0) {
-                                link[n] = '\0';
-                                open_now = open_now || strcmp(link, path) == 0;
-                        }
-                }
-                closedir(d);
-                if (!open_now)
-                        return;
-                CHECK(lw_mono_ns() < deadline, "pid %d did not close %s", (int) pid, path);
-                usleep(1000);
-        }
-}
 
 int main(void) {
         LwEnv e;
@@ -59,8 +31,9 @@ int main(void) {
 
         kill(e.d->pid, SIGSTOP);
         lw_wait_stopped(e.d->pid, LW_TIMEOUT_MS);
+        int closed = lw_watch(lock, IN_CLOSE_WRITE);
         kill(h, SIGTERM);
-        wait_closed(h, lock);
+        lw_watch_wait(closed, LW_TIMEOUT_MS, "the owner's close of its lock"); /* its only writer */
         const char *unlink_args[] = { "unlink", lock, NULL };
         pid_t a = lw_actor_start(unlink_args);
         kill(e.d->pid, SIGCONT);
@@ -80,19 +53,11 @@ int main(void) {
         lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock2);
         pid_t b1 = lw_barrier(&e, LW_TIMEOUT_MS);
         lw_kill_wait(b1, SIGTERM);
-        struct stat before, now;
-        CHECK(stat(lock2, &before) == 0, "stat %s", lock2);
         kill(e.d->pid, SIGSTOP);
         lw_wait_stopped(e.d->pid, LW_TIMEOUT_MS);
+        int written = lw_watch(lock2, IN_MODIFY);
         kill(w, SIGTERM);
-        /* Until the owner's write is made (bounded): its mtime moves. */
-        for (uint64_t deadline = lw_mono_ns() + (uint64_t) LW_TIMEOUT_MS * 1000000ull;;) {
-                CHECK(stat(lock2, &now) == 0, "stat %s", lock2);
-                if (now.st_mtim.tv_sec != before.st_mtim.tv_sec || now.st_mtim.tv_nsec != before.st_mtim.tv_nsec)
-                        break;
-                CHECK(lw_mono_ns() < deadline, "pid %d did not write %s", (int) w, lock2);
-                usleep(1000);
-        }
+        lw_watch_wait(written, LW_TIMEOUT_MS, "the owner's write of its lock");
         const char *unlink2_args[] = { "unlink", lock2, NULL };
         pid_t a2 = lw_actor_start(unlink2_args);
         kill(e.d->pid, SIGCONT);
