@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -255,6 +256,18 @@ static char *read_text(const char *path) {
         return buf;
 }
 
+/* The next rename or creation in the watched folder FD (lw_watch, made before the change
+ * awaited), by DEADLINE (monotonic ns); what came is read away. */
+static void next_write(int fd, uint64_t deadline, const char *what) {
+        uint64_t now = lw_mono_ns();
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        char buf[4096];
+
+        CHECK(now < deadline && poll(&pfd, 1, (int) ((deadline - now) / 1000000) + 1) == 1, "%s", what);
+        while (read(fd, buf, sizeof(buf)) > 0)
+                ;
+}
+
 /* Waits (bounded) until no write of the file is due, and returns the writes so far. */
 static double settled(void) {
         uint64_t deadline = lw_mono_ns() + 5000000000ull;
@@ -394,6 +407,7 @@ int main(void) {
 
         /* Written at start, whole, by a rename: nothing temporary left. */
         CHECK(stat(prom, &st0) == 0, "no metrics file at start");
+        int writes = lw_watch(promdir, IN_MOVED_TO | IN_CREATE); /* every write after this one */
         CHECK((st0.st_mode & 0777) == 0644, "mode %o", st0.st_mode & 0777);
         parse(read_text(prom), &x);
         CHECK(val(&x, "lockwarden_metrics_file_writes_total", "") >= 1, "the file does not count itself");
@@ -463,9 +477,7 @@ int main(void) {
                 if (val(&x, "lockwarden_cleaned_total", "") == cleaned &&
                     val(&x, "lockwarden_races_total", "kind=\"double-holder\"") == 1)
                         break;
-                CHECK(lw_mono_ns() < deadline, "the metrics file was not updated after the changes");
-                struct timespec t50 = { .tv_nsec = 50000000 };
-                nanosleep(&t50, NULL);
+                next_write(writes, deadline, "the metrics file was not updated after the changes");
         }
         CHECK(stat(prom, &st1) == 0 && st1.st_ino != st0.st_ino, "the file was written in place, not replaced");
         CHECK(tmp_files(promdir) == 0, "a temporary file is left in %s", promdir);
@@ -473,8 +485,8 @@ int main(void) {
         /* Idle: once no write is due, none comes, and asking is no change. */
         double w0 = settled();
         CHECK(stat(prom, &st1) == 0, "stat");
-        struct timespec idle = { .tv_sec = 1, .tv_nsec = 500000000 }; /* the idle stretch is the measure */
-        nanosleep(&idle, NULL);
+        /* No write is due (settled: no timer armed), and only a change arms one: asking twice
+         * is no change. */
         ask();
         ask();
         CHECK(val(&x, "lockwarden_metrics_file_writes_total", "") == w0, "written while idle: %g writes, %g before",
@@ -491,10 +503,9 @@ int main(void) {
                 parse(read_text(prom), &x);
                 if (val(&x, "lockwarden_reports_total", "event=\"monitor.dump\"") == 1)
                         break;
-                CHECK(lw_mono_ns() < deadline, "an event alone did not make a write");
-                struct timespec t50 = { .tv_nsec = 50000000 };
-                nanosleep(&t50, NULL);
+                next_write(writes, deadline, "an event alone did not make a write");
         }
+        close(writes);
         w0 = settled();
 
         /* A burst of changes: at most one write a second, counted by the daemon. */
@@ -543,13 +554,12 @@ int main(void) {
         CHECK(tries >= 1 && tries <= (double) (long long) seconds + 1, "%g failed tries in %.2f s", tries, seconds);
         /* ... and it comes back with its folder, at the next change. */
         lw_mkdir_p(promdir);
+        writes = lw_watch(promdir, IN_MOVED_TO | IN_CREATE);
         change(102);
         deadline = lw_mono_ns() + 5000000000ull;
-        while (!lw_exists(prom)) {
-                CHECK(lw_mono_ns() < deadline, "the file did not come back with its folder");
-                struct timespec t50 = { .tv_nsec = 50000000 };
-                nanosleep(&t50, NULL);
-        }
+        while (!lw_exists(prom))
+                next_write(writes, deadline, "the file did not come back with its folder");
+        close(writes);
         parse(read_text(prom), &x);
         CHECK(val(&x, "lockwarden_metrics_file_errors_total", "") > errors, "errors in the file: %g",
               val(&x, "lockwarden_metrics_file_errors_total", ""));
