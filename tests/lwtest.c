@@ -819,3 +819,13 @@ void lw_watch_wait(int fd, int timeout_ms, const char *what) {
         CHECK(poll(&pfd, 1, timeout_ms) == 1, "no event within %d ms: %s", timeout_ms, what);
         close(fd);
 }
+
+bool lw_array_has(json_t *a, const char *s) {
+        json_t *v;
+        size_t i;
+
+        json_array_foreach(a, i, v)
+                if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+                        return true;
+        return false;
+}

@@ -104,6 +104,8 @@ void lw_wait_stopped(pid_t pid, int timeout_ms);
  * lw_watch_wait() waits (bounded) for that event, then closes the watch. */
 int lw_watch(const char *path, uint32_t mask);
 void lw_watch_wait(int fd, int timeout_ms, const char *what);
+/* Does the JSON array A hold the string S? */
+bool lw_array_has(json_t *a, const char *s);
 /* Starts tests/lock-holder on LOCK with extra ARGS; returns once it holds the lock. */
 pid_t lw_holder_start(const char *lock, const char *const *args);
 /* Starts tests/session-actor with ARGS; returns once it has done its action (it then stays

@@ -20,16 +20,6 @@ static json_t *run_json(const char *const *args, char *out, size_t size) {
         return j;
 }
 
-static bool array_has(json_t *a, const char *s) {
-        json_t *v;
-        size_t i;
-
-        json_array_foreach(a, i, v)
-                if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-                        return true;
-        return false;
-}
-
 static void check_config_socket(void) {
         char out[16384];
         const char *given[] = { "run", "--check-config", "--config", "/dev/null", "--socket", "/x/y.sock", NULL };
@@ -91,11 +81,11 @@ static void status_shows_configuration(void) {
         CHECK(strcmp(jstr(st, "socket"), d->socket) == 0, "socket %s", jstr(st, "socket"));
         CHECK(jint(st, "leak_grace_ms") == 300, "leak_grace_ms %lld", jint(st, "leak_grace_ms"));
         CHECK(jint(st, "race_coalesce_ms") == 40, "race_coalesce_ms %lld", jint(st, "race_coalesce_ms"));
-        CHECK(array_has(json_object_get(st, "ignore_races"), "foreign-write"), "ignore_races");
+        CHECK(lw_array_has(json_object_get(st, "ignore_races"), "foreign-write"), "ignore_races");
         json_t *rules = json_object_get(st, "folder_rules"), *r = json_array_get(rules, 0);
         CHECK(json_array_size(rules) == 1 && strcmp(jstr(r, "path"), agent) == 0 &&
                       strcmp(jstr(r, "cleanup"), "report") == 0 && jint(r, "leak_grace_ms") == 5000 &&
-                      array_has(json_object_get(r, "ignore_races"), "unlocked-write"),
+                      lw_array_has(json_object_get(r, "ignore_races"), "unlocked-write"),
               "folder_rules %s", json_dumps(rules, 0));
         /* The state dir's release is not known yet; its agent's rule names one for that agent. */
         json_t *rels = json_object_get(st, "releases"), *rel = json_array_get(rels, 0);

@@ -76,16 +76,6 @@ static int reload_verb(Env *e, char *out, size_t out_size, char *err, size_t err
         return lw_run(args, -1, out, out_size, err, err_size);
 }
 
-static bool array_has(json_t *a, const char *s) {
-        json_t *v;
-        size_t i;
-
-        json_array_foreach(a, i, v)
-                if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-                        return true;
-        return false;
-}
-
 /* A folder added and one removed, live; the holder map kept; a bad file refused. */
 static void folders_come_and_go(void) {
         Env e;
@@ -110,13 +100,13 @@ static void folders_come_and_go(void) {
         free(c);
         json_t *r = reload(&e, "monitor.reloaded");
         CHECK(json_array_size(json_object_get(r, "added")) == 1 &&
-                      array_has(json_object_get(r, "added"), e.state[1]), "added: %s",
+                      lw_array_has(json_object_get(r, "added"), e.state[1]), "added: %s",
               json_dumps(json_object_get(r, "added"), 0));
         CHECK(json_array_size(json_object_get(r, "removed")) == 0, "removed");
         CHECK(jint(r, "folders") == 2, "folders %lld", jint(r, "folders"));
         CHECK(strcmp(jstr(r, "config"), e.config) == 0, "config %s", jstr(r, "config"));
         /* Under the inotify harness the command line names the backend, and it wins. */
-        CHECK(array_has(json_object_get(r, "restart_needed"), "backend") == lw_attributed(), "restart_needed: %s",
+        CHECK(lw_array_has(json_object_get(r, "restart_needed"), "backend") == lw_attributed(), "restart_needed: %s",
               json_dumps(json_object_get(r, "restart_needed"), 0));
 
         /* b is guarded now: a dead owner's lock there is cleaned. */
@@ -156,7 +146,7 @@ static void folders_come_and_go(void) {
         CHECK(reload_verb(&e, out, sizeof(out), errs, sizeof(errs)) == 0, "reload: %s", errs);
         CHECK(strstr(out, "Reloaded") && strstr(out, "1 removed"), "reload said: %s", out);
         r = lw_expect(e.d, LW_TIMEOUT_MS, "monitor.reloaded", NULL, NULL);
-        CHECK(array_has(json_object_get(r, "removed"), e.state[0]) && json_array_size(json_object_get(r, "added")) == 0,
+        CHECK(lw_array_has(json_object_get(r, "removed"), e.state[0]) && json_array_size(json_object_get(r, "added")) == 0,
               "removed: %s", json_dumps(json_object_get(r, "removed"), 0));
         CHECK(jint(r, "folders") == 1, "folders %lld", jint(r, "folders"));
         la = lw_path(e.sessions[0], "after.jsonl.lock");
@@ -215,9 +205,9 @@ static void folder_rules(void) {
         write_config(&e, c);
         free(c);
         json_t *r = reload(&e, "monitor.reloaded");
-        CHECK(array_has(json_object_get(r, "changed"), "folders"), "changed: %s",
+        CHECK(lw_array_has(json_object_get(r, "changed"), "folders"), "changed: %s",
               json_dumps(json_object_get(r, "changed"), 0));
-        CHECK(!array_has(json_object_get(r, "changed"), "cleanup"), "the command line's cleanup changed");
+        CHECK(!lw_array_has(json_object_get(r, "changed"), "cleanup"), "the command line's cleanup changed");
         CHECK(json_array_size(json_object_get(r, "added")) == 0 && json_array_size(json_object_get(r, "removed")) == 0,
               "folders moved");
         lw_expect(e.d, LW_TIMEOUT_MS, "lock.cleaned", "lock", lb);
