@@ -71,6 +71,16 @@ static char *state_dir_for(const char *top, uid_t uid) {
         return sessions;
 }
 
+/* The gateway's entry script at PATH, and its folder. */
+static void write_entry(const char *path) {
+        char *dir = strdup(path);
+
+        *strrchr(dir, '/') = '\0';
+        lw_mkdir_p(dir);
+        lw_write_file(path, "// the gateway's entry script\n", 30);
+        free(dir);
+}
+
 /* A gateway-looking lock holder of UID, with ENV ("K=V") for its environment, holding LOCK. */
 static pid_t gateway_start(const char *entry, uid_t uid, const char *env, const char *lock) {
         const char *args[] = { "--entry", entry, "gateway", NULL };
@@ -174,8 +184,7 @@ static void run(const char *backend, const char *wrapper) {
 
         fprintf(stderr, "== %s%s%s\n", backend, wrapper ? " under " : "", wrapper ? wrapper : "");
         CHECK(chmod(tmp, 0755) == 0, "chmod");
-        lw_mkdir_p(app);
-        lw_write_file(entry, "// the gateway's entry script\n", 30);
+        write_entry(entry);
         lw_mkdir_p(hb);
         lw_mkdir_p(ha);
         CHECK(chown(hb, DAEMON_UID, DAEMON_UID) == 0 && chown(ha, DAEMON_UID, DAEMON_UID) == 0, "chown homes");
@@ -376,8 +385,7 @@ static void run_other_mounts(void) {
 
         fprintf(stderr, "== other mounts\n");
         CHECK(chmod(tmp, 0755) == 0, "chmod");
-        lw_mkdir_p(app);
-        lw_write_file(entry, "// the gateway's entry script\n", 30);
+        write_entry(entry);
         char *lock = lw_path(state_dir_for(mine, NOBODY), "s.jsonl.lock");
         char *hlock = lw_path(state_dir_for(here, NOBODY), "h.jsonl.lock");
         char *ksessions = state_dir_for(known, NOBODY);
@@ -426,8 +434,7 @@ static void run_limit(void) {
 
         fprintf(stderr, "== limit\n");
         CHECK(chmod(tmp, 0755) == 0, "chmod");
-        lw_mkdir_p(app);
-        lw_write_file(entry, "// the gateway's entry script\n", 30);
+        write_entry(entry);
         lw_write_file(config, "{}\n", 3);
         for (int i = 0; i < 17; i++) {
                 char name[16];
@@ -466,8 +473,7 @@ static void run_fuse(void) {
 
         fprintf(stderr, "== FUSE\n");
         CHECK(chmod(tmp, 0755) == 0, "chmod");
-        lw_mkdir_p(app);
-        lw_write_file(entry, "// the gateway's entry script\n", 30);
+        write_entry(entry);
         free(state_dir_for(own, NOBODY));
         free(state_dir_for(lw_path(src, "state"), NOBODY));
         lw_mkdir_p(mnt);
@@ -548,9 +554,8 @@ static void run_entry_missing(void) {
 
         fprintf(stderr, "== entry script missing\n");
         CHECK(chmod(tmp, 0755) == 0, "chmod");
-        lw_mkdir_p(app);
         lw_mkdir_p(busy);
-        lw_write_file(entry, "// the gateway's entry script\n", 30);
+        write_entry(entry);
         lw_write_file(config, "{}\n", 3);
         char *nsessions = state_dir_for(nstate, NOBODY), *dsessions = state_dir_for(dstate, DAEMON_UID);
         snprintf(env, sizeof(env), "OPENCLAW_STATE_DIR=%s", nstate);
@@ -568,7 +573,7 @@ static void run_entry_missing(void) {
         CHECK(find_found(json_object_get(ready, "discovered"), nstate), "nobody's state dir not found");
 
         /* Now the script is there, and a gateway of daemon's opens it. */
-        lw_write_file(script, "// the gateway's entry script\n", 30);
+        write_entry(script);
         const char *args2[] = { "--entry", script, "gateway", NULL };
         setenv("OPENCLAW_STATE_DIR", dstate, 1);
         lw_child_uid = DAEMON_UID;
@@ -596,7 +601,7 @@ static void run_entry_slots(void) {
         fprintf(stderr, "== entry folder slots\n");
         CHECK(chmod(tmp, 0755) == 0, "chmod");
         lw_mkdir_p(shared);
-        lw_write_file(sscript, "// the gateway's entry script\n", 30);
+        write_entry(sscript);
         lw_write_file(config, "{}\n", 3);
         char *nsessions = state_dir_for(nstate, NOBODY);
         snprintf(env, sizeof(env), "OPENCLAW_STATE_DIR=%s", nstate);
@@ -604,8 +609,7 @@ static void run_entry_slots(void) {
                 char name[32];
                 snprintf(name, sizeof(name), "app%02d", i);
                 char *app = lw_path(nstate, name), *script = lw_path(app, "openclaw.mjs");
-                lw_mkdir_p(app);
-                lw_write_file(script, "// the gateway's entry script\n", 30);
+                write_entry(script);
                 CHECK(chown(app, NOBODY, NOBODY) == 0, "chown");
                 snprintf(name, sizeof(name), "n%02d.jsonl.lock", i);
                 char *lock = lw_path(nsessions, name);
@@ -643,10 +647,9 @@ static void run_world_writable(void) {
 
         fprintf(stderr, "== world-writable\n");
         CHECK(chmod(tmp, 0755) == 0, "chmod");
-        lw_mkdir_p(app);
         lw_mkdir_p(shared);
         CHECK(chmod(shared, 01777) == 0, "chmod");
-        lw_write_file(entry, "// the gateway's entry script\n", 30);
+        write_entry(entry);
         lw_write_file(config, "{}\n", 3);
         char *lock = lw_path(state_dir_for(own, NOBODY), "s.jsonl.lock");
         snprintf(env, sizeof(env), "OPENCLAW_STATE_DIR=%s", shared);
@@ -672,10 +675,9 @@ static void run_setuid(void) {
 
         fprintf(stderr, "== setuid\n");
         CHECK(chmod(tmp, 0755) == 0, "chmod");
-        lw_mkdir_p(app);
         lw_mkdir_p(shared);
         CHECK(chmod(shared, 01777) == 0, "chmod");
-        lw_write_file(entry, "// the gateway's entry script\n", 30);
+        write_entry(entry);
         lw_write_file(config, "{}\n", 3);
         char *lock = lw_path(state_dir_for(own, NOBODY), "s.jsonl.lock");
         snprintf(cmd, sizeof(cmd), "cp '%s/tests/lock-holder' '%s'", lw_builddir(), bin);
