@@ -40,6 +40,8 @@ int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
         m->nodes_by_fid = HASHMAP_NEW_INDIRECT(&file_id_hash_ops, Node, fid);
         m->owners = HASHMAP_NEW(&pid_hash_ops, Owner, pid);
         r = holder_map_init(&m->holders);
+        if (r >= 0)
+                r = actor_cache_init(&m->actors);
         if (r < 0 || !m->nodes_by_fid || !m->owners) {
                 manager_free(m);
                 return -ENOMEM;
@@ -70,6 +72,7 @@ Manager *manager_free(Manager *m) {
         holder_map_done(&m->holders);
         hashmap_free(m->nodes_by_fid);
         hashmap_free(m->owners);
+        actor_cache_done(&m->actors);
         free(m->confirms);
         free(m->lazy);
         free(m->confirm_fds.v);
@@ -328,7 +331,7 @@ static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *
         uint64_t iterations = 0;
         (void) sd_event_get_iteration(m->event, &iterations);
         report_emit(&m->reporter, EVENT_MONITOR_DUMP,
-                    json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "locks", locks ? locks : json_array(),
+                    json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "locks", locks ? locks : json_array(),
                               "loop_iterations", (json_int_t) iterations,
                               "wakeups", (json_int_t) m->n_wakeups,
                               "files", (json_int_t) m->holders.n_files[FILE_LOCK] + (json_int_t) m->holders.n_files[FILE_SESSION],
@@ -337,7 +340,9 @@ static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *
                               "sessions", (json_int_t) m->n_sessions,
                               "races", (json_int_t) m->n_races,
                               /* Work per event stays bounded: test-race-flood checks this. */
-                              "session_visits", (json_int_t) m->n_session_visits));
+                              "session_visits", (json_int_t) m->n_session_visits,
+                              /* Facts read from /proc per acting process: test-actor checks this. */
+                              "actor_reads", (json_int_t) m->actors.n_reads));
         return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "actor.h"
 #include "hashmap.h"
 #include "holder-map.h"
 #include "metrics.h"
@@ -114,6 +115,7 @@ typedef struct Manager {
 
         HolderMap holders;
         Hashmap *owners;              /* pid → Owner, live owners only */
+        ActorCache actors;            /* pid → comm, exe, unit of processes seen acting */
         Lock *locks;
         size_t n_locks;
         Lock *dirty_locks;

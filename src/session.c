@@ -412,17 +412,17 @@ static bool is_locker(Session *s, pid_t pid) {
 
 /* ---- facts ---- */
 
-static void actor_capture(Actor *a, pid_t pid) {
-        char buf[PATH_MAX], unit[256];
+/* The actor's facts as kept since its first event (actor.h): no /proc read here. */
+static void actor_capture(Manager *m, Actor *a, pid_t pid) {
+        const ActorInfo *i;
 
         *a = (Actor) { .pid = pid };
         if (pid <= 0)
                 return; /* no attribution: nothing to read */
-        proc_comm(pid, a->comm);
-        proc_exe(pid, buf, sizeof(buf));
-        a->exe = strdup(buf);
-        if (proc_unit(pid, unit, sizeof(unit)) >= 0)
-                a->unit = strdup(unit);
+        i = actor_cache_get(&m->actors, pid);
+        memcpy(a->comm, i->comm, sizeof(a->comm));
+        a->exe = i->exe ? strdup(i->exe) : NULL;
+        a->unit = i->unit ? strdup(i->unit) : NULL;
 }
 
 static void actor_done(Actor *a) {
@@ -448,7 +448,7 @@ static OwnerSnap owner_snap(Lock *l) {
         if (l->owner && l->owner->pid == o.pid)
                 memcpy(o.comm, l->owner->comm, sizeof(o.comm));
         else
-                proc_comm(o.pid, o.comm);
+                memcpy(o.comm, actor_cache_get(&l->manager->actors, o.pid)->comm, sizeof(o.comm));
         o.held_ms = lock_held_ms(l);
         return o;
 }
@@ -708,7 +708,7 @@ static void race_report_now(Session *s, RaceKind kind, pid_t actor, const OwnerS
                             bool with_lock, json_t *extra) {
         Actor a;
 
-        actor_capture(&a, actor);
+        actor_capture(s->manager, &a, actor);
         race_report(s, kind, &a, o, with_lock, extra);
         actor_done(&a);
 }
@@ -833,7 +833,7 @@ static void window_add(Session *s, RaceKind kind, pid_t actor, Lock *l, int64_t 
         if (w->kind < 0) {
                 *w = (Window) { .kind = kind, .owner = owner_snap(l), .first_ns = now_ns };
                 if (!burst_actor(s, kind, actor, &w->actor))
-                        actor_capture(&w->actor, actor);
+                        actor_capture(s->manager, &w->actor, actor);
         }
         w->writes++;
         w->bytes += bytes;
@@ -1051,7 +1051,7 @@ void session_on_unseen_lock_gone(Session *s, pid_t creator, pid_t actor) {
         k = race_judge(&f);
         if (k < 0)
                 return;
-        proc_comm(creator, o.comm);
+        memcpy(o.comm, actor_cache_get(&s->manager->actors, creator)->comm, sizeof(o.comm));
         /* No previous lock is kept for a double-holder report: its inode was never read. */
         race_report_now(s, k, actor, &o, true,
                         json_pack("{s:b, s:b}", "owner_alive", true, "lock_read", false));

@@ -284,9 +284,8 @@ static void unseen_forget_folder(Manager *m, Node *n) {
  * since their creation was read (the removal happened before, or just after, that read). */
 /* Removed by another process, its creator's close merged out of order: no race, and said. */
 static void unseen_unplaced(Manager *m, const UnseenLock *u) {
-        char comm[COMM_MAX];
+        const char *comm = u->remover > 0 ? actor_cache_get(&m->actors, u->remover)->comm : "?";
 
-        proc_comm(u->remover, comm);
         report_emit(&m->reporter, EVENT_LOCK_REMOVED,
                     json_pack("{s:o, s:o, s:s, s:i, s:b, s:n, s:s, s:b}", "lock", json_path(u->folder->path, u->name),
                               "pid", json_pid(u->remover), "comm", comm, "owner_pid", (int) u->creator,
@@ -548,6 +547,9 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns
                 return;
         if (kind == FILE_LOCK && !source_attribution(&m->source) && !drop_self_events(m, n, ev, now_ns))
                 return;
+
+        /* Who acts is read at its first event, not when a race needs it (actor.h). */
+        actor_cache_note(&m->actors, ev->pid);
 
         /* Into the session's history first: a race report quotes the event that caused it.
          * Sessions are freed only at the end of a batch: S serves the whole event. */
