@@ -107,6 +107,7 @@ static void manager_update_status(Manager *m) {
 }
 
 void manager_flush(Manager *m) {
+        session_sizes_read(m);
         tracker_flush(m);
         session_gc(m);
         tree_reap(m);

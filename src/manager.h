@@ -123,6 +123,7 @@ typedef struct Manager {
         Session *sessions;            /* every session of every folder */
         size_t n_sessions;
         Session *sessions_unsettled;  /* with lock takers not yet settled (session.h) */
+        Session *sessions_size_pending; /* whose window's actor wrote since its size was read */
         Session *sessions_gc;         /* that may have nothing left to watch */
         Session *windows, *windows_tail; /* open coalescing windows, by deadline (session.c) */
         Burst *bursts, *bursts_tail;  /* reports of one actor in one folder being folded */

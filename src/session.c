@@ -53,6 +53,7 @@ typedef struct Window {
         OwnerSnap owner;
         unsigned writes;
         int64_t bytes;
+        bool size_pending;       /* the actor wrote since the size was last read (window_settle) */
         uint64_t first_ns, last_ns;
 } Window;
 
@@ -108,7 +109,8 @@ struct Session {
         LIST_FIELDS(Session, unsettled);
         LIST_FIELDS(Session, gc);
         LIST_FIELDS(Session, windows);  /* open windows, by deadline (Manager.windows) */
-        bool in_unsettled, in_gc, in_windows;
+        LIST_FIELDS(Session, size_pending); /* its window's size to read (window_settle) */
+        bool in_unsettled, in_gc, in_windows, in_size_pending;
 
         RecentEvent recent[SESSION_RECENT_MAX];
         unsigned recent_head, n_recent;
@@ -154,6 +156,7 @@ static EventKind race_event(RaceKind k) {
 /* ---- lifetime ---- */
 
 static void window_end(Session *s);
+static void window_settle(Session *s);
 
 static void gc_candidate(Session *s) {
         if (s->in_gc)
@@ -172,6 +175,8 @@ static void session_free(Session *s) {
         m->n_sessions--;
         if (s->in_unsettled)
                 LIST_REMOVE(unsettled, m->sessions_unsettled, s);
+        if (s->in_size_pending)
+                LIST_REMOVE(size_pending, m->sessions_size_pending, s);
         if (s->in_gc)
                 LIST_REMOVE(gc, m->sessions_gc, s);
         free(s->name);
@@ -380,6 +385,13 @@ void session_record(Session *s, FileKind kind, uint64_t mask, pid_t pid, uint64_
                 s->in_unsettled = true;
                 LIST_PREPEND(unsettled, s->manager->sessions_unsettled, s);
         }
+}
+
+void session_sizes_read(Manager *m) {
+        Session *s;
+
+        while ((s = m->sessions_size_pending))
+                window_settle(s);
 }
 
 void session_settle(Manager *m) {
@@ -752,11 +764,52 @@ static void windows_insert(Session *s) {
         s->in_windows = true;
 }
 
+/* The transcript's size, read relative to the folder fd: its growth since it was last read is
+ * added to the open window's bytes (if any). Returns whether anything changed. Under load it
+ * may include later writes: it is forensics, not accounting. */
+static bool transcript_size_read(Session *s, TrackedFile *f, int64_t *ret_delta) {
+        struct stat st;
+        bool changed = false;
+
+        *ret_delta = 0;
+        if (!f || !f->name || !s->folder || fstatat(s->folder->dirfd, s->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !tracked_file_is(f, st.st_dev, st.st_ino, NULL))
+                return false;
+        if (f->have_size) {
+                *ret_delta = (int64_t) st.st_size - f->size;
+                changed = *ret_delta != 0 || timespec_ns(&st.st_mtim) != f->mtime_ns;
+        }
+        f->have_size = true;
+        f->size = st.st_size;
+        f->mtime_ns = timespec_ns(&st.st_mtim);
+        return changed;
+}
+
+/* The window's actor went on writing without a size read per write: one read now accounts for
+ * all of them (the sizes telescope). Done at the end of the batch (before its reports), before
+ * anyone else's write to it is applied, and when the window ends. */
+static void window_settle(Session *s) {
+        Window *w = &s->window;
+        int64_t delta;
+
+        if (!w->size_pending)
+                return;
+        w->size_pending = false;
+        if (s->in_size_pending) {
+                LIST_REMOVE(size_pending, s->manager->sessions_size_pending, s);
+                s->in_size_pending = false;
+        }
+        (void) transcript_size_read(s, session_file(s, FILE_SESSION), &delta);
+        if (w->kind >= 0)
+                w->bytes += delta;
+}
+
 static void window_end(Session *s) {
         Window *w = &s->window;
 
         if (w->kind < 0)
                 return;
+        window_settle(s);
         windows_unlink(s);
         if (!burst_fold(s)) {
                 /* A foreign write happened under a lock; an unlocked one did not. */
@@ -894,9 +947,9 @@ void session_on_transcript_gone(Session *s, pid_t actor, uint64_t mask, bool rep
 
 void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64_t mask,
                                  uint64_t now_ns) {
-        struct stat st;
         int64_t delta = 0;
         bool changed = (mask & FAN_MODIFY) != 0;
+        Window *w;
         RaceFacts facts;
         Lock *l;
         RaceKind k;
@@ -906,18 +959,19 @@ void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64
         if (tree_folder_release(s->folder) == RELEASE_2026_8)
                 return; /* legacy import input: no protocol, decided at the write */
 
-        /* The size delta, read relative to the folder fd. Under load it may include later
-         * writes: it is forensics, not accounting. */
-        if (fstatat(s->folder->dirfd, s->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-            tracked_file_is(f, st.st_dev, st.st_ino, NULL)) {
-                if (f->have_size) {
-                        delta = (int64_t) st.st_size - f->size;
-                        if (delta != 0 || timespec_ns(&st.st_mtim) != f->mtime_ns)
-                                changed = true;
+        w = &s->window;
+        if (w->kind >= 0 && actor > 0 && w->actor.pid == actor && changed && f == session_file(s, FILE_SESSION)) {
+                /* The window's actor writes on: its size is read once per batch, or when
+                 * someone else's write comes or the window ends (a storm of writes is not a
+                 * storm of stats). */
+                w->size_pending = true;
+                if (!s->in_size_pending) {
+                        s->in_size_pending = true;
+                        LIST_PREPEND(size_pending, s->manager->sessions_size_pending, s);
                 }
-                f->have_size = true;
-                f->size = st.st_size;
-                f->mtime_ns = timespec_ns(&st.st_mtim);
+        } else {
+                window_settle(s);
+                changed = transcript_size_read(s, f, &delta) || changed;
         }
         /* A bare close-after-write that changed nothing is the end of writes already seen. */
         if (!changed || actor == 0 || blind(s))

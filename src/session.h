@@ -52,6 +52,9 @@ void session_on_unseen_lock_gone(Session *s, pid_t creator, pid_t actor);
 /* The fanotify queue was read empty: every event up to now is applied, so what the session
  * knows from names on disk is exact again. Forgets the unsettled lock takers. */
 void session_settle(Manager *m);
+/* End of a batch, before its reports: read the size of transcripts whose window's actor wrote
+ * on in it (one read per transcript per batch, not one per write). */
+void session_sizes_read(Manager *m);
 /* The folder is going away: report open windows, detach its sessions. */
 void session_forget_folder(Manager *m, Node *n);
 /* End of a batch: free sessions with nothing left to watch. */

@@ -3,8 +3,10 @@
  * report with its write and byte counts; the window ends when writes stop, when a lock
  * appears (reported at once, whatever the coalescing time), or when the daemon stops (never
  * lost). --races=off reports nothing. */
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lwtest.h"
 
@@ -66,6 +68,61 @@ static void window_ends_with_lock_and_at_stop(void) {
         lw_kill_wait(a2, SIGTERM);
 }
 
+/* A child that appends LINE to PATH once for every byte it reads from the pipe GO, until it
+ * reads end-of-file. */
+static pid_t stepped_writer(const char *path, int go[2]) {
+        CHECK(pipe(go) == 0, "pipe");
+        pid_t pid = fork();
+        CHECK(pid >= 0, "fork");
+        if (pid > 0) {
+                close(go[0]);
+                return pid;
+        }
+        char c;
+        close(go[1]);
+        while (read(go[0], &c, 1) == 1) {
+                int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+                if (fd < 0 || write(fd, LINE, strlen(LINE)) != (ssize_t) strlen(LINE) || close(fd) < 0)
+                        _exit(1);
+        }
+        _exit(0);
+}
+
+/* A window's size is not read at every write of its actor (once per batch): another writer's
+ * bytes, written after the daemon read the first one's, are still not the first's. */
+static void bytes_are_the_writers_own(void) {
+        const char *extra[] = { "--race-coalesce-ms", "60000", NULL };
+        LwEnv e;
+        int go[2];
+        lw_env_start(&e, "200", extra);
+        char *t = lw_path(e.sessions, "two.jsonl"), *lock = lw_path(e.sessions, "two.jsonl.lock");
+        const char *second[] = { "append", t, "2", "0123456\n", NULL };
+
+        /* Five writes, each read by the daemon in a batch of its own (the barrier). */
+        pid_t a = stepped_writer(t, go), b = 0;
+        for (int i = 0; i < 5; i++) {
+                CHECK(write(go[1], "w", 1) == 1, "go");
+                if (b)
+                        lw_kill_wait(b, SIGTERM);
+                b = lw_barrier(&e, LW_TIMEOUT_MS);
+        }
+        CHECK(lw_count(e.d, "race.unlocked-write", "session", t) == 0, "window closed early");
+        pid_t a2 = lw_actor_start(second);
+        json_t *r = lw_expect(e.d, LW_TIMEOUT_MS, "race.unlocked-write", "session", t);
+        lw_check_actor(r, "actor_pid", a);
+        CHECK(jint(r, "bytes") == 5 * (long long) strlen(LINE), "the first writer's bytes: %lld", jint(r, "bytes"));
+        pid_t h = lw_holder_start(lock, NULL); /* ends the second writer's window */
+        r = lw_expect(e.d, LW_TIMEOUT_MS, "race.unlocked-write", "session", t);
+        lw_check_actor(r, "actor_pid", a2);
+        CHECK(jint(r, "bytes") == 2 * 8, "the second writer's bytes: %lld", jint(r, "bytes"));
+        lw_kill_wait(h, SIGTERM);
+        lw_kill_wait(b, SIGTERM);
+        lw_kill_wait(a2, SIGTERM);
+        close(go[1]);
+        CHECK(lw_wait_exit(a, LW_TIMEOUT_MS) == 0, "the stepped writer failed");
+        CHECK(lw_daemon_stop(e.d) == 0, "exit status");
+}
+
 static void races_off(void) {
         const char *extra[] = { "--races=off", "--race-coalesce-ms", "0", NULL };
         LwEnv e;
@@ -85,6 +142,8 @@ static void races_off(void) {
 int main(void) {
         burst_is_one_report();
         window_ends_with_lock_and_at_stop();
+        if (lw_attributed())
+                bytes_are_the_writers_own(); /* without attribution both writers are one actor */
         races_off();
         return 0;
 }
