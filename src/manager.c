@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* manager.c: start-up, the loop's sources, shutdown. */
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -329,11 +328,9 @@ static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *
                         "holders", holders ? holders : json_array(),
                         "grace_armed", l->grace_timer && sd_event_source_get_enabled(l->grace_timer, NULL) > 0));
         }
-        uint64_t iterations = 0;
-        (void) sd_event_get_iteration(m->event, &iterations);
         report_emit(&m->reporter, EVENT_MONITOR_DUMP,
                     json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "locks", locks ? locks : json_array(),
-                              "loop_iterations", (json_int_t) iterations,
+                              "loop_iterations", (json_int_t) m->n_turns,
                               "wakeups", (json_int_t) m->n_wakeups,
                               "files", (json_int_t) m->holders.n_files[FILE_LOCK] + (json_int_t) m->holders.n_files[FILE_SESSION],
                               "owners", (json_int_t) hashmap_size(m->owners),
@@ -549,18 +546,23 @@ static int manager_loop(Manager *m) {
 
         while (sd_event_get_state(m->event) != SD_EVENT_FINISHED) {
                 r = sd_event_prepare(m->event);
+                if (r == 0)
+                        /* Is anything ready? Asked without sleeping: a busy loop (a storm) pays
+                         * one epoll_wait per turn, as sd_event_run() would. */
+                        r = sd_event_wait(m->event, 0);
                 if (r == 0) {
-                        /* Is anything ready (sd-event's own epoll fd says, untouched)? If not,
-                         * the wait sleeps, and what wakes it is taken up at once. */
-                        struct pollfd p = { .fd = sd_event_get_fd(m->event), .events = POLLIN };
-                        bool idle = poll(&p, 1, 0) == 0;
-
-                        r = sd_event_wait(m->event, UINT64_MAX);
-                        if (idle)
-                                m->busy_since_ns = now_mono_ns();
+                        /* Nothing was: the loop is idle. The wait sleeps, and what wakes it is
+                         * taken up at once. (sd_event_wait() that found nothing is back in its
+                         * initial state: prepared again.) */
+                        r = sd_event_prepare(m->event);
+                        if (r == 0)
+                                r = sd_event_wait(m->event, UINT64_MAX);
+                        m->busy_since_ns = now_mono_ns();
                 }
-                if (r > 0)
+                if (r > 0) {
+                        m->n_turns++;
                         r = sd_event_dispatch(m->event);
+                }
                 if (r < 0)
                         return r;
         }

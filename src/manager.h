@@ -152,6 +152,7 @@ typedef struct Manager {
         bool present_failed;          /* a name could not be looked at (out of descriptors):
                                        * said once (tracker.c) */
         uint64_t n_stale, n_cleaned, n_races, n_events, n_wakeups, n_overflows;
+        uint64_t n_turns;             /* loop turns that dispatched (monitor.dump loop_iterations) */
         char *last_status;
 } Manager;
 
