@@ -43,6 +43,7 @@ int holder_map_init(HolderMap *h) {
         };
         if (!h->by_inode || !h->by_fid)
                 return -ENOMEM;
+        size_cache_init(&h->sizes);
         return 0;
 }
 
@@ -50,6 +51,7 @@ void holder_map_done(HolderMap *h) {
         TrackedFile *f;
         size_t i = 0;
 
+        size_cache_done(&h->sizes);
         /* Collect first: the map must not change while it is iterated. */
         while (hashmap_iterate(h->by_inode, &i, (void **) &f)) {
                 (void) tracked_file_set_name(f, NULL);
@@ -132,6 +134,7 @@ bool tracked_file_is(const TrackedFile *f, dev_t dev, ino_t ino, const FileId *f
 }
 
 void holder_map_remove(HolderMap *h, TrackedFile *f) {
+        size_cache_forget(&h->sizes, f);
         holder_map_retire(h, f);
         (void) tracked_file_set_name(f, NULL);
         free(f->holders);

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "file-id.h"
+#include "size-cache.h"
 #include "hashmap.h"
 
 typedef struct Node Node;
@@ -53,6 +54,7 @@ typedef struct TrackedFile {
         uint32_t n_holders;
         uint32_t scan_slot;      /* 1 + its index in the pending holder scans, 0: none */
         uint16_t self_opens, self_closes;
+        uint16_t size_slot;      /* 1 + its descriptor's slot in HolderMap.sizes, 0: none */
         uint8_t kind;            /* FileKind */
         bool have_size:1;
         bool orphaned:1;         /* on the manager's list of files without a name */
@@ -69,6 +71,7 @@ typedef struct HolderMap {
         Hashmap *by_inode;
         Hashmap *by_fid;
         size_t n_files[_FILE_KIND_MAX];
+        SizeCache sizes;         /* descriptors to recently written transcripts */
 } HolderMap;
 
 /* Its kernel file handle, or NULL if the filesystem gave none. */

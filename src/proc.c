@@ -256,6 +256,7 @@ static int walk_one(pid_t pid, int proc_fd, ProcFdCallback cb, void *userdata) {
  * be read (no privilege); such processes are skipped. */
 static int walk_all(ProcFdCallback cb, void *userdata, bool *ret_hidden) {
         _cleanup_close_ int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        pid_t self = getpid();
         bool hidden = false;
         struct dirent *de;
         DIR *d;
@@ -270,7 +271,9 @@ static int walk_all(ProcFdCallback cb, void *userdata, bool *ret_hidden) {
                 char *end;
                 long pid = strtol(de->d_name, &end, 10);
 
-                if (*end || pid <= 0)
+                /* Our own descriptors (a payload being read, the transcripts' O_PATH ones of
+                 * size-cache.h) hold nothing. */
+                if (*end || pid <= 0 || (pid_t) pid == self)
                         continue;
                 r = walk_one((pid_t) pid, proc_fd, cb, userdata);
                 /* Not ours to see: the unprivileged backend lives with that; a caller that

@@ -764,24 +764,26 @@ static void windows_insert(Session *s) {
         s->in_windows = true;
 }
 
-/* The transcript's size, read relative to the folder fd: its growth since it was last read is
- * added to the open window's bytes (if any). Returns whether anything changed. Under load it
- * may include later writes: it is forensics, not accounting. */
+/* The transcript's size (through its kept descriptor, size-cache.h): its growth since it was
+ * last read. Returns whether anything changed. Under load it may include later writes: it is
+ * forensics, not accounting. */
 static bool transcript_size_read(Session *s, TrackedFile *f, int64_t *ret_delta) {
-        struct stat st;
+        struct statx stx;
         bool changed = false;
+        int64_t mtime_ns;
 
         *ret_delta = 0;
-        if (!f || !f->name || !s->folder || fstatat(s->folder->dirfd, s->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-            !tracked_file_is(f, st.st_dev, st.st_ino, NULL))
+        if (!f || !f->name || !s->folder ||
+            size_cache_stat(&s->manager->holders.sizes, f, s->folder->dirfd, s->name, &stx) < 0)
                 return false;
+        mtime_ns = (int64_t) stx.stx_mtime.tv_sec * (int64_t) NSEC_PER_SEC + stx.stx_mtime.tv_nsec;
         if (f->have_size) {
-                *ret_delta = (int64_t) st.st_size - f->size;
-                changed = *ret_delta != 0 || timespec_ns(&st.st_mtim) != f->mtime_ns;
+                *ret_delta = (int64_t) stx.stx_size - f->size;
+                changed = *ret_delta != 0 || mtime_ns != f->mtime_ns;
         }
         f->have_size = true;
-        f->size = st.st_size;
-        f->mtime_ns = timespec_ns(&st.st_mtim);
+        f->size = (int64_t) stx.stx_size;
+        f->mtime_ns = mtime_ns;
         return changed;
 }
 

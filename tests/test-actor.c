@@ -6,8 +6,8 @@
  * - a process that made its race and exited before the daemon read it is still named (it was
  *   read at its first event, while it lived); before, such a report said "?";
  * - a pid taken by another process after the first one exited names the new one;
- * - the kept processes are bounded: 300 short-lived writers leave at most ACTOR_CACHE_MAX
- *   pidfds open in the daemon. */
+ * - what is kept is bounded: 300 writers of 300 transcripts leave at most ACTOR_CACHE_MAX
+ *   pidfds and SIZE_CACHE_MAX transcript descriptors (src/size-cache.h) open in the daemon. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,6 +20,8 @@
 #include "lwtest.h"
 
 #define ACTOR_CACHE_MAX 256 /* src/actor.h */
+#define SIZE_CACHE_MAX 128  /* src/size-cache.h */
+#define WRITERS (ACTOR_CACHE_MAX + 44)
 
 static const char *const immediate[] = { "--race-coalesce-ms", "0", NULL };
 
@@ -170,25 +172,30 @@ static size_t fd_count(pid_t pid) {
 
 static void bounded(void) {
         LwEnv e;
-        char *t;
 
         lw_env_start(&e, "1000", immediate);
-        t = lw_path(e.sessions, "many.jsonl");
         size_t base = fd_count(e.d->pid);
         int linger[2];
-        pid_t w[ACTOR_CACHE_MAX + 44];
+        pid_t w[WRITERS];
         CHECK(pipe2(linger, O_CLOEXEC) == 0, "pipe");
-        for (int i = 0; i < ACTOR_CACHE_MAX + 44; i++)
+        for (int i = 0; i < WRITERS; i++) {
+                char name[32];
+                snprintf(name, sizeof(name), "many-%d.jsonl", i);
+                char *t = lw_path(e.sessions, name);
                 w[i] = writer("lw-actor-many", &t, 1, -1, -1, linger);
+                free(t);
+        }
         /* Barrier: the lock's report comes after every write queued before it. */
         pid_t b = lw_barrier(&e, LW_TIMEOUT_MS);
         size_t now = fd_count(e.d->pid);
-        fprintf(stderr, "daemon fds: %zu before, %zu after %d writers\n", base, now, ACTOR_CACHE_MAX + 44);
-        CHECK(now <= base + ACTOR_CACHE_MAX + 8, "%zu fds after %d writers (%zu before)", now, ACTOR_CACHE_MAX + 44, base);
-        CHECK(now >= base + ACTOR_CACHE_MAX / 2, "%zu fds: the writers were not kept at all (%zu before)", now, base);
+        fprintf(stderr, "daemon fds: %zu before, %zu after %d writers\n", base, now, WRITERS);
+        CHECK(now <= base + ACTOR_CACHE_MAX + SIZE_CACHE_MAX + 8, "%zu fds after %d writers (%zu before)", now,
+              WRITERS, base);
+        CHECK(now >= base + ACTOR_CACHE_MAX + SIZE_CACHE_MAX / 2, "%zu fds: the writers or their transcripts were "
+              "not kept (%zu before)", now, base);
         close(linger[0]);
         close(linger[1]);
-        for (int i = 0; i < ACTOR_CACHE_MAX + 44; i++)
+        for (int i = 0; i < WRITERS; i++)
                 lw_wait_exit(w[i], LW_TIMEOUT_MS);
         lw_kill_wait(b, SIGTERM);
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
