@@ -479,7 +479,14 @@ static void lazy_due(Manager *m, bool all) {
 
                 if (all || !c->file->name) {
                         c->file->lazy = false;
-                        confirm_later(m, c->file, c->pid, c->ns, c->wrote, c->order_unknown);
+                        if (!all && !c->file->name && c->file->kind == FILE_SESSION)
+                                /* A transcript without a name any more: its writes land
+                                 * nowhere we guard and nobody can ask about it by path. The
+                                 * close is taken at its word (no /proc walk: a storm that
+                                 * unlinks what it wrote paid one per file). */
+                                tracked_file_remove_holder(c->file, c->pid, c->ns);
+                        else
+                                confirm_later(m, c->file, c->pid, c->ns, c->wrote, c->order_unknown);
                 } else
                         m->lazy[keep++] = *c;
         }
