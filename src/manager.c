@@ -93,7 +93,12 @@ Manager *manager_free(Manager *m) {
 
 static void manager_update_status(Manager *m) {
         _cleanup_free_ char *s = NULL;
+        const uint64_t of[5] = { m->n_guarded, m->n_locks, m->n_stale, m->n_cleaned, m->n_races };
 
+        /* Called at the end of every batch: formatted only when a number changed. */
+        if (m->last_status && memcmp(of, m->last_status_of, sizeof(of)) == 0)
+                return;
+        memcpy(m->last_status_of, of, sizeof(of));
         if (asprintf(&s, "STATUS=Guarding %zu folders: %zu locks, %llu stale, %llu cleaned, %llu races",
                      m->n_guarded, m->n_locks, (unsigned long long) m->n_stale,
                      (unsigned long long) m->n_cleaned, (unsigned long long) m->n_races) < 0)

@@ -154,6 +154,7 @@ typedef struct Manager {
         uint64_t n_stale, n_cleaned, n_races, n_events, n_wakeups, n_overflows;
         uint64_t n_turns;             /* loop turns that dispatched (monitor.dump loop_iterations) */
         char *last_status;
+        uint64_t last_status_of[5];   /* the numbers it was made of (formatted only on change) */
 } Manager;
 
 /* Takes over EFF (the effective options); CLI must outlive the manager. */
