@@ -331,6 +331,14 @@ static void sync_exact(Manager *m, Node *n, const char *name, FileKind kind, pid
         if (kind == FILE_LOCK && (mask & (FAN_DELETE | FAN_MOVED_FROM)) && m->n_unseen > 0 &&
             unseen_removed(m, n, name, target, pid))
                 return;
+        if (cur && !appears && (mask & (FAN_DELETE | FAN_MOVED_FROM)) && tracked_file_fid(cur) &&
+            file_id_equal(tracked_file_fid(cur), target)) {
+                /* The event names the very file: PID removed it. What the name holds now is
+                 * told by its own event, later in the queue (no read of the name here: a
+                 * stolen lock's report waits for none). */
+                name_lost(m, n, cur, pid, mask, false);
+                return;
+        }
         if (present_read(m, n, name, &p) < 0)
                 return;
         if (cur && !present_is(&p, cur)) {
