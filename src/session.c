@@ -240,15 +240,18 @@ static Lock *session_lock(Session *s) {
         return f ? f->lock : NULL;
 }
 
-/* Is the previous lock's owner still holding that inode, per the holder map? */
-static bool prev_maybe_held(Session *s) {
+/* Is the previous lock's owner still holding that inode, per the holder map? Returns the
+ * inode's file if so. */
+static TrackedFile *prev_maybe_held(Session *s) {
         TrackedFile *f;
 
         if (s->prev.owner <= 0)
-                return false;
+                return NULL;
         f = holder_map_get_inode(&s->manager->holders, s->prev.dev, s->prev.ino);
-        return f && !f->name && tracked_file_is(f, s->prev.dev, s->prev.ino, s->prev.have_fid ? &s->prev.fid : NULL) &&
-               tracked_file_has_holder(f, s->prev.owner);
+        if (f && !f->name && tracked_file_is(f, s->prev.dev, s->prev.ino, s->prev.have_fid ? &s->prev.fid : NULL) &&
+            tracked_file_has_holder(f, s->prev.owner))
+                return f;
+        return NULL;
 }
 
 static bool session_idle(Session *s) {
@@ -1002,6 +1005,7 @@ void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64
 }
 
 void session_on_lock_new(Session *s, Lock *l, pid_t actor) {
+        TrackedFile *prev;
         RaceFacts f;
         RaceKind k;
 
@@ -1020,10 +1024,16 @@ void session_on_lock_new(Session *s, Lock *l, pid_t actor) {
                 .unattributed = actor == PID_UNKNOWN,
                 .prev_owner_pid = s->prev.owner,
         };
-        if (prev_maybe_held(s) && s->prev.owner != actor &&
+        prev = prev_maybe_held(s);
+        if (prev && s->prev.owner != actor &&
             !tracked_file_is(l->file, s->prev.dev, s->prev.ino, s->prev.have_fid ? &s->prev.fid : NULL))
-                f.prev_owner_holds_prev = proc_pid_holds(s->prev.owner, s->prev.dev, s->prev.ino,
-                                                              s->prev.have_fid ? &s->prev.fid : NULL) > 0;
+                /* In event order, as for a stolen lock: its open was seen and no close of its
+                 * write descriptor came before this creation. A close still waiting for its
+                 * confirmation (or merged out of order) is asked of the kernel, now. */
+                f.prev_owner_holds_prev =
+                        manager_pending_close(s->manager, prev, s->prev.owner) == PENDING_NONE ||
+                        proc_pid_holds(s->prev.owner, s->prev.dev, s->prev.ino,
+                                       s->prev.have_fid ? &s->prev.fid : NULL) > 0;
         if (!f.prev_owner_holds_prev) {
                 s->prev.owner = 0; /* it let go: nothing to compare the next lock with */
                 return;

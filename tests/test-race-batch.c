@@ -7,7 +7,10 @@
  * (lock.removed, owner_holds false; no race).
  * The other way round: an owner's write to its lock, read in the same batch as the removal
  * and still waiting for its /proc confirmation, is no close: the owner held the lock when it
- * was removed (lock.removed, owner_holds true; race.lock-stolen). */
+ * was removed (lock.removed, owner_holds true; race.lock-stolen).
+ * And for a new lock after a stolen one: the robbed owner lets go of the old (unlinked) lock
+ * in the same batch as the new lock's creation. Its close is still waiting for confirmation
+ * when the creation is judged, and it counts: one holder, no race.double-holder. */
 #include <sys/inotify.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,6 +70,30 @@ int main(void) {
         lw_expect(e.d, LW_TIMEOUT_MS, "race.lock-stolen", "lock", lock2);
         lw_kill_wait(a2, SIGTERM);
         lw_kill_wait(w, SIGTERM);
+
+        char *lock3 = lw_path(e.sessions, "r.jsonl.lock");
+        pid_t r3 = lw_holder_start(lock3, args); /* hold-then-leak */
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock3);
+        int closed3 = lw_watch(lock3, IN_CLOSE_WRITE); /* the inode's: it outlives the name */
+        const char *unlink3_args[] = { "unlink", lock3, NULL };
+        pid_t a3 = lw_actor_start(unlink3_args);
+        lw_expect(e.d, LW_TIMEOUT_MS, "race.lock-stolen", "lock", lock3);
+        pid_t b3 = lw_barrier(&e, LW_TIMEOUT_MS);
+        lw_kill_wait(b3, SIGTERM);
+        kill(e.d->pid, SIGSTOP);
+        lw_wait_stopped(e.d->pid, LW_TIMEOUT_MS);
+        kill(r3, SIGTERM); /* lets go of the old lock, alive */
+        lw_watch_wait(closed3, LW_TIMEOUT_MS, "the robbed owner's close of its old lock");
+        pid_t n3 = lw_holder_start(lock3, NULL);
+        kill(e.d->pid, SIGCONT);
+        lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", lock3);
+        pid_t b4 = lw_barrier(&e, LW_TIMEOUT_MS);
+        CHECK(lw_count(e.d, "race.double-holder", NULL, NULL) == 0,
+              "a double holder was reported after the robbed owner had let go");
+        lw_kill_wait(b4, SIGTERM);
+        lw_kill_wait(n3, SIGTERM);
+        lw_kill_wait(a3, SIGTERM);
+        lw_kill_wait(r3, SIGTERM);
 
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
         return 0;
