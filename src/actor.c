@@ -49,6 +49,7 @@ static void facts_read(ActorCache *c, ActorInfo *a) {
         char buf[PATH_MAX], unit[256];
 
         facts_clear(a);
+        a->have_nspid = false;
         proc_comm(a->pid, a->comm);
         proc_exe(a->pid, buf, sizeof(buf));
         a->exe = strdup(buf);
@@ -116,6 +117,29 @@ static ActorInfo *actor_add(ActorCache *c, pid_t pid) {
 void actor_cache_note(ActorCache *c, pid_t pid) {
         if (pid > 0 && c->by_pid && !hashmap_get(c->by_pid, &pid))
                 (void) actor_add(c, pid);
+}
+
+int actor_cache_nspid(ActorCache *c, pid_t pid, pid_t *ret) {
+        ActorInfo *a = c->by_pid ? hashmap_get(c->by_pid, &pid) : NULL;
+        unsigned depth;
+        int r;
+
+        /* Kept only while the pidfd says the process lives: a dead one's pid ties nothing. */
+        if (!a || exited(a)) {
+                c->n_reads++;
+                return proc_nspid(pid, ret, &depth);
+        }
+        if (!a->have_nspid) {
+                c->n_reads++;
+                r = proc_nspid(pid, &a->nspid, &depth);
+                if (r < 0)
+                        a->nspid = r;
+                a->have_nspid = true;
+        }
+        if (a->nspid < 0)
+                return a->nspid;
+        *ret = a->nspid;
+        return 0;
 }
 
 const ActorInfo *actor_cache_get(ActorCache *c, pid_t pid) {

@@ -22,6 +22,8 @@ struct ActorInfo {
         char comm[COMM_MAX];
         char *exe;                /* "?" if unreadable */
         char *unit;               /* NULL: none */
+        bool have_nspid;          /* nspid read (actor_cache_nspid) */
+        pid_t nspid;              /* its pid in its own pid namespace, or -errno */
         ActorInfo *lru_prev, *lru_next;
 };
 
@@ -29,7 +31,7 @@ typedef struct ActorCache {
         struct Hashmap *by_pid;
         ActorInfo *lru_head, *lru_tail; /* most recently used first */
         size_t n;
-        unsigned long n_reads;    /* /proc reads of facts (for monitor.dump and the tests) */
+        unsigned long n_reads;    /* /proc reads of facts and nspids (monitor.dump, the tests) */
 } ActorCache;
 
 int actor_cache_init(ActorCache *c);
@@ -39,3 +41,6 @@ void actor_cache_note(ActorCache *c, pid_t pid);
 /* PID's facts: kept ones while the process lives, else read now. Never NULL for pid > 0; the
  * pointer is valid until the next call into the cache. */
 const ActorInfo *actor_cache_get(ActorCache *c, pid_t pid);
+/* PID's pid in its own pid namespace (proc_nspid), read once per live process: 0, or -ESRCH
+ * if it has exited (then its pid ties nothing), or another -errno. */
+int actor_cache_nspid(ActorCache *c, pid_t pid, pid_t *ret);

@@ -41,11 +41,9 @@ int lock_new(Manager *m, TrackedFile *f, pid_t creator_pid, uint64_t now_ns, Loc
         l->manager = m;
         l->file = f;
         l->creator_pid = creator_pid;
-        if (creator_pid > 0) {
-                unsigned depth;
-                if (proc_nspid(creator_pid, &l->creator_ns_pid, &depth) < 0)
-                        l->creator_ns_pid = -1; /* gone already: its pid alone ties nothing */
-        }
+        /* Read once per process (actor.h): a gateway takes a lock at every turn. */
+        if (creator_pid > 0 && actor_cache_nspid(&m->actors, creator_pid, &l->creator_ns_pid) < 0)
+                l->creator_ns_pid = -1; /* gone already: its pid alone ties nothing */
         l->owner_ns = OWNER_NS_UNVERIFIED;
         l->seen_ns = now_ns;
         /* A lock found by the start-up scan, or in a folder a reload added or that was renamed,

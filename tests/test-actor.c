@@ -2,7 +2,7 @@
 /* Who acted (actor_comm, actor_exe) is read from /proc once per process, at its first kernel
  * event, and kept with its pidfd (src/actor.c):
  * - a process that makes five races is read once (monitor.dump's actor_reads), and every
- *   report names it;
+ *   report names it; one that takes five locks has its pid namespace read once;
  * - a process that made its race and exited before the daemon read it is still named (it was
  *   read at its first event, while it lived); before, such a report said "?";
  * - a pid taken by another process after the first one exited names the new one;
@@ -93,6 +93,56 @@ static void read_once(void) {
         CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "writer: %#x", st);
         long long reads = actor_reads(&e) - before;
         CHECK(reads == 1, "one process's facts were read %lld times for its five races", reads);
+        CHECK(lw_daemon_stop(e.d) == 0, "exit status");
+}
+
+/* A child that takes N locks the protocol's way (O_EXCL, its pid as payload) and holds them
+ * until the pipe LINGER reads end-of-file. */
+static pid_t locker(char **locks, int n, const int *linger) {
+        pid_t pid = fork();
+
+        CHECK(pid >= 0, "fork");
+        if (pid > 0)
+                return pid;
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        for (int i = 0; i < n; i++) {
+                char payload[128];
+                int fd = open(locks[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+                int len = snprintf(payload, sizeof(payload), "{\"pid\":%d,\"createdAt\":\"2026-11-30T00:00:00.000Z\"}",
+                                   (int) getpid());
+                if (fd < 0 || write(fd, payload, (size_t) len) != len)
+                        _exit(3);
+        }
+        char c;
+        close(linger[1]);
+        while (read(linger[0], &c, 1) > 0)
+                ;
+        _exit(0);
+}
+
+static void nspid_once(void) {
+        LwEnv e;
+        char *locks[5];
+        int linger[2];
+
+        lw_env_start(&e, "1000", NULL);
+        for (int i = 0; i < 5; i++) {
+                char name[32];
+                snprintf(name, sizeof(name), "held-%d.jsonl.lock", i);
+                locks[i] = lw_path(e.sessions, name);
+        }
+        CHECK(pipe2(linger, O_CLOEXEC) == 0, "pipe");
+        long long before = actor_reads(&e);
+        pid_t l = locker(locks, 5, linger);
+        for (int i = 0; i < 5; i++) {
+                json_t *r = lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", locks[i]);
+                CHECK(jint(r, "owner_host_pid") == l, "owner_host_pid %lld", jint(r, "owner_host_pid"));
+        }
+        long long reads = actor_reads(&e) - before;
+        CHECK(reads == 2, "one lock taker's facts and pid namespace: %lld reads for five locks", reads);
+        close(linger[0]);
+        close(linger[1]);
+        lw_wait_exit(l, LW_TIMEOUT_MS);
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
 }
 
@@ -204,6 +254,7 @@ static void bounded(void) {
 int main(void) {
         lw_require_attribution("actors are named by the pid fanotify gives");
         read_once();
+        nspid_once();
         dead_actor_named();
         reused_pid_named_anew();
         bounded();
