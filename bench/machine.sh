@@ -3,8 +3,9 @@
 # the commit measured, the machine's speed), as bench-util.c says it. Without that program,
 # what is known without measuring.
 machine() {
-        if [[ -x $1/bench/machine ]]; then
-                LW_BUILDDIR=$1 "$1/bench/machine"
+        local line
+        if [[ -x ${1:-}/bench/machine ]] && line=$(LW_BUILDDIR=$1 "$1/bench/machine" 2>/dev/null); then
+                echo "$line"
                 return
         fi
         printf '%s, kernel %s %s, %s CPUs (%s); commit %s' "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(uname -s)" "$(uname -r)" \
