@@ -89,9 +89,18 @@ static double cpu_seconds(pid_t pid) {
         return (double) (ut + st) / (double) sysconf(_SC_CLK_TCK);
 }
 
-/* The minimal fanotify reader, in a child: counts records until SIGTERM and its queue is
- * then empty for 20 ms, then writes the count, whether it overflowed and its own CPU seconds
- * (getrusage: microseconds) to OUT. */
+static volatile sig_atomic_t bare_stop;
+
+static void bare_on_term(int sig) {
+        (void) sig;
+        bare_stop = 1;
+}
+
+/* The minimal fanotify reader, in a child: one blocking read() per batch, counting records.
+ * On SIGTERM (no SA_RESTART: a blocked read returns EINTR; the parent repeats the signal
+ * until it answers, so one that lands just before the read is not lost) it reads what is
+ * still queued until the queue stays empty for 20 ms, then writes the count, whether it
+ * overflowed and its own CPU seconds (getrusage: microseconds) to OUT. */
 static pid_t bare_reader(int out, int ready) {
         pid_t pid = fork();
 
@@ -103,25 +112,18 @@ static pid_t bare_reader(int out, int ready) {
                         FAN_EVENT_ON_CHILD | FAN_ONDIR;
         if (fd < 0 || fanotify_mark(fd, FAN_MARK_ADD, mask, AT_FDCWD, dir) < 0)
                 _exit(1);
-        sigset_t ss;
-        sigemptyset(&ss);
-        sigaddset(&ss, SIGTERM);
-        sigprocmask(SIG_BLOCK, &ss, NULL);
-        if (write(ready, "r", 1) != 1)
+        struct sigaction sa = { .sa_handler = bare_on_term };
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGTERM, &sa, NULL) < 0 || write(ready, "r", 1) != 1)
                 _exit(1);
         uint64_t events = 0;
-        int overflow = 0, stopping = 0;
+        int overflow = 0;
         char buf[65536] __attribute__((aligned(8)));
         for (;;) {
-                struct pollfd pf = { .fd = fd, .events = POLLIN };
-                siginfo_t si;
-                struct timespec zero = { 0, 0 };
-                if (!stopping && sigtimedwait(&ss, &si, &zero) == SIGTERM)
-                        stopping = 1;
-                if (poll(&pf, 1, 20) <= 0) {
-                        if (stopping)
+                if (bare_stop) {
+                        struct pollfd pf = { .fd = fd, .events = POLLIN };
+                        if (poll(&pf, 1, 20) <= 0)
                                 break;
-                        continue;
                 }
                 ssize_t n = read(fd, buf, sizeof(buf));
                 for (struct fanotify_event_metadata *m = (void *) buf; n > 0 && FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n)) {
@@ -249,7 +251,15 @@ static Row run_bare(double seconds) {
         CHECK(read(pr[0], &ok, 1) == 1, "bare reader");
         uint64_t t0 = lw_mono_ns(), c = storm(seconds);
         double secs = (lw_mono_ns() - t0) / 1e9;
-        kill(b, SIGTERM);
+        /* SIGTERM until it answers (bounded). */
+        uint64_t deadline = lw_mono_ns() + LW_TIMEOUT_MS * 1000000ull;
+        for (struct pollfd pf = { .fd = po[0], .events = POLLIN }; poll(&pf, 1, 0) <= 0; pf.revents = 0) {
+                CHECK(lw_mono_ns() < deadline, "the bare reader does not stop");
+                kill(b, SIGTERM);
+                poll(&pf, 1, 100);
+                if (pf.revents & POLLIN)
+                        break;
+        }
         unsigned long long ev = 0;
         int of = 0;
         double cpu = 0;
