@@ -22,10 +22,11 @@ BUILD_DEPS=(build-essential autoconf automake pkg-config libsystemd-dev libcap-d
 # systemd for journald/journalctl, procps for pgrep, util-linux for setpriv, valgrind for
 # `make check-valgrind`, bash-completion to drive the completion in tests/test-docs.sh,
 # strace for the unit's system call filter (tests/test-unit.sh), systemd-journal-remote
-# for fleet forwarding (tests/test-fleet.sh), and for the packages: debhelper, lintian.
+# for fleet forwarding (tests/test-fleet.sh), and for the packages: debhelper, lintian;
+# fatrace and inotify-tools are the other consumers `make bench`'s throughput part runs.
 TEST_DEPS=(systemd procps util-linux valgrind bash-completion strace systemd-journal-remote
            debhelper lintian fakeroot rpm clang cppcheck clang-tidy sqlite3 debootstrap systemd-container
-           bindfs fuse3)
+           bindfs fuse3 fatrace inotify-tools)
 
 install_missing() {
         local missing=()

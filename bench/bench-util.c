@@ -3,14 +3,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench-util.h"
+#include "lwtest.h"
 
 static int cmp_u64(const void *a, const void *b) {
         uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+        return (x > y) - (x < y);
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
         return (x > y) - (x < y);
 }
 
@@ -31,8 +38,67 @@ Stats bench_stats(const uint64_t *v, size_t n) {
         return r;
 }
 
+double bench_median_d(double *v, size_t n) {
+        if (n == 0)
+                return 0;
+        qsort(v, n, sizeof(double), cmp_double);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+const char *bench_commit(void) {
+        static char commit[128];
+        const char *env = getenv("BENCH_COMMIT");
+        FILE *p;
+
+        if (commit[0])
+                return commit;
+        if (env && *env) {
+                snprintf(commit, sizeof(commit), "%s", env);
+                return commit;
+        }
+        snprintf(commit, sizeof(commit), "unknown");
+        p = popen("git describe --always --dirty 2>/dev/null", "r");
+        if (p) {
+                char line[128];
+                if (fgets(line, sizeof(line), p) && line[0] != '\n') {
+                        line[strcspn(line, "\n")] = '\0';
+                        snprintf(commit, sizeof(commit), "%s", line);
+                }
+                pclose(p);
+        }
+        return commit;
+}
+
+void bench_speed(char *buf, size_t size) {
+        double syscall_ns[5], start_ms[5];
+        enum { LOOPS = 200000 };
+
+        /* The cost of the cheapest system call: what every event, read and walk pays. */
+        for (int k = 0; k < 5; k++) {
+                uint64_t t0 = lw_mono_ns();
+                for (int i = 0; i < LOOPS; i++)
+                        (void) syscall(SYS_getppid);
+                syscall_ns[k] = (double) (lw_mono_ns() - t0) / LOOPS;
+        }
+        /* An empty daemon's start-up: fork, exec, its set-up, one empty folder marked, ready. */
+        for (int k = 0; k < 5; k++) {
+                char *state = lw_path(lw_tmpdir(), "state"), *sessions = lw_path(state, "agents/main/sessions");
+                const char *args[] = { "--state-dir", state, NULL };
+                lw_mkdir_p(sessions);
+                uint64_t t0 = lw_mono_ns();
+                LwDaemon *d = lw_daemon_start(NULL, args, NULL);
+                json_t *ready = lw_daemon_ready(d);
+                start_ms[k] = (double) ((uint64_t) jint(ready, "mono_ns") - t0) / 1e6;
+                CHECK(lw_daemon_stop(d) == 0, "daemon exit");
+                free(sessions);
+                free(state);
+        }
+        snprintf(buf, size, "getppid() %.0f ns, empty daemon start → monitor.ready %.1f ms (medians of 5)",
+                 bench_median_d(syscall_ns, 5), bench_median_d(start_ms, 5));
+}
+
 void bench_machine(char *buf, size_t size) {
-        char cpu[256] = "unknown", line[512], date[64];
+        char cpu[256] = "unknown", line[512], date[64], speed[256];
         struct utsname u;
         time_t now = time(NULL);
         FILE *f = fopen("/proc/cpuinfo", "re");
@@ -47,6 +113,12 @@ void bench_machine(char *buf, size_t size) {
                 fclose(f);
         uname(&u);
         strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", gmtime(&now));
-        snprintf(buf, size, "%s, kernel %s %s, %ld CPUs (%s)", date, u.sysname, u.release,
-                 sysconf(_SC_NPROCESSORS_ONLN), cpu);
+        bench_speed(speed, sizeof(speed));
+        snprintf(buf, size, "%s, kernel %s %s, %ld CPUs (%s); commit %s; machine speed: %s", date, u.sysname, u.release,
+                 sysconf(_SC_NPROCESSORS_ONLN), cpu, bench_commit(), speed);
+}
+
+void bench_goal(FILE *f, const char *goal, const char *target, const char *figure, const char *reference, bool met) {
+        if (f)
+                fprintf(f, "%s\t%s\t%s\t%s\t%s\n", goal, target, figure, reference, met ? "yes" : "no");
 }

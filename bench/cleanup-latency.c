@@ -12,7 +12,10 @@
  *     holding a lock, and takes longer to die than a bare fork),
  *   - kill → pidfd readable for a forked child that only pause()s (the kernel's floor).
  *
- *   cleanup-latency [N] [RESULTS.md] [RAW.tsv]
+ * Goals (issue 17): kill → lock gone, median ≤ 1.5× the killed holder's own pidfd (same
+ * samples), p99 ≤ 1 ms; each verdict goes to the results and to GOALS.tsv.
+ *
+ *   cleanup-latency [N] [RESULTS.md] [RAW.tsv] [GOALS.tsv]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -80,7 +83,7 @@ static uint64_t bare_pidfd_once(void) {
 int main(int argc, char **argv) {
         size_t n = argc > 1 ? (size_t) atoi(argv[1]) : 100;
         const char *out = argc > 2 ? argv[2] : "bench/results-cleanup.md";
-        const char *raw = argc > 3 ? argv[3] : NULL;
+        const char *raw = argc > 3 ? argv[3] : NULL, *goals = argc > 4 ? argv[4] : NULL;
         uint64_t *reported = calloc(n, 8), *gone = calloc(n, 8), *report = calloc(n, 8), *bare = calloc(n, 8),
                  *own = calloc(n, 8);
 
@@ -116,7 +119,7 @@ int main(int argc, char **argv) {
 
         Stats sr = bench_stats(reported, n), sg = bench_stats(gone, n), sp = bench_stats(report, n),
               sb = bench_stats(bare, n), so = bench_stats(own, n);
-        char machine[512];
+        char machine[1024];
         bench_machine(machine, sizeof(machine));
 
         FILE *o = fopen(out, "we");
@@ -136,6 +139,24 @@ int main(int argc, char **argv) {
         ROW("kill → lock name gone (independent inotify observer)", sg);
         ROW("kill → `lock.cleaned` event received", sp);
 #undef ROW
+        /* The goals, on the same samples. */
+        double ratio = sg.median / (so.median ? so.median : 1);
+        bool ok_ratio = ratio <= 1.5, ok_p99 = sg.p99 <= 1000;
+        char fig[256], ref[256];
+        FILE *g = goals ? fopen(goals, "we") : NULL;
+        CHECK(!goals || g, "cannot write %s", goals);
+        fprintf(o, "\n| goal (issue 17) | target | this run | met |\n|---|---|---|---|\n");
+        snprintf(fig, sizeof(fig), "%.2f× (kill → gone median %.0f µs)", ratio, sg.median);
+        snprintf(ref, sizeof(ref), "the killed holder's own pidfd, same samples: median %.0f µs", so.median);
+        fprintf(o, "| kill → lock gone, median, against the killed holder's own pidfd | ≤ 1.5× | %s; %s | %s |\n", fig, ref,
+                ok_ratio ? "yes" : "**no**");
+        bench_goal(g, "cleanup: kill → lock gone, median, vs the killed holder's own pidfd", "≤ 1.5×", fig, ref, ok_ratio);
+        snprintf(fig, sizeof(fig), "%.0f µs (%zu samples)", sg.p99, n);
+        snprintf(ref, sizeof(ref), "the holder's own pidfd p99 %.0f µs", so.p99);
+        fprintf(o, "| kill → lock gone, p99 | ≤ 1 ms | %s; %s | %s |\n", fig, ref, ok_p99 ? "yes" : "**no**");
+        bench_goal(g, "cleanup: kill → lock gone, p99", "≤ 1 ms", fig, ref, ok_p99);
+        if (g)
+                fclose(g);
         fprintf(o, "\nThe holder is `tests/lock-holder`, an exec'd program holding the lock open: its death\n"
                    "becomes visible later than a bare fork's, so its own pidfd, polled next to the observer,\n"
                    "is the limit for the deaths measured here; the bare fork is the kernel's floor.\n");

@@ -48,7 +48,7 @@ median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : int((v[
 {
         echo "# Cleanup latency: $rev against $head$dirty"
         echo
-        echo "Written by \`make bench-compare BENCH_BASE=$base\` ($(machine))."
+        echo "Written by \`make bench-compare BENCH_BASE=$base\` ($(machine "$build"))."
         echo "Each round: \`bench/cleanup-latency $n\` ($n real holders SIGKILLed while holding) on the base"
         echo "build, then on this one; $rounds rounds, interleaved. Medians in µs; the reference is"
         echo "the killed holder's own pidfd, polled in the same round (the kernel's limit for that death)."

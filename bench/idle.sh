@@ -47,7 +47,7 @@ fi
 {
         echo "# Idle cost"
         echo
-        echo "Measured by \`make bench\` (\`bench/idle.sh\`) on $(machine)."
+        echo "Measured by \`make bench\` (\`bench/idle.sh\`) on $(machine "$build")."
         echo "A daemon guarding 10 live locks held by real processes, no watchdog, nothing happening,"
         echo "for $seconds s after it has seen every lock."
         echo

@@ -630,11 +630,18 @@ int main(int argc, char **argv) {
                 time_t now = time(NULL);
                 char date[64];
                 strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", gmtime(&now));
-                if (f) {
-                        fprintf(f, "# Chaos soak\n\n`make soak SOAK_SECONDS=%d` on %s, Linux %s, %ld CPUs.\n\n%s",
-                                seconds, date, u.release, sysconf(_SC_NPROCESSORS_ONLN), summary);
+                /* make soak gives the line every results file carries (bench/machine: the
+                 * date, the machine, the commit and its speed); by hand, what is known here. */
+                const char *machine = getenv("BENCH_MACHINE"), *commit = getenv("BENCH_COMMIT");
+                if (f && machine && *machine)
+                        fprintf(f, "# Chaos soak\n\n`make soak SOAK_SECONDS=%d` on %s.\n\n%s", seconds, machine,
+                                summary);
+                else if (f)
+                        fprintf(f, "# Chaos soak\n\n`make soak SOAK_SECONDS=%d` on %s, Linux %s, %ld CPUs; commit %s.\n\n%s", seconds,
+                                date, u.release, sysconf(_SC_NPROCESSORS_ONLN), commit && *commit ? commit : "unknown",
+                                summary);
+                if (f)
                         fclose(f);
-                }
         }
         fflush(stdout);
         json_decref(seen);

@@ -27,7 +27,7 @@ const char *__asan_default_options(void) {
         return "detect_leaks=0";
 }
 
-static char *tmp_dirs[16];
+static char *tmp_dirs[64];
 static size_t n_tmp_dirs;
 static pid_t children[256];
 static size_t n_children;
@@ -133,7 +133,7 @@ char *lw_tmpdir(void) {
                 CHECK(false, "cannot make a temporary folder: %s", strerror(errno));
         if (n_tmp_dirs == 0)
                 atexit(cleanup_tmp);
-        if (n_tmp_dirs < 16)
+        if (n_tmp_dirs < 64)
                 tmp_dirs[n_tmp_dirs++] = t;
         return t;
 }
