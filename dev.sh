@@ -23,10 +23,11 @@ BUILD_DEPS=(build-essential autoconf automake pkg-config libsystemd-dev libcap-d
 # `make check-valgrind`, bash-completion to drive the completion in tests/test-docs.sh,
 # strace for the unit's system call filter (tests/test-unit.sh), systemd-journal-remote
 # for fleet forwarding (tests/test-fleet.sh), and for the packages: debhelper, lintian;
-# fatrace and inotify-tools are the other consumers `make bench`'s throughput part runs.
+# fatrace and inotify-tools are the other consumers `make bench`'s throughput part runs, and
+# linux-perf profiles its storm (bench/profile.sh).
 TEST_DEPS=(systemd procps util-linux valgrind bash-completion strace systemd-journal-remote
            debhelper lintian fakeroot rpm clang cppcheck clang-tidy sqlite3 debootstrap systemd-container
-           bindfs fuse3 fatrace inotify-tools)
+           bindfs fuse3 fatrace inotify-tools linux-perf)
 
 install_missing() {
         local missing=()

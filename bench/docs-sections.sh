@@ -14,6 +14,8 @@
 #   bench-resync-architecture: ARCHITECTURE.md: the same, one sentence
 #   bench-targets:   docs/RELIABILITY.md: the goals' table, idle, start-up and memory
 #   bench-scale:     docs/RELIABILITY.md: bench/results-scale.md's table
+#   bench-profile:   docs/PERFORMANCE.md: the storm's profile (bench/results-profile.md), beside
+#                    the base revision's (bench/results-profile-base.md, `make bench-profile-base`)
 #   soak-results:    docs/RELIABILITY.md: the last `make soak` (written by `make soak`)
 set -euo pipefail
 src=$1 mode=$2
@@ -169,6 +171,19 @@ if [[ $mode == bench ]]; then
                 table "$b/results-scale.md"
         } >"$tmp/bench-scale"
         write docs/RELIABILITY.md bench-scale
+
+        # The profile, this run's beside the base revision's (both by bench/profile.sh).
+        {
+                for f in results-profile.md results-profile-base.md; do
+                        [[ -f $b/$f ]] || { echo "No run of $f yet."; echo; continue; }
+                        if [[ $f == results-profile.md ]]; then echo "**This run** ([bench/$f](../bench/$f)):"
+                        else echo "**The base revision**, for reference ([bench/$f](../bench/$f)):"; fi
+                        echo
+                        sed '1,2d' "$b/$f"
+                        echo
+                done
+        } >"$tmp/bench-profile"
+        write docs/PERFORMANCE.md bench-profile
 fi
 
 if [[ $mode == soak ]]; then

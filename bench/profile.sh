@@ -4,10 +4,11 @@
 # (default settings) guards one sessions folder while bench/storm runs for SECONDS; perf
 # samples the daemon alone (kernel and user stacks). Writes RESULTS.md (the costs by system
 # call and by library, with the daemon's CPU per million storm cycles) and RAW.txt (perf's
-# report, as text). Needs perf (Debian: linux-perf) and root.
-#   profile.sh BUILDDIR SECONDS RESULTS.md RAW.txt
+# report, as text). Needs perf (Debian: linux-perf) and root. DAEMON profiles another build's
+# lockwarden (a base revision's: `make bench-profile-base`; BENCH_COMMIT names it).
+#   profile.sh BUILDDIR SECONDS RESULTS.md RAW.txt [DAEMON]
 set -euo pipefail
-build=$1 seconds=$2 results=$3 raw=$4
+build=$1 seconds=$2 results=$3 raw=$4 daemon_bin=${5:-$1/src/lockwarden}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/machine.sh"
 command -v perf >/dev/null || { echo "profile: perf is not installed (Debian: apt-get install linux-perf)" >&2; exit 1; }
@@ -16,7 +17,7 @@ pids=()
 trap 'kill ${pids[*]} 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/state/agents/main/sessions"
 : >"$tmp/events"
-"$build/src/lockwarden" run --state-dir "$tmp/state" --socket "$tmp/sock" --config /dev/null \
+"$daemon_bin" run --state-dir "$tmp/state" --socket "$tmp/sock" --config /dev/null \
         --events "$tmp/events" 2>/dev/null &
 daemon=$!
 pids+=($daemon)
@@ -50,8 +51,8 @@ what() {
         case $1 in
         epoll_wait) echo "waiting for the next event: \`epoll_wait\` and the context switch of every wake-up" ;;
         read) echo "reading the kernel's queue (\`fanotify_read\` copies the records; and small \`/proc\` files)" ;;
-        fstatat) echo "\`fstatat\`: the size of written transcripts (bytes of a race window), once per batch" ;;
-        statx) echo "\`statx\` of \`/proc/PID/fd/N\`: confirming who still holds a file after a close" ;;
+        fstatat) echo "\`fstatat\`: a file's type and identity by name" ;;
+        statx) echo "\`statx\`: a written transcript's size (on its kept descriptor), and \`/proc/PID/fd/N\` confirming who still holds a file" ;;
         openat) echo "\`openat\`: a new file's identity (\`O_PATH\`), \`/proc\` directories" ;;
         ioctl) echo "\`FIONREAD\` after each read: was the queue read empty (the settle point)" ;;
         getdents) echo "\`getdents64\`: listing \`/proc/PID/fd\`" ;;
@@ -65,7 +66,7 @@ what() {
 {
         echo "# Where the CPU goes (the storm, profiled)"
         echo
-        echo "Measured by \`make bench\` (\`bench/profile.sh\`, $seconds s) on $(machine), commit $(git -C "$here" describe --always --dirty 2>/dev/null || echo unknown)."
+        echo "Measured by \`make bench\` (\`bench/profile.sh $seconds\`) on $(machine "$build")."
         echo "lockwarden (default settings) guards one sessions folder while \`bench/storm\` (the"
         echo "throughput benchmark's load: 2 processes open, append, close, every 8th unlinked) runs;"
         echo "\`perf record -g\` samples the daemon alone. The daemon used $cpu CPU s for $cycles cycles:"
