@@ -50,6 +50,8 @@ static void push_slot(SizeCache *c, uint16_t slot) {
 static void release(SizeCache *c, uint16_t slot) {
         SizeCacheEntry *e = at(c, slot);
 
+        if (!e || !e->file)
+                return; /* not in use */
         unlink_slot(c, slot);
         e->file->size_slot = 0;
         e->file = NULL;
