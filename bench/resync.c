@@ -100,7 +100,9 @@ static void run_backend(Result *res, const char *state, const char *junk_dir, si
 static void git_describe(const char *out, char *buf, size_t size) {
         char *copy = strdup(out), cmd[4300];
         snprintf(buf, size, "unknown");
-        snprintf(cmd, sizeof(cmd), "git -C '%s' describe --always --dirty 2>/dev/null", dirname(copy));
+        snprintf(cmd, sizeof(cmd), "cd '%s' && c=$(git describe --always 2>/dev/null) && { git diff --quiet HEAD -- "
+                 "':(top,exclude)bench/results*.md' ':(top,exclude)bench/raw' ':(top,exclude)bench/*.png' "
+                 "|| c=$c-dirty; } && echo $c", dirname(copy));
         FILE *f = popen(cmd, "r");
         if (f && fgets(buf, (int) size, f))
                 buf[strcspn(buf, "\n")] = '\0';
@@ -174,7 +176,7 @@ int main(int argc, char **argv) {
                         own.median / (double) files, seen.median / 1000.0, seen.max / 1000.0);
         }
         fprintf(o, "\n\"Own\" is the daemon's `duration_us`: re-reading every folder, one walk of /proc "
-                   "rebuilding the holder map, re-marking every payload. SIGCONT → monitor.resync also "
+                   "rebuilding the holder map, reading again the payloads that changed. SIGCONT → monitor.resync also "
                    "includes reading and discarding the overflowed queue. How the resync grows with the "
                    "number of files, agent folders and owner processes (one round per size, up to "
                    "thousands of agent folders): `results-scale.md`.\n");

@@ -256,7 +256,9 @@ static Sample run(const Config *c) {
 static void git_describe(const char *results, char *buf, size_t size) {
         char *copy = strdup(results ? results : "."), cmd[4300];
         snprintf(buf, size, "unknown");
-        snprintf(cmd, sizeof(cmd), "git -C '%s' describe --always --dirty 2>/dev/null", results ? dirname(copy) : ".");
+        snprintf(cmd, sizeof(cmd), "cd '%s' && c=$(git describe --always 2>/dev/null) && { git diff --quiet HEAD -- "
+                 "':(top,exclude)bench/results*.md' ':(top,exclude)bench/raw' ':(top,exclude)bench/*.png' "
+                 "|| c=$c-dirty; } && echo $c", results ? dirname(copy) : ".");
         FILE *f = popen(cmd, "r");
         if (f && fgets(buf, (int) size, f))
                 buf[strcspn(buf, "\n")] = '\0';
@@ -338,14 +340,14 @@ int main(int argc, char **argv) {
                 snprintf(limit, sizeof(limit), "%d, the unit's `LimitNOFILE=`", UNIT_NOFILE);
         else
                 snprintf(limit, sizeof(limit),
-                         "%ld: this machine's hard limit, which the daemon raises its soft limit to; the unit's "
-                         "`LimitNOFILE=%d` needs CAP_SYS_RESOURCE the bench lacks here", s[0].nofile, UNIT_NOFILE);
+                         "%ld, this machine's hard limit, which the daemon raises its soft limit to (the unit's "
+                         "`LimitNOFILE=%d` needs CAP_SYS_RESOURCE, which the bench lacks here)", s[0].nofile, UNIT_NOFILE);
         FILE *r = results ? fopen(results, "we") : stdout;
         CHECK(r, "open %s", results);
         fprintf(r, "# Scale and memory\n\n"
                    "Measured by `make bench` (`bench/scale`) on %s, lockwarden at `%s`.\n\n"
-                   "Each row is one daemon (fanotify; descriptor limit %s) started on a fresh state\n"
-                   "dir of `agents/<id>/sessions/` folders holding transcripts (a UUID and `.jsonl`, as\n"
+                   "Descriptor limit: %s.\n\n"
+                   "Each row is one daemon (fanotify) started on a fresh state dir of `agents/<id>/sessions/` folders holding transcripts (a UUID and `.jsonl`, as\n"
                    "OpenClaw names them) and locks held open by live processes, taken as in PROTOCOL.md:\n\n"
                    "- **files**: 10 agent folders, up to 100,000 transcripts, a tenth of them locked, 100\n"
                    "  locks per holder process.\n"
@@ -364,7 +366,8 @@ int main(int argc, char **argv) {
                    "counts. Descriptors: entries of `/proc/PID/fd` right after ready, of the soft limit.\n"
                    "Resync: the daemon's own `duration_us` after a queue overflow (SIGSTOP, more files come\n"
                    "and go than the kernel queues, SIGCONT), one round per row (`bench/resync` repeats it\n"
-                   "at one size); it re-reads every folder, walks `/proc` once and re-marks every payload.\n"
+                   "at one size); it re-reads every folder, walks `/proc` once and reads again the payloads\n"
+                   "that changed.\n"
                    "\"per 1k\" divides by thousands of tracked files (files and agents series) or of owner\n"
                    "processes (owners series).\n\n",
                 machine, commit, limit, agents_max, owners_max, AGENTS_MAX, OWNERS_MAX);
