@@ -11,6 +11,7 @@
  *   resync [FILES] [PROCS] [ROUNDS] [RESULTS.md] [RAW.tsv]
  */
 #include <fcntl.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,17 +96,33 @@ static void run_backend(Result *res, const char *state, const char *junk_dir, si
         CHECK(lw_daemon_stop(d) == 0, "%s: exit status", res->backend);
 }
 
+/* The commit measured, from the repository the results go to. */
+static void git_describe(const char *out, char *buf, size_t size) {
+        char *copy = strdup(out), cmd[4300];
+        snprintf(buf, size, "unknown");
+        snprintf(cmd, sizeof(cmd), "cd '%s' && c=$(git describe --always 2>/dev/null) && { git diff --quiet HEAD -- "
+                 "':(top,exclude)bench/results*.md' ':(top,exclude)bench/raw' ':(top,exclude)bench/*.png' "
+                 "|| c=$c-dirty; } && echo $c", dirname(copy));
+        FILE *f = popen(cmd, "r");
+        if (f && fgets(buf, (int) size, f))
+                buf[strcspn(buf, "\n")] = '\0';
+        if (f)
+                pclose(f);
+        free(copy);
+}
+
 int main(int argc, char **argv) {
         size_t files = argc > 1 ? (size_t) atol(argv[1]) : 10000;
         size_t procs = argc > 2 ? (size_t) atol(argv[2]) : 1000;
         size_t rounds = argc > 3 ? (size_t) atol(argv[3]) : 5;
         const char *out = argc > 4 ? argv[4] : "bench/results-resync.md";
         const char *raw = argc > 5 ? argv[5] : NULL;
-        char machine[512];
+        char machine[512], commit[128];
 
         lw_require_root();
         lw_require_fanotify();
         CHECK(procs <= files && rounds > 0, "usage: resync [FILES] [PROCS] [ROUNDS] [RESULTS.md] [RAW.tsv]");
+        git_describe(out, commit, sizeof(commit));
         char *state = lw_path(lw_tmpdir(), "state");
         char *sessions[AGENTS];
         for (size_t a = 0; a < AGENTS; a++) {
@@ -148,19 +165,21 @@ int main(int argc, char **argv) {
                    "Measured by `bench/resync` (`make bench`): %zu session files in %d sessions folders, "
                    "%zu of them locks held by %zu live processes; %zu rounds per backend, each "
                    "overflowing the kernel queue (SIGSTOP, more files come and go than it holds, SIGCONT).\n\n"
-                   "Machine: %s\n\n"
-                   "| backend | start-up (exec → ready) | resync, own (median / max) | SIGCONT → monitor.resync (median / max) |\n"
-                   "|---|---:|---:|---:|\n",
-                files, AGENTS, procs, procs, rounds, machine);
+                   "Machine: %s; lockwarden at `%s`.\n\n"
+                   "| backend | start-up (exec → ready) | resync, own (median / max) | own, ms per 1,000 files | SIGCONT → monitor.resync (median / max) |\n"
+                   "|---|---:|---:|---:|---:|\n",
+                files, AGENTS, procs, procs, rounds, machine, commit);
         for (size_t b = 0; b < 2; b++) {
                 Stats own = bench_stats(res[b].own_us, res[b].n), seen = bench_stats(res[b].seen_us, res[b].n);
-                fprintf(o, "| %s | %.1f ms | %.1f / %.1f ms | %.1f / %.1f ms |\n", res[b].backend,
-                        res[b].start_us / 1000.0, own.median / 1000.0, own.max / 1000.0, seen.median / 1000.0,
-                        seen.max / 1000.0);
+                fprintf(o, "| %s | %.1f ms | %.1f / %.1f ms | %.2f | %.1f / %.1f ms |\n", res[b].backend,
+                        res[b].start_us / 1000.0, own.median / 1000.0, own.max / 1000.0,
+                        own.median / (double) files, seen.median / 1000.0, seen.max / 1000.0);
         }
         fprintf(o, "\n\"Own\" is the daemon's `duration_us`: re-reading every folder, one walk of /proc "
-                   "rebuilding the holder map, re-marking every payload. SIGCONT → monitor.resync also "
-                   "includes reading and discarding the overflowed queue.\n");
+                   "rebuilding the holder map, reading again the payloads that changed. SIGCONT → monitor.resync also "
+                   "includes reading and discarding the overflowed queue. How the resync grows with the "
+                   "number of files, agent folders and owner processes (one round per size, up to "
+                   "thousands of agent folders): `results-scale.md`.\n");
         fclose(o);
         if (raw) {
                 FILE *r = fopen(raw, "we");

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lock.c: facts → verdict → action for one lock. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "cleanup.h"
 #include "event-util.h"
@@ -108,6 +111,26 @@ void lock_mark_payload_dirty(Lock *l, uint64_t now_ns) {
         lock_mark_dirty(l, now_ns);
 }
 
+void lock_resynced(Lock *l, uint64_t now_ns) {
+        Node *folder = l->file->folder;
+        struct statx sx;
+
+        /* A remote filesystem's attributes may be cached: read it. */
+        if (!l->payload_settled || l->payload_dirty || !l->file->name || !folder || folder->remote ||
+            statx(folder->dirfd, l->file->name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
+                  STATX_TYPE | STATX_INO | STATX_SIZE | STATX_CTIME, &sx) < 0 ||
+            (sx.stx_mask & (STATX_TYPE | STATX_INO | STATX_SIZE | STATX_CTIME)) !=
+                    (STATX_TYPE | STATX_INO | STATX_SIZE | STATX_CTIME) ||
+            makedev(sx.stx_dev_major, sx.stx_dev_minor) != l->payload_st.st_dev ||
+            sx.stx_ino != (uint64_t) l->payload_st.st_ino || sx.stx_size != (uint64_t) l->payload_st.st_size ||
+            sx.stx_ctime.tv_sec != (int64_t) l->payload_st.st_ctim.tv_sec ||
+            sx.stx_ctime.tv_nsec != (uint32_t) l->payload_st.st_ctim.tv_nsec) {
+                lock_mark_payload_dirty(l, now_ns);
+                return;
+        }
+        lock_mark_dirty(l, now_ns);
+}
+
 static void report_error(Lock *l, const char *error) {
         report_emit(&l->manager->reporter, EVENT_MONITOR_ERROR,
                     json_pack("{s:o, s:o}", "error", json_text(error), "path", lock_path_json(l)));
@@ -136,6 +159,7 @@ static bool lock_read_payload(Lock *l) {
         int r;
 
         l->payload_dirty = false;
+        l->payload_settled = false;
         lock_expect_own_open(l);
         r = payload_read_at(l->file->folder->dirfd, l->file->name, l->file->folder->fid->fsid,
                             &buf, &len, &st, &fid);
@@ -168,6 +192,12 @@ static bool lock_read_payload(Lock *l) {
         l->payload_buf = TAKE_PTR(buf);
         l->payload_len = len;
         payload_parse(l->payload_buf, l->payload_len, &l->payload);
+        /* A change in the same tick of the file clock as an earlier one may leave the ctime
+         * as it was: only a file last changed a second before this read is known unchanged
+         * by its ctime later. */
+        l->payload_st = st;
+        l->payload_read_ns = now_realtime_us() * (int64_t) NSEC_PER_USEC;
+        l->payload_settled = timespec_ns(&st.st_ctim) + (int64_t) NSEC_PER_SEC <= l->payload_read_ns;
         return true;
 }
 

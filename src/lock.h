@@ -12,6 +12,8 @@
 
 #include "holder-map.h"
 #include "list.h"
+#include <sys/stat.h>
+
 #include "payload.h"
 #include "verdict.h"
 
@@ -30,6 +32,10 @@ struct Lock {
         uint64_t evidence_lag_ns;     /* how long the loop had been busy then (manager_lag_ns) */
 
         bool payload_dirty;
+        bool payload_settled;         /* payload_st is the file read, last changed a second or
+                                       * more before the read (lock_resynced) */
+        struct stat payload_st;
+        int64_t payload_read_ns;      /* CLOCK_REALTIME of that read */
         char *payload_buf;
         size_t payload_len;
         LockPayload payload;
@@ -68,6 +74,11 @@ void lock_free(Lock *l);
 
 void lock_mark_dirty(Lock *l, uint64_t now_ns);
 void lock_mark_payload_dirty(Lock *l, uint64_t now_ns);
+/* After lost events (the resync): judged again, and the payload read again unless the file is
+ * the one read and has not changed since (a statx, no open). Each read is an open, and each
+ * open one more event in the daemon's own queue: reading every lock again overflowed that
+ * queue again once there were more locks than it holds, and the resyncs never ended. */
+void lock_resynced(Lock *l, uint64_t now_ns);
 /* The folder's settings changed (a reload): judge again, and act again on a stale lock that
  * its old settings kept. */
 void lock_settings_changed(Lock *l, uint64_t now_ns);

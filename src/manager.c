@@ -154,7 +154,7 @@ static void manager_resync(Manager *m) {
         m->n_lazy = 0; /* every holder set is read again from /proc */
         r = holder_map_reseed(&m->holders, start);
         for (Lock *l = m->locks; l; l = l->locks_next)
-                lock_mark_payload_dirty(l, start);
+                lock_resynced(l, start);
         if (r < 0) {
                 /* The holder map is as it was: still blind, so races stay unreported and the
                  * walk is tried again after the next event. */

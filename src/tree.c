@@ -257,6 +257,20 @@ static void guard_error(Manager *m, const char *path, const char *what, int r) {
 static void node_start(Node *n, uint64_t now_ns);
 static void node_kill(Node *n, const char *how);
 
+/* Children are found by name (find_child) for every entry a scan reads and every event in
+ * the folder: a list walk made a scan of agents/ quadratic in the agents (bench/scale). Out
+ * of memory, the node stays with the list. */
+static void child_map_add(Node *parent, Node *c) {
+        if (!c->name || parent->children_unmapped)
+                return;
+        if (!parent->children_by_name)
+                parent->children_by_name = HASHMAP_NEW_INDIRECT(&string_hash_ops, Node, name);
+        if (parent->children_by_name && hashmap_put(parent->children_by_name, c) >= 0)
+                return;
+        parent->children_by_name = hashmap_free(parent->children_by_name);
+        parent->children_unmapped = true;
+}
+
 static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const char *path,
                     const char *name, int dirfd, Node **ret) {
         _cleanup_close_ int fd = dirfd;
@@ -316,8 +330,10 @@ static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const c
         } else
                 head = n;
         (void) hashmap_put(m->nodes_by_fid, head);
-        if (parent)
+        if (parent) {
                 LIST_PREPEND(siblings, parent->children, n);
+                child_map_add(parent, n);
+        }
         if (kind == NODE_SESSIONS) {
                 m->n_guarded++;
                 node_apply_settings(n);
@@ -349,8 +365,12 @@ static void node_kill(Node *n, const char *how) {
         n->dead = true;
         while (n->children)
                 node_kill(n->children, how);
-        if (n->parent)
+        if (n->parent) {
                 LIST_REMOVE(siblings, n->parent->children, n);
+                if (n->parent->children_by_name && n->name &&
+                    hashmap_get(n->parent->children_by_name, n->name) == n)
+                        hashmap_remove(n->parent->children_by_name, n->name);
+        }
         if (n->root && n->root->anchor == n)
                 n->root->anchor = NULL;
         if (n->kind == NODE_SESSIONS) {
@@ -390,6 +410,7 @@ void tree_reap(Manager *m) {
                 free(n->want);
                 free(n->fid);
                 hashmap_free(n->files);
+                hashmap_free(n->children_by_name);
                 recovery_cache_done(n->recovery);
                 free(n->recovery);
                 free(n);
@@ -410,6 +431,8 @@ static NodeKind child_kind(const Node *n, const char *name) {
 }
 
 static Node *find_child(Node *n, const char *name) {
+        if (n->children_by_name)
+                return hashmap_get(n->children_by_name, name);
         for (Node *c = n->children; c; c = c->siblings_next)
                 if (c->name && strcmp(c->name, name) == 0)
                         return c;

@@ -43,6 +43,8 @@ struct Node {
         Root *root;
         Node *parent;
         Node *children;
+        Hashmap *children_by_name;     /* name → child: agents/ has one per agent (find_child) */
+        bool children_unmapped;        /* ... which could not be built: look them up in the list */
         LIST_FIELDS(Node, siblings);
         LIST_FIELDS(Node, same_dir);   /* nodes on the same folder (e.g. two anchors) */
         LIST_FIELDS(Node, graveyard);

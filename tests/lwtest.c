@@ -281,6 +281,8 @@ static bool read_more(LwDaemon *d, int timeout_ms) {
 
         if (poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms) <= 0)
                 return false;
+        /* A full buffer would read 0 bytes, as at the end, and be waited on until the deadline. */
+        CHECK(d->len + 1 < sizeof(d->buf), "an event line longer than %zu bytes", sizeof(d->buf) - 1);
         n = read(d->ev_fd, d->buf + d->len, sizeof(d->buf) - 1 - d->len);
         if (n <= 0)
                 return false;

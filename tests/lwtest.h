@@ -53,7 +53,7 @@ typedef struct LwDaemon {
         pid_t pid;
         char *socket;     /* its control socket, private to this daemon */
         int ev_fd;
-        char buf[1 << 16];
+        char buf[4 << 20]; /* one event line: as long as the daemon keeps (REPORT_OUTPUT_MAX) */
         size_t len;
         json_t *seen;     /* every event received so far, in order */
 } LwDaemon;
