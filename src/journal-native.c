@@ -13,6 +13,7 @@
 
 #include "journal-native.h"
 #include "macro.h"
+#include "time-util.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
@@ -21,6 +22,8 @@ struct JournalSink {
         struct sockaddr_un sa;
         socklen_t sa_len;
         bool connected;
+        uint64_t refused_ns;      /* when connect() last failed (0: never) */
+        int refused;              /* ... and how */
         uint64_t dropped;
         sd_event_source *source;
         JournalDrained drained;
@@ -65,11 +68,24 @@ JournalSink *journal_sink_free(JournalSink *j) {
 
 /* Connected, so that EPOLLOUT says when journald has room again (for an unconnected
  * datagram socket it says nothing about the receiver). Again after journald restarted. */
+/* With no journald listening, asked again at most every 100 ms, not at every entry (a host
+ * without journald, a benchmark: one connect() per report was most of a report's cost). */
+#define SINK_RETRY_NS (100 * NSEC_PER_MSEC)
+
 static int sink_connect(JournalSink *j) {
+        uint64_t now;
+
         if (j->connected)
                 return 0;
-        if (connect(j->fd, (struct sockaddr *) &j->sa, j->sa_len) < 0)
-                return negative_errno();
+        now = now_mono_ns();
+        if (j->refused_ns != 0 && now - j->refused_ns < SINK_RETRY_NS)
+                return j->refused;
+        if (connect(j->fd, (struct sockaddr *) &j->sa, j->sa_len) < 0) {
+                j->refused = negative_errno();
+                j->refused_ns = now;
+                return j->refused;
+        }
+        j->refused_ns = 0;
         j->connected = true;
         return 0;
 }
