@@ -49,28 +49,26 @@ per=$(awk -v t=$((t1 - t0)) -v hz="$hz" -v c="$cycles" 'BEGIN { printf "%.2f", t
 
 what() {
         case $1 in
-        epoll_wait) echo "waiting for the next event: \`epoll_wait\` and the context switch of every wake-up" ;;
-        read) echo "reading the kernel's queue (\`fanotify_read\` copies the records; and small \`/proc\` files)" ;;
-        fstatat) echo "\`fstatat\`: a file's type and identity by name" ;;
-        statx) echo "\`statx\`: a written transcript's size (on its kept descriptor), and \`/proc/PID/fd/N\` confirming who still holds a file" ;;
-        openat) echo "\`openat\`: a new file's identity (\`O_PATH\`), \`/proc\` directories" ;;
-        ioctl) echo "\`FIONREAD\` after each read: was the queue read empty (the settle point)" ;;
+        epoll_wait) echo "\`epoll_wait\`: waiting, and the context switch of every wake-up" ;;
+        read) echo "\`read\`: the kernel's queue (\`fanotify_read\` copying records), small \`/proc\` files" ;;
+        fstatat) echo "\`fstatat\`: a file's attributes by name" ;;
+        statx) echo "\`statx\`: attributes by descriptor (\`/proc/PID/fd/N\`; a kept transcript descriptor)" ;;
+        openat) echo "\`openat\`: a file by name (\`O_PATH\` identity reads, \`/proc\` directories)" ;;
+        ioctl) echo "\`ioctl(FIONREAD)\`: was the queue read empty" ;;
         getdents) echo "\`getdents64\`: listing \`/proc/PID/fd\`" ;;
-        name_to_handle_at) echo "\`name_to_handle_at\`: a new file's handle" ;;
-        close) echo "\`close\`" ;;
-        write | writev | sendmsg) echo "writing reports (\`$1\`)" ;;
-        timerfd_settime) echo "\`timerfd_settime\`: arming the race-window timer" ;;
+        name_to_handle_at) echo "\`name_to_handle_at\`: a file's handle" ;;
+        poll) echo "\`poll\`" ;;
         *) echo "\`$1\`" ;;
         esac
 }
 {
         echo "# Where the CPU goes (the storm, profiled)"
         echo
-        echo "Measured by \`make bench\` (\`bench/profile.sh $seconds\`) on $(machine "$build")."
+        echo "Measured by \`${PROFILE_BY:-make bench}\` (\`bench/profile.sh $seconds\`) on $(machine "$build")."
         echo "lockwarden (default settings) guards one sessions folder while \`bench/storm\` (the"
         echo "throughput benchmark's load: 2 processes open, append, close, every 8th unlinked) runs;"
         echo "\`perf record -g\` samples the daemon alone. The daemon used $cpu CPU s for $cycles cycles:"
-        echo "**$per CPU s per million storm cycles** in this run. Raw: \`bench/raw/profile.txt\`."
+        echo "**$per CPU s per million storm cycles** in this run. Raw: \`bench/raw/$(basename "$raw")\`."
         echo
         echo "| cost (system call, with the kernel work under it) | share of the daemon's CPU |"
         echo "|---|---:|"
