@@ -295,11 +295,10 @@ static json_t *lock_json(Lock *l) {
         if (j) {
                 /* The verdict's rule and why; a stale lock kept says why it stays. */
                 json_object_set_new(j, "reason", l->verdict == VERDICT_STALE
-                                    ? json_string(stale_reason_to_string(l->judgement.reason)) : json_null());
-                json_object_set_new(j, "rule", l->judgement.rule ? json_string(l->judgement.rule) : json_null());
+                                    ? json_string(stale_reason_to_string(l->judged_reason)) : json_null());
+                json_object_set_new(j, "rule", l->judged_rule ? json_string(l->judged_rule) : json_null());
                 char pending[160];
-                json_object_set_new(j, "why", json_text(l->verdict == VERDICT_STALE && l->kept_reason ? l->kept_why
-                                                        : verdict_why(&l->judgement, now_mono_ns(), pending, sizeof(pending))));
+                json_object_set_new(j, "why", json_text(lock_why(l, true, now_mono_ns(), pending, sizeof(pending))));
                 json_object_set_new(j, "kept", json_boolean(l->verdict == VERDICT_STALE && l->kept_reason));
         }
         if (j && l->file->folder && l->file->name)
@@ -560,10 +559,11 @@ static json_t *explain_lock(Manager *m, Lock *l) {
                       "lock", lock_path_json(l),
                       "session", json_null(),
                       "verdict", verdict_to_string(l->verdict),
-                      "reason", l->verdict == VERDICT_STALE ? json_string(stale_reason_to_string(l->judgement.reason)) : json_null(),
-                      "rule", l->judgement.rule ? json_string(l->judgement.rule) : json_null(),
-                      "why", json_text(verdict_why(&l->judgement, now_mono_ns(), pending, sizeof(pending))),
-                      "kept", l->verdict == VERDICT_STALE && l->kept_reason ? json_text(l->kept_why) : json_null(),
+                      "reason", l->verdict == VERDICT_STALE ? json_string(stale_reason_to_string(l->judged_reason)) : json_null(),
+                      "rule", l->judged_rule ? json_string(l->judged_rule) : json_null(),
+                      "why", json_text(lock_why(l, false, now_mono_ns(), pending, sizeof(pending))),
+                      "kept", l->verdict == VERDICT_STALE && l->kept_reason ? json_text(l->kept_why ? l->kept_why : "")
+                                                                              : json_null(),
                       "payload",
                       "valid", p->valid, "error", p->error[0] ? p->error : NULL,
                       "pid", p->valid ? json_integer(p->pid) : json_null(),

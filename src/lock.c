@@ -92,6 +92,8 @@ void lock_free(Lock *l) {
         if (l->file->lock == l)
                 l->file->lock = NULL;
         free(l->payload_buf);
+        free(l->judged_detail);
+        free(l->kept_why);
         free(l);
 }
 
@@ -121,10 +123,9 @@ void lock_resynced(Lock *l, uint64_t now_ns) {
                   STATX_TYPE | STATX_INO | STATX_SIZE | STATX_CTIME, &sx) < 0 ||
             (sx.stx_mask & (STATX_TYPE | STATX_INO | STATX_SIZE | STATX_CTIME)) !=
                     (STATX_TYPE | STATX_INO | STATX_SIZE | STATX_CTIME) ||
-            makedev(sx.stx_dev_major, sx.stx_dev_minor) != l->payload_st.st_dev ||
-            sx.stx_ino != (uint64_t) l->payload_st.st_ino || sx.stx_size != (uint64_t) l->payload_st.st_size ||
-            sx.stx_ctime.tv_sec != (int64_t) l->payload_st.st_ctim.tv_sec ||
-            sx.stx_ctime.tv_nsec != (uint32_t) l->payload_st.st_ctim.tv_nsec) {
+            !tracked_file_is(l->file, makedev(sx.stx_dev_major, sx.stx_dev_minor), (ino_t) sx.stx_ino, NULL) ||
+            sx.stx_size != (uint64_t) l->payload_size ||
+            sx.stx_ctime.tv_sec * (int64_t) NSEC_PER_SEC + sx.stx_ctime.tv_nsec != l->payload_ctime_ns) {
                 lock_mark_payload_dirty(l, now_ns);
                 return;
         }
@@ -195,7 +196,8 @@ static bool lock_read_payload(Lock *l) {
         /* A change in the same tick of the file clock as an earlier one may leave the ctime
          * as it was: only a file last changed a second before this read is known unchanged
          * by its ctime later. */
-        l->payload_st = st;
+        l->payload_size = (int64_t) st.st_size;
+        l->payload_ctime_ns = timespec_ns(&st.st_ctim);
         l->payload_read_ns = now_realtime_us() * (int64_t) NSEC_PER_USEC;
         l->payload_settled = timespec_ns(&st.st_ctim) + (int64_t) NSEC_PER_SEC <= l->payload_read_ns;
         return true;
@@ -443,9 +445,32 @@ static void report_stale(Lock *l, const LockJudgement *j, const char *reason) {
                               "owner_ns", owner_ns_to_string(l->owner_ns), "detail", json_text(j->detail)));
 }
 
+/* *S becomes a copy of V (NULL for an empty one), allocated only when it changed. */
+static void set_text(char **s, const char *v) {
+        if (!v || !*v) {
+                free(*s);
+                *s = NULL;
+                return;
+        }
+        if (*s && strcmp(*s, v) == 0)
+                return;
+        free(*s);
+        *s = strdup(v); /* NULL on ENOMEM: said as "" */
+}
+
+const char *lock_why(const Lock *l, bool kept, uint64_t now_ns, char *buf, size_t size) {
+        LockJudgement j = { .verdict = l->verdict, .deadline_ns = l->judged_deadline_ns };
+
+        if (kept && l->verdict == VERDICT_STALE && l->kept_reason)
+                return l->kept_why ? l->kept_why : "";
+        if (l->verdict != VERDICT_PENDING)
+                return l->judged_detail ? l->judged_detail : "";
+        return verdict_why(&j, now_ns, buf, size);
+}
+
 static void report_kept(Lock *l, const char *reason, const char *why) {
         l->kept_reason = reason;
-        snprintf(l->kept_why, sizeof(l->kept_why), "%s", why);
+        set_text(&l->kept_why, why);
         report_emit(&l->manager->reporter, EVENT_LOCK_KEPT,
                     json_pack("{s:o, s:s, s:o}", "lock", lock_path_json(l), "reason", reason, "why", json_text(why)));
 }
@@ -623,7 +648,10 @@ void lock_refresh(Lock *l) {
                 l->kept_reason = NULL;
         }
         l->verdict = j.verdict;
-        l->judgement = j;
+        l->judged_reason = j.reason;
+        l->judged_rule = j.rule;
+        l->judged_deadline_ns = j.deadline_ns;
+        set_text(&l->judged_detail, j.detail);
 
         switch (j.verdict) {
         case VERDICT_LIVE:

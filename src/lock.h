@@ -32,9 +32,10 @@ struct Lock {
         uint64_t evidence_lag_ns;     /* how long the loop had been busy then (manager_lag_ns) */
 
         bool payload_dirty;
-        bool payload_settled;         /* payload_st is the file read, last changed a second or
-                                       * more before the read (lock_resynced) */
-        struct stat payload_st;
+        bool payload_settled;         /* the file read (its size and ctime below), last changed a
+                                       * second or more before the read (lock_resynced) */
+        int64_t payload_size;
+        int64_t payload_ctime_ns;
         int64_t payload_read_ns;      /* CLOCK_REALTIME of that read */
         char *payload_buf;
         size_t payload_len;
@@ -59,9 +60,14 @@ struct Lock {
         bool stale_reported;          /* lock.stale went out for the current facts */
         bool doubt_reported;          /* ... and lock.kept for a removal kept on doubt */
         Verdict verdict;
-        LockJudgement judgement;      /* the last one, for locks and explain */
+        /* The last judgement, for locks and explain (lock_why()): kept small, most locks are
+         * live and say little (the detail on the heap, NULL when empty). */
+        StaleReason judged_reason;
+        const char *judged_rule;
+        uint64_t judged_deadline_ns;
+        char *judged_detail;
         const char *kept_reason;      /* stale but kept (lock.kept): its reason and why */
-        char kept_why[320];
+        char *kept_why;               /* (heap; NULL unless kept) */
         sd_event_source *grace_timer;
         sd_event_source *age_timer;
         unsigned aged_reported;       /* 1 << AgedReason */
@@ -95,6 +101,9 @@ pid_t lock_owner_pid(Lock *l);
 /* How long it has been held, in ms: since we saw it created, or since its payload's
  * createdAt for a lock that predates us. */
 int64_t lock_held_ms(Lock *l);
+/* Why L's last verdict is what it is: the pending lock's time left, or the judgement's detail
+ * (BUF holds the former). A stale lock kept says why it stays instead when KEPT. */
+const char *lock_why(const Lock *l, bool kept, uint64_t now_ns, char *buf, size_t size);
 
 /* Re-read what is dirty, judge, act. May free the lock (when it was cleaned). */
 void lock_refresh(Lock *l);
