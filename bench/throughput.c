@@ -190,6 +190,14 @@ static uint64_t count_lines(const char *path) {
 static pid_t spawn_sh(const char *cmd) {
         pid_t pid = fork();
         if (pid == 0) {
+                /* SIGINT stops it, whatever the caller's shell did: a non-interactive shell
+                 * starts background jobs with SIGINT and SIGQUIT ignored, and an ignored
+                 * signal stays ignored across exec (the run then waited for ever). */
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                signal(SIGINT, SIG_DFL);
+                signal(SIGQUIT, SIG_DFL);
                 execl("/bin/sh", "sh", "-c", cmd, (char *) NULL);
                 _exit(127);
         }
@@ -247,8 +255,7 @@ static Row external(const char *who, const char *cmd, const char *out, double se
         snprintf(name, sizeof(name), "drained-%u.marker", marker);
         wait_consumer(out, name);
         cpu = cpu_seconds(p) - cpu0;
-        kill(p, SIGINT);
-        waitpid(p, NULL, 0);
+        lw_kill_wait(p, SIGINT); /* bounded */
         return (Row) { who, c, secs, count_lines(out), -1, cpu };
 }
 
