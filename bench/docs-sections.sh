@@ -44,12 +44,13 @@ cell() { awk -F'|' -v n="$2" '{ v = $(n + 1); gsub(/^ +| +$/, "", v); print v }'
 # The first number of a cell ("214 (200–230)" → 214).
 num() { sed -E 's/^\**([0-9.]+).*/\1/' <<<"$1"; }
 # In FILE's first table, the value under the column headed HEADER, in the data row chosen by
-# WHICH (first or last).
+# WHICH (first or last), among the rows whose first cell is ONLY (if given: a series).
 col() {
         [[ -f $1 ]] || return 0
-        awk -F'|' -v h="$2" -v which="$3" '
+        awk -F'|' -v h="$2" -v which="$3" -v only="${4:-}" '
                 /^\|/ && !t { t = 1; for (i = 2; i < NF; i++) { v = $i; gsub(/^ +| +$/, "", v); if (v == h) c = i }; next }
                 /^\|---/ { next }
+                /^\|/ && t && c && only != "" { s = $2; gsub(/^ +| +$/, "", s); if (s != only) next }
                 /^\|/ && t && c { v = $c; gsub(/^ +| +$/, "", v); last = v; if (which == "first" && !done) { print v; done = 1 } }
                 !/^\|/ && t { t = 0; if (c) exit }
                 END { if (which == "last" && c) print last }' "$1"
@@ -67,8 +68,10 @@ holder=$(row "$c" "bare pidfd waiter, the killed holder") fork=$(row "$c" "bare 
 gone=$(row "$c" "kill → lock name gone") since=$(row "$c" '`since_read_us`')
 idle_s=$(sed -nE 's/^\| measure over ([0-9]+) s .*/\1/p' "$b/results-idle.md" 2>/dev/null | head -1)
 wakeups=$(cell "$(row "$b/results-idle.md" "wakeups")" 2)
-scale_ms=$(col "$b/results-scale.md" "start-up ms" last) scale_b=$(col "$b/results-scale.md" "bytes per tracked file" last)
-scale_files=$(col "$b/results-scale.md" "session files" last) scale_locks=$(col "$b/results-scale.md" "live locks" last)
+# The scale figures quoted: the largest row of the "files" series (transcripts and locks in few
+# folders; the agents and owners series are in the table itself).
+scale_ms=$(col "$b/results-scale.md" "start-up ms" last files) scale_b=$(col "$b/results-scale.md" "bytes per tracked file" last files)
+scale_files=$(col "$b/results-scale.md" "transcripts" last files) scale_locks=$(col "$b/results-scale.md" "live locks" last files)
 
 # The headline table: the figures of the last `make bench` and the last `make soak`.
 headline() {
@@ -79,7 +82,7 @@ headline() {
         kills=$(col "$soak" "kills holding a lock" first) steals=$(col "$soak" "steals" first)
         violations=$(col "$soak" "violations" first) soak_lat=$(col "$soak" "cleanup latency after SIGKILL p50 / p99 / max" first)
         soak_s=$(col "$soak" "seconds" first)
-        scale_kib=$(col "$b/results-scale.md" "RSS KiB" last)
+        scale_kib=$(col "$b/results-scale.md" "RSS KiB" last files)
         goals_met=$(cat "$b"/raw/goals-*.tsv 2>/dev/null | awk -F'\t' '$5 == "yes"' | wc -l)
         goals_all=$(cat "$b"/raw/goals-*.tsv 2>/dev/null | wc -l)
         stolen=$(row "$r" '`race.lock-stolen`')
