@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bench-util.c */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -121,4 +124,38 @@ void bench_machine(char *buf, size_t size) {
 void bench_goal(FILE *f, const char *goal, const char *target, const char *figure, const char *reference, bool met) {
         if (f)
                 fprintf(f, "%s\t%s\t%s\t%s\t%s\n", goal, target, figure, reference, met ? "yes" : "no");
+}
+
+/* One storm in DIR: 2 processes, each cycling over 64 names: open(O_APPEND|O_CREAT), one write,
+ * close; every 8th cycle the file is unlinked. Returns the cycles done. */
+uint64_t bench_storm(const char *dir, double seconds) {
+        uint64_t *counts = mmap(NULL, 2 * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        pid_t p[2];
+
+        for (int w = 0; w < 2; w++) {
+                p[w] = fork();
+                if (p[w] == 0) {
+                        uint64_t end = lw_mono_ns() + (uint64_t) (seconds * 1e9), n = 0;
+                        char name[4400];
+                        while ((n & 63) || lw_mono_ns() < end) {
+                                snprintf(name, sizeof(name), "%s/w%d-%02d.jsonl", dir, w, (int) (n & 63));
+                                int fd = open(name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                                if (fd >= 0) {
+                                        if (write(fd, "{\"storm\":true}\n", 15) != 15)
+                                                _exit(1);
+                                        close(fd);
+                                }
+                                if ((n & 7) == 7)
+                                        unlink(name);
+                                n++;
+                        }
+                        counts[w] = n;
+                        _exit(0);
+                }
+        }
+        for (int w = 0; w < 2; w++)
+                waitpid(p[w], NULL, 0);
+        uint64_t total = counts[0] + counts[1];
+        munmap(counts, 2 * sizeof(uint64_t));
+        return total;
 }

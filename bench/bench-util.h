@@ -20,6 +20,8 @@ double bench_median_d(double *v, size_t n);
  * 9a0e859; machine speed: getppid() 61 ns, empty daemon start → monitor.ready 4.1 ms (medians
  * of 5)". Every results file carries it. */
 void bench_machine(char *buf, size_t size);
+/* The throughput storm in DIR for SECONDS (see bench-util.c); returns the cycles done. */
+uint64_t bench_storm(const char *dir, double seconds);
 /* The commit measured: $BENCH_COMMIT (make bench takes it once, before any result is
  * written: bench/commit.sh), else `git describe --always --dirty` here, else "unknown". */
 const char *bench_commit(void);
