@@ -60,7 +60,11 @@ const char *bench_commit(void) {
                 return commit;
         }
         snprintf(commit, sizeof(commit), "unknown");
-        p = popen("git describe --always --dirty 2>/dev/null", "r");
+        /* bench/commit.sh's rule: what the benchmarks write themselves does not make it dirty. */
+        p = popen("c=$(git describe --always 2>/dev/null) && { git diff --quiet HEAD -- "
+                  "':(top,exclude)bench/results*.md' ':(top,exclude)bench/raw' ':(top,exclude)bench/*.png' "
+                  "':(top,exclude)README.md' ':(top,exclude)ARCHITECTURE.md' ':(top,exclude)docs' "
+                  "|| c=$c-dirty; } && echo $c", "r");
         if (p) {
                 char line[128];
                 if (fgets(line, sizeof(line), p) && line[0] != '\n') {

@@ -11,7 +11,6 @@
  *   resync [FILES] [PROCS] [ROUNDS] [RESULTS.md] [RAW.tsv]
  */
 #include <fcntl.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,10 +26,7 @@ static pid_t *holders;
 static size_t n_holders;
 
 static void kill_holders(void) {
-        for (size_t i = 0; i < n_holders; i++)
-                kill(holders[i], SIGKILL);
-        for (size_t i = 0; i < n_holders; i++)
-                waitpid(holders[i], NULL, 0);
+        lw_kill_all(holders, n_holders);
         n_holders = 0;
 }
 
@@ -96,20 +92,6 @@ static void run_backend(Result *res, const char *state, const char *junk_dir, si
         CHECK(lw_daemon_stop(d) == 0, "%s: exit status", res->backend);
 }
 
-/* The commit measured, from the repository the results go to. */
-static void git_describe(const char *out, char *buf, size_t size) {
-        char *copy = strdup(out), cmd[4300];
-        snprintf(buf, size, "unknown");
-        snprintf(cmd, sizeof(cmd), "cd '%s' && c=$(git describe --always 2>/dev/null) && { git diff --quiet HEAD -- "
-                 "':(top,exclude)bench/results*.md' ':(top,exclude)bench/raw' ':(top,exclude)bench/*.png' "
-                 "|| c=$c-dirty; } && echo $c", dirname(copy));
-        FILE *f = popen(cmd, "r");
-        if (f && fgets(buf, (int) size, f))
-                buf[strcspn(buf, "\n")] = '\0';
-        if (f)
-                pclose(f);
-        free(copy);
-}
 
 int main(int argc, char **argv) {
         size_t files = argc > 1 ? (size_t) atol(argv[1]) : 10000;
@@ -117,12 +99,11 @@ int main(int argc, char **argv) {
         size_t rounds = argc > 3 ? (size_t) atol(argv[3]) : 5;
         const char *out = argc > 4 ? argv[4] : "bench/results-resync.md";
         const char *raw = argc > 5 ? argv[5] : NULL;
-        char machine[512], commit[128];
+        char machine[512];
 
         lw_require_root();
         lw_require_fanotify();
         CHECK(procs <= files && rounds > 0, "usage: resync [FILES] [PROCS] [ROUNDS] [RESULTS.md] [RAW.tsv]");
-        git_describe(out, commit, sizeof(commit));
         char *state = lw_path(lw_tmpdir(), "state");
         char *sessions[AGENTS];
         for (size_t a = 0; a < AGENTS; a++) {
@@ -168,7 +149,7 @@ int main(int argc, char **argv) {
                    "Machine: %s; lockwarden at `%s`.\n\n"
                    "| backend | start-up (exec → ready) | resync, own (median / max) | own, ms per 1,000 files | SIGCONT → monitor.resync (median / max) |\n"
                    "|---|---:|---:|---:|---:|\n",
-                files, AGENTS, procs, procs, rounds, machine, commit);
+                files, AGENTS, procs, procs, rounds, machine, bench_commit());
         for (size_t b = 0; b < 2; b++) {
                 Stats own = bench_stats(res[b].own_us, res[b].n), seen = bench_stats(res[b].seen_us, res[b].n);
                 fprintf(o, "| %s | %.1f ms | %.1f / %.1f ms | %.2f | %.1f / %.1f ms |\n", res[b].backend,

@@ -26,10 +26,8 @@
  *
  *   scale [RESULTS.md] [RAW.tsv] [PLOT.png]          (root; LW_BUILDDIR)
  *   SCALE_SERIES=files,agents,owners and SCALE_DIV=N (every size divided by N) for a quick look */
-#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,10 +68,7 @@ static size_t n_holders;
 static char *work;
 
 static void kill_holders(void) {
-        for (size_t i = 0; i < n_holders; i++)
-                kill(holders[i], SIGKILL);
-        for (size_t i = 0; i < n_holders; i++)
-                waitpid(holders[i], NULL, 0);
+        lw_kill_all(holders, n_holders);
         n_holders = 0;
 }
 
@@ -112,19 +107,6 @@ static long rss_kib(pid_t pid) {
         if (f)
                 fclose(f);
         return v;
-}
-
-static long count_fds(pid_t pid) {
-        char path[64];
-        long n = 0;
-        snprintf(path, sizeof(path), "/proc/%d/fd", (int) pid);
-        DIR *d = opendir(path);
-        CHECK(d, "open %s", path);
-        for (struct dirent *de; (de = readdir(d));)
-                if (de->d_name[0] != '.')
-                        n++;
-        closedir(d);
-        return n;
 }
 
 static void session_path(char *buf, size_t size, const char *state, const Config *c, int i, const char *suffix) {
@@ -211,7 +193,7 @@ static Sample run(const Config *c) {
         json_t *ready = lw_expect(d, 60000, "monitor.ready", NULL, NULL);
         s.startup_ms = (double) ((uint64_t) jint(ready, "mono_ns") - t0) / 1e6;
         s.rss_kib = rss_kib(d->pid);
-        s.fds = count_fds(d->pid);
+        s.fds = (long) lw_fd_count(d->pid);
         s.nofile = jint(ready, "nofile");
         s.sessions_seen = jint(ready, "sessions");
         s.locks_seen = jint(ready, "locks");
@@ -253,19 +235,6 @@ static Sample run(const Config *c) {
         return s;
 }
 
-static void git_describe(const char *results, char *buf, size_t size) {
-        char *copy = strdup(results ? results : "."), cmd[4300];
-        snprintf(buf, size, "unknown");
-        snprintf(cmd, sizeof(cmd), "cd '%s' && c=$(git describe --always 2>/dev/null) && { git diff --quiet HEAD -- "
-                 "':(top,exclude)bench/results*.md' ':(top,exclude)bench/raw' ':(top,exclude)bench/*.png' "
-                 "|| c=$c-dirty; } && echo $c", results ? dirname(copy) : ".");
-        FILE *f = popen(cmd, "r");
-        if (f && fgets(buf, (int) size, f))
-                buf[strcspn(buf, "\n")] = '\0';
-        if (f)
-                pclose(f);
-        free(copy);
-}
 
 static double per_k(double ms, long n) {
         return n > 0 ? ms * 1000.0 / (double) n : 0;
@@ -279,12 +248,11 @@ int main(int argc, char **argv) {
         size_t n_all = 0;
         Sample s[LW_ELEMENTSOF(all)];
         size_t n = 0;
-        char machine[512], commit[128];
+        char machine[512];
 
         lw_require_root();
         lw_require_fanotify();
         CHECK(div >= 1, "SCALE_DIV");
-        git_describe(results, commit, sizeof(commit));
         work = lw_tmpdir();
         atexit(cleanup);
         /* The daemon inherits this; without CAP_SYS_RESOURCE the hard limit stays as it is. */
@@ -370,7 +338,7 @@ int main(int argc, char **argv) {
                    "that changed.\n"
                    "\"per 1k\" divides by thousands of tracked files (files and agents series) or of owner\n"
                    "processes (owners series).\n\n",
-                machine, commit, limit, agents_max, owners_max, AGENTS_MAX, OWNERS_MAX);
+                machine, bench_commit(), limit, agents_max, owners_max, AGENTS_MAX, OWNERS_MAX);
         fprintf(r, "| series | agent folders | transcripts | live locks | holder processes | tracked | start-up ms | ms per 1k | "
                    "RSS KiB | bytes per tracked file | descriptors / limit | resync ms | resync ms per 1k |\n"
                    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");

@@ -625,6 +625,27 @@ int lw_kill_wait(pid_t pid, int sig) {
         return wait_bounded(pid, LW_TIMEOUT_MS);
 }
 
+void lw_kill_all(const pid_t *pids, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                kill(pids[i], SIGKILL);
+        for (size_t i = 0; i < n; i++)
+                waitpid(pids[i], NULL, 0);
+}
+
+size_t lw_fd_count(pid_t pid) {
+        char path[64];
+        size_t n = 0;
+        DIR *d;
+
+        snprintf(path, sizeof(path), "/proc/%d/fd", (int) pid);
+        d = opendir(path);
+        CHECK(d, "opendir %s", path);
+        for (struct dirent *de; (de = readdir(d));)
+                n += de->d_name[0] != '.';
+        closedir(d);
+        return n;
+}
+
 pid_t lw_spawn_sleeper(void) {
         pid_t pid = fork();
 

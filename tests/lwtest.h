@@ -119,6 +119,10 @@ int lw_wait_exit(pid_t pid, int timeout_ms);
 int lw_wait_exit_pumping(LwDaemon *d, pid_t pid, int timeout_ms);
 /* Sends SIG and reaps (bounded). Returns the wait status. */
 int lw_kill_wait(pid_t pid, int sig);
+/* SIGKILLs the N processes PIDS, then reaps them (children of the caller). */
+void lw_kill_all(const pid_t *pids, size_t n);
+/* How many descriptors PID has open (entries of /proc/PID/fd). */
+size_t lw_fd_count(pid_t pid);
 /* A child that just sleeps until killed (an alive pid to name in payloads). */
 pid_t lw_spawn_sleeper(void);
 

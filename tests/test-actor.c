@@ -8,7 +8,6 @@
  * - a pid taken by another process after the first one exited names the new one;
  * - what is kept is bounded: 300 writers of 300 transcripts leave at most ACTOR_CACHE_MAX
  *   pidfds and SIZE_CACHE_MAX transcript descriptors (src/size-cache.h) open in the daemon. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -208,23 +207,11 @@ static void reused_pid_named_anew(void) {
         CHECK(lw_daemon_stop(e.d) == 0, "exit status");
 }
 
-static size_t fd_count(pid_t pid) {
-        char path[64];
-        size_t n = 0;
-        snprintf(path, sizeof(path), "/proc/%d/fd", (int) pid);
-        DIR *d = opendir(path);
-        CHECK(d, "opendir %s", path);
-        for (struct dirent *de; (de = readdir(d));)
-                n += de->d_name[0] != '.';
-        closedir(d);
-        return n;
-}
-
 static void bounded(void) {
         LwEnv e;
 
         lw_env_start(&e, "1000", immediate);
-        size_t base = fd_count(e.d->pid);
+        size_t base = lw_fd_count(e.d->pid);
         int linger[2];
         pid_t w[WRITERS];
         CHECK(pipe2(linger, O_CLOEXEC) == 0, "pipe");
@@ -237,7 +224,7 @@ static void bounded(void) {
         }
         /* Barrier: the lock's report comes after every write queued before it. */
         pid_t b = lw_barrier(&e, LW_TIMEOUT_MS);
-        size_t now = fd_count(e.d->pid);
+        size_t now = lw_fd_count(e.d->pid);
         fprintf(stderr, "daemon fds: %zu before, %zu after %d writers\n", base, now, WRITERS);
         CHECK(now <= base + ACTOR_CACHE_MAX + SIZE_CACHE_MAX + 8, "%zu fds after %d writers (%zu before)", now,
               WRITERS, base);
