@@ -65,7 +65,6 @@ static void actor_free(ActorCache *c, ActorInfo *a) {
                 close(a->pidfd);
         facts_clear(a);
         free(a);
-        c->n--;
 }
 
 static bool exited(const ActorInfo *a) {
@@ -105,9 +104,8 @@ static ActorInfo *actor_add(ActorCache *c, pid_t pid) {
                 free(a);
                 return NULL;
         }
-        if (c->n >= ACTOR_CACHE_MAX)
+        if (hashmap_size(c->by_pid) > ACTOR_CACHE_MAX)
                 actor_free(c, c->lru_tail);
-        c->n++;
         lru_push(c, a);
         /* Read after the pidfd: the facts are of the process the pidfd names, or of none. */
         facts_read(c, a);

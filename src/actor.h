@@ -29,8 +29,7 @@ struct ActorInfo {
 
 typedef struct ActorCache {
         struct Hashmap *by_pid;
-        ActorInfo *lru_head, *lru_tail; /* most recently used first */
-        size_t n;
+        ActorInfo *lru_head, *lru_tail; /* most recently used first (as many as by_pid holds) */
         unsigned long n_reads;    /* /proc reads of facts and nspids (monitor.dump, the tests) */
 } ActorCache;
 

@@ -53,7 +53,6 @@ typedef struct Window {
         OwnerSnap owner;
         unsigned writes;
         int64_t bytes;
-        bool size_pending;       /* the actor wrote since the size was last read (window_settle) */
         uint64_t first_ns, last_ns;
 } Window;
 
@@ -109,7 +108,8 @@ struct Session {
         LIST_FIELDS(Session, unsettled);
         LIST_FIELDS(Session, gc);
         LIST_FIELDS(Session, windows);  /* open windows, by deadline (Manager.windows) */
-        LIST_FIELDS(Session, size_pending); /* its window's size to read (window_settle) */
+        LIST_FIELDS(Session, size_pending); /* its window's actor wrote since the size was read
+                                             * (window_settle) */
         bool in_unsettled, in_gc, in_windows, in_size_pending;
 
         RecentEvent recent[SESSION_RECENT_MAX];
@@ -797,13 +797,10 @@ static void window_settle(Session *s) {
         Window *w = &s->window;
         int64_t delta;
 
-        if (!w->size_pending)
+        if (!s->in_size_pending)
                 return;
-        w->size_pending = false;
-        if (s->in_size_pending) {
-                LIST_REMOVE(size_pending, s->manager->sessions_size_pending, s);
-                s->in_size_pending = false;
-        }
+        LIST_REMOVE(size_pending, s->manager->sessions_size_pending, s);
+        s->in_size_pending = false;
         (void) transcript_size_read(s, session_file(s, FILE_SESSION), &delta);
         if (w->kind >= 0)
                 w->bytes += delta;
@@ -969,7 +966,6 @@ void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64
                 /* The window's actor writes on: its size is read once per batch, or when
                  * someone else's write comes or the window ends (a storm of writes is not a
                  * storm of stats). */
-                w->size_pending = true;
                 if (!s->in_size_pending) {
                         s->in_size_pending = true;
                         LIST_PREPEND(size_pending, s->manager->sessions_size_pending, s);
