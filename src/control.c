@@ -454,7 +454,7 @@ static void holders_json(TrackedFile *f, json_t *arr) {
                         int fd = -1;
 
                         proc_comm(pid, comm);
-                        if (proc_pid_fd_of(pid, f->inode.dev, f->inode.ino, tracked_file_fid(f), &fd) <= 0)
+                        if (proc_pid_find_fd(pid, f->inode.dev, f->inode.ino, tracked_file_fid(f), 0, &fd) <= 0)
                                 fd = -1;
                         json_array_append_new(arr, json_pack(
                                 "{s:o, s:b, s:s, s:i, s:s, s:s?, s:o, s:s}",

@@ -701,8 +701,8 @@ void lock_on_unlinked(Lock *l, pid_t pid) {
                  * drains the event queue first: an exit handled earlier happened earlier).
                  * An owner that released and exited at once is no thief: that /proc says it
                  * is gone by now proves nothing about the order. */
-                owner_holds = owner > 0 && proc_pid_holds_for_write(owner, l->file->inode.dev,
-                                                                     l->file->inode.ino, tracked_file_fid(l->file)) > 0;
+                owner_holds = owner > 0 && proc_pid_find_fd(owner, l->file->inode.dev, l->file->inode.ino,
+                                                             tracked_file_fid(l->file), PROC_FD_FOR_WRITE, NULL) > 0;
                 released = owner > 0 && !owner_holds &&
                            !(l->owner && l->owner->exited && l->owner->exited_ns < m->batch_ns);
                 comm[0] = '\0';

@@ -171,7 +171,7 @@ typedef struct HoldsQuery {
         dev_t dev;
         ino_t ino;
         const FileId *fid;
-        bool want_write;
+        unsigned flags;
         int fd;
 } HoldsQuery;
 
@@ -189,18 +189,19 @@ bool proc_fd_is(pid_t pid, int fd, const FileId *fid) {
 static int holds_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
         HoldsQuery *q = userdata;
 
-        if (dev != q->dev || ino != q->ino)
+        if (dev != q->dev || (!(q->flags & PROC_FD_BY_HANDLE) && ino != q->ino))
                 return 0;
-        if (q->want_write) {
+        if (q->flags & (PROC_FD_FOR_WRITE | PROC_FD_BY_HANDLE)) {
                 /* Positive evidence only (this answer accuses someone of a race): an fd closed
-                 * while we look at it, or one open for reading only, is not the holding fd. */
+                 * while we look at it is not the holding fd, nor is one open for reading only
+                 * when a writer is asked for. */
                 char path[64];
                 FileId id;
 
                 snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int) pid, fd);
                 if (q->fid && (file_id_follow(path, q->fid->fsid, &id) < 0 || !file_id_equal(&id, q->fid)))
                         return 0;
-                if (proc_fd_access(pid, fd) != PROC_FD_WRITE)
+                if ((q->flags & PROC_FD_FOR_WRITE) && proc_fd_access(pid, fd) != PROC_FD_WRITE)
                         return 0;
         } else if (!proc_fd_is(pid, fd, q->fid))
                 return 0; /* the inode number, but another (newer) file */
@@ -300,14 +301,18 @@ int proc_walk_fds(pid_t only_pid, ProcFdCallback cb, void *userdata) {
         return walk_all(cb, userdata, NULL);
 }
 
-int proc_pid_fd_of(pid_t pid, dev_t dev, ino_t ino, const FileId *fid, int *ret_fd) {
-        HoldsQuery q = { .dev = dev, .ino = ino, .fid = fid, .fd = -1 };
+int proc_pid_find_fd(pid_t pid, dev_t dev, ino_t ino, const FileId *fid, unsigned flags, int *ret_fd) {
+        HoldsQuery q = { .dev = dev, .ino = ino, .fid = fid, .flags = flags, .fd = -1 };
         int r;
 
+        /* By handle alone, a missing handle would match any file of the device. */
+        if ((flags & PROC_FD_BY_HANDLE) && !fid)
+                return -EINVAL;
         r = proc_walk_fds(pid, holds_cb, &q);
         if (r < 0 && r != -ECANCELED)
                 return r;
-        *ret_fd = q.fd;
+        if (ret_fd)
+                *ret_fd = q.fd;
         return q.fd >= 0;
 }
 
@@ -405,56 +410,6 @@ bool proc_fds_visible(pid_t pid) {
          * kernel thread) holds nothing we could miss. */
         snprintf(path, sizeof(path), "/proc/%d/exe", (int) pid);
         return readlink(path, buf, sizeof(buf)) >= 0 || (errno != EACCES && errno != EPERM);
-}
-
-int proc_pid_holds_for_write(pid_t pid, dev_t dev, ino_t ino, const FileId *fid) {
-        HoldsQuery q = { .dev = dev, .ino = ino, .fid = fid, .fd = -1, .want_write = true };
-        int r;
-
-        r = proc_walk_fds(pid, holds_cb, &q);
-        if (r < 0 && r != -ECANCELED)
-                return r;
-        return q.fd >= 0;
-}
-
-typedef struct HandleQuery {
-        dev_t dev;
-        const FileId *fid;
-        bool found;
-} HandleQuery;
-
-static int handle_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
-        HandleQuery *q = userdata;
-        char path[64];
-        FileId id;
-
-        (void) ino;
-        if (dev != q->dev)
-                return 0;
-        snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int) pid, fd);
-        if (file_id_follow(path, q->fid->fsid, &id) < 0 || !file_id_equal(&id, q->fid))
-                return 0;
-        q->found = true;
-        return -ECANCELED;
-}
-
-int proc_pid_holds_handle(pid_t pid, dev_t dev, const FileId *fid) {
-        HandleQuery q = { .dev = dev, .fid = fid };
-        int r = proc_walk_fds(pid, handle_cb, &q);
-
-        if (r < 0 && r != -ECANCELED)
-                return r;
-        return q.found;
-}
-
-int proc_pid_holds(pid_t pid, dev_t dev, ino_t ino, const FileId *fid) {
-        HoldsQuery q = { .dev = dev, .ino = ino, .fid = fid, .fd = -1 };
-        int r;
-
-        r = proc_walk_fds(pid, holds_cb, &q);
-        if (r < 0 && r != -ECANCELED)
-                return r;
-        return q.fd >= 0;
 }
 
 typedef struct WritersQuery {

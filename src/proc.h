@@ -49,22 +49,21 @@ void proc_exe(pid_t pid, char *buf, size_t size);
  * none (not under systemd, or the process is gone). */
 int proc_unit(pid_t pid, char *buf, size_t size);
 
-/* Does PID have the file (dev, ino) open, and, when FID is not NULL, that very file (an inode
- * number freed and reused by a newer file is not the same file)? 1 yes, 0 no (including: the
- * process is gone or is exiting and has no fd table any more), -errno when /proc cannot tell
- * (e.g. -EACCES). */
-int proc_pid_holds(pid_t pid, dev_t dev, ino_t ino, const FileId *fid);
-
-/* The same, through an fd open for writing (the one a lock holder keeps: a re-read is not),
- * and proven: an fd that closes while it is looked at does not count. */
-int proc_pid_holds_for_write(pid_t pid, dev_t dev, ino_t ino, const FileId *fid);
 /* Is PID's fd FD the file FID (NULL: anything)? True also when the fd is gone meanwhile. */
 bool proc_fd_is(pid_t pid, int fd, const FileId *fid);
-/* Does PID hold open the file with handle FID, on device DEV (a file we never stat'ed, perhaps
- * unlinked already)? 1 yes, 0 no, < 0 /proc cannot tell. Positive evidence only. */
-int proc_pid_holds_handle(pid_t pid, dev_t dev, const FileId *fid);
-/* Which fd of PID is that file: 1 and *ret_fd, 0 when none, -errno when /proc cannot tell. */
-int proc_pid_fd_of(pid_t pid, dev_t dev, ino_t ino, const FileId *fid, int *ret_fd);
+
+/* Which fd of PID is the file (DEV, INO), and, when FID is not NULL, that very file (an inode
+ * number freed and reused by a newer file is not the same file; an fd that closes while it is
+ * looked at still counts)? One walk of /proc/PID/fd for every question, told by FLAGS:
+ *   PROC_FD_FOR_WRITE  only an fd open for writing (the one a lock holder keeps: a re-read is
+ *                      not), and proven: an fd that closes while it is looked at does not count;
+ *   PROC_FD_BY_HANDLE  the file with handle FID on DEV (required), whatever its inode number (a
+ *                      file we never stat'ed, perhaps unlinked already): positive evidence only.
+ * 1 and *ret_fd (may be NULL), 0 no (including: the process is gone or is exiting and has no fd
+ * table any more), -errno when /proc cannot tell (e.g. -EACCES). */
+#define PROC_FD_FOR_WRITE (1u << 0)
+#define PROC_FD_BY_HANDLE (1u << 1)
+int proc_pid_find_fd(pid_t pid, dev_t dev, ino_t ino, const FileId *fid, unsigned flags, int *ret_fd);
 /* How PID's fd FD is open (/proc/PID/fdinfo/FD): PROC_FD_WRITE (O_WRONLY or O_RDWR: a lock
  * holder's descriptor), PROC_FD_READ (read-only: a contender, a reader), -errno when unknown
  * (the fd or the process is gone, or we may not look). */

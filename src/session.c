@@ -502,8 +502,8 @@ static void facts_for_lock(RaceFacts *f, Lock *l, pid_t actor) {
         /* Else the kernel's word, now. Without the actor, only the fd the owner took the lock
          * with counts: its release re-reads the lock through another fd after closing it. */
         f->owner_holds = f->owner_alive &&
-                (f->unattributed ? proc_pid_holds_for_write : proc_pid_holds)(
-                        f->owner_pid, l->file->inode.dev, l->file->inode.ino, tracked_file_fid(l->file)) > 0;
+                proc_pid_find_fd(f->owner_pid, l->file->inode.dev, l->file->inode.ino, tracked_file_fid(l->file),
+                                 f->unattributed ? PROC_FD_FOR_WRITE : 0, NULL) > 0;
 }
 
 /* ---- reports ---- */
@@ -1028,8 +1028,8 @@ void session_on_lock_new(Session *s, Lock *l, pid_t actor) {
                  * confirmation (or merged out of order) is asked of the kernel, now. */
                 f.prev_owner_holds_prev =
                         manager_pending_close(s->manager, prev, s->prev.owner) == PENDING_NONE ||
-                        proc_pid_holds(s->prev.owner, s->prev.dev, s->prev.ino,
-                                       s->prev.have_fid ? &s->prev.fid : NULL) > 0;
+                        proc_pid_find_fd(s->prev.owner, s->prev.dev, s->prev.ino,
+                                         s->prev.have_fid ? &s->prev.fid : NULL, 0, NULL) > 0;
         if (!f.prev_owner_holds_prev) {
                 s->prev.owner = 0; /* it let go: nothing to compare the next lock with */
                 return;

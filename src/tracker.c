@@ -311,7 +311,7 @@ static void unseen_judge(Manager *m) {
                         unseen_unplaced(m, u);
                         continue;
                 }
-                if (fstat(u->folder->dirfd, &st) < 0 || proc_pid_holds_handle(u->creator, st.st_dev, &u->fid) <= 0)
+                if (fstat(u->folder->dirfd, &st) < 0 || proc_pid_find_fd(u->creator, st.st_dev, 0, &u->fid, PROC_FD_BY_HANDLE, NULL) <= 0)
                         continue;
                 session_on_unseen_lock_gone(session_get(m, u->folder, u->name, FILE_LOCK), u->creator, u->remover);
         }
