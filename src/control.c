@@ -15,6 +15,7 @@
 #include "discovery.h"
 #include "fs-util.h"
 #include "list.h"
+#include "lock-facts.h"
 #include "lock.h"
 #include "macro.h"
 #include "manager.h"
@@ -278,6 +279,11 @@ static json_t *lock_json(Lock *l) {
         Owner *o = l->owner;
         json_t *holders = json_array(), *j;
         pid_t owner = l->payload.valid ? l->payload.pid : 0;
+        LockFacts f;
+
+        /* Alive and holding as the verdict sees them: the owner by its pid here (a container's
+         * payload pid, 1 or 7, is not the holder's pid here). */
+        lock_gather_facts(l, &f);
 
         for (unsigned i = 0; holders && i < l->file->n_holders; i++)
                 json_array_append_new(holders, json_integer(l->file->holders[i]));
@@ -286,8 +292,9 @@ static json_t *lock_json(Lock *l) {
                       "session", json_null(),
                       "owner_pid", json_pid(owner),
                       "owner_comm", o && owner > 0 ? o->comm : NULL,
-                      "owner_alive", o && owner > 0 ? json_boolean(!o->exited) : json_null(),
-                      "holding", owner > 0 && tracked_file_has_holder(l->file, owner),
+                      "owner_alive", f.payload_valid && f.owner != OWNER_UNKNOWN ? json_boolean(f.owner == OWNER_ALIVE)
+                                                                                : json_null(),
+                      "holding", f.owner_holds && !f.owner_holds_assumed,
                       "holders", holders ? holders : json_array(),
                       "age_ms", (json_int_t) lock_held_ms(l),
                       "verdict", verdict_to_string(l->verdict),
@@ -584,6 +591,12 @@ static json_t *explain_lock(Manager *m, Lock *l) {
                       "age_ms", (json_int_t) lock_held_ms(l));
         if (j && l->file->folder && l->file->name)
                 json_object_set_new(j, "session", lock_session_json(l));
+        /* What the verdict is given, gathered by the code that judged it (lock-facts.h), in
+         * the form scan --json prints too. */
+        LockFacts f;
+        lock_gather_facts(l, &f);
+        if (j)
+                json_object_set_new(j, "facts", lock_facts_json(&f));
         return j;
 }
 

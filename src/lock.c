@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "event-util.h"
 #include "fs-event.h"
+#include "lock-facts.h"
 #include "lock.h"
 #include "macro.h"
 #include "manager.h"
@@ -153,17 +154,13 @@ static void lock_expect_own_open(Lock *l) {
 
 /* Returns false if the name no longer holds our inode (a later event will resync). */
 static bool lock_read_payload(Lock *l) {
-        _cleanup_free_ char *buf = NULL;
-        struct stat st;
-        FileId fid;
-        size_t len = 0;
+        _cleanup_(lock_read_done) LockRead rd = {};
         int r;
 
         l->payload_dirty = false;
         l->payload_settled = false;
         lock_expect_own_open(l);
-        r = payload_read_at(l->file->folder->dirfd, l->file->name, l->file->folder->fid->fsid,
-                            &buf, &len, &st, &fid);
+        r = lock_facts_read(l->file->folder->dirfd, l->file->name, l->file->folder->fid->fsid, &rd);
         if (r == -ENOENT)
                 return false;
         if (r < 0 && r != -EFBIG) {
@@ -174,32 +171,25 @@ static bool lock_read_payload(Lock *l) {
         }
         /* The name may hold another file by now, even one with our inode number: a later event
          * resyncs the name; never take its payload for ours. */
-        if ((r == 0 || r == -EFBIG) &&
-            !tracked_file_is(l->file, st.st_dev, st.st_ino, fid.len ? &fid : NULL))
+        if (!tracked_file_is(l->file, rd.st.st_dev, rd.st.st_ino, rd.fid.len ? &rd.fid : NULL))
                 return false;
 
         free(l->payload_buf);
-        if (r == -EFBIG) {
-                /* Too large to be a payload: judged malformed, and never removed unless it is
-                 * still this inode; the byte comparison at removal uses the empty buffer, so a
-                 * huge file is never removed. Report it. */
-                l->payload_buf = NULL;
-                l->payload_len = 0;
-                l->payload = (LockPayload) {};
-                snprintf(l->payload.error, sizeof(l->payload.error), "payload larger than %d bytes",
-                         PAYLOAD_MAX);
+        /* Too large (no bytes): judged malformed, and never removed unless it is still this
+         * inode; the byte comparison at removal uses the empty buffer, so a huge file is never
+         * removed. Reported. */
+        l->payload_buf = TAKE_PTR(rd.buf);
+        l->payload_len = rd.len;
+        l->payload = rd.payload;
+        if (r == -EFBIG)
                 return true;
-        }
-        l->payload_buf = TAKE_PTR(buf);
-        l->payload_len = len;
-        payload_parse(l->payload_buf, l->payload_len, &l->payload);
         /* A change in the same tick of the file clock as an earlier one may leave the ctime
          * as it was: only a file last changed a second before this read is known unchanged
          * by its ctime later. */
-        l->payload_size = (int64_t) st.st_size;
-        l->payload_ctime_ns = timespec_ns(&st.st_ctim);
+        l->payload_size = (int64_t) rd.st.st_size;
+        l->payload_ctime_ns = timespec_ns(&rd.st.st_ctim);
         l->payload_read_ns = now_realtime_us() * (int64_t) NSEC_PER_USEC;
-        l->payload_settled = timespec_ns(&st.st_ctim) + (int64_t) NSEC_PER_SEC <= l->payload_read_ns;
+        l->payload_settled = timespec_ns(&rd.st.st_ctim) + (int64_t) NSEC_PER_SEC <= l->payload_read_ns;
         return true;
 }
 
@@ -223,33 +213,6 @@ static void lock_learn_release(Lock *l) {
         tree_set_release(l->manager, l->file->folder, r, version, source);
 }
 
-/* The pid here of the process payload.pid names: the creator or a writer whose pid in its own
- * pid namespace it is (see proc_resolve_pid). The creator first: its pid in its namespace was
- * read when it created the lock (it may be gone since). */
-static OwnerNs lock_resolve_owner(Lock *l, pid_t *ret_host) {
-        TrackedFile *f = l->file;
-        pid_t cands[1 + 8], ns[1 + 8];
-        size_t n = 0;
-
-        /* A creator gone before its creation was read: its pid in its namespace is past
-         * knowing, but a payload naming its pid here names it (its own, in the host's
-         * namespace; or, in another namespace, a pid equal to its own: the same dead creator
-         * either way, as the protocol has the creator write its own pid). */
-        if (l->creator_pid > 0 && l->creator_ns_pid < 0 && l->payload.pid == l->creator_pid) {
-                *ret_host = l->creator_pid;
-                return OWNER_NS_HOST;
-        }
-        if (l->creator_pid > 0) {
-                cands[n] = l->creator_pid;
-                ns[n++] = l->creator_ns_pid;
-        }
-        for (unsigned i = 0; i < f->n_holders && n < ELEMENTSOF(cands); i++) {
-                cands[n] = f->holders[i];
-                ns[n++] = 0;
-        }
-        return proc_resolve_pid(l->payload.pid, cands, ns, n, l->payload.has_starttime, l->payload.starttime, ret_host);
-}
-
 static void lock_update_owner(Lock *l) {
         Owner *o = NULL;
         pid_t host;
@@ -264,7 +227,9 @@ static void lock_update_owner(Lock *l) {
          * read late) must not find it unaccounted for because it holds nothing now. */
         if (l->owner && l->owner_ns != OWNER_NS_UNVERIFIED && l->owner_for_pid == l->payload.pid)
                 return;
-        ns = lock_resolve_owner(l, &host);
+        /* The creator first: its pid in its namespace was read when it created the lock (it
+         * may be gone since). */
+        ns = lock_facts_resolve_owner(&l->payload, l->creator_pid, l->creator_ns_pid, l->file, &host);
         l->owner_ns = ns;
         l->owner_for_pid = l->payload.pid;
         if (l->owner && l->owner->pid == host)
@@ -393,41 +358,34 @@ static int on_age_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static void lock_gather_facts(Lock *l, LockFacts *f) {
+void lock_gather_facts(Lock *l, LockFacts *f) {
         TrackedFile *file = l->file;
-
-        *f = (LockFacts) {
-                .payload_valid = l->payload.valid,
-                .payload_error = l->payload.error[0] ? l->payload.error : NULL,
-                .owner_pid = l->payload.pid,
+        OwnerProbe probe;
+        LockFactsSource src = {
+                .payload = &l->payload,
                 .owner_ns = l->owner_ns,
-                .owner_host_pid = l->owner ? l->owner->pid : 0,
-                .has_payload_starttime = l->payload.has_starttime,
-                .payload_starttime = l->payload.starttime,
-                .n_holders = file->n_holders,
-                .some_holder = file->n_holders > 0 ? file->holders[0] : 0,
+                .file = file,
                 .unheld_since_ns = file->unheld_since_ns,
                 .now_ns = now_mono_ns(),
                 .grace_ns = file->folder->leak_grace_ms * NSEC_PER_MSEC,
         };
-        if (l->payload.valid && l->owner) {
-                owner_refresh(l->owner, f->now_ns);
-                f->owner = l->owner->exited ? OWNER_DEAD : OWNER_ALIVE;
-                f->owner_starttime = l->owner->starttime;
-                if (f->owner == OWNER_ALIVE && !l->owner->have_starttime)
-                        f->has_payload_starttime = false;
-                /* An owner whose fds we may not read (another user's process, seen without
-                 * privilege) is taken to hold its lock while it lives and has the payload's start
-                 * time: only its exit or a recycled pid makes the lock stale then, never a leak
-                 * we cannot see. (The start time decides first: a recycled pid holds nothing.) */
-                f->owner_holds = tracked_file_has_holder(file, l->owner->pid);
-                f->owner_holds_assumed = !f->owner_holds && f->owner == OWNER_ALIVE && !l->owner->fds_visible &&
-                                         l->owner_ns != OWNER_NS_UNVERIFIED &&
-                                         !(f->has_payload_starttime && f->owner_starttime != f->payload_starttime);
-                f->owner_holds = f->owner_holds || f->owner_holds_assumed;
+
+        /* The grace counts from when we could know. */
+        if (file->n_holders == 0 && src.unheld_since_ns < l->seen_ns)
+                src.unheld_since_ns = l->seen_ns;
+        /* The owner as its pidfd says (without one, as /proc says now: owner_refresh). */
+        if (l->owner) {
+                owner_refresh(l->owner, src.now_ns);
+                probe = (OwnerProbe) {
+                        .pid = l->owner->pid,
+                        .exited = l->owner->exited,
+                        .have_starttime = l->owner->have_starttime,
+                        .starttime = l->owner->starttime,
+                        .fds_visible = l->owner->fds_visible,
+                };
+                src.owner = &probe;
         }
-        if (f->n_holders == 0 && f->unheld_since_ns < l->seen_ns)
-                f->unheld_since_ns = l->seen_ns; /* the grace counts from when we could know */
+        lock_facts_gather(&src, f);
 }
 
 static void report_stale(Lock *l, const LockJudgement *j, const char *reason) {

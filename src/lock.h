@@ -105,6 +105,11 @@ int64_t lock_held_ms(Lock *l);
  * (BUF holds the former). A stale lock kept says why it stays instead when KEPT. */
 const char *lock_why(const Lock *l, bool kept, uint64_t now_ns, char *buf, size_t size);
 
+/* The verdict's facts now (lock-facts.h): the payload as last read, the owner as its pidfd
+ * follows it, the holders as the holder map has them. What lock_refresh judges, and what
+ * explain shows. */
+void lock_gather_facts(Lock *l, LockFacts *ret);
+
 /* Re-read what is dirty, judge, act. May free the lock (when it was cleaned). */
 void lock_refresh(Lock *l);
 

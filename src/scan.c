@@ -18,6 +18,7 @@
 #include "fs-util.h"
 #include "holder-map.h"
 #include "layout.h"
+#include "lock-facts.h"
 #include "macro.h"
 #include "openclaw.h"
 #include "owner.h"
@@ -44,8 +45,7 @@ typedef struct ScanLock {
         LockPayload payload;
         TrackedFile *file;       /* its holders (for writing) */
         int state;               /* its state dir in Scan.states, -1: a --watch folder */
-        OwnerNs owner_ns;        /* how payload.pid was tied to a process here */
-        pid_t owner_host;        /* ... that process's pid here */
+        LockFacts facts;         /* what the verdict was given (lock-facts.h) */
         LockJudgement j;
         const char *action;      /* --fix: removed, kept */
         char why[256];
@@ -81,16 +81,15 @@ static void scan_error(Scan *s, const char *path, const char *what) {
 }
 
 static void add_lock(Scan *s, const char *folder, int dirfd, uint64_t fsid, const char *name) {
+        LockRead rd;
         ScanLock *l;
-        char *buf = NULL;
-        size_t len = 0;
         int r;
 
         if (!grow_array((void **) &s->locks, &s->n_alloc, s->n_locks, sizeof(ScanLock), 16))
                 return;
         l = &s->locks[s->n_locks];
         *l = (ScanLock) { .dirfd = dirfd, .fsid = fsid, .state = s->cur_state };
-        r = payload_read_at(dirfd, name, fsid, &buf, &len, &l->st, &l->fid);
+        r = lock_facts_read(dirfd, name, fsid, &rd);
         if (r == -ENOENT)
                 return; /* gone meanwhile */
         if (r < 0 && r != -EFBIG) {
@@ -102,16 +101,12 @@ static void add_lock(Scan *s, const char *folder, int dirfd, uint64_t fsid, cons
         }
         l->folder = strdup(folder);
         l->name = strdup(name);
+        l->st = rd.st;
+        l->fid = rd.fid;
         l->have_fid = l->fid.len > 0;
-        if (r == -EFBIG) {
-                free(buf);
-                payload_parse("", 0, &l->payload);
-                snprintf(l->payload.error, sizeof(l->payload.error), "over 64 KiB");
-        } else {
-                l->buf = buf;
-                l->len = len;
-                payload_parse(buf, len, &l->payload);
-        }
+        l->buf = TAKE_PTR(rd.buf); /* NULL: too large, and the payload says so */
+        l->len = rd.len;
+        l->payload = rd.payload;
         s->n_locks++;
 }
 
@@ -231,65 +226,46 @@ static void learn_release(Scan *s, ScanLock *l) {
         char version[24];
         Release r;
 
-        if (!st || (st->release != RELEASE_UNKNOWN && st->version[0]) || !l->payload.valid ||
-            !proc_alive(l->owner_host) || owner_version_of_pid(l->owner_host, version, sizeof(version)) < 0)
+        if (!st || (st->release != RELEASE_UNKNOWN && st->version[0]) || l->facts.owner != OWNER_ALIVE ||
+            owner_version_of_pid(l->facts.owner_host_pid, version, sizeof(version)) < 0)
                 return;
         r = release_from_version(version);
         if (r == RELEASE_UNKNOWN)
                 return;
         st->release = r;
         snprintf(st->version, sizeof(st->version), "%s", version);
-        snprintf(st->source, sizeof(st->source), "package.json of pid %d", (int) l->owner_host);
+        snprintf(st->source, sizeof(st->source), "package.json of pid %d", (int) l->facts.owner_host_pid);
 }
 
 static bool leftover(Scan *s, const ScanLock *l) {
         return l->state >= 0 && s->states[l->state].release == RELEASE_2026_8;
 }
 
-/* The verdict's facts from /proc now; "unheld since" is the file's last change. */
+/* The verdict's facts from /proc now, gathered as the daemon gathers them (lock-facts.h), with
+ * no history: no creator known, and "unheld since" is the file's last change. */
 static void judge(Scan *s, ScanLock *l) {
         uint64_t now = now_mono_ns();
         int64_t age_us = now_realtime_us() - ((int64_t) l->st.st_mtim.tv_sec * 1000000 + l->st.st_mtim.tv_nsec / 1000);
-        LockFacts f = {
-                .payload_valid = l->payload.valid,
-                .payload_error = l->payload.error[0] ? l->payload.error : NULL,
-                .owner_pid = l->payload.pid,
-                .has_payload_starttime = l->payload.has_starttime,
-                .payload_starttime = l->payload.starttime,
-                .n_holders = l->file ? l->file->n_holders : 0,
-                .some_holder = l->file && l->file->n_holders ? l->file->holders[0] : 0,
+        uint64_t since = age_us > 0 ? (uint64_t) age_us * NSEC_PER_USEC : 0;
+        OwnerProbe owner;
+        LockFactsSource src = {
+                .payload = &l->payload,
+                .file = l->file,
+                .unheld_since_ns = since < now ? now - since : 0,
                 .now_ns = now,
                 .grace_ns = s->grace_ms * NSEC_PER_MSEC,
         };
-        uint64_t since = age_us > 0 ? (uint64_t) age_us * NSEC_PER_USEC : 0;
 
-        f.unheld_since_ns = since < now ? now - since : 0;
         if (l->payload.valid) {
                 pid_t host;
-                uint64_t st;
 
                 /* Through the writers' pid namespaces, as the daemon does (no creator known). */
-                l->owner_ns = proc_resolve_pid(l->payload.pid, l->file ? l->file->holders : NULL, NULL,
-                                               l->file ? l->file->n_holders : 0, l->payload.has_starttime,
-                                               l->payload.starttime, &host);
-                l->owner_host = host;
-                f.owner_ns = l->owner_ns;
-                f.owner_host_pid = host;
-                if (proc_starttime(host, &st) < 0 || !proc_alive(host))
-                        f.owner = OWNER_DEAD;
-                else {
-                        f.owner = OWNER_ALIVE;
-                        f.owner_starttime = st;
-                        /* Another user's process we may not inspect, with the payload's start time:
-                         * taken to hold it. */
-                        f.owner_holds = l->file && tracked_file_has_holder(l->file, host);
-                        f.owner_holds_assumed = !f.owner_holds && !proc_fds_visible(host) &&
-                                                l->owner_ns != OWNER_NS_UNVERIFIED &&
-                                                !(l->payload.has_starttime && st != l->payload.starttime);
-                        f.owner_holds = f.owner_holds || f.owner_holds_assumed;
-                }
+                src.owner_ns = lock_facts_resolve_owner(&l->payload, 0, 0, l->file, &host);
+                lock_facts_probe_owner(host, &owner);
+                src.owner = &owner;
         }
-        verdict_judge(&f, &l->j);
+        lock_facts_gather(&src, &l->facts);
+        verdict_judge(&l->facts, &l->j);
 }
 
 static bool under_remote_cleanup(const Scan *s, const char *folder) {
@@ -348,8 +324,9 @@ static void print(Scan *s) {
                 ScanLock *l = &s->locks[i];
                 _cleanup_free_ char *path = escape_path(l->folder, l->name);
                 char pid[16] = "-", age[32];
-                bool alive = l->payload.valid && proc_alive(l->owner_host);
-                bool holding = l->payload.valid && l->file && tracked_file_has_holder(l->file, l->owner_host);
+                /* As judged: the same facts, not read again. */
+                bool alive = l->facts.payload_valid && l->facts.owner == OWNER_ALIVE;
+                bool holding = l->facts.owner_holds && !l->facts.owner_holds_assumed;
                 const char *verdict = leftover(s, l) && l->j.verdict != VERDICT_LIVE ? "leftover" :
                                       l->j.verdict == VERDICT_STALE ? stale_reason_to_string(l->j.reason)
                                                                     : verdict_to_string(l->j.verdict);
@@ -365,8 +342,8 @@ static void print(Scan *s) {
                         snprintf(pid, sizeof(pid), "%d", (int) l->payload.pid);
                 format_age(age_ms, age, sizeof(age));
                 if (arr) {
-                        json_array_append_new(arr, json_pack(
-                                "{s:s, s:o, s:o, s:b, s:I, s:s, s:s?, s:s?, s:s, s:s?, s:s, s:b}",
+                        json_t *o = json_pack(
+                                "{s:s, s:o, s:o, s:b, s:I, s:s, s:s?, s:s?, s:s, s:s?, s:s, s:b, s:o}",
                                 "lock", path ? path : l->name,
                                 "owner_pid", l->payload.valid ? json_integer(l->payload.pid) : json_null(),
                                 "owner_alive", l->payload.valid ? json_boolean(alive) : json_null(),
@@ -376,7 +353,10 @@ static void print(Scan *s) {
                                 "rule", l->j.rule,
                                 "detail", l->j.detail,
                                 "action", l->action, "why", l->action ? l->why : why,
-                                "leftover", leftover(s, l)));
+                                "leftover", leftover(s, l),
+                                /* What the verdict was given, as explain --json says it too. */
+                                "facts", lock_facts_json(&l->facts));
+                        json_array_append_new(arr, o);
                         continue;
                 }
                 const char *row[] = { path ? path : l->name, pid, l->payload.valid ? (alive ? "yes" : "no") : "-",
