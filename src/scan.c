@@ -29,7 +29,7 @@
 #include "scan.h"
 #include "table.h"
 #include "time-util.h"
-#include "verbs.h"
+#include "verb-help.h"
 #include "verdict.h"
 
 typedef struct ScanLock {
@@ -393,6 +393,27 @@ static void print(Scan *s) {
         table_free(t);
 }
 
+void scan_help(void) {
+        fputs("Usage: lockwarden scan [OPTIONS]\n\n"
+              "One shot, no daemon: find every lock in the sessions folders, judge it from /proc and\n"
+              "print it with its verdict and why; remove stale ones only with --fix.\n\n"
+              "Options:\n"
+              "      --state-dir DIR  every DIR/agents/*/sessions/ folder (repeatable)\n"
+              "      --watch DIR      one sessions folder (repeatable); default for both:\n"
+              "                       $OPENCLAW_STATE_DIR, else ~/.openclaw, as a state dir\n"
+              "      --fix            remove the stale locks (on a network or FUSE filesystem only\n"
+              "                       under --remote-cleanup)\n"
+              "      --leak-grace-ms N\n"
+              "                       how long a lock may stay with nobody holding it open\n"
+              "      --remote-cleanup DIR\n"
+              "                       remove stale locks on a network filesystem under DIR too\n"
+              HELP_FULL
+              "      --json           print JSON (field names: lockwarden(8))\n"
+              HELP_LEGEND HELP_HELP
+              "\nExit status: 0 nothing stale, 1 stale found, 2 an error (a folder that cannot be read,\n"
+              "a folder given at the wrong level with no sessions folder found there, bad usage).\n", stdout);
+}
+
 int scan_main(int argc, char **argv) {
         enum { ARG_STATE_DIR = 0x100, ARG_WATCH, ARG_FIX, ARG_JSON, ARG_NO_LEGEND, ARG_GRACE, ARG_REMOTE_CLEANUP,
                ARG_FULL };
@@ -419,7 +440,7 @@ int scan_main(int argc, char **argv) {
         while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
-                        verb_help("scan");
+                        scan_help();
                         return 0;
                 case ARG_FULL:
                         s.full = true;

@@ -6,5 +6,7 @@
  * history, "nobody has held it since" is measured from the lock file's mtime. */
 #pragma once
 
+/* Its --help (lockwarden help scan, lockwarden scan --help). */
+void scan_help(void);
 /* argv[0] is "scan". */
 int scan_main(int argc, char **argv);

@@ -26,3 +26,8 @@ void table_print(const Table *t, FILE *f, bool legend, unsigned width);
 char *table_path_shorten(const char *path, size_t width);
 /* $COLUMNS if set, else the terminal's width when F is a terminal, else 0. */
 unsigned table_width(FILE *f);
+
+/* ONE when N is 1, else MANY: "1 lock", "2 locks", "0 locks" (a table's summary line). */
+static inline const char *plural(long long n, const char *one, const char *many) {
+        return n == 1 ? one : many;
+}

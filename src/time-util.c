@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <time.h>
 
+#include "macro.h"
 #include "time-util.h"
 
 uint64_t now_mono_ns(void) {
@@ -90,4 +92,45 @@ int parse_iso_ts(const char *s, int64_t *ret_us) {
                 return -EINVAL;
         *ret_us = (int64_t) t * USEC_PER_SEC + frac_us;
         return 0;
+}
+
+void format_age(long long ms, char *buf, size_t size) {
+        long long s = ms / 1000;
+
+        if (ms < 0)
+                snprintf(buf, size, "-");
+        else if (ms < 1000)
+                snprintf(buf, size, "%lldms", ms);
+        else if (s < 60)
+                snprintf(buf, size, "%llds", s);
+        else if (s < 3600)
+                snprintf(buf, size, "%lldm%02llds", s / 60, s % 60);
+        else if (s < 86400)
+                snprintf(buf, size, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+        else
+                snprintf(buf, size, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
+}
+
+int parse_duration_ms(const char *s, long long *ret) {
+        static const struct {
+                const char *suffix;
+                long long ms;
+        } units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 }, { "", 1000 } };
+        char *end;
+        long long v;
+
+        if (!s || !*s || *s == '-')
+                return -EINVAL;
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (errno || end == s)
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (strcmp(end, units[i].suffix) == 0) {
+                        if (v > INT64_MAX / units[i].ms)
+                                return -EINVAL;
+                        *ret = v * units[i].ms;
+                        return 0;
+                }
+        return -EINVAL;
 }

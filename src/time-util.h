@@ -28,3 +28,8 @@ char *format_iso_ts(int64_t realtime_us, char buf[static ISO_TS_MAX]);
 /* Parses the ISO-8601 UTC form written by JavaScript's Date.toISOString() (and any number
  * of fractional digits, or none). Returns 0 and the time in microseconds, or -EINVAL. */
 int parse_iso_ts(const char *s, int64_t *ret_us);
+
+/* "850ms", "12s", "3m12s", "2h05m", "3d04h"; "-" when negative. */
+void format_age(long long ms, char *buf, size_t size);
+/* "30s", "5m", "2h", "1d", "250ms", or plain seconds. -EINVAL when not a duration. */
+int parse_duration_ms(const char *s, long long *ret);

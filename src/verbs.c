@@ -23,6 +23,7 @@
 #include "report.h"
 #include "scan.h"
 #include "table.h"
+#include "verb-help.h"
 #include "time-util.h"
 #include "verbs.h"
 
@@ -77,10 +78,6 @@ static unsigned distance(const char *a, const char *b) {
         return row[lb];
 }
 
-const char *plural(long long n, const char *one, const char *many) {
-        return n == 1 ? one : many;
-}
-
 const char *verb_suggest(const char *name) {
         static const char *const all[] = { "run", "help", "version", "status", "locks", "holders",
                                            "explain", "events", "cleanup", "reload", "scan", "metrics" };
@@ -124,15 +121,6 @@ void verbs_help(void) {
                "                                    FUSE filesystem only under --remote-cleanup); exit 0\n"
                "                                    nothing stale, 1 stale found, 2 error\n");
 }
-
-#define HELP_SOCKET "      --socket PATH    ask the daemon at PATH (default: the socket 'lockwarden run'\n" \
-                    "                       uses: /run/lockwarden/control.sock as root)\n"
-#define HELP_JSON   "      --json           print the daemon's JSON (field names: lockwarden(8))\n"
-#define HELP_LEGEND "      --no-legend      no header and no summary line\n"
-#define HELP_FULL   "      --full           never shorten a column to fit the terminal (whole paths);\n" \
-                    "                       a path is otherwise shortened in its folder, never in its\n" \
-                    "                       file name (…/sessions/ID.jsonl.lock)\n"
-#define HELP_HELP   "  -h, --help           show this help\n"
 
 /* Each verb's own --help. A verb missing here gets the list of all (verbs_help). */
 static const struct {
@@ -220,25 +208,6 @@ static const struct {
           "      --json           the same numbers as JSON\n"
           HELP_HELP
           "\nExit status: 0, or 1 when the daemon cannot be reached or refuses.\n" },
-        { "scan",
-          "Usage: lockwarden scan [OPTIONS]\n\n"
-          "One shot, no daemon: find every lock in the sessions folders, judge it from /proc and\n"
-          "print it with its verdict and why; remove stale ones only with --fix.\n\n"
-          "Options:\n"
-          "      --state-dir DIR  every DIR/agents/*/sessions/ folder (repeatable)\n"
-          "      --watch DIR      one sessions folder (repeatable); default for both:\n"
-          "                       $OPENCLAW_STATE_DIR, else ~/.openclaw, as a state dir\n"
-          "      --fix            remove the stale locks (on a network or FUSE filesystem only\n"
-          "                       under --remote-cleanup)\n"
-          "      --leak-grace-ms N\n"
-          "                       how long a lock may stay with nobody holding it open\n"
-          "      --remote-cleanup DIR\n"
-          "                       remove stale locks on a network filesystem under DIR too\n"
-          HELP_FULL
-          "      --json           print JSON\n"
-          HELP_LEGEND HELP_HELP
-          "\nExit status: 0 nothing stale, 1 stale found, 2 an error (a folder that cannot be read,\n"
-          "a folder given at the wrong level with no sessions folder found there, bad usage).\n" },
 };
 
 /* Every event type (the catalog's), for events --help, in lines of at most 80 columns. */
@@ -266,6 +235,10 @@ static void print_event_types(void) {
 }
 
 void verb_help(const char *verb) {
+        if (strcmp(verb, "scan") == 0) {
+                scan_help();
+                return;
+        }
         for (size_t i = 0; i < ELEMENTSOF(verb_helps); i++)
                 if (strcmp(verb, verb_helps[i].verb) == 0) {
                         fputs(verb_helps[i].text, stdout);
@@ -274,47 +247,6 @@ void verb_help(const char *verb) {
                         return;
                 }
         verbs_help();
-}
-
-void format_age(long long ms, char *buf, size_t size) {
-        long long s = ms / 1000;
-
-        if (ms < 0)
-                snprintf(buf, size, "-");
-        else if (ms < 1000)
-                snprintf(buf, size, "%lldms", ms);
-        else if (s < 60)
-                snprintf(buf, size, "%llds", s);
-        else if (s < 3600)
-                snprintf(buf, size, "%lldm%02llds", s / 60, s % 60);
-        else if (s < 86400)
-                snprintf(buf, size, "%lldh%02lldm", s / 3600, s % 3600 / 60);
-        else
-                snprintf(buf, size, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
-}
-
-int parse_duration_ms(const char *s, long long *ret) {
-        static const struct {
-                const char *suffix;
-                long long ms;
-        } units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 }, { "", 1000 } };
-        char *end;
-        long long v;
-
-        if (!s || !*s || *s == '-')
-                return -EINVAL;
-        errno = 0;
-        v = strtoll(s, &end, 10);
-        if (errno || end == s)
-                return -EINVAL;
-        for (size_t i = 0; i < ELEMENTSOF(units); i++)
-                if (strcmp(end, units[i].suffix) == 0) {
-                        if (v > INT64_MAX / units[i].ms)
-                                return -EINVAL;
-                        *ret = v * units[i].ms;
-                        return 0;
-                }
-        return -EINVAL;
 }
 
 _printf_(2, 3) static int usage(const char *verb, const char *fmt, ...) {

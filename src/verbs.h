@@ -18,11 +18,3 @@ int verb_main(int argc, char **argv);
 void verbs_help(void);
 /* VERB's own --help (the list of all for a verb without one). */
 void verb_help(const char *verb);
-
-/* Helpers shared with scan. */
-/* "850ms", "12s", "3m12s", "2h05m", "3d04h"; "-" when negative. */
-void format_age(long long ms, char *buf, size_t size);
-/* ONE when N is 1, else MANY: "1 lock", "2 locks", "0 locks". */
-const char *plural(long long n, const char *one, const char *many);
-/* "30s", "5m", "2h", "1d", "250ms", or plain seconds. -EINVAL when not a duration. */
-int parse_duration_ms(const char *s, long long *ret);
