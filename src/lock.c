@@ -367,7 +367,8 @@ void lock_gather_facts(Lock *l, LockFacts *f) {
                 .file = file,
                 .unheld_since_ns = file->unheld_since_ns,
                 .now_ns = now_mono_ns(),
-                .grace_ns = file->folder->leak_grace_ms * NSEC_PER_MSEC,
+                /* (explain and locks may ask of a lock whose folder is gone) */
+                .grace_ns = file->folder ? file->folder->leak_grace_ms * NSEC_PER_MSEC : 0,
         };
 
         /* The grace counts from when we could know. */
