@@ -10,7 +10,7 @@
  *   owners  a tenth, a third and all of 25,000 distinct owner processes (under the default
  *           pid_max of 32,768), each a forked child holding one lock open, 100 per agent
  *           folder.
- * The largest rows are capped by the descriptors the daemon may have (one per folder, a pidfd
+ * The largest rows are capped by the descriptors the daemon may have (one per agent folder, a pidfd
  * per owner process): the unit's LimitNOFILE= when the bench may set it, else the hard limit
  * it has.
  *
@@ -260,11 +260,11 @@ int main(int argc, char **argv) {
         bool unit_nofile = setrlimit(RLIMIT_NOFILE, &nofile) == 0;
         CHECK(getrlimit(RLIMIT_NOFILE, &nofile) == 0, "getrlimit");
         /* The largest rows that fit the descriptors the daemon may have (95%% of them, 50 its
-         * own): one per folder (state dir, agents/, each agents/<id> and its sessions/) and a
-         * pidfd per owner process. Agents: 2 per agent, and a holder per 10 agents; owners: a
-         * pidfd each, 2 per 100 of them for their folders. */
+         * own): the state dir, agents/, one per agent folder (its sessions/: agents/<id> keeps
+         * none once that is guarded) and a pidfd per owner process. Agents: 1 per agent, and a
+         * holder per 10 agents; owners: a pidfd each, 1 per 100 of them for their folder. */
         long room = (long) ((double) nofile.rlim_max * 0.95) - 50;
-        int agents_max = (int) (room / 2.1 / 1000) * 1000, owners_max = (int) (room / 1.02 / 1000) * 1000;
+        int agents_max = (int) (room / 1.1 / 1000) * 1000, owners_max = (int) (room / 1.01 / 1000) * 1000;
         agents_max = agents_max < AGENTS_MAX ? agents_max : AGENTS_MAX;
         owners_max = owners_max < OWNERS_MAX ? owners_max : OWNERS_MAX;
         CHECK(agents_max >= 1000 && owners_max >= 1000, "only %ld descriptors", (long) nofile.rlim_max);
@@ -324,9 +324,10 @@ int main(int argc, char **argv) {
                    "- **owners**: a tenth, a third and all of %d distinct owner processes (forked children,\n"
                    "  one lock each, 100 per agent folder).\n\n"
                    "The largest rows are the goal of issue 17 (%d agent folders; 100,000 live locks) capped by\n"
-                   "what fits: the daemon keeps a descriptor per folder (the state dir, `agents/`, each\n"
-                   "`agents/<id>` and its `sessions/`: 2 per agent) and a pidfd per owner process, and the\n"
-                   "rows stay within 95%% of its limit. Distinct owner processes are at most %d: 100,000\n"
+                   "what fits: the daemon keeps a descriptor for the state dir, for `agents/` and one per\n"
+                   "agent folder (its `sessions/`; `agents/<id>` keeps none once that is guarded, and is\n"
+                   "opened again by name when needed) and a pidfd per owner process, and the rows stay\n"
+                   "within 95%% of its limit. Distinct owner processes are at most %d: 100,000\n"
                    "would need pid_max raised above the default 32,768 and GiBs of kernel memory for the\n"
                    "processes alone; 100,000 live locks (the agents series) are held by 100 per process.\n\n"
                    "Start-up: exec → `monitor.ready` (scan, marks, `/proc` seed). RSS right after it; bytes\n"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* tree.c: nodes, marks and folder discovery. Every folder below a configured path is opened
  * relative to its parent's fd with O_NOFOLLOW: a symlink planted as agents/<id> or sessions/
- * is reported, never followed. */
+ * is reported, never followed. An agent folder keeps no fd once its sessions/ is guarded
+ * (node_dirfd): one descriptor per agent, not two. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "chase.h"
 #include "fs-type.h"
@@ -19,6 +21,7 @@
 #include "manager.h"
 #include "recovery.h"
 #include "report.h"
+#include "test-hook.h"
 #include "time-util.h"
 #include "tracker.h"
 #include "tree.h"
@@ -170,13 +173,13 @@ json_t *tree_releases_json(Manager *m) {
 
 /* agents/<id>/agent/openclaw-agent.sqlite: the store of 2026.8 and later, which has no session
  * write locks. Said once per state dir. */
-static void agent_check_sqlite(Node *agent) {
+static void agent_check_sqlite(Node *agent, int fd) {
         Manager *m = agent->manager;
         Node *s = release_node(agent);
         struct stat st;
 
         if (s->kind != NODE_STATE ||
-            fstatat(agent->dirfd, "agent/openclaw-agent.sqlite", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            fstatat(fd, "agent/openclaw-agent.sqlite", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
             !S_ISREG(st.st_mode))
                 return;
         /* A live owner's package.json (a lock in use) says more than a store on disk: it wins,
@@ -256,6 +259,71 @@ static void guard_error(Manager *m, const char *path, const char *what, int r) {
 
 static void node_start(Node *n, uint64_t now_ns);
 static void node_kill(Node *n, const char *how);
+
+/* NAME in DFD opened again as node N's folder: not through a symlink, and only if it is N's
+ * folder still (its file id): another folder or a symlink put under the name is not N, and is
+ * never used as N. Returns the fd, or -errno (-ESTALE: something else has the name now). */
+static int node_reopen_at(Node *n, int dfd, const char *name) {
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        FileId id;
+        int r;
+
+        if (fd < 0)
+                return negative_errno();
+        r = file_id_at(fd, "", n->fid->fsid, &id);
+        if (r < 0)
+                return r;
+        if (!file_id_equal(&id, n->fid))
+                return -ESTALE;
+        return TAKE_FD(fd);
+}
+
+/* N's folder: the fd it keeps, or (an agent folder whose sessions/ is guarded keeps none) its
+ * name opened again in its parent, checked to be N still (node_reopen_at). A reopen is only
+ * done where the fd was let go: in a folder on a local filesystem (agent_settle_fd), so it
+ * never waits on a server. *RET_OPENED gets what the caller must close; -errno when N is not
+ * under its name any more: the events of its parent (or a resync) then say what became of it. */
+static int node_dirfd(Node *n, int *ret_opened) {
+        int fd;
+
+        if (n->dirfd >= 0)
+                return n->dirfd;
+        if (!n->parent || !n->name || n->parent->dirfd < 0)
+                return -EBADF;
+        test_hook("node-reopen");
+        fd = node_reopen_at(n, n->parent->dirfd, n->name);
+        test_hook("node-reopened");
+        if (fd >= 0)
+                *ret_opened = fd;
+        return fd;
+}
+
+/* An fd for N to keep again (it keeps none): its name in its parent, else ".." of its sessions
+ * folder CHILD (NULL: none), which finds N where it was moved to. Either is checked to be N. */
+static int node_find_fd(Node *n, Node *child) {
+        int fd = -ENOENT;
+
+        if (n->parent && n->name && n->parent->dirfd >= 0)
+                fd = node_reopen_at(n, n->parent->dirfd, n->name);
+        if (fd < 0 && child && child->dirfd >= 0)
+                fd = node_reopen_at(n, child->dirfd, "..");
+        return fd;
+}
+
+/* An agent folder lets its fd go once its sessions/ is guarded, which keeps one: the
+ * descriptors then grow by one per agent, not two (bench/scale: 10,000 agents in a limit of
+ * 20,000). Until then it keeps it, and so does one on a network or FUSE filesystem: opening it
+ * again there could wait on the server. */
+static void agent_settle_fd(Node *a) {
+        FsType t;
+
+        if (a->kind != NODE_AGENT || a->dead || a->dirfd < 0 || !a->children)
+                return;
+        if (fs_type_of(a->dirfd, &t) < 0 || t.remote)
+                return;
+        closep(&a->dirfd);
+        a->dirfd = -1;
+}
 
 /* Children are found by name (find_child) for every entry a scan reads and every event in
  * the folder: a list walk made a scan of agents/ quadratic in the agents (bench/scale). Out
@@ -363,6 +431,12 @@ static void node_kill(Node *n, const char *how) {
         if (n->dead)
                 return;
         n->dead = true;
+        /* An agent folder without its fd: found again to take its mark away (inotify's watch
+         * goes by number; when the daemon stops, so do all marks). */
+        if (n->dirfd < 0 && how && m->source.backend != BACKEND_INOTIFY) {
+                int fd = node_find_fd(n, n->children);
+                n->dirfd = fd >= 0 ? fd : -1;
+        }
         while (n->children)
                 node_kill(n->children, how);
         if (n->parent) {
@@ -395,6 +469,11 @@ static void node_kill(Node *n, const char *how) {
         }
         if (!head)
                 source_unwatch(&m->source, n->dirfd, n->wd);
+        /* Its agent folder waits for a sessions/ again, and keeps an fd meanwhile. */
+        if (n->parent && n->parent->kind == NODE_AGENT && !n->parent->dead && n->parent->dirfd < 0) {
+                int fd = node_find_fd(n->parent, n);
+                n->parent->dirfd = fd >= 0 ? fd : -1;
+        }
         closep(&n->dirfd);
         n->dirfd = -1;
         LIST_PREPEND(graveyard, m->graveyard, n);
@@ -439,7 +518,8 @@ static Node *find_child(Node *n, const char *name) {
         return NULL;
 }
 
-static void node_add_child(Node *n, const char *name, NodeKind kind, uint64_t now_ns) {
+/* NAME in N (whose folder is DFD) as a node of KIND. */
+static void node_add_child(Node *n, int dfd, const char *name, NodeKind kind, uint64_t now_ns) {
         Manager *m = n->manager;
         _cleanup_free_ char *path = NULL;
         struct stat st;
@@ -448,10 +528,10 @@ static void node_add_child(Node *n, const char *name, NodeKind kind, uint64_t no
 
         if (find_child(n, name))
                 return;
-        fd = openat(n->dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
                 r = negative_errno();
-                if (fstatat(n->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISLNK(st.st_mode))
+                if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISLNK(st.st_mode))
                         tree_error(m, n->path, name, "is a symlink where a folder was expected: not followed");
                 else if (r != -ENOENT && r != -ENOTDIR) {
                         char e[128];
@@ -472,11 +552,12 @@ static void node_add_child(Node *n, const char *name, NodeKind kind, uint64_t no
                 return;
         }
         node_start(c, now_ns);
+        agent_settle_fd(c);
 }
 
-static void node_scan_children(Node *n, uint64_t now_ns) {
+static void node_scan_children(Node *n, int dfd, uint64_t now_ns) {
         struct dirent *de;
-        DIR *d = opendir_at(n->dirfd);
+        DIR *d = opendir_at(dfd);
 
         if (!d)
                 return;
@@ -489,7 +570,7 @@ static void node_scan_children(Node *n, uint64_t now_ns) {
                         continue;
                 k = child_kind(n, de->d_name);
                 if (k >= 0)
-                        node_add_child(n, de->d_name, k, now_ns);
+                        node_add_child(n, dfd, de->d_name, k, now_ns);
         }
         closedir(d);
 }
@@ -615,7 +696,17 @@ static void sessions_start(Node *n, uint64_t now_ns) {
                               "locks", locks, "sessions", sessions, "folders", (json_int_t) m->n_guarded));
 }
 
+/* A state dir, agents/ or an agent folder (its folder is FD) looks at what it holds. */
+static void node_look(Node *n, int fd, uint64_t now_ns) {
+        if (n->kind == NODE_AGENT)
+                agent_check_sqlite(n, fd);
+        node_scan_children(n, fd, now_ns);
+}
+
 static void node_start(Node *n, uint64_t now_ns) {
+        _cleanup_close_ int opened = -1;
+        int fd;
+
         switch (n->kind) {
         case NODE_ANCHOR:
                 anchor_check(n, now_ns);
@@ -623,12 +714,10 @@ static void node_start(Node *n, uint64_t now_ns) {
         case NODE_SESSIONS:
                 sessions_start(n, now_ns);
                 break;
-        case NODE_AGENT:
-                agent_check_sqlite(n);
-                node_scan_children(n, now_ns);
-                break;
         default:
-                node_scan_children(n, now_ns);
+                fd = node_dirfd(n, &opened);
+                if (fd >= 0)
+                        node_look(n, fd, now_ns);
                 break;
         }
 }
@@ -745,20 +834,25 @@ void tree_free_all(Manager *m) {
         tree_reap(m);
 }
 
-static bool node_still_there(Node *parent, Node *c);
+static bool node_still_there(int pfd, Node *parent, Node *c);
 
 static void node_on_dir_event(Node *n, const FsEvent *ev, uint64_t now_ns) {
+        _cleanup_close_ int opened = -1;
+        int fd = -EBADF;
         Node *c;
 
         if (ev->mask & (FAN_DELETE | FAN_MOVED_FROM)) {
                 c = find_child(n, ev->name);
-                /* Confirm: the name may already be back (deleted and re-created). */
+                /* Confirm: the name may already be back (deleted and re-created). N's own folder
+                 * not found under its name cannot confirm it: the child goes too (and N with
+                 * the events of its parent). */
                 if (c) {
                         struct stat st;
                         FileId id;
 
-                        if (fstatat(n->dirfd, ev->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-                            file_id_at(n->dirfd, ev->name, n->fid->fsid, &id) < 0 ||
+                        fd = node_dirfd(n, &opened);
+                        if (fd < 0 || fstatat(fd, ev->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                            file_id_at(fd, ev->name, n->fid->fsid, &id) < 0 ||
                             !file_id_equal(&id, c->fid))
                                 node_kill(c, ev->mask & FAN_MOVED_FROM ? "moved" : "deleted");
                 }
@@ -769,10 +863,15 @@ static void node_on_dir_event(Node *n, const FsEvent *ev, uint64_t now_ns) {
                                 anchor_check(n, now_ns);
                 } else {
                         NodeKind k = child_kind(n, ev->name);
-                        if (k >= 0)
-                                node_add_child(n, ev->name, k, now_ns);
+                        if (k >= 0 && !find_child(n, ev->name)) {
+                                if (fd < 0)
+                                        fd = node_dirfd(n, &opened);
+                                if (fd >= 0)
+                                        node_add_child(n, fd, ev->name, k, now_ns);
+                        }
                 }
         }
+        agent_settle_fd(n);
 }
 
 void tree_dispatch(Manager *m, const FsEvent *ev, uint64_t now_ns) {
@@ -795,8 +894,13 @@ void tree_dispatch(Manager *m, const FsEvent *ev, uint64_t now_ns) {
                                 /* Confirm: a folder renamed within the tree has its node again
                                  * already (its move was read first), and inotify names that
                                  * new node by the same watch. */
-                                if (n->parent && node_still_there(n->parent, n))
-                                        continue;
+                                if (n->parent) {
+                                        _cleanup_close_ int opened = -1;
+                                        int pfd = node_dirfd(n->parent, &opened);
+
+                                        if (pfd >= 0 && node_still_there(pfd, n->parent, n))
+                                                continue;
+                                }
 
                                 const char *how = ev->mask & FAN_MOVE_SELF ? "moved" : "deleted";
 
@@ -824,13 +928,13 @@ void tree_dispatch(Manager *m, const FsEvent *ev, uint64_t now_ns) {
         }
 }
 
-/* Is C still the folder named C->name in its parent? */
-static bool node_still_there(Node *parent, Node *c) {
+/* Is C still the folder named C->name in its parent (whose folder is PFD)? */
+static bool node_still_there(int pfd, Node *parent, Node *c) {
         struct stat st;
         FileId id;
 
-        return fstatat(parent->dirfd, c->name, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISDIR(st.st_mode) &&
-               file_id_at(parent->dirfd, c->name, parent->fid->fsid, &id) >= 0 && file_id_equal(&id, c->fid);
+        return fstatat(pfd, c->name, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISDIR(st.st_mode) &&
+               file_id_at(pfd, c->name, parent->fid->fsid, &id) >= 0 && file_id_equal(&id, c->fid);
 }
 
 /* Does the anchor's path still lead to the anchor's folder? */
@@ -844,20 +948,34 @@ static bool anchor_still_there(Node *a) {
 /* After lost events: folders that went away lose their nodes, folders that appeared get
  * theirs, and sessions folders are read again. */
 static void resync_node(Node *n, uint64_t now_ns) {
+        _cleanup_close_ int opened = -1;
         Node *c, *next;
+        int fd;
 
+        if (n->kind == NODE_SESSIONS) {
+                tracker_resync(n->manager, n, now_ns);
+                return;
+        }
+        /* Its parent found it under its name just now; not any more (an agent folder opened
+         * again): gone, as a child not found is. */
+        fd = node_dirfd(n, &opened);
+        if (fd < 0) {
+                node_kill(n, "gone");
+                return;
+        }
         for (c = n->children; c; c = next) {
                 next = c->siblings_next;
-                if (!c->name || !node_still_there(n, c))
+                if (!c->name || !node_still_there(fd, n, c))
                         node_kill(c, "gone");
         }
-        if (n->kind == NODE_SESSIONS)
-                tracker_resync(n->manager, n, now_ns);
+        if (n->kind == NODE_ANCHOR)
+                anchor_check(n, now_ns); /* looks for its next component again */
         else
-                node_start(n, now_ns); /* anchors look for their next component again */
+                node_look(n, fd, now_ns);
         for (c = n->children; c; c = c->siblings_next)
                 if (!c->dead)
                         resync_node(c, now_ns);
+        agent_settle_fd(n);
 }
 
 void tree_resync(Manager *m, uint64_t now_ns) {

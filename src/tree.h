@@ -2,8 +2,9 @@
 /* tree.h: which folders are guarded. A configured path becomes a chain of nodes, each a
  * folder fd with a fanotify mark: an anchor on the nearest existing ancestor (waiting for the
  * next path component to appear), then for a state dir: the state dir → agents/ → each agent
- * → its sessions/ folder. Folders that appear later get nodes the moment the kernel reports
- * them; folders that go away lose theirs. */
+ * → its sessions/ folder. An agent keeps no fd once its sessions/ is guarded (one descriptor
+ * per agent folder): it is opened again by name, checked, where needed. Folders that appear
+ * later get nodes the moment the kernel reports them; folders that go away lose theirs. */
 #pragma once
 
 #include <jansson.h>
@@ -53,7 +54,7 @@ struct Node {
         char *path;                    /* absolute path when it was opened, for reports */
         char *name;                    /* entry name in the parent */
         char *want;                    /* NODE_ANCHOR: next component of root->path */
-        int dirfd;
+        int dirfd;                     /* -1: an agent folder whose sessions/ is guarded */
         int wd;                        /* its inotify watch (-1 with fanotify) */
         const char *fs_type;           /* NODE_SESSIONS: its filesystem ("ext4", "nfs", ...) */
         bool remote;                   /* ... is a network or FUSE one */
