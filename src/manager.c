@@ -22,6 +22,60 @@
 #include "tracker.h"
 #include "tree.h"
 
+/* An owner's pidfd turned readable: it exited. */
+static int on_owner_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Owner *o = userdata;
+        Manager *m = o->manager;
+        uint64_t now_ns;
+
+        (void) s;
+        (void) fd;
+        (void) revents;
+        if (sd_event_now(m->event, CLOCK_MONOTONIC, &now_ns) < 0)
+                now_ns = now_mono_ns();
+        else
+                now_ns *= NSEC_PER_USEC;
+
+        /* Events queued before the exit (a reader's open just before the owner died) are
+         * read before the owner is judged gone. */
+        owner_ref(o);
+        manager_drain_events(m);
+        owner_gone(o, now_ns);
+        manager_flush(m);
+        owner_unref(o);
+        return 0;
+}
+
+/* A lock's grace ended. */
+static int on_lock_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        Lock *l = userdata;
+        Manager *m = l->manager;
+
+        (void) s;
+        /* The deadline passing is the evidence: latency counts from it. Mark before draining:
+         * the drain may free this lock (its unlink was queued), which also unlists it, so l
+         * is not touched after the drain. */
+        lock_mark_dirty(l, usec * NSEC_PER_USEC);
+        manager_drain_events(m);
+        manager_flush(m);
+        return 0;
+}
+
+/* The deadline of a race window or burst passed. */
+static int on_race_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        (void) s;
+        (void) usec;
+        session_timer_fired(m);
+        /* Writes or a lock may be queued: apply them first; they may end or extend windows.
+         * Sessions are freed only by session_gc() at the end of a batch. */
+        manager_drain_events(m);
+        session_deadlines_passed(m, now_mono_ns());
+        manager_flush(m);
+        return 0;
+}
+
 int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
         Manager *m = calloc(1, sizeof(*m));
         int r;
@@ -36,6 +90,9 @@ int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
         m->self_pid = getpid();
         m->start_mono_ns = now_mono_ns();
         m->start_realtime_us = (uint64_t) now_realtime_us();
+        m->on_owner_exit = on_owner_exit;
+        m->on_lock_deadline = on_lock_deadline;
+        m->on_race_deadline = on_race_deadline;
         m->nodes_by_fid = HASHMAP_NEW_INDIRECT(&file_id_hash_ops, Node, fid);
         m->owners = HASHMAP_NEW(&pid_hash_ops, Owner, pid);
         r = holder_map_init(&m->holders);

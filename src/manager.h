@@ -153,6 +153,12 @@ typedef struct Manager {
                                        * said once (tracker.c) */
         uint64_t n_stale, n_cleaned, n_races, n_events, n_wakeups, n_overflows;
         uint64_t n_turns;             /* loop turns that dispatched (monitor.dump loop_iterations) */
+
+        /* The handlers of the model's own sources (manager.c): the loop is driven from the top.
+         * Each drains the queue, has the model take up what woke it, and flushes. */
+        sd_event_io_handler_t on_owner_exit;       /* an owner's pidfd (userdata: Owner) */
+        sd_event_time_handler_t on_lock_deadline;  /* a lock's grace (userdata: Lock) */
+        sd_event_time_handler_t on_race_deadline;  /* windows and bursts (userdata: Manager) */
         char *last_status;
         uint64_t last_status_of[5];   /* the numbers it was made of (formatted only on change) */
 } Manager;

@@ -36,8 +36,7 @@ static void owner_mark_exited(Owner *o, uint64_t now_ns) {
         }
 }
 
-/* The owner is gone: so are its holds, whatever close events are still to come. */
-static void owner_gone(Owner *o, uint64_t now_ns) {
+void owner_gone(Owner *o, uint64_t now_ns) {
         Lock *l, *n;
 
         owner_mark_exited(o, now_ns);
@@ -45,26 +44,6 @@ static void owner_gone(Owner *o, uint64_t now_ns) {
                 tracked_file_remove_holder(l->file, o->pid, now_ns);
                 lock_mark_dirty(l, now_ns);
         }
-}
-
-static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Owner *o = userdata;
-        uint64_t now_ns;
-
-        (void) s;
-        (void) fd;
-        (void) revents;
-        if (sd_event_now(o->manager->event, CLOCK_MONOTONIC, &now_ns) < 0)
-                now_ns = now_mono_ns();
-        else
-                now_ns *= NSEC_PER_USEC;
-
-        owner_ref(o);
-        manager_drain_events(o->manager);
-        owner_gone(o, now_ns);
-        manager_flush(o->manager);
-        owner_unref(o);
-        return 0;
 }
 
 int owner_get(Manager *m, pid_t pid, Owner **ret) {
@@ -115,7 +94,7 @@ int owner_get(Manager *m, pid_t pid, Owner **ret) {
          * owner is re-checked in /proc at each judgment (owner_refresh); its exit still shows
          * up as the close events of its fds, and the grace timer re-judges after that. */
         if (o->pidfd >= 0) {
-                r = sd_event_add_io(m->event, &o->source, o->pidfd, EPOLLIN, on_pidfd, o);
+                r = sd_event_add_io(m->event, &o->source, o->pidfd, EPOLLIN, m->on_owner_exit, o);
                 if (r < 0) {
                         close(o->pidfd);
                         free(o);
