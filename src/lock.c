@@ -269,7 +269,7 @@ static void lock_update_owner(Lock *l) {
         l->owner_for_pid = l->payload.pid;
         if (l->owner && l->owner->pid == host)
                 return;
-        r = owner_get(l->manager, host, &o);
+        r = owner_get(&l->manager->owners, host, &o);
         if (r < 0) {
                 char e[128];
                 snprintf(e, sizeof(e), "cannot watch owner pid %d: %s", (int) host, strerror(-r));

@@ -25,7 +25,7 @@
 /* An owner's pidfd turned readable: it exited. */
 static int on_owner_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Owner *o = userdata;
-        Manager *m = o->manager;
+        Manager *m = o->table->userdata;
         uint64_t now_ns;
 
         (void) s;
@@ -90,15 +90,16 @@ int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
         m->self_pid = getpid();
         m->start_mono_ns = now_mono_ns();
         m->start_realtime_us = (uint64_t) now_realtime_us();
-        m->on_owner_exit = on_owner_exit;
         m->on_lock_deadline = on_lock_deadline;
         m->on_race_deadline = on_race_deadline;
         m->nodes_by_fid = HASHMAP_NEW_INDIRECT(&file_id_hash_ops, Node, fid);
-        m->owners = HASHMAP_NEW(&pid_hash_ops, Owner, pid);
+        m->owners.by_pid = HASHMAP_NEW(&pid_hash_ops, Owner, pid);
+        m->owners.on_exit = on_owner_exit;
+        m->owners.userdata = m;
         r = holder_map_init(&m->holders);
         if (r >= 0)
                 r = actor_cache_init(&m->actors);
-        if (r < 0 || !m->nodes_by_fid || !m->owners) {
+        if (r < 0 || !m->nodes_by_fid || !m->owners.by_pid) {
                 manager_free(m);
                 return -ENOMEM;
         }
@@ -107,6 +108,7 @@ int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
                 manager_free(m);
                 return r;
         }
+        m->owners.event = m->event;
         *ret = m;
         return 0;
 }
@@ -127,7 +129,7 @@ Manager *manager_free(Manager *m) {
         m->n_orphans = 0;
         holder_map_done(&m->holders);
         hashmap_free(m->nodes_by_fid);
-        hashmap_free(m->owners);
+        hashmap_free(m->owners.by_pid);
         actor_cache_done(&m->actors);
         free(m->confirms);
         free(m->lazy);
@@ -395,7 +397,7 @@ static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *
                               "loop_iterations", (json_int_t) m->n_turns,
                               "wakeups", (json_int_t) m->n_wakeups,
                               "files", (json_int_t) m->holders.n_files[FILE_LOCK] + (json_int_t) m->holders.n_files[FILE_SESSION],
-                              "owners", (json_int_t) hashmap_size(m->owners),
+                              "owners", (json_int_t) hashmap_size(m->owners.by_pid),
                               "events", (json_int_t) m->n_events,
                               "sessions", (json_int_t) m->n_sessions,
                               "races", (json_int_t) m->n_races,

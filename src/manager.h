@@ -14,6 +14,7 @@
 #include "holder-map.h"
 #include "metrics.h"
 #include "options.h"
+#include "owner.h"
 #include "report.h"
 #include "source.h"
 
@@ -114,7 +115,7 @@ typedef struct Manager {
         size_t n_guarded;
 
         HolderMap holders;
-        Hashmap *owners;              /* pid → Owner, live owners only */
+        OwnerTable owners;            /* pid → Owner, live owners only (owner.h) */
         ActorCache actors;            /* pid → comm, exe, unit of processes seen acting */
         Lock *locks;
         size_t n_locks;
@@ -156,7 +157,6 @@ typedef struct Manager {
 
         /* The handlers of the model's own sources (manager.c): the loop is driven from the top.
          * Each drains the queue, has the model take up what woke it, and flushes. */
-        sd_event_io_handler_t on_owner_exit;       /* an owner's pidfd (userdata: Owner) */
         sd_event_time_handler_t on_lock_deadline;  /* a lock's grace (userdata: Lock) */
         sd_event_time_handler_t on_race_deadline;  /* windows and bursts (userdata: Manager) */
         char *last_status;
