@@ -333,7 +333,7 @@ static json_t *do_status(ControlServer *s) {
                          "releases", tree_releases_json(m),
                          "locks", (json_int_t) m->n_locks,
                          "sessions", (json_int_t) m->holders.n_files[FILE_SESSION],
-                         "owners", (json_int_t) hashmap_size(m->owners),
+                         "owners", (json_int_t) hashmap_size(m->owners.by_pid),
                          "cleanup", cleanup_mode_to_string(o->cleanup),
                          "races", races_mode_to_string(o->races),
                          "counters",

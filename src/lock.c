@@ -234,7 +234,7 @@ static void lock_update_owner(Lock *l) {
         l->owner_for_pid = l->payload.pid;
         if (l->owner && l->owner->pid == host)
                 return;
-        r = owner_get(l->manager, host, &o);
+        r = owner_get(&l->manager->owners, host, &o);
         if (r < 0) {
                 char e[128];
                 snprintf(e, sizeof(e), "cannot watch owner pid %d: %s", (int) host, strerror(-r));
@@ -283,25 +283,12 @@ int64_t lock_held_ms(Lock *l) {
         return (int64_t) ((now_mono_ns() - l->seen_ns) / NSEC_PER_MSEC);
 }
 
-static int on_grace_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Lock *l = userdata;
-        Manager *m = l->manager;
-
-        (void) s;
-        /* The deadline passing is the evidence: latency counts from it. Mark before draining:
-         * the drain may free this lock (its unlink was queued), which also unlists it, so l
-         * is not touched after the drain. */
-        lock_mark_dirty(l, usec * NSEC_PER_USEC);
-        manager_drain_events(m);
-        manager_flush(m);
-        return 0;
-}
-
 static void lock_arm_grace(Lock *l, uint64_t deadline_ns) {
         uint64_t usec = (deadline_ns + NSEC_PER_USEC - 1) / NSEC_PER_USEC;
 
         if (event_arm_oneshot(l->manager->event, &l->grace_timer, CLOCK_MONOTONIC, usec,
-                              1 /* µs: no coalescing */, on_grace_timer, l, "lock-grace") < 0)
+                              1 /* µs: no coalescing */, l->manager->on_lock_deadline, l,
+                              "lock-grace") < 0)
                 report_error(l, "cannot arm grace timer");
 }
 

@@ -22,6 +22,60 @@
 #include "tracker.h"
 #include "tree.h"
 
+/* An owner's pidfd turned readable: it exited. */
+static int on_owner_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Owner *o = userdata;
+        Manager *m = o->table->userdata;
+        uint64_t now_ns;
+
+        (void) s;
+        (void) fd;
+        (void) revents;
+        if (sd_event_now(m->event, CLOCK_MONOTONIC, &now_ns) < 0)
+                now_ns = now_mono_ns();
+        else
+                now_ns *= NSEC_PER_USEC;
+
+        /* Events queued before the exit (a reader's open just before the owner died) are
+         * read before the owner is judged gone. */
+        owner_ref(o);
+        manager_drain_events(m);
+        owner_gone(o, now_ns);
+        manager_flush(m);
+        owner_unref(o);
+        return 0;
+}
+
+/* A lock's grace ended. */
+static int on_lock_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        Lock *l = userdata;
+        Manager *m = l->manager;
+
+        (void) s;
+        /* The deadline passing is the evidence: latency counts from it. Mark before draining:
+         * the drain may free this lock (its unlink was queued), which also unlists it, so l
+         * is not touched after the drain. */
+        lock_mark_dirty(l, usec * NSEC_PER_USEC);
+        manager_drain_events(m);
+        manager_flush(m);
+        return 0;
+}
+
+/* The deadline of a race window or burst passed. */
+static int on_race_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        (void) s;
+        (void) usec;
+        session_timer_fired(m);
+        /* Writes or a lock may be queued: apply them first; they may end or extend windows.
+         * Sessions are freed only by session_gc() at the end of a batch. */
+        manager_drain_events(m);
+        session_deadlines_passed(m, now_mono_ns());
+        manager_flush(m);
+        return 0;
+}
+
 int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
         Manager *m = calloc(1, sizeof(*m));
         int r;
@@ -36,12 +90,16 @@ int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
         m->self_pid = getpid();
         m->start_mono_ns = now_mono_ns();
         m->start_realtime_us = (uint64_t) now_realtime_us();
+        m->on_lock_deadline = on_lock_deadline;
+        m->on_race_deadline = on_race_deadline;
         m->nodes_by_fid = HASHMAP_NEW_INDIRECT(&file_id_hash_ops, Node, fid);
-        m->owners = HASHMAP_NEW(&pid_hash_ops, Owner, pid);
+        m->owners.by_pid = HASHMAP_NEW(&pid_hash_ops, Owner, pid);
+        m->owners.on_exit = on_owner_exit;
+        m->owners.userdata = m;
         r = holder_map_init(&m->holders);
         if (r >= 0)
                 r = actor_cache_init(&m->actors);
-        if (r < 0 || !m->nodes_by_fid || !m->owners) {
+        if (r < 0 || !m->nodes_by_fid || !m->owners.by_pid) {
                 manager_free(m);
                 return -ENOMEM;
         }
@@ -50,6 +108,7 @@ int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
                 manager_free(m);
                 return r;
         }
+        m->owners.event = m->event;
         *ret = m;
         return 0;
 }
@@ -70,7 +129,7 @@ Manager *manager_free(Manager *m) {
         m->n_orphans = 0;
         holder_map_done(&m->holders);
         hashmap_free(m->nodes_by_fid);
-        hashmap_free(m->owners);
+        hashmap_free(m->owners.by_pid);
         actor_cache_done(&m->actors);
         free(m->confirms);
         free(m->lazy);
@@ -338,7 +397,7 @@ static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *
                               "loop_iterations", (json_int_t) m->n_turns,
                               "wakeups", (json_int_t) m->n_wakeups,
                               "files", (json_int_t) m->holders.n_files[FILE_LOCK] + (json_int_t) m->holders.n_files[FILE_SESSION],
-                              "owners", (json_int_t) hashmap_size(m->owners),
+                              "owners", (json_int_t) hashmap_size(m->owners.by_pid),
                               "events", (json_int_t) m->n_events,
                               "sessions", (json_int_t) m->n_sessions,
                               "races", (json_int_t) m->n_races,

@@ -14,6 +14,7 @@
 #include "holder-map.h"
 #include "metrics.h"
 #include "options.h"
+#include "owner.h"
 #include "report.h"
 #include "source.h"
 
@@ -114,7 +115,7 @@ typedef struct Manager {
         size_t n_guarded;
 
         HolderMap holders;
-        Hashmap *owners;              /* pid → Owner, live owners only */
+        OwnerTable owners;            /* pid → Owner, live owners only (owner.h) */
         ActorCache actors;            /* pid → comm, exe, unit of processes seen acting */
         Lock *locks;
         size_t n_locks;
@@ -153,6 +154,11 @@ typedef struct Manager {
                                        * said once (tracker.c) */
         uint64_t n_stale, n_cleaned, n_races, n_events, n_wakeups, n_overflows;
         uint64_t n_turns;             /* loop turns that dispatched (monitor.dump loop_iterations) */
+
+        /* The handlers of the model's own sources (manager.c): the loop is driven from the top.
+         * Each drains the queue, has the model take up what woke it, and flushes. */
+        sd_event_time_handler_t on_lock_deadline;  /* a lock's grace (userdata: Lock) */
+        sd_event_time_handler_t on_race_deadline;  /* windows and bursts (userdata: Manager) */
         char *last_status;
         uint64_t last_status_of[5];   /* the numbers it was made of (formatted only on change) */
 } Manager;

@@ -15,7 +15,6 @@
 #include "hashmap.h"
 #include "lock.h"
 #include "macro.h"
-#include "manager.h"
 #include "openclaw.h"
 #include "owner.h"
 #include "time-util.h"
@@ -31,13 +30,12 @@ static void owner_mark_exited(Owner *o, uint64_t now_ns) {
         o->pidfd = -1;
         /* A new process may get this pid: the table is for live owners only. */
         if (o->in_table) {
-                hashmap_remove(o->manager->owners, &o->pid);
+                hashmap_remove(o->table->by_pid, &o->pid);
                 o->in_table = false;
         }
 }
 
-/* The owner is gone: so are its holds, whatever close events are still to come. */
-static void owner_gone(Owner *o, uint64_t now_ns) {
+void owner_gone(Owner *o, uint64_t now_ns) {
         Lock *l, *n;
 
         owner_mark_exited(o, now_ns);
@@ -47,28 +45,8 @@ static void owner_gone(Owner *o, uint64_t now_ns) {
         }
 }
 
-static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Owner *o = userdata;
-        uint64_t now_ns;
-
-        (void) s;
-        (void) fd;
-        (void) revents;
-        if (sd_event_now(o->manager->event, CLOCK_MONOTONIC, &now_ns) < 0)
-                now_ns = now_mono_ns();
-        else
-                now_ns *= NSEC_PER_USEC;
-
-        owner_ref(o);
-        manager_drain_events(o->manager);
-        owner_gone(o, now_ns);
-        manager_flush(o->manager);
-        owner_unref(o);
-        return 0;
-}
-
-int owner_get(Manager *m, pid_t pid, Owner **ret) {
-        Owner *o = hashmap_get(m->owners, &pid);
+int owner_get(OwnerTable *t, pid_t pid, Owner **ret) {
+        Owner *o = hashmap_get(t->by_pid, &pid);
         int r;
 
         if (o) {
@@ -79,7 +57,7 @@ int owner_get(Manager *m, pid_t pid, Owner **ret) {
         o = calloc(1, sizeof(*o));
         if (!o)
                 return -ENOMEM;
-        o->manager = m;
+        o->table = t;
         o->pid = pid;
         o->n_ref = 1;
         o->pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
@@ -115,7 +93,7 @@ int owner_get(Manager *m, pid_t pid, Owner **ret) {
          * owner is re-checked in /proc at each judgment (owner_refresh); its exit still shows
          * up as the close events of its fds, and the grace timer re-judges after that. */
         if (o->pidfd >= 0) {
-                r = sd_event_add_io(m->event, &o->source, o->pidfd, EPOLLIN, on_pidfd, o);
+                r = sd_event_add_io(t->event, &o->source, o->pidfd, EPOLLIN, t->on_exit, o);
                 if (r < 0) {
                         close(o->pidfd);
                         free(o);
@@ -123,7 +101,7 @@ int owner_get(Manager *m, pid_t pid, Owner **ret) {
                 }
                 (void) sd_event_source_set_description(o->source, "owner-pidfd");
         }
-        r = hashmap_put(m->owners, o);
+        r = hashmap_put(t->by_pid, o);
         if (r < 0) {
                 sd_event_source_disable_unref(o->source);
                 if (o->pidfd >= 0)
@@ -161,7 +139,7 @@ Owner *owner_unref(Owner *o) {
         if (!o || --o->n_ref > 0)
                 return NULL;
         if (o->in_table)
-                hashmap_remove(o->manager->owners, &o->pid);
+                hashmap_remove(o->table->by_pid, &o->pid);
         sd_event_source_disable_unref(o->source);
         if (o->pidfd >= 0)
                 close(o->pidfd);

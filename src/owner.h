@@ -8,15 +8,24 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "hashmap.h"
 #include "list.h"
 #include "macro.h"
 #include "proc.h"
 
-typedef struct Manager Manager;
 typedef struct Lock Lock;
 
+/* The live owners, by pid, and the loop their pidfds are sources on. */
+typedef struct OwnerTable {
+        Hashmap *by_pid;                 /* pid → Owner, live owners only */
+        sd_event *event;
+        sd_event_io_handler_t on_exit;   /* the daemon's handler of a readable pidfd (userdata:
+                                          * the Owner): it drains, calls owner_gone(), flushes */
+        void *userdata;                  /* the daemon's, for that handler */
+} OwnerTable;
+
 typedef struct Owner {
-        Manager *manager;
+        OwnerTable *table;
         pid_t pid;
         int pidfd;
         sd_event_source *source;
@@ -35,7 +44,7 @@ typedef struct Owner {
 
 /* Returns the live Owner for PID, creating it (and its pidfd) if needed. A pid with no process
  * gives an Owner that has exited. */
-int owner_get(Manager *m, pid_t pid, Owner **ret);
+int owner_get(OwnerTable *t, pid_t pid, Owner **ret);
 /* Without a pidfd (not available), re-check the owner in /proc. No-op otherwise. */
 void owner_refresh(Owner *o, uint64_t now_ns);
 /* The OpenClaw version the owner runs: the package.json ("name": "openclaw") above the script
@@ -44,5 +53,8 @@ int owner_read_version(Owner *o, char *ret, size_t size);
 /* The same for any process (scan has no Owner). -ENOENT when its argv runs no OpenClaw entry
  * script or none is found. */
 int owner_version_of_pid(pid_t pid, char *ret, size_t size);
+/* The owner exited (its pidfd turned readable): so are its holds gone, whatever close events
+ * are still to come, and its locks are to be judged again. */
+void owner_gone(Owner *o, uint64_t now_ns);
 Owner *owner_ref(Owner *o);
 Owner *owner_unref(Owner *o);

@@ -828,30 +828,23 @@ static void window_end(Session *s) {
         gc_candidate(s);
 }
 
-static int on_timer(sd_event_source *src, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-        uint64_t now;
+void session_timer_fired(Manager *m) {
+        m->timer_usec = 0; /* a one-shot source is off once it fired */
+}
+
+void session_deadlines_passed(Manager *m, uint64_t now_ns) {
         Session *s;
         Burst *b;
 
-        (void) src;
-        (void) usec;
-        m->timer_usec = 0; /* a one-shot source is off once it fired */
-        /* Writes or a lock may be queued: apply them first; they may end or extend windows.
-         * Sessions are freed only by session_gc() at the end of a batch. */
-        manager_drain_events(m);
-        now = now_mono_ns();
-        while ((s = m->windows) && now >= s->window.last_ns + coalesce_ns(m)) {
+        while ((s = m->windows) && now_ns >= s->window.last_ns + coalesce_ns(m)) {
                 m->n_session_visits++;
                 window_end(s);
         }
-        while ((b = m->bursts) && now >= b->last_ns + coalesce_ns(m)) {
+        while ((b = m->bursts) && now_ns >= b->last_ns + coalesce_ns(m)) {
                 m->n_session_visits++;
                 burst_end(b);
         }
         timer_arm(m);
-        manager_flush(m);
-        return 0;
 }
 
 /* Arms the one timer for the earliest deadline, unless it is armed for one as early. */
@@ -868,7 +861,7 @@ static void timer_arm(Manager *m) {
         if (m->timer_usec != 0 && m->timer_usec <= usec)
                 return; /* it fires first and re-arms for what is due then */
         if (event_arm_oneshot(m->event, &m->race_timer, CLOCK_MONOTONIC, usec, USEC_PER_MSEC,
-                              on_timer, m, "race-window") < 0) {
+                              m->on_race_deadline, m, "race-window") < 0) {
                 /* Cannot wait: report what we have. */
                 while (m->windows)
                         window_end(m->windows);

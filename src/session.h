@@ -59,6 +59,12 @@ void session_sizes_read(Manager *m);
 void session_forget_folder(Manager *m, Node *n);
 /* End of a batch: free sessions with nothing left to watch. */
 void session_gc(Manager *m);
+/* The one timer for windows' and bursts' deadlines fired (the manager's handler): it is off,
+ * so that what the drain after this applies may arm it again. */
+void session_timer_fired(Manager *m);
+/* ... and after the drain: report the windows and bursts whose deadline passed by NOW_NS,
+ * and arm the timer for the next. */
+void session_deadlines_passed(Manager *m, uint64_t now_ns);
 /* Shutting down: report every open window. */
 void session_flush_all(Manager *m);
 void session_free_all(Manager *m);

@@ -11,7 +11,15 @@
 
 #include "fs-event.h"
 #include "inotify-source.h"
-#include "options.h"
+
+/* Which kernel interface: --backend, and what source_open() opened. */
+typedef enum BackendKind {
+        BACKEND_AUTO,
+        BACKEND_FANOTIFY,
+        BACKEND_INOTIFY,
+        _BACKEND_MAX,
+        _BACKEND_INVALID = -22,
+} BackendKind;
 
 typedef struct Source {
         BackendKind backend;    /* BACKEND_FANOTIFY or BACKEND_INOTIFY once open */

@@ -15,7 +15,7 @@
 #include "hashmap.h"
 #include "list.h"
 #include "openclaw.h"
-#include "options.h"
+#include "settings.h"
 
 typedef struct Manager Manager;
 typedef struct Node Node;
