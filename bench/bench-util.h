@@ -26,9 +26,14 @@ uint64_t bench_storm(const char *dir, double seconds);
  * written: bench/commit.sh), else `git describe --always --dirty` here, else "unknown". */
 const char *bench_commit(void);
 /* How fast this machine is, measured now, so that two machines' figures can be compared:
- * "getppid() 61 ns; empty daemon exec → monitor.ready 4.1 ms (medians of 5)". Starts the
+ * "getppid() 61 ns; empty daemon exec → monitor.ready 4.1 ms (medians of 5), a process
+ * asleep on the other CPU woken in 8 µs (median of 101)". Starts the
  * daemon of LW_BUILDDIR five times. */
 void bench_speed(char *buf, size_t size);
+/* How long this machine takes to wake a process asleep in poll() on the other CPU (on the
+ * same one with a single CPU), in µs: the median of 101 pipe writes, each after 1 ms idle.
+ * Whoever learns of something from another process pays it once per hop. */
+double bench_wake_us(void);
 /* One goal's verdict, one row of bench/raw/goals-PART.tsv, which bench/goals.sh gathers into
  * bench/results-goals.md: goal, target, this run's figure, its reference, met (yes/no). */
 void bench_goal(FILE *f, const char *goal, const char *target, const char *figure, const char *reference, bool met);
