@@ -35,7 +35,7 @@ layers='
 2 kernel   fs-event file-id fanotify-source inotify-source source proc fs-type chase layout actor
 3 decide   payload verdict race openclaw
 4 act      report journal-native cleanup recovery
-5 model    holder-map size-cache settings tree tracker owner lock session lock-facts
+5 model    holder-map size-cache settings model tree tracker owner lock session lock-facts
 6 daemon   manager control reload capability options config-file discovery metrics
 7 cli      main verbs control-client table scan verb-help
 '
