@@ -328,18 +328,18 @@ static json_t *do_status(ControlServer *s) {
                          "attribution", source_attribution(&m->source) ? "pid" : "holder-scan",
                          "uptime_ms", (json_int_t) ((now_mono_ns() - m->start_mono_ns) / NSEC_PER_MSEC),
                          "started", format_iso_ts(m->start_realtime_us, ts),
-                         "folders", tree_guarded_json(m),
-                         "waiting_for", tree_pending_json(m),
-                         "releases", tree_releases_json(m),
-                         "locks", (json_int_t) m->n_locks,
-                         "sessions", (json_int_t) m->holders.n_files[FILE_SESSION],
-                         "owners", (json_int_t) hashmap_size(m->owners.by_pid),
+                         "folders", tree_guarded_json(&m->model),
+                         "waiting_for", tree_pending_json(&m->model),
+                         "releases", tree_releases_json(&m->model),
+                         "locks", (json_int_t) m->model.n_locks,
+                         "sessions", (json_int_t) m->model.holders.n_files[FILE_SESSION],
+                         "owners", (json_int_t) hashmap_size(m->model.owners.by_pid),
                          "cleanup", cleanup_mode_to_string(o->cleanup),
                          "races", races_mode_to_string(o->races),
                          "counters",
-                         "stale", (json_int_t) m->n_stale,
-                         "cleaned", (json_int_t) m->n_cleaned,
-                         "races", (json_int_t) m->n_races,
+                         "stale", (json_int_t) m->model.n_stale,
+                         "cleaned", (json_int_t) m->model.n_cleaned,
+                         "races", (json_int_t) m->model.n_races,
                          "events", (json_int_t) m->n_events,
                          "overflows", (json_int_t) m->n_overflows,
                          "wakeups", (json_int_t) m->n_wakeups);
@@ -406,12 +406,12 @@ static json_t *do_locks(ControlServer *s, json_t *req) {
         Manager *m = s->manager;
         json_t *arr = json_array();
 
-        for (Lock *l = m->locks; arr && l; l = l->locks_next)
+        for (Lock *l = m->model.locks; arr && l; l = l->locks_next)
                 if (l->file->name)
                         json_array_append_new(arr, lock_json(l));
         if (arr && json_is_true(json_object_get(req, "all")))
-                for (size_t i = 0; i < m->n_roots; i++)
-                        add_unlocked_sessions(m->roots[i]->anchor, arr);
+                for (size_t i = 0; i < m->model.n_roots; i++)
+                        add_unlocked_sessions(m->model.roots[i]->anchor, arr);
         return arr ? json_pack("{s:o}", "locks", arr) : NULL;
 }
 
@@ -423,7 +423,7 @@ static TrackedFile *find_tracked(Manager *m, const char *path) {
 
         if (fd < 0 || fstat(fd, &st) < 0)
                 return NULL;
-        f = holder_map_get_inode(&m->holders, st.st_dev, st.st_ino);
+        f = holder_map_get_inode(&m->model.holders, st.st_dev, st.st_ino);
         return f && f->name ? f : NULL;
 }
 
@@ -505,7 +505,7 @@ static json_t *do_holders(ControlServer *s, json_t *req, bool look) {
         json_t *paths = json_object_get(req, "paths"), *p, *arr = json_array();
         size_t i;
 
-        tracker_settle_holders(m); /* transcripts' closes taken on trust so far */
+        tracker_settle_holders(&m->model); /* transcripts' closes taken on trust so far */
 
         json_array_foreach(paths, i, p) {
                 _cleanup_free_ char *abs = path_absolute(json_string_value(p));
@@ -609,7 +609,7 @@ static json_t *do_explain(ControlServer *s, json_t *req, bool look) {
         /* What the kernel said so far first: the answer is about now. */
         manager_drain_events(m);
         manager_flush(m);
-        tracker_settle_holders(m);
+        tracker_settle_holders(&m->model);
         json_array_foreach(paths, i, p) {
                 _cleanup_free_ char *abs = path_absolute(json_string_value(p)), *lock_name = NULL;
                 TrackedFile *f = abs ? find_tracked(m, abs) : NULL, *lf = NULL;
@@ -664,7 +664,7 @@ static json_t *do_cleanup(ControlServer *s, json_t *req) {
         manager_drain_events(m);
         manager_flush(m);
         now = now_mono_ns();
-        for (Lock *l = m->locks; l; l = l->locks_next) {
+        for (Lock *l = m->model.locks; l; l = l->locks_next) {
                 bool chosen = !paths || json_array_size(paths) == 0;
                 json_t *p;
                 size_t i;
@@ -688,7 +688,7 @@ static json_t *do_cleanup(ControlServer *s, json_t *req) {
         s->capture = NULL;
 
         /* A path that is no guarded folder, inside none and holding none: said, not judged. */
-        json_t *unguarded = json_array(), *folders = tree_guarded_json(m), *p, *g;
+        json_t *unguarded = json_array(), *folders = tree_guarded_json(&m->model), *p, *g;
         size_t i, k;
         json_array_foreach(paths, i, p) {
                 _cleanup_free_ char *abs = path_absolute(json_string_value(p));

@@ -123,7 +123,7 @@ static void found_add(Manager *m, const char *path, const char *how, uid_t uid) 
         Found *f;
         int r;
 
-        if (!p || tree_has_root(m, p, NODE_STATE))
+        if (!p || tree_has_root(&m->model, p, NODE_STATE))
                 return;
         for (size_t i = 0; i < d->n_found; i++)
                 n_uid += d->found[i].uid == uid;
@@ -139,9 +139,9 @@ static void found_add(Manager *m, const char *path, const char *how, uid_t uid) 
         if (!f)
                 return;
         d->found = f;
-        m->discovering = true;
-        r = tree_add_root(m, p, NODE_STATE);
-        m->discovering = false;
+        m->model.discovering = true;
+        r = tree_add_root(&m->model, p, NODE_STATE);
+        m->model.discovering = false;
         if (r < 0) {
                 report_emit(&m->reporter, EVENT_MONITOR_ERROR,
                             json_pack("{s:o, s:s}", "path", json_path(NULL, p), "error",
@@ -149,7 +149,7 @@ static void found_add(Manager *m, const char *path, const char *how, uid_t uid) 
                 return;
         }
         /* After start-up a discovery is news; at start-up monitor.ready lists them. */
-        if (m->started)
+        if (m->model.started)
                 report_emit(&m->reporter, EVENT_MONITOR_DISCOVERED,
                             json_pack("{s:o, s:o}", "state_dir", json_path(NULL, p), "how", json_text(how)));
         /* Out of memory for HOW: listed with "how": null. */
@@ -543,7 +543,7 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
         uid_t uid;
         bool setuid;
 
-        if (pid == m->self_pid)
+        if (pid == m->model.self_pid)
                 return;
         if (proc_cmdline(pid, argv, sizeof(argv), &len) < 0 || len == 0 ||
             !openclaw_argv_is_gateway(argv, len))
@@ -592,7 +592,7 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
         if (!state)
                 return;
         abs = path_absolute(state);
-        if (!abs || tree_has_root(m, abs, NODE_STATE))
+        if (!abs || tree_has_root(&m->model, abs, NODE_STATE))
                 return;
         /* Every check below is of the path as it is now; the tree resolves it again whenever a
          * folder on it comes or goes. Past a folder that does not exist yet, ".." leads where
@@ -748,7 +748,7 @@ static void discovery_drop(Manager *m, bool unwatch) {
         for (size_t i = 0; i < d->n_dirs; i++) {
                 EntryDir *e = &d->dirs[i];
                 /* A folder the tree guards too keeps its mark (the tree's bits are in it). */
-                if (unwatch && !hashmap_get(m->nodes_by_fid, e->fid))
+                if (unwatch && !hashmap_get(m->model.nodes_by_fid, e->fid))
                         source_unwatch(&m->source, e->dirfd, e->wd);
                 closep(&e->dirfd);
                 for (size_t j = 0; j < e->n_names; j++)
@@ -793,9 +793,9 @@ bool discovery_reload(Manager *m, json_t *removed) {
                 return false;
         for (size_t i = 0; i < d->n_found; i++) {
                 const char *p = d->found[i].path;
-                if (configured(m, p) || !tree_has_root(m, p, NODE_STATE))
+                if (configured(m, p) || !tree_has_root(&m->model, p, NODE_STATE))
                         continue;
-                tree_remove_root(m, p, NODE_STATE);
+                tree_remove_root(&m->model, p, NODE_STATE);
                 json_array_append_new(removed, json_path(NULL, p));
                 any = true;
         }

@@ -43,7 +43,7 @@ typedef struct TrackedFile {
                                   * smallest power of two >= max(n_holders, 2) */
         uint64_t unheld_since_ns;
         /* inotify names nobody, so our own payload reads come back as events: these count
-         * the open and close still to come from them, valid while self_gen is the manager's
+         * the open and close still to come from them, valid while self_gen is the model's
          * drain_gen (once the queue was read empty, they have all come). */
         uint64_t self_gen;
         /* FILE_SESSION: its size and mtime when last seen, to tell a close-after-write that
@@ -57,11 +57,11 @@ typedef struct TrackedFile {
         uint16_t size_slot;      /* 1 + its descriptor's slot in HolderMap.sizes, 0: none */
         uint8_t kind;            /* FileKind */
         bool have_size:1;
-        bool orphaned:1;         /* on the manager's list of files without a name */
+        bool orphaned:1;         /* on the model's list of files without a name */
         bool retired:1;          /* its inode number was reused by a new file: out of the maps */
         bool has_fid:1;          /* fid_storage holds its handle (tracked_file_fid()) */
         bool name_inline:1;
-        bool lazy:1;             /* has closes on the manager's lazy list (tracker.c) */
+        bool lazy:1;             /* has closes on the model's lazy list (tracker.c) */
         /* A FileId, as long as its handle (the file's identity never changes), then the name
          * the file had when first seen (most files keep it for life). */
         _Alignas(FileId) unsigned char fid_storage[];

@@ -12,7 +12,7 @@
 #include "lock-facts.h"
 #include "lock.h"
 #include "macro.h"
-#include "manager.h"
+#include "model.h"
 #include "owner.h"
 #include "recovery.h"
 #include "report.h"
@@ -37,12 +37,12 @@ json_t *lock_session_json(Lock *l) {
         return json_path(l->file->folder->path, s);
 }
 
-int lock_new(Manager *m, TrackedFile *f, pid_t creator_pid, uint64_t now_ns, Lock **ret) {
+int lock_new(Model *m, TrackedFile *f, pid_t creator_pid, uint64_t now_ns, Lock **ret) {
         Lock *l = calloc(1, sizeof(*l));
 
         if (!l)
                 return -ENOMEM;
-        l->manager = m;
+        l->model = m;
         l->file = f;
         l->creator_pid = creator_pid;
         /* Read once per process (actor.h): a gateway takes a lock at every turn. */
@@ -78,11 +78,11 @@ static void lock_set_owner(Lock *l, Owner *o) {
 }
 
 void lock_free(Lock *l) {
-        Manager *m;
+        Model *m;
 
         if (!l)
                 return;
-        m = l->manager;
+        m = l->model;
         if (l->dirty)
                 LIST_REMOVE(dirty, m->dirty_locks, l);
         LIST_REMOVE(locks, m->locks, l);
@@ -101,12 +101,12 @@ void lock_free(Lock *l) {
 void lock_mark_dirty(Lock *l, uint64_t now_ns) {
         if (now_ns > l->evidence_ns) {
                 l->evidence_ns = now_ns;
-                l->evidence_lag_ns = manager_lag_ns(l->manager, now_ns);
+                l->evidence_lag_ns = model_lag_ns(l->model, now_ns);
         }
         if (l->dirty)
                 return;
         l->dirty = true;
-        LIST_PREPEND(dirty, l->manager->dirty_locks, l);
+        LIST_PREPEND(dirty, l->model->dirty_locks, l);
 }
 
 void lock_mark_payload_dirty(Lock *l, uint64_t now_ns) {
@@ -134,7 +134,7 @@ void lock_resynced(Lock *l, uint64_t now_ns) {
 }
 
 static void report_error(Lock *l, const char *error) {
-        report_emit(&l->manager->reporter, EVENT_MONITOR_ERROR,
+        report_emit(l->model->reporter, EVENT_MONITOR_ERROR,
                     json_pack("{s:o, s:o}", "error", json_text(error), "path", lock_path_json(l)));
 }
 
@@ -143,11 +143,11 @@ static void report_error(Lock *l, const char *error) {
 static void lock_expect_own_open(Lock *l) {
         TrackedFile *f = l->file;
 
-        if (source_attribution(&l->manager->source))
+        if (source_attribution(l->model->source))
                 return;
-        if (f->self_gen != l->manager->drain_gen)
+        if (f->self_gen != l->model->drain_gen)
                 f->self_opens = f->self_closes = 0;
-        f->self_gen = l->manager->drain_gen;
+        f->self_gen = l->model->drain_gen;
         f->self_opens++;
         f->self_closes++;
 }
@@ -210,7 +210,7 @@ static void lock_learn_release(Lock *l) {
         if (r == RELEASE_UNKNOWN)
                 return;
         snprintf(source, sizeof(source), "package.json of pid %d", (int) o->pid);
-        tree_set_release(l->manager, l->file->folder, r, version, source);
+        tree_set_release(l->model, l->file->folder, r, version, source);
 }
 
 static void lock_update_owner(Lock *l) {
@@ -234,7 +234,7 @@ static void lock_update_owner(Lock *l) {
         l->owner_for_pid = l->payload.pid;
         if (l->owner && l->owner->pid == host)
                 return;
-        r = owner_get(&l->manager->owners, host, &o);
+        r = owner_get(&l->model->owners, host, &o);
         if (r < 0) {
                 char e[128];
                 snprintf(e, sizeof(e), "cannot watch owner pid %d: %s", (int) host, strerror(-r));
@@ -286,8 +286,8 @@ int64_t lock_held_ms(Lock *l) {
 static void lock_arm_grace(Lock *l, uint64_t deadline_ns) {
         uint64_t usec = (deadline_ns + NSEC_PER_USEC - 1) / NSEC_PER_USEC;
 
-        if (event_arm_oneshot(l->manager->event, &l->grace_timer, CLOCK_MONOTONIC, usec,
-                              1 /* µs: no coalescing */, l->manager->on_lock_deadline, l,
+        if (event_arm_oneshot(l->model->event, &l->grace_timer, CLOCK_MONOTONIC, usec,
+                              1 /* µs: no coalescing */, l->model->on_lock_deadline, l,
                               "lock-grace") < 0)
                 report_error(l, "cannot arm grace timer");
 }
@@ -315,7 +315,7 @@ static void lock_check_age(Lock *l) {
                 Release rel = tree_folder_release(l->file->folder);
 
                 /* What the application's contenders will do with it depends on the release. */
-                report_emit(&l->manager->reporter, EVENT_LOCK_AGED,
+                report_emit(l->model->reporter, EVENT_LOCK_AGED,
                             json_pack("{s:o, s:s, s:I, s:i, s:I, s:s, s:s?}", "lock", lock_path_json(l),
                                       "reason", aged_reason_to_string(due),
                                       "age_ms", (json_int_t) ((now_us - l->payload.created_at_us) / 1000),
@@ -330,7 +330,7 @@ static void lock_check_age(Lock *l) {
         }
         /* To the millisecond: a 2026.5 contender takes the lock at maxHoldMs, and lock.aged
          * must come before the steal it explains. (One wake-up per deadline, never periodic.) */
-        if (event_arm_oneshot(l->manager->event, &l->age_timer, CLOCK_REALTIME, (uint64_t) next_us,
+        if (event_arm_oneshot(l->model->event, &l->age_timer, CLOCK_REALTIME, (uint64_t) next_us,
                               USEC_PER_MSEC, on_age_timer, l, "lock-age") < 0)
                 report_error(l, "cannot arm age timer");
 }
@@ -377,13 +377,13 @@ void lock_gather_facts(Lock *l, LockFacts *f) {
 }
 
 static void report_stale(Lock *l, const LockJudgement *j, const char *reason) {
-        Manager *m = l->manager;
+        Model *m = l->model;
 
         if (l->stale_reported)
                 return;
         l->stale_reported = true;
         m->n_stale++;
-        report_emit(&m->reporter, EVENT_LOCK_STALE,
+        report_emit(m->reporter, EVENT_LOCK_STALE,
                     json_pack("{s:o, s:o, s:s, s:i, s:o, s:s, s:o}", "lock", lock_path_json(l),
                               "session", lock_session_json(l), "reason", reason,
                               "owner_pid", (int) l->payload.pid,
@@ -417,7 +417,7 @@ const char *lock_why(const Lock *l, bool kept, uint64_t now_ns, char *buf, size_
 static void report_kept(Lock *l, const char *reason, const char *why) {
         l->kept_reason = reason;
         set_text(&l->kept_why, why);
-        report_emit(&l->manager->reporter, EVENT_LOCK_KEPT,
+        report_emit(l->model->reporter, EVENT_LOCK_KEPT,
                     json_pack("{s:o, s:s, s:o}", "lock", lock_path_json(l), "reason", reason, "why", json_text(why)));
 }
 
@@ -440,7 +440,7 @@ static Tristate lock_owner_gateway(Lock *l, const LockJudgement *j) {
 }
 
 static void lock_act_stale(Lock *l, const LockJudgement *j) {
-        Manager *m = l->manager;
+        Model *m = l->model;
         const char *reason = stale_reason_to_string(j->reason);
         CleanupHeld held;
         uint64_t done;
@@ -519,7 +519,7 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
                 json_t *lockp = lock_path_json(l);
 
                 m->n_cleaned++;
-                report_emit(&m->reporter, EVENT_LOCK_CLEANED,
+                report_emit(m->reporter, EVENT_LOCK_CLEANED,
                             json_pack("{s:o, s:s, s:i, s:I, s:I}", "lock", lockp, "reason", reason,
                                       "owner_pid", (int) l->payload.pid,
                                       "since_read_us", (json_int_t) ((done - l->evidence_ns) / NSEC_PER_USEC),
@@ -533,7 +533,7 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
                 return;
         }
         if (r < 0) {
-                report_emit(&m->reporter, EVENT_MONITOR_ERROR,
+                report_emit(m->reporter, EVENT_MONITOR_ERROR,
                             json_pack("{s:o, s:o}", "error", json_text(why), "path", lock_path_json(l)));
                 return;
         }
@@ -571,7 +571,7 @@ void lock_settings_changed(Lock *l, uint64_t now_ns) {
 }
 
 void lock_refresh(Lock *l) {
-        Manager *m = l->manager;
+        Model *m = l->model;
         LockFacts facts;
         LockJudgement j;
 
@@ -606,7 +606,7 @@ void lock_refresh(Lock *l) {
                         l->acquired_reported = true;
                         /* pid as the payload says it (a container's: 1, 7...), and that
                          * process's pid here. */
-                        report_emit(&m->reporter, EVENT_LOCK_ACQUIRED,
+                        report_emit(m->reporter, EVENT_LOCK_ACQUIRED,
                                     json_pack("{s:o, s:o, s:i, s:o, s:s}", "lock", lock_path_json(l),
                                               "session", lock_session_json(l),
                                               "pid", (int) l->payload.pid,
@@ -631,7 +631,7 @@ void lock_refresh(Lock *l) {
 }
 
 void lock_on_unlinked(Lock *l, pid_t pid) {
-        Manager *m = l->manager;
+        Model *m = l->model;
         pid_t owner = lock_owner_pid(l);
         char comm[COMM_MAX];
         bool released, owner_holds, holds_unknown = false;
@@ -656,7 +656,7 @@ void lock_on_unlinked(Lock *l, pid_t pid) {
                 released = pid > 0 && pid == owner;
                 /* In event order: a close of the owner's earlier in this batch counts. */
                 bool held = l->payload.valid && tracked_file_has_holder(l->file, owner);
-                pending = held ? manager_pending_close(m, l->file, owner) : PENDING_NONE;
+                pending = held ? model_pending_close(m, l->file, owner) : PENDING_NONE;
                 owner_holds = held && pending == PENDING_NONE;
                 holds_unknown = held && pending == PENDING_UNORDERED;
                 proc_comm(pid, comm);
@@ -674,7 +674,7 @@ void lock_on_unlinked(Lock *l, pid_t pid) {
 
                 if (watchdog && l->file->folder && l->file->name)
                         session_on_watchdog_release(session_get(m, l->file->folder, l->file->name, FILE_LOCK), pid);
-                report_emit(&m->reporter, EVENT_LOCK_RELEASED,
+                report_emit(m->reporter, EVENT_LOCK_RELEASED,
                             json_pack("{s:o, s:o, s:s?, s:I, s:s, s:b}", "lock", lock_path_json(l),
                                       "pid", json_pid(pid), "comm", comm[0] ? comm : NULL,
                                       "held_ms", (json_int_t) held_ms,
@@ -682,8 +682,8 @@ void lock_on_unlinked(Lock *l, pid_t pid) {
         } else {
                 bool owner_alive = l->owner && !l->owner->exited;
                 /* owner_holds null: the owner's close and this removal came merged out of order
-                 * (manager.h): whether it still held the lock then nobody can tell. */
-                report_emit(&m->reporter, EVENT_LOCK_REMOVED,
+                 * (model.h): whether it still held the lock then nobody can tell. */
+                report_emit(m->reporter, EVENT_LOCK_REMOVED,
                             json_pack("{s:o, s:o, s:s?, s:i, s:b, s:o, s:s}", "lock", lock_path_json(l),
                                       "pid", json_pid(pid), "comm", comm[0] ? comm : NULL,
                                       "owner_pid", (int) l->payload.pid,

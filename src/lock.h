@@ -17,11 +17,11 @@
 #include "payload.h"
 #include "verdict.h"
 
-typedef struct Manager Manager;
+typedef struct Model Model;
 typedef struct Owner Owner;
 
 struct Lock {
-        Manager *manager;
+        Model *model;
         TrackedFile *file;
         LIST_FIELDS(Lock, locks);
         LIST_FIELDS(Lock, dirty);
@@ -29,7 +29,7 @@ struct Lock {
 
         bool dirty;                   /* facts changed: judge again at the end of the batch */
         uint64_t evidence_ns;         /* when the kernel told us of the last change */
-        uint64_t evidence_lag_ns;     /* how long the loop had been busy then (manager_lag_ns) */
+        uint64_t evidence_lag_ns;     /* how long the loop had been busy then (model_lag_ns) */
 
         bool payload_dirty;
         bool payload_settled;         /* the file read (its size and ctime below), last changed a
@@ -75,7 +75,7 @@ struct Lock {
 };
 
 /* created_pid > 0 when we saw the creation as it happened. */
-int lock_new(Manager *m, TrackedFile *f, pid_t creator_pid, uint64_t now_ns, Lock **ret);
+int lock_new(Model *m, TrackedFile *f, pid_t creator_pid, uint64_t now_ns, Lock **ret);
 void lock_free(Lock *l);
 
 void lock_mark_dirty(Lock *l, uint64_t now_ns);

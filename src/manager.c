@@ -49,7 +49,7 @@ static int on_owner_exit(sd_event_source *s, int fd, uint32_t revents, void *use
 /* A lock's grace ended. */
 static int on_lock_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
         Lock *l = userdata;
-        Manager *m = l->manager;
+        Manager *m = l->model->userdata;
 
         (void) s;
         /* The deadline passing is the evidence: latency counts from it. Mark before draining:
@@ -67,11 +67,11 @@ static int on_race_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
 
         (void) s;
         (void) usec;
-        session_timer_fired(m);
+        session_timer_fired(&m->model);
         /* Writes or a lock may be queued: apply them first; they may end or extend windows.
          * Sessions are freed only by session_gc() at the end of a batch. */
         manager_drain_events(m);
-        session_deadlines_passed(m, now_mono_ns());
+        session_deadlines_passed(&m->model, now_mono_ns());
         manager_flush(m);
         return 0;
 }
@@ -87,19 +87,23 @@ int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
         *eff = (RunOptions) {};
         m->opts = &m->opts_storage;
         m->source.fd = -1;
-        m->self_pid = getpid();
+        m->model.self_pid = getpid();
         m->start_mono_ns = now_mono_ns();
         m->start_realtime_us = (uint64_t) now_realtime_us();
-        m->on_lock_deadline = on_lock_deadline;
-        m->on_race_deadline = on_race_deadline;
-        m->nodes_by_fid = HASHMAP_NEW_INDIRECT(&file_id_hash_ops, Node, fid);
-        m->owners.by_pid = HASHMAP_NEW(&pid_hash_ops, Owner, pid);
-        m->owners.on_exit = on_owner_exit;
-        m->owners.userdata = m;
-        r = holder_map_init(&m->holders);
+        m->model.opts = m->opts;
+        m->model.source = &m->source;
+        m->model.reporter = &m->reporter;
+        m->model.on_lock_deadline = on_lock_deadline;
+        m->model.on_race_deadline = on_race_deadline;
+        m->model.userdata = m;
+        m->model.nodes_by_fid = HASHMAP_NEW_INDIRECT(&file_id_hash_ops, Node, fid);
+        m->model.owners.by_pid = HASHMAP_NEW(&pid_hash_ops, Owner, pid);
+        m->model.owners.on_exit = on_owner_exit;
+        m->model.owners.userdata = m;
+        r = holder_map_init(&m->model.holders);
         if (r >= 0)
-                r = actor_cache_init(&m->actors);
-        if (r < 0 || !m->nodes_by_fid || !m->owners.by_pid) {
+                r = actor_cache_init(&m->model.actors);
+        if (r < 0 || !m->model.nodes_by_fid || !m->model.owners.by_pid) {
                 manager_free(m);
                 return -ENOMEM;
         }
@@ -108,7 +112,8 @@ int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
                 manager_free(m);
                 return r;
         }
-        m->owners.event = m->event;
+        m->model.event = m->event;
+        m->model.owners.event = m->event;
         *ret = m;
         return 0;
 }
@@ -118,27 +123,27 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         metrics_done(&m->metrics); /* first: a write that is due shows the locks as they are */
         discovery_free(m);
-        session_free_all(m);
-        while (m->locks)
-                lock_free(m->locks);
-        tree_free_all(m);
+        session_free_all(&m->model);
+        while (m->model.locks)
+                lock_free(m->model.locks);
+        tree_free_all(&m->model);
         /* Files retired from the maps live only on the orphan list. */
-        for (size_t i = 0; i < m->n_orphans; i++)
-                if (m->orphans[i]->retired)
-                        holder_map_remove(&m->holders, m->orphans[i]);
-        m->n_orphans = 0;
-        holder_map_done(&m->holders);
-        hashmap_free(m->nodes_by_fid);
-        hashmap_free(m->owners.by_pid);
-        actor_cache_done(&m->actors);
-        free(m->confirms);
-        free(m->lazy);
-        free(m->confirm_fds.v);
-        free(m->scans);
-        free(m->remote_warned);
-        free(m->orphans);
-        free(m->unseen);
-        free(m->stranded);
+        for (size_t i = 0; i < m->model.n_orphans; i++)
+                if (m->model.orphans[i]->retired)
+                        holder_map_remove(&m->model.holders, m->model.orphans[i]);
+        m->model.n_orphans = 0;
+        holder_map_done(&m->model.holders);
+        hashmap_free(m->model.nodes_by_fid);
+        hashmap_free(m->model.owners.by_pid);
+        actor_cache_done(&m->model.actors);
+        free(m->model.confirms);
+        free(m->model.lazy);
+        free(m->model.confirm_fds.v);
+        free(m->model.scans);
+        free(m->model.remote_warned);
+        free(m->model.orphans);
+        free(m->model.unseen);
+        free(m->model.stranded);
         free(m->last_status);
         m->control = control_stop(m->control);
         sd_event_source_disable_unref(m->source_event);
@@ -152,15 +157,16 @@ Manager *manager_free(Manager *m) {
 
 static void manager_update_status(Manager *m) {
         _cleanup_free_ char *s = NULL;
-        const uint64_t of[5] = { m->n_guarded, m->n_locks, m->n_stale, m->n_cleaned, m->n_races };
+        const uint64_t of[5] = { m->model.n_guarded, m->model.n_locks, m->model.n_stale,
+                                 m->model.n_cleaned, m->model.n_races };
 
         /* Called at the end of every batch: formatted only when a number changed. */
         if (m->last_status && memcmp(of, m->last_status_of, sizeof(of)) == 0)
                 return;
         memcpy(m->last_status_of, of, sizeof(of));
         if (asprintf(&s, "STATUS=Guarding %zu folders: %zu locks, %llu stale, %llu cleaned, %llu races",
-                     m->n_guarded, m->n_locks, (unsigned long long) m->n_stale,
-                     (unsigned long long) m->n_cleaned, (unsigned long long) m->n_races) < 0)
+                     m->model.n_guarded, m->model.n_locks, (unsigned long long) m->model.n_stale,
+                     (unsigned long long) m->model.n_cleaned, (unsigned long long) m->model.n_races) < 0)
                 return;
         if (m->last_status && strcmp(m->last_status, s) == 0)
                 return;
@@ -170,11 +176,11 @@ static void manager_update_status(Manager *m) {
 }
 
 void manager_flush(Manager *m) {
-        session_sizes_read(m);
-        tracker_flush(m);
-        session_gc(m);
-        tree_reap(m);
-        if (m->started)
+        session_sizes_read(&m->model);
+        tracker_flush(&m->model);
+        session_gc(&m->model);
+        tree_reap(&m->model);
+        if (m->model.started)
                 manager_update_status(m);
 }
 
@@ -183,36 +189,36 @@ static void on_fs_event(const FsEvent *ev, void *userdata) {
 
         m->n_events++;
         if (ev->mask & FAN_Q_OVERFLOW) {
-                if (!m->lost_events) {
+                if (!m->model.lost_events) {
                         m->n_overflows++;
                         report_emit(&m->reporter, EVENT_MONITOR_OVERFLOW,
                                     json_pack("{s:s, s:I}", "backend",
                                               source_attribution(&m->source) ? "fanotify" : "inotify",
                                               "overflows", (json_int_t) m->n_overflows));
                 }
-                m->lost_events = true;
+                m->model.lost_events = true;
                 test_hook("after-overflow");
                 return;
         }
         discovery_dispatch(m, ev);
-        tree_dispatch(m, ev, m->batch_ns);
+        tree_dispatch(&m->model, ev, m->model.batch_ns);
 }
 
 /* After lost events, with the queue drained: the folders, the holder map and every payload
  * are read again, and every lock is judged on that (at the end of this batch). */
 static void manager_resync(Manager *m) {
         uint64_t start = now_mono_ns(), holders = 0;
-        size_t before = m->holders.n_files[FILE_LOCK] + m->holders.n_files[FILE_SESSION];
+        size_t before = m->model.holders.n_files[FILE_LOCK] + m->model.holders.n_files[FILE_SESSION];
         TrackedFile *f;
         size_t i = 0;
         int r;
 
-        tree_resync(m, start);
+        tree_resync(&m->model, start);
         /* An entry script's open may be among the events lost: look for gateways again. */
         discovery_resync(m);
-        m->n_lazy = 0; /* every holder set is read again from /proc */
-        r = holder_map_reseed(&m->holders, start);
-        for (Lock *l = m->locks; l; l = l->locks_next)
+        m->model.n_lazy = 0; /* every holder set is read again from /proc */
+        r = holder_map_reseed(&m->model.holders, start);
+        for (Lock *l = m->model.locks; l; l = l->locks_next)
                 lock_resynced(l, start);
         if (r < 0) {
                 /* The holder map is as it was: still blind, so races stay unreported and the
@@ -224,15 +230,16 @@ static void manager_resync(Manager *m) {
                 report_emit(&m->reporter, EVENT_MONITOR_ERROR, json_pack("{s:s, s:s}", "error", msg, "path", "/proc"));
                 return;
         }
-        m->lost_events = false;
-        while (hashmap_iterate(m->holders.by_inode, &i, (void **) &f))
+        m->model.lost_events = false;
+        while (hashmap_iterate(m->model.holders.by_inode, &i, (void **) &f))
                 holders += f->n_holders;
         report_emit(&m->reporter, EVENT_MONITOR_RESYNC,
                     json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
-                              "folders", (json_int_t) m->n_guarded,
+                              "folders", (json_int_t) m->model.n_guarded,
                               "files_before", (json_int_t) before,
-                              "files", (json_int_t) m->holders.n_files[FILE_LOCK] + (json_int_t) m->holders.n_files[FILE_SESSION],
-                              "locks", (json_int_t) m->n_locks,
+                              "files", (json_int_t) m->model.holders.n_files[FILE_LOCK] +
+                                       (json_int_t) m->model.holders.n_files[FILE_SESSION],
+                              "locks", (json_int_t) m->model.n_locks,
                               "holders", (json_int_t) holders,
                               "duration_us", (json_int_t) ((now_mono_ns() - start) / NSEC_PER_USEC)));
 }
@@ -240,10 +247,10 @@ static void manager_resync(Manager *m) {
 /* Every event so far is applied: the view of the names is exact, or, after lost events, can
  * be made so now. */
 static void on_drained(Manager *m) {
-        if (m->lost_events)
+        if (m->model.lost_events)
                 manager_resync(m);
-        session_settle(m);
-        m->drain_gen++;
+        session_settle(&m->model);
+        m->model.drain_gen++;
 }
 
 /* One read() of the event queue, dispatched. Returns the bytes read (0: none), and in *MORE
@@ -252,10 +259,10 @@ static int read_events_once(Manager *m, bool *more) {
         int r;
 
         *more = false;
-        m->batch_ns = now_mono_ns();
+        m->model.batch_ns = now_mono_ns();
         r = source_read(&m->source, on_fs_event, m);
         if (r > 0) {
-                metrics_note_read(&m->metrics, manager_lag_ns(m, m->batch_ns));
+                metrics_note_read(&m->metrics, model_lag_ns(&m->model, m->model.batch_ns));
                 /* Read it all? Then this is the moment the queue was drained: the callers' read
                  * bound may stop before another read would have said so. */
                 if (source_pending(&m->source) == 0)
@@ -270,10 +277,6 @@ static int read_events_once(Manager *m, bool *more) {
                 report_emit(&m->reporter, EVENT_MONITOR_ERROR,
                             json_pack("{s:s, s:n}", "error", strerror(-r), "path"));
         return 0;
-}
-
-uint64_t manager_lag_ns(const Manager *m, uint64_t now_ns) {
-        return now_ns > m->busy_since_ns ? now_ns - m->busy_since_ns : 0;
 }
 
 void manager_drain_events(Manager *m) {
@@ -369,8 +372,8 @@ static void report_stopping(Manager *m, int r) {
                               "sender_comm", sender && r >= 0 ? comm : NULL,
                               "error", r < 0 ? strerror(-r) : NULL,
                               "uptime_ms", (json_int_t) ((now_mono_ns() - m->start_mono_ns) / NSEC_PER_MSEC),
-                              "folders", (json_int_t) m->n_guarded,
-                              "locks", (json_int_t) m->n_locks));
+                              "folders", (json_int_t) m->model.n_guarded,
+                              "locks", (json_int_t) m->model.n_locks));
 }
 
 static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -379,7 +382,7 @@ static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *
 
         (void) s;
         (void) si;
-        for (Lock *l = m->locks; locks && l; l = l->locks_next) {
+        for (Lock *l = m->model.locks; locks && l; l = l->locks_next) {
                 json_t *holders = json_array();
                 for (unsigned i = 0; holders && i < l->file->n_holders; i++)
                         json_array_append_new(holders, json_integer(l->file->holders[i]));
@@ -396,15 +399,16 @@ static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *
                     json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "locks", locks ? locks : json_array(),
                               "loop_iterations", (json_int_t) m->n_turns,
                               "wakeups", (json_int_t) m->n_wakeups,
-                              "files", (json_int_t) m->holders.n_files[FILE_LOCK] + (json_int_t) m->holders.n_files[FILE_SESSION],
-                              "owners", (json_int_t) hashmap_size(m->owners.by_pid),
+                              "files", (json_int_t) m->model.holders.n_files[FILE_LOCK] +
+                                       (json_int_t) m->model.holders.n_files[FILE_SESSION],
+                              "owners", (json_int_t) hashmap_size(m->model.owners.by_pid),
                               "events", (json_int_t) m->n_events,
-                              "sessions", (json_int_t) m->n_sessions,
-                              "races", (json_int_t) m->n_races,
+                              "sessions", (json_int_t) m->model.n_sessions,
+                              "races", (json_int_t) m->model.n_races,
                               /* Work per event stays bounded: test-race-flood checks this. */
-                              "session_visits", (json_int_t) m->n_session_visits,
+                              "session_visits", (json_int_t) m->model.n_session_visits,
                               /* Facts read from /proc per acting process: test-actor checks this. */
-                              "actor_reads", (json_int_t) m->actors.n_reads));
+                              "actor_reads", (json_int_t) m->model.actors.n_reads));
         return 0;
 }
 
@@ -520,12 +524,12 @@ int manager_startup(Manager *m) {
         /* Marks first, scans second: anything that changes during the scan is queued as an
          * event and reconciled afterwards. */
         for (size_t i = 0; i < o->n_state_dirs; i++) {
-                r = tree_add_root(m, o->state_dirs[i], NODE_STATE);
+                r = tree_add_root(&m->model, o->state_dirs[i], NODE_STATE);
                 if (r < 0)
                         return log_error_errno(r, "cannot guard %s: %m", o->state_dirs[i]);
         }
         for (size_t i = 0; i < o->n_watch_dirs; i++) {
-                r = tree_add_root(m, o->watch_dirs[i], NODE_SESSIONS);
+                r = tree_add_root(&m->model, o->watch_dirs[i], NODE_SESSIONS);
                 if (r < 0)
                         return log_error_errno(r, "cannot guard %s: %m", o->watch_dirs[i]);
         }
@@ -534,7 +538,7 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "cannot start discovery: %m");
 
-        r = holder_map_seed(&m->holders);
+        r = holder_map_seed(&m->model.holders);
         if (r < 0)
                 return log_error_errno(r, "cannot read /proc: %m");
 
@@ -561,22 +565,22 @@ int manager_startup(Manager *m) {
         r = caps_enter_steady_state(o->user ? &user : NULL, err, sizeof(err));
         if (r < 0)
                 return log_error_errno(r, "%s", err);
-        m->started = true;
+        m->model.started = true;
 
         /* Read every lock's payload and owner now: which release each state dir runs is known
          * from its gateways' package.json by the time monitor.ready says it. */
-        for (Lock *l = m->locks; l; l = l->locks_next)
+        for (Lock *l = m->model.locks; l; l = l->locks_next)
                 (void) lock_load_payload(l);
 
-        dirs = tree_guarded_json(m);
+        dirs = tree_guarded_json(&m->model);
         ready = json_pack("{s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:i, s:s?, s:o, s:I, s:s?}",
                               "backend", source_attribution(&m->source) ? "fanotify" : "inotify",
                               "attribution", source_attribution(&m->source) ? "pid" : "holder-scan",
                               "backend_reason", m->backend_why,
                               "dirs", dirs ? dirs : json_array(),
-                              "waiting_for", tree_pending_json(m),
-                              "locks", (json_int_t) m->holders.n_files[FILE_LOCK],
-                              "sessions", (json_int_t) m->holders.n_files[FILE_SESSION],
+                              "waiting_for", tree_pending_json(&m->model),
+                              "locks", (json_int_t) m->model.holders.n_files[FILE_LOCK],
+                              "sessions", (json_int_t) m->model.holders.n_files[FILE_SESSION],
                               "cleanup", cleanup_mode_to_string(o->cleanup),
                               "leak_grace_ms", (json_int_t) o->leak_grace_ms,
                               "races", races_mode_to_string(o->races),
@@ -585,7 +589,7 @@ int manager_startup(Manager *m) {
                               "capabilities", caps_effective_json(),
                               "uid", (int) geteuid(),
                               "user", user.name,
-                              "releases", tree_releases_json(m),
+                              "releases", tree_releases_json(&m->model),
                               "nofile", (json_int_t) nofile.rlim_cur,
                               "config", o->config_read);
         /* The state dirs discovery found, and how (discovery.h). */
@@ -594,7 +598,7 @@ int manager_startup(Manager *m) {
         report_emit(&m->reporter, EVENT_MONITOR_READY, ready);
 
         /* Judge every lock found, now that the holder map is seeded. */
-        for (Lock *l = m->locks; l; l = l->locks_next)
+        for (Lock *l = m->model.locks; l; l = l->locks_next)
                 lock_mark_dirty(l, now_mono_ns());
         manager_update_status(m);
         (void) sd_notify(false, "READY=1");
@@ -604,7 +608,7 @@ int manager_startup(Manager *m) {
 
 /* sd_event_loop(), but knowing when the loop last had nothing to do: from the wake-up after
  * that on, what it takes up came no earlier than that wake-up (or woke it), so it waited at
- * most as long as the loop has been busy, plus the kernel's wake-up (manager_lag_ns). */
+ * most as long as the loop has been busy, plus the kernel's wake-up (model_lag_ns). */
 static int manager_loop(Manager *m) {
         int r, exit_code = 0;
 
@@ -621,7 +625,7 @@ static int manager_loop(Manager *m) {
                         r = sd_event_prepare(m->event);
                         if (r == 0)
                                 r = sd_event_wait(m->event, UINT64_MAX);
-                        m->busy_since_ns = now_mono_ns();
+                        m->model.busy_since_ns = now_mono_ns();
                 }
                 if (r > 0) {
                         m->n_turns++;
@@ -639,7 +643,7 @@ int manager_run(Manager *m) {
 
         /* Coalesced races still waiting for their window to end are reported, not lost. */
         manager_drain_events(m);
-        session_flush_all(m);
+        session_flush_all(&m->model);
         manager_flush(m);
         report_stopping(m, r);
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");

@@ -321,9 +321,9 @@ json_t *metrics_json(Metrics *mt) {
         sample(f, "version", PACKAGE_VERSION, 1);
         single(list, "lockwarden_start_time_seconds", "gauge", "When the daemon started, in seconds since the epoch.",
                m->start_realtime_us / USEC_PER_SEC);
-        single(list, "lockwarden_folders", "gauge", "Sessions folders guarded.", m->n_guarded);
+        single(list, "lockwarden_folders", "gauge", "Sessions folders guarded.", m->model.n_guarded);
 
-        for (Lock *l = m->locks; l; l = l->locks_next)
+        for (Lock *l = m->model.locks; l; l = l->locks_next)
                 if (l->file->name && l->verdict >= 0 && l->verdict < _VERDICT_MAX)
                         by_verdict[l->verdict]++;
         f = family(list, "lockwarden_locks", "gauge", "Locks on disk, by the verdict on each now.");

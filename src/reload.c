@@ -59,14 +59,14 @@ static void keep_running(json_t *restart, const char *name, char **wanted, char 
 static int diff_folders(Manager *m, char **old, size_t n_old, char **new, size_t n_new, NodeKind kind,
                         json_t *added, json_t *removed, bool *any_removed) {
         for (size_t i = 0; i < n_old; i++)
-                if (!list_has(new, n_new, old[i]) && tree_has_root(m, old[i], kind)) {
-                        tree_remove_root(m, old[i], kind);
+                if (!list_has(new, n_new, old[i]) && tree_has_root(&m->model, old[i], kind)) {
+                        tree_remove_root(&m->model, old[i], kind);
                         json_array_append_new(removed, json_path(NULL, old[i]));
                         *any_removed = true;
                 }
         for (size_t i = 0; i < n_new; i++)
-                if (!list_has(old, n_old, new[i]) && !tree_has_root(m, new[i], kind)) {
-                        int r = tree_add_root(m, new[i], kind);
+                if (!list_has(old, n_old, new[i]) && !tree_has_root(&m->model, new[i], kind)) {
+                        int r = tree_add_root(&m->model, new[i], kind);
                         if (r < 0)
                                 return r;
                         json_array_append_new(added, json_path(NULL, new[i]));
@@ -135,12 +135,12 @@ int manager_reload(Manager *m) {
         /* A folder reached by a removed root and by one that stays is guarded once, by the
          * first: let the others find it again. */
         if (any_removed) {
-                m->adopting = true;
-                tree_resync(m, now_mono_ns());
-                m->adopting = false;
+                m->model.adopting = true;
+                tree_resync(&m->model, now_mono_ns());
+                m->model.adopting = false;
         }
-        tree_apply_settings(m);
-        for (Lock *l = m->locks; l; l = l->locks_next)
+        tree_apply_settings(&m->model);
+        for (Lock *l = m->model.locks; l; l = l->locks_next)
                 lock_settings_changed(l, now_mono_ns());
 
         /* No file (the default one does not exist): say so, and name none. */
@@ -148,7 +148,7 @@ int manager_reload(Manager *m) {
                     json_pack("{s:s?, s:s?, s:O, s:O, s:O, s:O, s:I}", "config", m->opts->config_read,
                               "looked_for", m->opts->config_read ? NULL : file, "added", added,
                               "removed", removed, "changed", changed, "restart_needed", restart,
-                              "folders", (json_int_t) m->n_guarded));
+                              "folders", (json_int_t) m->model.n_guarded));
 finish:
         /* STATUS= says "Reloading" now: say the state again. */
         free(m->last_status);

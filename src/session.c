@@ -12,7 +12,7 @@
 #include "list.h"
 #include "lock.h"
 #include "macro.h"
-#include "manager.h"
+#include "model.h"
 #include "owner.h"
 #include "proc.h"
 #include "report.h"
@@ -76,7 +76,7 @@ typedef struct BurstKey {
 } BurstKey;
 
 struct Burst {
-        Manager *manager;
+        Model *model;
         BurstKey key;            /* zeroed padding: hashed as bytes */
         Actor who;               /* as read for the first report */
         unsigned covers;         /* windows folded since the first report */
@@ -100,14 +100,14 @@ static bool burst_key_equal(const void *a, const void *b) {
 static const HashOps burst_key_ops = { burst_key_hash, burst_key_equal };
 
 struct Session {
-        Manager *manager;
+        Model *model;
         Node *folder;            /* NULL once the folder is gone */
         char *name;              /* X.jsonl */
         char *lock_name;         /* X.jsonl.lock */
         LIST_FIELDS(Session, all);
         LIST_FIELDS(Session, unsettled);
         LIST_FIELDS(Session, gc);
-        LIST_FIELDS(Session, windows);  /* open windows, by deadline (Manager.windows) */
+        LIST_FIELDS(Session, windows);  /* open windows, by deadline (Model.windows) */
         LIST_FIELDS(Session, size_pending); /* its window's actor wrote since the size was read
                                              * (window_settle) */
         bool in_unsettled, in_gc, in_windows, in_size_pending;
@@ -162,11 +162,11 @@ static void gc_candidate(Session *s) {
         if (s->in_gc)
                 return;
         s->in_gc = true;
-        LIST_PREPEND(gc, s->manager->sessions_gc, s);
+        LIST_PREPEND(gc, s->model->sessions_gc, s);
 }
 
 static void session_free(Session *s) {
-        Manager *m = s->manager;
+        Model *m = s->model;
 
         window_end(s);
         if (s->folder && s->folder->sessions)
@@ -184,7 +184,7 @@ static void session_free(Session *s) {
         free(s);
 }
 
-Session *session_get(Manager *m, Node *n, const char *name, FileKind kind) {
+Session *session_get(Model *m, Node *n, const char *name, FileKind kind) {
         char base[NAME_MAX + 1];
         size_t len = strlen(name);
         Session *s;
@@ -208,7 +208,7 @@ Session *session_get(Manager *m, Node *n, const char *name, FileKind kind) {
         s = calloc(1, sizeof(*s));
         if (!s)
                 return NULL;
-        *s = (Session) { .manager = m, .folder = n, .window.kind = _RACE_KIND_INVALID };
+        *s = (Session) { .model = m, .folder = n, .window.kind = _RACE_KIND_INVALID };
         s->name = strdup(base);
         if (!s->name || asprintf(&s->lock_name, "%s.lock", s->name) < 0) {
                 free(s->name);
@@ -247,7 +247,7 @@ static TrackedFile *prev_maybe_held(Session *s) {
 
         if (s->prev.owner <= 0)
                 return NULL;
-        f = holder_map_get_inode(&s->manager->holders, s->prev.dev, s->prev.ino);
+        f = holder_map_get_inode(&s->model->holders, s->prev.dev, s->prev.ino);
         if (f && !f->name && tracked_file_is(f, s->prev.dev, s->prev.ino, s->prev.have_fid ? &s->prev.fid : NULL) &&
             tracked_file_has_holder(f, s->prev.owner))
                 return f;
@@ -269,7 +269,7 @@ static bool session_idle(Session *s) {
         return true;
 }
 
-void session_gc(Manager *m) {
+void session_gc(Model *m) {
         Session *s, *next;
 
         for (s = m->sessions_gc; s; s = next) {
@@ -289,7 +289,7 @@ void session_gc(Manager *m) {
 static void burst_free(Burst *b);
 static void burst_end(Burst *b);
 
-void session_free_all(Manager *m) {
+void session_free_all(Model *m) {
         while (m->sessions)
                 session_free(m->sessions);
         while (m->bursts)
@@ -298,7 +298,7 @@ void session_free_all(Manager *m) {
         m->race_timer = sd_event_source_disable_unref(m->race_timer);
 }
 
-void session_flush_all(Manager *m) {
+void session_flush_all(Model *m) {
         /* Windows first: they may fold into bursts. */
         while (m->windows)
                 window_end(m->windows);
@@ -306,7 +306,7 @@ void session_flush_all(Manager *m) {
                 burst_end(m->bursts);
 }
 
-void session_forget_folder(Manager *m, Node *n) {
+void session_forget_folder(Model *m, Node *n) {
         Session *s;
         size_t i = 0;
 
@@ -355,7 +355,7 @@ void session_record(Session *s, FileKind kind, uint64_t mask, pid_t pid, uint64_
         if (kind == FILE_LOCK && (mask & (FAN_CREATE | FAN_MOVED_TO | FAN_DELETE | FAN_MOVED_FROM))) {
                 /* Meaningful in order only (inotify); fanotify's merged records use lockers. */
                 s->lock_named = (mask & (FAN_CREATE | FAN_MOVED_TO)) && !(mask & (FAN_DELETE | FAN_MOVED_FROM));
-                s->named_gen = s->manager->drain_gen + 1;
+                s->named_gen = s->model->drain_gen + 1;
         }
 
         if (kind != FILE_LOCK || pid <= 0)
@@ -386,18 +386,18 @@ void session_record(Session *s, FileKind kind, uint64_t mask, pid_t pid, uint64_
                 s->lockers[s->n_lockers++] = pid;
         if (!s->in_unsettled) {
                 s->in_unsettled = true;
-                LIST_PREPEND(unsettled, s->manager->sessions_unsettled, s);
+                LIST_PREPEND(unsettled, s->model->sessions_unsettled, s);
         }
 }
 
-void session_sizes_read(Manager *m) {
+void session_sizes_read(Model *m) {
         Session *s;
 
         while ((s = m->sessions_size_pending))
                 window_settle(s);
 }
 
-void session_settle(Manager *m) {
+void session_settle(Model *m) {
         Session *s;
 
         while ((s = m->sessions_unsettled)) {
@@ -413,7 +413,7 @@ void session_settle(Manager *m) {
 
 /* Is there a lock, by the order of the events read (inotify)? */
 static bool session_lock_named(Session *s) {
-        if (s->named_gen == s->manager->drain_gen + 1)
+        if (s->named_gen == s->model->drain_gen + 1)
                 return s->lock_named;
         return session_file(s, FILE_LOCK) != NULL;
 }
@@ -428,7 +428,7 @@ static bool is_locker(Session *s, pid_t pid) {
 /* ---- facts ---- */
 
 /* The actor's facts as kept since its first event (actor.h): no /proc read here. */
-static void actor_capture(Manager *m, Actor *a, pid_t pid) {
+static void actor_capture(Model *m, Actor *a, pid_t pid) {
         const ActorInfo *i;
 
         *a = (Actor) { .pid = pid };
@@ -448,7 +448,7 @@ static void actor_done(Actor *a) {
 
 /* After lost events, until the resync: the facts cannot be trusted, judge nothing. */
 static bool blind(Session *s) {
-        return s->manager->lost_events;
+        return s->model->lost_events;
 }
 
 static pid_t lock_effective_owner(Lock *l) {
@@ -463,7 +463,7 @@ static OwnerSnap owner_snap(Lock *l) {
         if (l->owner && l->owner->pid == o.pid)
                 memcpy(o.comm, l->owner->comm, sizeof(o.comm));
         else
-                memcpy(o.comm, actor_cache_get(&l->manager->actors, o.pid)->comm, sizeof(o.comm));
+                memcpy(o.comm, actor_cache_get(&l->model->actors, o.pid)->comm, sizeof(o.comm));
         o.held_ms = lock_held_ms(l);
         return o;
 }
@@ -489,7 +489,7 @@ static void facts_for_lock(RaceFacts *f, Lock *l, pid_t actor) {
          * same process: then nobody can tell whether it held, and the benefit of the doubt
          * goes to the protocol: no race; lock.removed says owner_holds null.) */
         held_then = !f->unattributed && tracked_file_has_holder(l->file, f->owner_pid) &&
-                    manager_pending_close(l->manager, l->file, f->owner_pid) == PENDING_NONE;
+                    model_pending_close(l->model, l->file, f->owner_pid) == PENDING_NONE;
         if (held_then) {
                 f->owner_alive = f->owner_holds = true;
                 return;
@@ -528,7 +528,7 @@ static json_t *recent_json(Session *s) {
 
 /* Reports KIND about transcript NAME in FOLDER (and its lock LOCK_NAME, or null). Returns
  * whether it was reported: the operator may have asked not to hear of this kind. */
-static bool race_emit(Manager *m, Node *folder, const char *name, const char *lock_name, RaceKind kind,
+static bool race_emit(Model *m, Node *folder, const char *name, const char *lock_name, RaceKind kind,
                       const Actor *a, const OwnerSnap *o, json_t *recent, json_t *extra) {
         unsigned ignored = folder ? folder->ignore_races : m->opts->ignore_races;
         json_t *f;
@@ -565,24 +565,24 @@ static bool race_emit(Manager *m, Node *folder, const char *name, const char *lo
                 json_object_update(f, extra);
                 json_decref(extra);
         }
-        report_emit(&m->reporter, race_event(kind), f);
+        report_emit(m->reporter, race_event(kind), f);
         return true;
 }
 
 static bool race_report(Session *s, RaceKind kind, const Actor *a, const OwnerSnap *o,
                         bool with_lock, json_t *extra) {
-        return race_emit(s->manager, s->folder, s->name, with_lock ? s->lock_name : NULL, kind, a, o,
+        return race_emit(s->model, s->folder, s->name, with_lock ? s->lock_name : NULL, kind, a, o,
                          recent_json(s), extra);
 }
 
 /* ---- bursts: one actor's unlocked writes across a folder ---- */
 
-static uint64_t coalesce_ns(Manager *m) {
+static uint64_t coalesce_ns(Model *m) {
         return m->opts->race_coalesce_ms * NSEC_PER_MSEC;
 }
 
 static void bursts_unlink(Burst *b) {
-        Manager *m = b->manager;
+        Model *m = b->model;
 
         if (m->bursts_tail == b)
                 m->bursts_tail = b->bursts_prev;
@@ -591,7 +591,7 @@ static void bursts_unlink(Burst *b) {
 
 /* The latest deadline: the one just folded. */
 static void bursts_append(Burst *b) {
-        Manager *m = b->manager;
+        Model *m = b->model;
 
         b->bursts_next = NULL;
         b->bursts_prev = m->bursts_tail;
@@ -602,11 +602,11 @@ static void bursts_append(Burst *b) {
         m->bursts_tail = b;
 }
 
-static void timer_arm(Manager *m);
+static void timer_arm(Model *m);
 
 static void burst_free(Burst *b) {
         bursts_unlink(b);
-        hashmap_remove(b->manager->bursts_by_key, &b->key);
+        hashmap_remove(b->model->bursts_by_key, &b->key);
         actor_done(&b->who);
         free(b->first);
         free(b->last);
@@ -618,7 +618,7 @@ static void burst_end(Burst *b) {
         Node *n = b->key.folder;
 
         if (b->covers > 0)
-                (void) race_emit(b->manager, n, b->first ? b->first : "", NULL, RACE_UNLOCKED_WRITE, &b->who, NULL,
+                (void) race_emit(b->model, n, b->first ? b->first : "", NULL, RACE_UNLOCKED_WRITE, &b->who, NULL,
                                  NULL, json_pack("{s:i, s:o, s:o, s:i, s:I, s:I}",
                                                  "covers", (int) b->covers,
                                                  "first", json_path(n->path, b->first ? b->first : ""),
@@ -632,7 +632,7 @@ static void burst_end(Burst *b) {
 /* S's window of unlocked writes ends: if its actor's burst in this folder is on, it is folded
  * into it (true) instead of being reported. */
 static bool burst_fold(Session *s) {
-        Manager *m = s->manager;
+        Model *m = s->model;
         Window *w = &s->window;
         BurstKey key;
         Burst *b;
@@ -668,7 +668,7 @@ static bool burst_fold(Session *s) {
  * for the burst's first report already (a flood of new transcripts would read it again for
  * each). Returns false when there is no such burst. */
 static bool burst_actor(Session *s, RaceKind kind, pid_t actor, Actor *ret) {
-        Manager *m = s->manager;
+        Model *m = s->model;
         BurstKey key;
         Burst *b;
 
@@ -689,7 +689,7 @@ static bool burst_actor(Session *s, RaceKind kind, pid_t actor, Actor *ret) {
 /* S's unlocked writes were just reported: the actor's further ones in this folder are folded
  * until it pauses for a coalescing time. */
 static void burst_open(Session *s) {
-        Manager *m = s->manager;
+        Model *m = s->model;
         Window *w = &s->window;
         Burst *b;
 
@@ -703,7 +703,7 @@ static void burst_open(Session *s) {
         b = calloc(1, sizeof(*b));
         if (!b)
                 return;
-        b->manager = m;
+        b->model = m;
         b->key.folder = s->folder;
         b->key.actor = w->actor.pid;
         b->who = w->actor;
@@ -723,7 +723,7 @@ static void race_report_now(Session *s, RaceKind kind, pid_t actor, const OwnerS
                             bool with_lock, json_t *extra) {
         Actor a;
 
-        actor_capture(s->manager, &a, actor);
+        actor_capture(s->model, &a, actor);
         race_report(s, kind, &a, o, with_lock, extra);
         actor_done(&a);
 }
@@ -736,7 +736,7 @@ static void race_report_now(Session *s, RaceKind kind, pid_t actor, const OwnerS
  * write costs O(1) and a wake-up ends every window due at once. */
 
 static void windows_unlink(Session *s) {
-        Manager *m = s->manager;
+        Model *m = s->model;
 
         if (!s->in_windows)
                 return;
@@ -749,7 +749,7 @@ static void windows_unlink(Session *s) {
 /* Inserted by deadline, searching from the tail: the clock moves forward, so this is the tail
  * but for a write read out of turn. */
 static void windows_insert(Session *s) {
-        Manager *m = s->manager;
+        Model *m = s->model;
         Session *after = m->windows_tail;
 
         while (after && after->window.last_ns > s->window.last_ns)
@@ -777,7 +777,7 @@ static bool transcript_size_read(Session *s, TrackedFile *f, int64_t *ret_delta)
 
         *ret_delta = 0;
         if (!f || !f->name || !s->folder ||
-            size_cache_stat(&s->manager->holders.sizes, f, s->folder->dirfd, s->name, &stx) < 0)
+            size_cache_stat(&s->model->holders.sizes, f, s->folder->dirfd, s->name, &stx) < 0)
                 return false;
         mtime_ns = (int64_t) stx.stx_mtime.tv_sec * (int64_t) NSEC_PER_SEC + stx.stx_mtime.tv_nsec;
         if (f->have_size) {
@@ -799,7 +799,7 @@ static void window_settle(Session *s) {
 
         if (!s->in_size_pending)
                 return;
-        LIST_REMOVE(size_pending, s->manager->sessions_size_pending, s);
+        LIST_REMOVE(size_pending, s->model->sessions_size_pending, s);
         s->in_size_pending = false;
         (void) transcript_size_read(s, session_file(s, FILE_SESSION), &delta);
         if (w->kind >= 0)
@@ -828,11 +828,11 @@ static void window_end(Session *s) {
         gc_candidate(s);
 }
 
-void session_timer_fired(Manager *m) {
+void session_timer_fired(Model *m) {
         m->timer_usec = 0; /* a one-shot source is off once it fired */
 }
 
-void session_deadlines_passed(Manager *m, uint64_t now_ns) {
+void session_deadlines_passed(Model *m, uint64_t now_ns) {
         Session *s;
         Burst *b;
 
@@ -848,7 +848,7 @@ void session_deadlines_passed(Manager *m, uint64_t now_ns) {
 }
 
 /* Arms the one timer for the earliest deadline, unless it is armed for one as early. */
-static void timer_arm(Manager *m) {
+static void timer_arm(Model *m) {
         uint64_t ns = UINT64_MAX, usec;
 
         if (m->windows)
@@ -861,7 +861,7 @@ static void timer_arm(Manager *m) {
         if (m->timer_usec != 0 && m->timer_usec <= usec)
                 return; /* it fires first and re-arms for what is due then */
         if (event_arm_oneshot(m->event, &m->race_timer, CLOCK_MONOTONIC, usec, USEC_PER_MSEC,
-                              m->on_race_deadline, m, "race-window") < 0) {
+                              m->on_race_deadline, m->userdata, "race-window") < 0) {
                 /* Cannot wait: report what we have. */
                 while (m->windows)
                         window_end(m->windows);
@@ -881,18 +881,18 @@ static void window_add(Session *s, RaceKind kind, pid_t actor, Lock *l, int64_t 
         if (w->kind < 0) {
                 *w = (Window) { .kind = kind, .owner = owner_snap(l), .first_ns = now_ns };
                 if (!burst_actor(s, kind, actor, &w->actor))
-                        actor_capture(s->manager, &w->actor, actor);
+                        actor_capture(s->model, &w->actor, actor);
         }
         w->writes++;
         w->bytes += bytes;
         w->last_ns = now_ns;
-        if (coalesce_ns(s->manager) == 0) {
+        if (coalesce_ns(s->model) == 0) {
                 window_end(s);
                 return;
         }
         windows_unlink(s);
         windows_insert(s);
-        timer_arm(s->manager);
+        timer_arm(s->model);
 }
 
 /* ---- the hooks ---- */
@@ -961,7 +961,7 @@ void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64
                  * storm of stats). */
                 if (!s->in_size_pending) {
                         s->in_size_pending = true;
-                        LIST_PREPEND(size_pending, s->manager->sessions_size_pending, s);
+                        LIST_PREPEND(size_pending, s->model->sessions_size_pending, s);
                 }
         } else {
                 window_settle(s);
@@ -1020,7 +1020,7 @@ void session_on_lock_new(Session *s, Lock *l, pid_t actor) {
                  * write descriptor came before this creation. A close still waiting for its
                  * confirmation (or merged out of order) is asked of the kernel, now. */
                 f.prev_owner_holds_prev =
-                        manager_pending_close(s->manager, prev, s->prev.owner) == PENDING_NONE ||
+                        model_pending_close(s->model, prev, s->prev.owner) == PENDING_NONE ||
                         proc_pid_find_fd(s->prev.owner, s->prev.dev, s->prev.ino,
                                          s->prev.have_fid ? &s->prev.fid : NULL, 0, NULL) > 0;
         if (!f.prev_owner_holds_prev) {
@@ -1106,7 +1106,7 @@ void session_on_unseen_lock_gone(Session *s, pid_t creator, pid_t actor) {
         k = race_judge(&f);
         if (k < 0)
                 return;
-        memcpy(o.comm, actor_cache_get(&s->manager->actors, creator)->comm, sizeof(o.comm));
+        memcpy(o.comm, actor_cache_get(&s->model->actors, creator)->comm, sizeof(o.comm));
         /* No previous lock is kept for a double-holder report: its inode was never read. */
         race_report_now(s, k, actor, &o, true,
                         json_pack("{s:b, s:b}", "owner_alive", true, "lock_read", false));

@@ -15,7 +15,7 @@
 #include "holder-map.h"
 #include "race.h"
 
-typedef struct Manager Manager;
+typedef struct Model Model;
 typedef struct Node Node;
 typedef struct Lock Lock;
 typedef struct Session Session;
@@ -24,7 +24,7 @@ typedef struct Session Session;
 
 /* The session NAME (a transcript or lock name) belongs to in folder N, created if needed.
  * NULL when races are off or out of memory. */
-Session *session_get(Manager *m, Node *n, const char *name, FileKind kind);
+Session *session_get(Model *m, Node *n, const char *name, FileKind kind);
 
 /* Every kernel event on the session's two names, in the order read, before it is applied. */
 void session_record(Session *s, FileKind kind, uint64_t mask, pid_t pid, uint64_t now_ns);
@@ -51,20 +51,20 @@ void session_on_unseen_lock_gone(Session *s, pid_t creator, pid_t actor);
 
 /* The fanotify queue was read empty: every event up to now is applied, so what the session
  * knows from names on disk is exact again. Forgets the unsettled lock takers. */
-void session_settle(Manager *m);
+void session_settle(Model *m);
 /* End of a batch, before its reports: read the size of transcripts whose window's actor wrote
  * on in it (one read per transcript per batch, not one per write). */
-void session_sizes_read(Manager *m);
+void session_sizes_read(Model *m);
 /* The folder is going away: report open windows, detach its sessions. */
-void session_forget_folder(Manager *m, Node *n);
+void session_forget_folder(Model *m, Node *n);
 /* End of a batch: free sessions with nothing left to watch. */
-void session_gc(Manager *m);
+void session_gc(Model *m);
 /* The one timer for windows' and bursts' deadlines fired (the manager's handler): it is off,
  * so that what the drain after this applies may arm it again. */
-void session_timer_fired(Manager *m);
+void session_timer_fired(Model *m);
 /* ... and after the drain: report the windows and bursts whose deadline passed by NOW_NS,
  * and arm the timer for the next. */
-void session_deadlines_passed(Manager *m, uint64_t now_ns);
+void session_deadlines_passed(Model *m, uint64_t now_ns);
 /* Shutting down: report every open window. */
-void session_flush_all(Manager *m);
-void session_free_all(Manager *m);
+void session_flush_all(Model *m);
+void session_free_all(Model *m);

@@ -12,13 +12,13 @@
 #include "lock.h"
 #include "macro.h"
 #include "proc.h"
-#include "manager.h"
+#include "model.h"
 #include "report.h"
 #include "session.h"
 #include "tracker.h"
 #include "tree.h"
 
-static void orphan_add(Manager *m, TrackedFile *f) {
+static void orphan_add(Model *m, TrackedFile *f) {
         if (f->orphaned)
                 return;
         if (!grow_array((void **) &m->orphans, &m->n_orphans_alloc, m->n_orphans, sizeof(*m->orphans), 16))
@@ -28,7 +28,7 @@ static void orphan_add(Manager *m, TrackedFile *f) {
 }
 
 /* Remove F's name from its folder (it was unlinked or renamed away). */
-static void file_unname(Manager *m, TrackedFile *f) {
+static void file_unname(Model *m, TrackedFile *f) {
         if (!f->name)
                 return;
         if (f->folder && f->folder->files)
@@ -39,19 +39,19 @@ static void file_unname(Manager *m, TrackedFile *f) {
         orphan_add(m, f);
 }
 
-static void report_not_regular(Manager *m, Node *n, const char *name, mode_t mode) {
+static void report_not_regular(Model *m, Node *n, const char *name, mode_t mode) {
         const char *what = S_ISLNK(mode) ? "a symlink" : S_ISDIR(mode) ? "a directory" :
                            S_ISFIFO(mode) ? "a fifo" : S_ISSOCK(mode) ? "a socket" :
                            (S_ISCHR(mode) || S_ISBLK(mode)) ? "a device" : "not a regular file";
         char e[128];
 
         snprintf(e, sizeof(e), "is %s where a lock file was expected: not followed, not removed", what);
-        report_emit(&m->reporter, EVENT_MONITOR_ERROR,
+        report_emit(m->reporter, EVENT_MONITOR_ERROR,
                     json_pack("{s:s, s:o}", "error", e, "path", json_path(n->path, name)));
 }
 
 /* CUR's name went away, by PID (0: we cannot say who). */
-static void name_lost(Manager *m, Node *n, TrackedFile *cur, pid_t pid, uint64_t mask,
+static void name_lost(Model *m, Node *n, TrackedFile *cur, pid_t pid, uint64_t mask,
                       bool replaced) {
         if (cur->lock)
                 lock_on_unlinked(cur->lock, pid);
@@ -70,7 +70,7 @@ typedef struct Present {
 
 /* 0 and *P (exists or not), or -errno when the name could not be looked at: out of
  * descriptors or memory is not "gone", and nothing may be concluded from it. */
-static int present_read(Manager *m, Node *n, const char *name, Present *p) {
+static int present_read(Model *m, Node *n, const char *name, Present *p) {
         /* Both facts from one O_PATH fd: read by name one after the other, they could describe
          * two different files (ext4 hands a freed inode number to the next file at once). */
         _cleanup_close_ int fd = openat(n->dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -84,7 +84,7 @@ static int present_read(Manager *m, Node *n, const char *name, Present *p) {
                         char e[160];
                         snprintf(e, sizeof(e), "cannot look at a file in a guarded folder (%s): what lockwarden "
                                  "knew of it stands until it can look again", strerror(-r));
-                        report_emit(&m->reporter, EVENT_MONITOR_ERROR,
+                        report_emit(m->reporter, EVENT_MONITOR_ERROR,
                                     json_pack("{s:s, s:o}", "error", e, "path", json_path(n->path, name)));
                 }
                 m->present_failed = true;
@@ -108,7 +108,7 @@ static bool present_is_id(const Present *p, const FileId *id) {
 
 /* Start tracking the file the name holds now. CREATOR made it (0: found by a scan;
  * PID_UNKNOWN: an event that names nobody). */
-static void track_present(Manager *m, Node *n, const char *name, FileKind kind, const Present *p,
+static void track_present(Model *m, Node *n, const char *name, FileKind kind, const Present *p,
                           pid_t creator, uint64_t mask, uint64_t now_ns) {
         TrackedFile *f;
         int r;
@@ -162,7 +162,7 @@ static void track_present(Manager *m, Node *n, const char *name, FileKind kind, 
 
 /* PID created lock NAME (handle TARGET) but it was gone, or replaced, when we read that: keep
  * who made it until the queue says who removed it. */
-static void unseen_add(Manager *m, Node *n, const char *name, const FileId *target, pid_t pid) {
+static void unseen_add(Model *m, Node *n, const char *name, const FileId *target, pid_t pid) {
         size_t len = strlen(name);
         UnseenLock *u;
 
@@ -183,7 +183,7 @@ static void unseen_add(Manager *m, Node *n, const char *name, const FileId *targ
 }
 
 /* PID removed (or renamed away) lock NAME, handle TARGET: is it one we never saw? */
-static bool unseen_removed(Manager *m, Node *n, const char *name, const FileId *target, pid_t pid) {
+static bool unseen_removed(Model *m, Node *n, const char *name, const FileId *target, pid_t pid) {
         for (size_t i = 0; i < m->n_unseen; i++) {
                 UnseenLock *u = &m->unseen[i];
 
@@ -198,7 +198,7 @@ static bool unseen_removed(Manager *m, Node *n, const char *name, const FileId *
 
 /* A lock we never saw, its removal not read yet, closed by PID with MASK: its creator's close
  * read before its removal is a release, or, merged out of order, cannot be placed. */
-static void unseen_closed(Manager *m, const FileId *object, pid_t pid, uint64_t mask) {
+static void unseen_closed(Model *m, const FileId *object, pid_t pid, uint64_t mask) {
         for (size_t i = 0; i < m->n_unseen; i++) {
                 UnseenLock *u = &m->unseen[i];
 
@@ -211,10 +211,10 @@ static void unseen_closed(Manager *m, const FileId *object, pid_t pid, uint64_t 
         }
 }
 
-static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_t pid,
+static void sync_name(Model *m, Node *n, const char *name, FileKind kind, pid_t pid,
                       uint64_t mask, uint64_t now_ns);
 
-void tracker_strand(Manager *m, Node *n, const char *name, const char *hidden) {
+void tracker_strand(Model *m, Node *n, const char *name, const char *hidden) {
         StrandedLock *st;
 
         if (strlen(name) >= sizeof(st->name) ||
@@ -226,7 +226,7 @@ void tracker_strand(Manager *m, Node *n, const char *name, const char *hidden) {
         snprintf(st->hidden, sizeof(st->hidden), "%s", hidden);
 }
 
-void tracker_name_freed(Manager *m, Node *n, const char *name, uint64_t now_ns) {
+void tracker_name_freed(Model *m, Node *n, const char *name, uint64_t now_ns) {
         for (size_t i = 0; i < m->n_stranded; i++) {
                 StrandedLock st = m->stranded[i];
                 char why[256];
@@ -244,7 +244,7 @@ void tracker_name_freed(Manager *m, Node *n, const char *name, uint64_t now_ns) 
                 else
                         snprintf(why, sizeof(why), "put back from %s, where a removal had to leave it, now "
                                  "that its name is free", st.hidden);
-                report_emit(&m->reporter, EVENT_LOCK_KEPT,
+                report_emit(m->reporter, EVENT_LOCK_KEPT,
                             json_pack("{s:o, s:s, s:o}", "lock", json_path(n->path, name), "reason", "stranded",
                                       "why", json_text(why)));
                 if (r > 0)
@@ -253,7 +253,7 @@ void tracker_name_freed(Manager *m, Node *n, const char *name, uint64_t now_ns) 
         }
 }
 
-void tracker_name_put_back(Manager *m, Node *n, const char *name, uint64_t now_ns) {
+void tracker_name_put_back(Model *m, Node *n, const char *name, uint64_t now_ns) {
         _cleanup_free_ char *copy = strdup(name); /* NAME may be the file's own, freed here */
 
         if (copy)
@@ -261,7 +261,7 @@ void tracker_name_put_back(Manager *m, Node *n, const char *name, uint64_t now_n
 }
 
 /* The folder is gone: so are the unseen locks that were in it. */
-static void unseen_forget_folder(Manager *m, Node *n) {
+static void unseen_forget_folder(Model *m, Node *n) {
         size_t keep = 0;
 
         for (size_t i = 0; i < m->n_unseen; i++)
@@ -283,17 +283,17 @@ static void unseen_forget_folder(Manager *m, Node *n) {
  * Entries whose removal has not come are kept until the queue has been read empty twice
  * since their creation was read (the removal happened before, or just after, that read). */
 /* Removed by another process, its creator's close merged out of order: no race, and said. */
-static void unseen_unplaced(Manager *m, const UnseenLock *u) {
+static void unseen_unplaced(Model *m, const UnseenLock *u) {
         const char *comm = u->remover > 0 ? actor_cache_get(&m->actors, u->remover)->comm : "?";
 
-        report_emit(&m->reporter, EVENT_LOCK_REMOVED,
+        report_emit(m->reporter, EVENT_LOCK_REMOVED,
                     json_pack("{s:o, s:o, s:s, s:i, s:b, s:n, s:s, s:b}", "lock", json_path(u->folder->path, u->name),
                               "pid", json_pid(u->remover), "comm", comm, "owner_pid", (int) u->creator,
                               "owner_alive", proc_alive(u->creator), "owner_holds",
                               "attribution", attribution_to_string(u->remover), "lock_read", false));
 }
 
-static void unseen_judge(Manager *m) {
+static void unseen_judge(Model *m) {
         size_t keep = 0;
 
         for (size_t i = 0; i < m->n_unseen; i++) {
@@ -322,7 +322,7 @@ static void unseen_judge(Manager *m) {
  * TARGET, even if the name has changed again since. Each file's own events say what became
  * of it, in queue order, so who created and who removed which file stays exact when the
  * daemon reads late. */
-static void sync_exact(Manager *m, Node *n, const char *name, FileKind kind, pid_t pid,
+static void sync_exact(Model *m, Node *n, const char *name, FileKind kind, pid_t pid,
                        uint64_t mask, const FileId *target, uint64_t now_ns) {
         TrackedFile *cur = hashmap_get(n->files, name);
         bool appears = mask & (FAN_CREATE | FAN_MOVED_TO);
@@ -364,7 +364,7 @@ static void sync_exact(Manager *m, Node *n, const char *name, FileKind kind, pid
 
 /* Bring NAME in folder N in line with what is on disk now, when the event does not say which
  * file it is about (start-up scan, older kernels). PID did it (0: a scan). */
-static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_t pid,
+static void sync_name(Model *m, Node *n, const char *name, FileKind kind, pid_t pid,
                       uint64_t mask, uint64_t now_ns) {
         TrackedFile *cur = hashmap_get(n->files, name);
         Present p;
@@ -386,7 +386,7 @@ static void sync_name(Manager *m, Node *n, const char *name, FileKind kind, pid_
  * of the file we track under it; a file that appears under the name is tracked at its own
  * creation event, which follows in the queue, never earlier (a report about it then quotes
  * that event). Events name no file: what the name holds is read from disk. */
-static void sync_ordered(Manager *m, Node *n, const char *name, FileKind kind, pid_t pid,
+static void sync_ordered(Model *m, Node *n, const char *name, FileKind kind, pid_t pid,
                          uint64_t mask, uint64_t now_ns) {
         TrackedFile *cur = hashmap_get(n->files, name);
         bool appears = mask & (FAN_CREATE | FAN_MOVED_TO);
@@ -403,7 +403,7 @@ static void sync_ordered(Manager *m, Node *n, const char *name, FileKind kind, p
 }
 
 /* Tracks every lock and transcript name in N's folder. */
-static void scan_names(Manager *m, Node *n, uint64_t now_ns) {
+static void scan_names(Model *m, Node *n, uint64_t now_ns) {
         struct dirent *de;
         DIR *d = opendir_at(n->dirfd);
 
@@ -418,7 +418,7 @@ static void scan_names(Manager *m, Node *n, uint64_t now_ns) {
         closedir(d);
 }
 
-void tracker_scan(Manager *m, Node *n, uint64_t now_ns) {
+void tracker_scan(Model *m, Node *n, uint64_t now_ns) {
         size_t before = hashmap_size(n->files);
 
         scan_names(m, n, now_ns);
@@ -437,7 +437,7 @@ void tracker_scan(Manager *m, Node *n, uint64_t now_ns) {
                         lock_mark_dirty(f->lock, now_ns);
 }
 
-void tracker_resync(Manager *m, Node *n, uint64_t now_ns) {
+void tracker_resync(Model *m, Node *n, uint64_t now_ns) {
         size_t i = 0, k = 0, count = hashmap_size(n->files);
         _cleanup_free_ char **names = calloc(count + 1, sizeof(char *));
         TrackedFile *f;
@@ -465,9 +465,9 @@ void tracker_resync(Manager *m, Node *n, uint64_t now_ns) {
  * closed it may still be listed as holding it; any answer that lists holders settles first. */
 #define LAZY_MAX 4096
 
-static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns, bool wrote, bool order_unknown);
+static void confirm_later(Model *m, TrackedFile *f, pid_t pid, uint64_t now_ns, bool wrote, bool order_unknown);
 
-static void confirm_lazily(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns, bool wrote) {
+static void confirm_lazily(Model *m, TrackedFile *f, pid_t pid, uint64_t now_ns, bool wrote) {
         if (!grow_array((void **) &m->lazy, &m->n_lazy_alloc, m->n_lazy, sizeof(*m->lazy), 64)) {
                 confirm_later(m, f, pid, now_ns, wrote, false);
                 return;
@@ -479,7 +479,7 @@ static void confirm_lazily(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_n
 /* Moves the lazy confirmations that are due (ALL, or those of files that lost their name:
  * they may be freed at the end of this batch) to this batch's. A file's entries all move
  * together. */
-static void lazy_due(Manager *m, bool all) {
+static void lazy_due(Model *m, bool all) {
         size_t keep = 0;
 
         for (size_t i = 0; i < m->n_lazy; i++) {
@@ -502,7 +502,7 @@ static void lazy_due(Manager *m, bool all) {
         m->lazy_unnamed = false;
 }
 
-static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns, bool wrote, bool order_unknown) {
+static void confirm_later(Model *m, TrackedFile *f, pid_t pid, uint64_t now_ns, bool wrote, bool order_unknown) {
         if (!grow_array((void **) &m->confirms, &m->n_confirms_alloc, m->n_confirms, sizeof(*m->confirms), 64))
                 return;
         m->confirms[m->n_confirms++] = (Confirm) {
@@ -511,7 +511,7 @@ static void confirm_later(Manager *m, TrackedFile *f, pid_t pid, uint64_t now_ns
 }
 
 /* inotify names nobody: who holds F is found by one walk of /proc at the end of the batch. */
-static void scan_later(Manager *m, TrackedFile *f, bool closed, uint64_t now_ns) {
+static void scan_later(Model *m, TrackedFile *f, bool closed, uint64_t now_ns) {
         HolderScan *s;
 
         if (f->scan_slot == 0) {
@@ -531,7 +531,7 @@ static void scan_later(Manager *m, TrackedFile *f, bool closed, uint64_t now_ns)
  * new lock and our read's open can arrive as one IN_OPEN, and a reader's close as one with
  * ours. Counting cannot tell, so whatever is dropped still gets its /proc walk (at the end of
  * the batch, shared with the others): the holders come from /proc, never from the count. */
-static bool drop_self_events(Manager *m, Node *n, FsEvent *e, uint64_t now_ns) {
+static bool drop_self_events(Model *m, Node *n, FsEvent *e, uint64_t now_ns) {
         TrackedFile *f = hashmap_get(n->files, e->name);
         bool dropped = false;
 
@@ -552,7 +552,7 @@ static bool drop_self_events(Manager *m, Node *n, FsEvent *e, uint64_t now_ns) {
         return (e->mask & ~(uint64_t) FAN_ONDIR) != 0;
 }
 
-void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns) {
+void tracker_on_event(Model *m, Node *n, const FsEvent *event, uint64_t now_ns) {
         FileKind kind = file_kind_from_name(event->name);
         FsEvent e = *event, *ev = &e;
         TrackedFile *f;
@@ -560,7 +560,7 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns
 
         if (kind < 0 || ev->pid == m->self_pid)
                 return;
-        if (kind == FILE_LOCK && !source_attribution(&m->source) && !drop_self_events(m, n, ev, now_ns))
+        if (kind == FILE_LOCK && !source_attribution(m->source) && !drop_self_events(m, n, ev, now_ns))
                 return;
 
         /* Who acts is read at its first event, not when a race needs it (actor.h). */
@@ -574,9 +574,9 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns
         if (ev->mask & (FAN_CREATE | FAN_MOVED_TO | FAN_DELETE | FAN_MOVED_FROM)) {
                 uint64_t entry = ev->mask & (FAN_CREATE | FAN_MOVED_TO | FAN_DELETE | FAN_MOVED_FROM);
 
-                if (m->source.target_fid && ev->object)
+                if (m->source->target_fid && ev->object)
                         sync_exact(m, n, ev->name, kind, ev->pid, entry, ev->object, now_ns);
-                else if (!source_attribution(&m->source))
+                else if (!source_attribution(m->source))
                         sync_ordered(m, n, ev->name, kind, ev->pid, entry, now_ns);
                 else
                         sync_name(m, n, ev->name, kind, ev->pid, entry, now_ns);
@@ -587,7 +587,7 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns
         if (!(ev->mask & (FAN_OPEN | FAN_CLOSE | FAN_MODIFY)))
                 return;
 
-        if (!source_attribution(&m->source)) {
+        if (!source_attribution(m->source)) {
                 /* inotify: the name's current file (entry events came first, in order), and
                  * its holders from /proc. Holders of transcripts are not followed this way. */
                 f = hashmap_get(n->files, ev->name);
@@ -604,7 +604,7 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns
                  * after it was already gone (or a later file's events are still queued):
                  * its own events tell. Without them, it may have been created and opened in
                  * one batch: look at the name. */
-                if (m->source.target_fid) {
+                if (m->source->target_fid) {
                         if (ev->object && (ev->mask & FAN_CLOSE_WRITE) && m->n_unseen > 0)
                                 unseen_closed(m, ev->object, ev->pid, ev->mask);
                         return;
@@ -641,7 +641,7 @@ void tracker_on_event(Manager *m, Node *n, const FsEvent *event, uint64_t now_ns
                 confirm_lazily(m, f, ev->pid, now_ns, ev->mask & FAN_CLOSE_WRITE);
         else if (ev->mask & FAN_CLOSE)
                 /* Merged with this process's open or writes, the close may have come after
-                 * later records of others (manager.h). */
+                 * later records of others (model.h). */
                 confirm_later(m, f, ev->pid, now_ns, ev->mask & FAN_CLOSE_WRITE, close_order_unknown(ev->mask));
 writes:
         if (ev->mask & (FAN_MODIFY | FAN_CLOSE_WRITE)) {
@@ -662,13 +662,13 @@ writes:
         }
 }
 
-void tracker_detach_file(Manager *m, TrackedFile *f) {
+void tracker_detach_file(Model *m, TrackedFile *f) {
         if (f->lock)
                 lock_free(f->lock);
         file_unname(m, f);
 }
 
-void tracker_forget_folder(Manager *m, Node *n) {
+void tracker_forget_folder(Model *m, Node *n) {
         TrackedFile *f;
         size_t i = 0, k = 0;
         TrackedFile **all;
@@ -731,7 +731,7 @@ static int fds_hold(const FdList *l, pid_t pid, TrackedFile *f) {
 
 /* Every close a process made in this batch is confirmed by one walk of its /proc/PID/fd,
  * not one walk per file it closed: a storm of closes by a few processes costs a few walks. */
-static void confirm_holders(Manager *m) {
+static void confirm_holders(Model *m) {
         FdList *fds = &m->confirm_fds; /* kept between batches: no allocation per batch */
 
         if (m->n_confirms > 1)
@@ -759,14 +759,14 @@ static void confirm_holders(Manager *m) {
         }
 }
 
-void tracker_settle_holders(Manager *m) {
+void tracker_settle_holders(Model *m) {
         if (m->n_lazy == 0)
                 return;
         lazy_due(m, true);
         tracker_flush(m); /* as at the end of a batch: a file may have become a lock since */
 }
 
-void tracker_flush(Manager *m) {
+void tracker_flush(Model *m) {
         size_t keep = 0;
 
         /* 1. Confirm holders, once per (file, pid), one /proc walk per process; transcripts'

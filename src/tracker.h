@@ -11,29 +11,29 @@
 #include "fs-event.h"
 #include "holder-map.h"
 
-typedef struct Manager Manager;
+typedef struct Model Model;
 typedef struct Node Node;
 
-void tracker_scan(Manager *m, Node *n, uint64_t now_ns);
+void tracker_scan(Model *m, Node *n, uint64_t now_ns);
 /* After lost events: bring every name of N in line with the disk (nobody is credited with
  * what changed). The caller then re-reads who holds what, once for all folders. */
-void tracker_resync(Manager *m, Node *n, uint64_t now_ns);
-void tracker_on_event(Manager *m, Node *n, const FsEvent *ev, uint64_t now_ns);
+void tracker_resync(Model *m, Node *n, uint64_t now_ns);
+void tracker_on_event(Model *m, Node *n, const FsEvent *ev, uint64_t now_ns);
 /* Forget a lock file's name without reporting (we removed it ourselves). Frees its lock. */
-void tracker_detach_file(Manager *m, TrackedFile *f);
+void tracker_detach_file(Model *m, TrackedFile *f);
 /* The folder is gone: drop its files and locks. */
-void tracker_forget_folder(Manager *m, Node *n);
+void tracker_forget_folder(Model *m, Node *n);
 /* End of a batch: confirm holders, judge dirty locks, free forgotten files. */
-void tracker_flush(Manager *m);
+void tracker_flush(Model *m);
 /* Before an answer that lists transcripts' holders: confirm every transcript close that is
  * still taken on trust (see confirm_lazily in tracker.c). */
-void tracker_settle_holders(Manager *m);
+void tracker_settle_holders(Model *m);
 
 /* A lock moved aside under HIDDEN in N during a removal, its NAME taken again meanwhile: put
  * back when NAME frees (tracker_name_freed). */
-void tracker_strand(Manager *m, Node *n, const char *name, const char *hidden);
+void tracker_strand(Model *m, Node *n, const char *name, const char *hidden);
 /* A removal put a new lock back under NAME by a hard link (cleanup.h): NAME is read again. */
-void tracker_name_put_back(Manager *m, Node *n, const char *name, uint64_t now_ns);
+void tracker_name_put_back(Model *m, Node *n, const char *name, uint64_t now_ns);
 /* NAME in N is free now (removed or renamed away): put back a lock stranded from it, and
  * track it again. */
-void tracker_name_freed(Manager *m, Node *n, const char *name, uint64_t now_ns);
+void tracker_name_freed(Model *m, Node *n, const char *name, uint64_t now_ns);

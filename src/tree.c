@@ -18,7 +18,7 @@
 #include "fs-util.h"
 #include "layout.h"
 #include "macro.h"
-#include "manager.h"
+#include "model.h"
 #include "recovery.h"
 #include "report.h"
 #include "test-hook.h"
@@ -26,15 +26,15 @@
 #include "tracker.h"
 #include "tree.h"
 
-static void tree_error(Manager *m, const char *dir, const char *name, const char *error) {
-        report_emit(&m->reporter, EVENT_MONITOR_ERROR,
+static void tree_error(Model *m, const char *dir, const char *name, const char *error) {
+        report_emit(m->reporter, EVENT_MONITOR_ERROR,
                     json_pack("{s:o, s:o}", "error", json_text(error), "path", json_path(dir, name)));
 }
 
 /* The settings of sessions folder N: the global ones, then every folder rule covering it,
  * shorter paths first so that the most specific rule wins. */
 static void node_apply_settings(Node *n) {
-        const RunOptions *o = n->manager->opts;
+        const RunOptions *o = n->model->opts;
         size_t best[3] = {}; /* length + 1 of the path of the rule that set cleanup, grace, remote */
 
         size_t best_release = 0;
@@ -98,7 +98,7 @@ bool tree_release_settled(const Node *n) {
         return n->release_config != RELEASE_UNKNOWN || release_node((Node *) n)->release_version[0];
 }
 
-void tree_set_release(Manager *m, Node *n, Release r, const char *version, const char *source) {
+void tree_set_release(Model *m, Node *n, Release r, const char *version, const char *source) {
         Node *s = release_node(n);
 
         if (s->release == r && strcmp(s->release_version, version ? version : "") == 0)
@@ -106,7 +106,7 @@ void tree_set_release(Manager *m, Node *n, Release r, const char *version, const
         s->release = r;
         snprintf(s->release_version, sizeof(s->release_version), "%s", version ? version : "");
         snprintf(s->release_source, sizeof(s->release_source), "%s", source);
-        report_emit(&m->reporter, EVENT_MONITOR_RELEASE,
+        report_emit(m->reporter, EVENT_MONITOR_RELEASE,
                     json_pack("{s:o, s:s, s:s?, s:s}", "state_dir", json_path(NULL, s->path),
                               "release", release_to_string(r), "version", version, "source", source));
 }
@@ -140,7 +140,7 @@ static void collect_releases(Node *n, json_t *arr, Release state) {
                 } else if (n->kind == NODE_STATE) {
                         /* A rule that names the release for the whole state dir wins over what
                          * is found (tree_folder_release): say that one. */
-                        Release r = rule_release(n->manager->opts, n->path);
+                        Release r = rule_release(n->model->opts, n->path);
 
                         if (r != RELEASE_UNKNOWN)
                                 json_array_append_new(arr, json_pack("{s:o, s:s, s:n, s:s}", "state_dir",
@@ -162,7 +162,7 @@ static void collect_releases(Node *n, json_t *arr, Release state) {
         }
 }
 
-json_t *tree_releases_json(Manager *m) {
+json_t *tree_releases_json(Model *m) {
         json_t *arr = json_array();
 
         for (size_t i = 0; arr && i < m->n_roots; i++)
@@ -174,7 +174,7 @@ json_t *tree_releases_json(Manager *m) {
 /* agents/<id>/agent/openclaw-agent.sqlite: the store of 2026.8 and later, which has no session
  * write locks. Said once per state dir. */
 static void agent_check_sqlite(Node *agent, int fd) {
-        Manager *m = agent->manager;
+        Model *m = agent->model;
         Node *s = release_node(agent);
         struct stat st;
 
@@ -189,7 +189,7 @@ static void agent_check_sqlite(Node *agent, int fd) {
         if (s->sqlite_warned)
                 return;
         s->sqlite_warned = true;
-        report_emit(&m->reporter, EVENT_MONITOR_WARNING,
+        report_emit(m->reporter, EVENT_MONITOR_WARNING,
                     json_pack("{s:s, s:o}", "warning",
                               "SQLite session store (OpenClaw 2026.8 or later): no session write locks to guard; "
                               "lock files left from before the migration are inert leftovers",
@@ -204,7 +204,7 @@ static void apply_settings(Node *n) {
         }
 }
 
-void tree_apply_settings(Manager *m) {
+void tree_apply_settings(Model *m) {
         for (size_t i = 0; i < m->n_roots; i++)
                 apply_settings(m->roots[i]->anchor);
 }
@@ -212,7 +212,7 @@ void tree_apply_settings(Manager *m) {
 /* A sessions folder on a network or FUSE filesystem: warn once per filesystem; stale locks
  * there are only reported unless the operator opted in (node_apply_settings). */
 static void node_check_fs(Node *n, int fd, uint64_t fsid) {
-        Manager *m = n->manager;
+        Model *m = n->model;
         FsType t;
 
         if (fs_type_of(fd, &t) < 0)
@@ -229,7 +229,7 @@ static void node_check_fs(Node *n, int fd, uint64_t fsid) {
                 m->remote_warned = w;
                 m->remote_warned[m->n_remote_warned++] = fsid;
         }
-        report_emit(&m->reporter, EVENT_MONITOR_WARNING,
+        report_emit(m->reporter, EVENT_MONITOR_WARNING,
                     json_pack("{s:o, s:s, s:s, s:s}", "path", json_path(n->path, NULL), "fs_type", t.name,
                               "warning", "a network or FUSE filesystem: changes made by other hosts are "
                                          "invisible to the kernel here, and a pid in a lock may be another "
@@ -238,10 +238,10 @@ static void node_check_fs(Node *n, int fd, uint64_t fsid) {
 }
 
 /* A folder that cannot be guarded: say why, and what to do when it is a limit. */
-static void guard_error(Manager *m, const char *path, const char *what, int r) {
+static void guard_error(Model *m, const char *path, const char *what, int r) {
         char e[320];
 
-        if (r == -ENOSPC && !source_attribution(&m->source))
+        if (r == -ENOSPC && !source_attribution(m->source))
                 snprintf(e, sizeof(e), "%s: the inotify watch limit is reached (sysctl "
                          "fs.inotify.max_user_watches, counted per user): this folder is NOT guarded; "
                          "raise the limit and restart lockwarden", what);
@@ -339,7 +339,7 @@ static void child_map_add(Node *parent, Node *c) {
         parent->children_unmapped = true;
 }
 
-static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const char *path,
+static int node_new(Model *m, Root *root, Node *parent, NodeKind kind, const char *path,
                     const char *name, int dirfd, Node **ret) {
         _cleanup_close_ int fd = dirfd;
         uint64_t fsid;
@@ -355,7 +355,7 @@ static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const c
                 return r;
         /* fanotify marks such a folder but reports nothing it cannot name by handle: refuse
          * it rather than guard it in name only. */
-        if (id.type == FILE_ID_TYPE_INODE && source_attribution(&m->source))
+        if (id.type == FILE_ID_TYPE_INODE && source_attribution(m->source))
                 return -EOPNOTSUPP;
         head = hashmap_get(m->nodes_by_fid, &id);
         /* One sessions node per folder: a folder reached twice is guarded once. */
@@ -366,7 +366,7 @@ static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const c
         n = calloc(1, sizeof(*n));
         if (!n)
                 return -ENOMEM;
-        *n = (Node) { .manager = m, .root = root, .parent = parent, .kind = kind, .dirfd = -1, .wd = wd };
+        *n = (Node) { .model = m, .root = root, .parent = parent, .kind = kind, .dirfd = -1, .wd = wd };
         n->path = strdup(path);
         n->name = name ? strdup(name) : NULL;
         n->fid = file_id_dup(&id);
@@ -380,7 +380,7 @@ static int node_new(Manager *m, Root *root, Node *parent, NodeKind kind, const c
                 free(n);
                 return -ENOMEM;
         }
-        r = source_watch(&m->source, fd, &id, kind == NODE_SESSIONS ? FS_MASK_SESSIONS : FS_MASK_TREE,
+        r = source_watch(m->source, fd, &id, kind == NODE_SESSIONS ? FS_MASK_SESSIONS : FS_MASK_TREE,
                          &wd);
         if (r < 0) {
                 free(n->path);
@@ -425,7 +425,7 @@ static void count_files(Node *n, json_int_t *ret_locks, json_int_t *ret_sessions
  * that a dispatch loop never touches freed memory. HOW says why, for monitor.folder-removed
  * ("deleted", "moved", "gone", "configuration"); NULL says nothing (the daemon stops). */
 static void node_kill(Node *n, const char *how) {
-        Manager *m = n->manager;
+        Model *m = n->model;
         Node *head;
 
         if (n->dead)
@@ -433,7 +433,7 @@ static void node_kill(Node *n, const char *how) {
         n->dead = true;
         /* An agent folder without its fd: found again to take its mark away (inotify's watch
          * goes by number; when the daemon stops, so do all marks). */
-        if (n->dirfd < 0 && how && m->source.backend != BACKEND_INOTIFY) {
+        if (n->dirfd < 0 && how && m->source->backend != BACKEND_INOTIFY) {
                 int fd = node_find_fd(n, n->children);
                 n->dirfd = fd >= 0 ? fd : -1;
         }
@@ -454,7 +454,7 @@ static void node_kill(Node *n, const char *how) {
                 tracker_forget_folder(m, n);
                 m->n_guarded--;
                 if (how && m->started)
-                        report_emit(&m->reporter, EVENT_MONITOR_FOLDER_REMOVED,
+                        report_emit(m->reporter, EVENT_MONITOR_FOLDER_REMOVED,
                                     json_pack("{s:o, s:s, s:I, s:I, s:I}", "path", json_path(NULL, n->path),
                                               "how", how, "locks", locks, "sessions", sessions,
                                               "folders", (json_int_t) m->n_guarded));
@@ -468,7 +468,7 @@ static void node_kill(Node *n, const char *how) {
                         (void) hashmap_put(m->nodes_by_fid, head);
         }
         if (!head)
-                source_unwatch(&m->source, n->dirfd, n->wd);
+                source_unwatch(m->source, n->dirfd, n->wd);
         /* Its agent folder waits for a sessions/ again, and keeps an fd meanwhile. */
         if (n->parent && n->parent->kind == NODE_AGENT && !n->parent->dead && n->parent->dirfd < 0) {
                 int fd = node_find_fd(n->parent, n);
@@ -479,7 +479,7 @@ static void node_kill(Node *n, const char *how) {
         LIST_PREPEND(graveyard, m->graveyard, n);
 }
 
-void tree_reap(Manager *m) {
+void tree_reap(Model *m) {
         Node *n;
 
         while ((n = m->graveyard)) {
@@ -520,7 +520,7 @@ static Node *find_child(Node *n, const char *name) {
 
 /* NAME in N (whose folder is DFD) as a node of KIND. */
 static void node_add_child(Node *n, int dfd, const char *name, NodeKind kind, uint64_t now_ns) {
-        Manager *m = n->manager;
+        Model *m = n->model;
         _cleanup_free_ char *path = NULL;
         struct stat st;
         Node *c;
@@ -575,7 +575,7 @@ static void node_scan_children(Node *n, int dfd, uint64_t now_ns) {
         closedir(d);
 }
 
-static void root_resolve(Manager *m, Root *root, const char *how, uint64_t now_ns);
+static void root_resolve(Model *m, Root *root, const char *how, uint64_t now_ns);
 
 /* Opens the next component of the configured path below anchor N. A symlink there is
  * followed only as chase.h allows (an unsafe one is reported once, and the anchor goes on
@@ -599,7 +599,7 @@ static int anchor_open_want(Node *n) {
 
                 chase_error(fd, unsafe, why, sizeof(why));
                 snprintf(e, sizeof(e), "%s: this folder is NOT guarded", why);
-                tree_error(n->manager, root->path, NULL, e);
+                tree_error(n->model, root->path, NULL, e);
                 free(root->refused);
                 root->refused = TAKE_PTR(unsafe);
         }
@@ -609,7 +609,7 @@ static int anchor_open_want(Node *n) {
 /* A configured folder at the wrong level guards nothing, silently: say what it is and the
  * likely fix, once per configured folder (monitor.warning). A folder that is empty yet says
  * nothing. */
-static void root_check_level(Manager *m, Root *root, Node *c) {
+static void root_check_level(Model *m, Root *root, Node *c) {
         char hint[2 * PATH_MAX + 512];
         FolderLevel level = layout_level(c->dirfd, root->path);
         const char *h = layout_hint(root->path, root->kind == NODE_STATE, true, level, hint, sizeof(hint));
@@ -617,13 +617,13 @@ static void root_check_level(Manager *m, Root *root, Node *c) {
         if (!h || root->level_warned)
                 return;
         root->level_warned = true;
-        report_emit(&m->reporter, EVENT_MONITOR_WARNING,
+        report_emit(m->reporter, EVENT_MONITOR_WARNING,
                     json_pack("{s:o, s:o, s:s}", "path", json_path(NULL, root->path), "warning", json_text(h),
                               "configured_as", root->kind == NODE_STATE ? "state-dir" : "watch"));
 }
 
 static void anchor_check(Node *n, uint64_t now_ns) {
-        Manager *m = n->manager;
+        Model *m = n->model;
         Root *root = n->root;
         size_t plen = strlen(n->path);
         bool final;
@@ -663,7 +663,7 @@ static void anchor_check(Node *n, uint64_t now_ns) {
 static Node *renamed_from(Node *n) {
         size_t k = 0;
 
-        for (Node *g = n->manager->graveyard; g && k < RENAMED_LOOKBACK; g = g->graveyard_next, k++)
+        for (Node *g = n->model->graveyard; g && k < RENAMED_LOOKBACK; g = g->graveyard_next, k++)
                 if (g->kind == NODE_SESSIONS && file_id_equal(g->fid, n->fid))
                         return g;
         return NULL;
@@ -674,7 +674,7 @@ static Node *renamed_from(Node *n) {
  * start-up (counted, not "acquired"); one found in a folder that has just appeared is new.
  * After start-up, monitor.folder-added says so. */
 static void sessions_start(Node *n, uint64_t now_ns) {
-        Manager *m = n->manager;
+        Model *m = n->model;
         Node *prev = renamed_from(n);
         bool adopting = m->adopting;
         json_int_t locks, sessions;
@@ -688,7 +688,7 @@ static void sessions_start(Node *n, uint64_t now_ns) {
         if (!m->started)
                 return;
         count_files(n, &locks, &sessions);
-        report_emit(&m->reporter, EVENT_MONITOR_FOLDER_ADDED,
+        report_emit(m->reporter, EVENT_MONITOR_FOLDER_ADDED,
                     json_pack("{s:o, s:s, s:o?, s:I, s:I, s:I}", "path", json_path(NULL, n->path),
                               "how", prev ? "renamed" : !adopting ? "appeared"
                                      : n->root && n->root->discovered ? "discovery" : "configuration",
@@ -723,7 +723,7 @@ static void node_start(Node *n, uint64_t now_ns) {
 }
 
 /* Anchor ROOT on its deepest existing proper ancestor (HOW: why the old anchor goes). */
-static void root_resolve(Manager *m, Root *root, const char *how, uint64_t now_ns) {
+static void root_resolve(Model *m, Root *root, const char *how, uint64_t now_ns) {
         _cleanup_free_ char *prefix = strdup(root->path);
         Node *n;
         char *slash;
@@ -765,7 +765,7 @@ static void root_resolve(Manager *m, Root *root, const char *how, uint64_t now_n
         node_start(n, now_ns);
 }
 
-int tree_add_root(Manager *m, const char *path, NodeKind kind) {
+int tree_add_root(Model *m, const char *path, NodeKind kind) {
         Root **roots, *root;
 
         roots = realloc(m->roots, (m->n_roots + 1) * sizeof(Root *));
@@ -791,7 +791,7 @@ int tree_add_root(Manager *m, const char *path, NodeKind kind) {
         return 0;
 }
 
-static ssize_t root_index(Manager *m, const char *path, NodeKind kind) {
+static ssize_t root_index(Model *m, const char *path, NodeKind kind) {
         _cleanup_free_ char *abs = path_absolute(path);
 
         for (size_t i = 0; abs && i < m->n_roots; i++)
@@ -800,11 +800,11 @@ static ssize_t root_index(Manager *m, const char *path, NodeKind kind) {
         return -1;
 }
 
-bool tree_has_root(Manager *m, const char *path, NodeKind kind) {
+bool tree_has_root(Model *m, const char *path, NodeKind kind) {
         return root_index(m, path, kind) >= 0;
 }
 
-void tree_remove_root(Manager *m, const char *path, NodeKind kind) {
+void tree_remove_root(Model *m, const char *path, NodeKind kind) {
         ssize_t i = root_index(m, path, kind);
         Root *root;
 
@@ -820,7 +820,7 @@ void tree_remove_root(Manager *m, const char *path, NodeKind kind) {
         free(root);
 }
 
-void tree_free_all(Manager *m) {
+void tree_free_all(Model *m) {
         for (size_t i = 0; i < m->n_roots; i++) {
                 if (m->roots[i]->anchor)
                         node_kill(m->roots[i]->anchor, NULL);
@@ -874,7 +874,7 @@ static void node_on_dir_event(Node *n, const FsEvent *ev, uint64_t now_ns) {
         agent_settle_fd(n);
 }
 
-void tree_dispatch(Manager *m, const FsEvent *ev, uint64_t now_ns) {
+void tree_dispatch(Model *m, const FsEvent *ev, uint64_t now_ns) {
         Node *nodes[16];
         size_t k = 0;
 
@@ -953,7 +953,7 @@ static void resync_node(Node *n, uint64_t now_ns) {
         int fd;
 
         if (n->kind == NODE_SESSIONS) {
-                tracker_resync(n->manager, n, now_ns);
+                tracker_resync(n->model, n, now_ns);
                 return;
         }
         /* Its parent found it under its name just now; not any more (an agent folder opened
@@ -978,7 +978,7 @@ static void resync_node(Node *n, uint64_t now_ns) {
         agent_settle_fd(n);
 }
 
-void tree_resync(Manager *m, uint64_t now_ns) {
+void tree_resync(Model *m, uint64_t now_ns) {
         for (size_t i = 0; i < m->n_roots; i++) {
                 Root *root = m->roots[i];
 
@@ -998,7 +998,7 @@ static void collect_guarded(Node *n, json_t *arr) {
         }
 }
 
-json_t *tree_guarded_json(Manager *m) {
+json_t *tree_guarded_json(Model *m) {
         json_t *arr = json_array();
 
         for (size_t i = 0; arr && i < m->n_roots; i++)
@@ -1007,7 +1007,7 @@ json_t *tree_guarded_json(Manager *m) {
         return arr;
 }
 
-json_t *tree_pending_json(Manager *m) {
+json_t *tree_pending_json(Model *m) {
         json_t *arr = json_array();
 
         for (size_t i = 0; arr && i < m->n_roots; i++) {

@@ -17,7 +17,7 @@
 #include "openclaw.h"
 #include "settings.h"
 
-typedef struct Manager Manager;
+typedef struct Model Model;
 typedef struct Node Node;
 
 typedef enum NodeKind {
@@ -40,7 +40,7 @@ typedef struct Root {
 } Root;
 
 struct Node {
-        Manager *manager;
+        Model *model;
         Root *root;
         Node *parent;
         Node *children;
@@ -77,20 +77,20 @@ struct Node {
         struct RecoveryCache *recovery; /* NODE_SESSIONS: its sessions.json, once read */
 };
 
-int tree_add_root(Manager *m, const char *path, NodeKind kind);
+int tree_add_root(Model *m, const char *path, NodeKind kind);
 /* Stops guarding a configured folder (a reload dropped it). PATH as configured. */
-void tree_remove_root(Manager *m, const char *path, NodeKind kind);
+void tree_remove_root(Model *m, const char *path, NodeKind kind);
 /* Is PATH (with KIND) configured? */
-bool tree_has_root(Manager *m, const char *path, NodeKind kind);
+bool tree_has_root(Model *m, const char *path, NodeKind kind);
 /* The options changed (a reload): every sessions folder takes its settings again. */
-void tree_apply_settings(Manager *m);
-void tree_dispatch(Manager *m, const FsEvent *ev, uint64_t now_ns);
+void tree_apply_settings(Model *m);
+void tree_dispatch(Model *m, const FsEvent *ev, uint64_t now_ns);
 /* Frees nodes that died during this batch. */
-void tree_reap(Manager *m);
-void tree_free_all(Manager *m);
+void tree_reap(Model *m);
+void tree_free_all(Model *m);
 
 /* After lost events: resync every guarded sessions folder with the disk. */
-void tree_resync(Manager *m, uint64_t now_ns);
+void tree_resync(Model *m, uint64_t now_ns);
 
 /* The release the gateway of sessions folder N runs: a folder rule's, else the one found for
  * its state dir (RELEASE_UNKNOWN until found). */
@@ -100,11 +100,11 @@ Release tree_folder_release(const Node *n);
 bool tree_release_settled(const Node *n);
 /* Found out (VERSION, e.g. "2026.7.35", may be NULL; SOURCE says how): recorded on N's state dir
  * (or N itself outside one) and reported once as monitor.release when it changes. */
-void tree_set_release(Manager *m, Node *n, Release r, const char *version, const char *source);
+void tree_set_release(Model *m, Node *n, Release r, const char *version, const char *source);
 /* Every state dir (and lone sessions folder) with the release found for it, for monitor.ready
  * and status. */
-json_t *tree_releases_json(Manager *m);
+json_t *tree_releases_json(Model *m);
 
-json_t *tree_guarded_json(Manager *m);
+json_t *tree_guarded_json(Model *m);
 /* Configured folders that do not exist yet (guarded once they appear). */
-json_t *tree_pending_json(Manager *m);
+json_t *tree_pending_json(Model *m);

@@ -4,27 +4,23 @@
 # a file may include (#include "x.h") only from its own layer or a lower one. ARCHITECTURE.md
 # ("Layers") says why the layers are in this order.
 #
-#   tools/check-layers.sh [--srcdir DIR] [--allow FILE]   exit 1 on an upward include not in
-#                                                         the allow-list, an allow-list entry
-#                                                         that no longer occurs, or a file of
-#                                                         src/ missing from the table
-#   tools/check-layers.sh --report [--srcdir DIR]        print every upward include, exit 0
+#   tools/check-layers.sh [--srcdir DIR]            exit 1 on an upward include, or a file of
+#                                                   src/ missing from the table
+#   tools/check-layers.sh --report [--srcdir DIR]   print every upward include, exit 0
 #
-# The allow-list (tools/layers-allow) holds the upward includes still to remove, one
-# "src/FILE HEADER" a line: a new one fails, and so does one that is gone but still listed.
+# There are no exceptions: the last upward includes (the model's state kept in the daemon's
+# Manager) went with the model's own context (model.h), and so did the allow-list.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 srcdir=$top/src
-allow=$top/tools/layers-allow
 mode=check
 
 while [ $# -gt 0 ]; do
         case $1 in
         --report) mode=report ;;
         --srcdir) srcdir=$2; shift ;;
-        --allow) allow=$2; shift ;;
-        *) echo "usage: $0 [--report] [--srcdir DIR] [--allow FILE]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--report] [--srcdir DIR]" >&2; exit 2 ;;
         esac
         shift
 done
@@ -35,19 +31,16 @@ layers='
 2 kernel   fs-event file-id fanotify-source inotify-source source proc fs-type chase layout actor
 3 decide   payload verdict race openclaw
 4 act      report journal-native cleanup recovery
-5 model    holder-map size-cache settings tree tracker owner lock session lock-facts
+5 model    holder-map size-cache settings model tree tracker owner lock session lock-facts
 6 daemon   manager control reload capability options config-file discovery metrics
 7 cli      main verbs control-client table scan verb-help
 '
 
 [ -d "$srcdir" ] || { echo "check-layers: no folder $srcdir" >&2; exit 2; }
-[ "$mode" = report ] || [ -f "$allow" ] || { echo "check-layers: no allow-list $allow" >&2; exit 2; }
-[ "$mode" = report ] && allow=/dev/null
-case $allow in /*) ;; *) allow=$(pwd)/$allow ;; esac    # read after the cd below
 
 cd "$srcdir"
 # shellcheck disable=SC2035
-LC_ALL=C awk -v layers="$layers" -v allowfile="$allow" -v mode="$mode" '
+LC_ALL=C awk -v layers="$layers" -v mode="$mode" '
 BEGIN {
         n = split(layers, lines, "\n")
         for (i = 1; i <= n; i++) {
@@ -57,11 +50,6 @@ BEGIN {
                 lname[w[1]] = w[2]
                 for (j = 3; j <= k; j++)
                         layer[w[j]] = w[1]
-        }
-        while ((getline line < allowfile) > 0) {
-                sub(/#.*/, "", line)
-                if (split(line, w, " ") == 2)
-                        allowed[w[1] " " w[2]] = 1
         }
         bad = 0
         for (i = 1; i < ARGC; i++)      # here, not at a first line: an empty file has none
@@ -86,25 +74,17 @@ FNR == 1 {
                 next            # config.h (generated), or reported above
         if (layer[hm] <= layer[m])
                 next
-        key = "src/" FILENAME " " h
-        seen[key] = 1
         if (mode == "report") {
                 printf "src/%s:%d: %s (%d %s) includes %s (%d %s)\n", FILENAME, FNR, FILENAME,
                        layer[m], lname[layer[m]], h, layer[hm], lname[layer[hm]]
                 nviol++
-        } else if (!(key in allowed)) {
+        } else {
                 printf "src/%s:%d: %s (%d %s) includes %s (%d %s), a higher layer\n", FILENAME, FNR,
                        FILENAME, layer[m], lname[layer[m]], h, layer[hm], lname[layer[hm]]
                 bad = 1
         }
 }
 END {
-        for (key in allowed)
-                if (!(key in seen)) {
-                        printf "%s: listed in %s but no longer included upward: remove the line\n",
-                               key, allowfile
-                        bad = 1
-                }
         if (mode == "report") {
                 printf "%d upward includes\n", nviol
                 exit 0
