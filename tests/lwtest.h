@@ -165,7 +165,7 @@ pid_t lw_bindfs_mount(const char *src, const char *mnt, const char *opts);
 void lw_bindfs_unmount(void);
 /* How many .lockwarden-quarantine-* files (a removal's hidden names) are in DIR. */
 size_t lw_quarantined(const char *dir);
-/* The test build of the daemon (stop points and failure hooks compiled in: src/test-hook.h). */
+/* The test build of the daemon (stop points and failure hooks compiled in: src/basic/test-hook.h). */
 const char *lw_hooked_bin(void);
 /* The pid written in the file PATH (lock-holder --child-pid-file). */
 pid_t lw_read_pid(const char *path);

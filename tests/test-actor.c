@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Who acted (actor_comm, actor_exe) is read from /proc once per process, at its first kernel
- * event, and kept with its pidfd (src/actor.c):
+ * event, and kept with its pidfd (src/kernel/actor.c):
  * - a process that makes five races is read once (monitor.dump's actor_reads), and every
  *   report names it; one that takes five locks has its pid namespace read once;
  * - a process that made its race and exited before the daemon read it is still named (it was
  *   read at its first event, while it lived); before, such a report said "?";
  * - a pid taken by another process after the first one exited names the new one;
  * - what is kept is bounded: 300 writers of 300 transcripts leave at most ACTOR_CACHE_MAX
- *   pidfds and SIZE_CACHE_MAX transcript descriptors (src/size-cache.h) open in the daemon. */
+ *   pidfds and SIZE_CACHE_MAX transcript descriptors (src/model/size-cache.h) open in the daemon. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,8 +18,8 @@
 
 #include "lwtest.h"
 
-#define ACTOR_CACHE_MAX 256 /* src/actor.h */
-#define SIZE_CACHE_MAX 128  /* src/size-cache.h */
+#define ACTOR_CACHE_MAX 256 /* src/kernel/actor.h */
+#define SIZE_CACHE_MAX 128  /* src/model/size-cache.h */
 #define WRITERS (ACTOR_CACHE_MAX + 44)
 
 static const char *const immediate[] = { "--race-coalesce-ms", "0", NULL };

@@ -1,11 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# check-layers.sh: dependencies point down. Every file in src/ has a layer (the table below);
-# a file may include (#include "x.h") only from its own layer or a lower one. ARCHITECTURE.md
-# ("Layers") says why the layers are in this order.
+# check-layers.sh: dependencies point down. src/ has a folder per layer, in the order below;
+# a file may include (#include "x.h") only from its own folder or a lower layer's.
+# ARCHITECTURE.md ("Layers") says why the layers are in this order.
 #
-#   tools/check-layers.sh [--srcdir DIR]            exit 1 on an upward include, or a file of
-#                                                   src/ missing from the table
+#   tools/check-layers.sh [--srcdir DIR]            exit 1 on an upward include, a file of
+#                                                   src/ outside the layer folders, or a folder
+#                                                   that is not a layer
 #   tools/check-layers.sh --report [--srcdir DIR]   print every upward include, exit 0
 #
 # There are no exceptions: the last upward includes (the model's state kept in the daemon's
@@ -25,62 +26,67 @@ while [ $# -gt 0 ]; do
         shift
 done
 
-# Layer, name, then the modules in it (a module is NAME.c and NAME.h, whichever exist).
+# The layers, lowest first: number and folder.
 layers='
-1 basic    macro list hashmap time-util event-util fs-util escape outbuf log test-hook
-2 kernel   fs-event file-id fanotify-source inotify-source source proc fs-type chase layout actor
-3 decide   payload verdict race openclaw
-4 act      report journal-native cleanup recovery
-5 model    holder-map size-cache settings model tree tracker owner lock session lock-facts
-6 daemon   manager control reload capability options config-file discovery metrics
-7 cli      main verbs control-client table scan verb-help
+1 basic
+2 kernel
+3 decide
+4 act
+5 model
+6 daemon
+7 cli
 '
 
 [ -d "$srcdir" ] || { echo "check-layers: no folder $srcdir" >&2; exit 2; }
 
 cd "$srcdir"
+bad=0
+for f in *; do
+        [ -e "$f" ] || continue
+        if [ -d "$f" ]; then
+                printf '%s\n' "$layers" | grep -q " $f\$" && continue
+                echo "src/$f/: not a layer (tools/check-layers.sh)"
+        else
+                echo "src/$f: outside the layer folders (tools/check-layers.sh)"
+        fi
+        bad=1
+done
+[ $bad -eq 0 ] || exit 1
+
 # shellcheck disable=SC2035
 LC_ALL=C awk -v layers="$layers" -v mode="$mode" '
 BEGIN {
         n = split(layers, lines, "\n")
-        for (i = 1; i <= n; i++) {
-                k = split(lines[i], w, " ")
-                if (k < 2)
-                        continue
-                lname[w[1]] = w[2]
-                for (j = 3; j <= k; j++)
-                        layer[w[j]] = w[1]
-        }
-        bad = 0
-        for (i = 1; i < ARGC; i++)      # here, not at a first line: an empty file has none
-                if (!(module(ARGV[i]) in layer)) {
-                        printf "src/%s: not in the table of layers (tools/check-layers.sh)\n", ARGV[i]
-                        bad = 1
+        for (i = 1; i <= n; i++)
+                if (split(lines[i], w, " ") == 2) {
+                        num[w[2]] = w[1]
+                        lname[w[1]] = w[2]
                 }
-}
-function module(f) {
-        sub(/\.[ch]$/, "", f)
-        return f
+        for (i = 1; i < ARGC; i++) {    # which layer has which header: by its folder
+                split(ARGV[i], p, "/")
+                layer[p[2]] = num[p[1]]
+        }
 }
 FNR == 1 {
-        m = module(FILENAME)
+        split(FILENAME, p, "/")
+        m = p[1]
+        base = p[2]
 }
 /^[ \t]*#[ \t]*include[ \t]*"/ {
         h = $0
         sub(/^[ \t]*#[ \t]*include[ \t]*"/, "", h)
         sub(/".*/, "", h)
-        hm = module(h)
-        if (!(hm in layer) || !(m in layer))
-                next            # config.h (generated), or reported above
-        if (layer[hm] <= layer[m])
+        if (!(h in layer))
+                next            # config.h (generated), or a header of tests/
+        if (layer[h] <= num[m])
                 next
         if (mode == "report") {
-                printf "src/%s:%d: %s (%d %s) includes %s (%d %s)\n", FILENAME, FNR, FILENAME,
-                       layer[m], lname[layer[m]], h, layer[hm], lname[layer[hm]]
+                printf "src/%s:%d: %s (%d %s) includes %s (%d %s)\n", FILENAME, FNR, base,
+                       num[m], m, h, layer[h], lname[layer[h]]
                 nviol++
         } else {
                 printf "src/%s:%d: %s (%d %s) includes %s (%d %s), a higher layer\n", FILENAME, FNR,
-                       FILENAME, layer[m], lname[layer[m]], h, layer[hm], lname[layer[hm]]
+                       base, num[m], m, h, layer[h], lname[layer[h]]
                 bad = 1
         }
 }
@@ -91,4 +97,4 @@ END {
         }
         exit bad
 }
-' *.c *.h
+' */*.c */*.h

@@ -15,7 +15,8 @@ cc=${FUZZ_CC:-clang}
 command -v "$cc" >/dev/null || { echo "fuzz: $cc is not installed (apt-get install clang)" >&2; exit 77; }
 mkdir -p "$out/obj"
 flags=(-g -O1 -std=gnu11 -fsanitize=address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE
-       -I"$src/src" -I"$out/.." $(pkg-config --cflags libsystemd libcap jansson))
+       -I"$out/.." $(pkg-config --cflags libsystemd libcap jansson))
+for d in "$src"/src/*/; do flags+=(-I"$d"); done    # a folder per layer (ARCHITECTURE.md)
 libs=($(pkg-config --libs libsystemd libcap jansson))
 objs=()
 for f in "$@"; do
