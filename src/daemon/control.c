@@ -47,6 +47,9 @@
 #define CONTROL_IDLE_USEC (10ull * USEC_PER_SEC)
 /* Out of descriptors: accept again when a connection closes, or after this long. */
 #define CONTROL_ACCEPT_RETRY_USEC (1ull * USEC_PER_SEC)
+/* ... and says so at most this often: at the limit, one descriptor freed for a moment (a
+ * /proc read done, a connection closed) lets one connection in and the next one fail again. */
+#define CONTROL_ACCEPT_SAY_USEC (60ull * USEC_PER_SEC)
 
 typedef struct Conn Conn;
 
@@ -62,6 +65,7 @@ struct ControlServer {
         sd_event_source *reaper;     /* frees broken connections outside their handlers */
         sd_event_source *retry;      /* accepting again after running out of descriptors */
         bool accept_paused, accept_said;
+        uint64_t accept_said_usec;   /* when it was last said (CLOCK_MONOTONIC) */
         uint64_t idle_usec;
         uint64_t n_refused, n_accept_failures, n_idle_closed, n_lost;
         json_t *capture;             /* cleanup: the events its judgement caused */
@@ -930,15 +934,20 @@ static int on_retry(sd_event_source *src, uint64_t usec, void *userdata) {
 
 /* Out of descriptors: the pending connection stays in the queue, so the socket stays readable
  * and accept4 would fail again at once, for ever. Stop listening until a descriptor is freed
- * (a connection closes) or, for descriptors freed elsewhere, a second has passed; say so once. */
+ * (a connection closes) or, for descriptors freed elsewhere, a second has passed; say so once
+ * per episode, and not again within a minute (every failure is counted in `status`). */
 static void accept_pause(ControlServer *s, int error) {
+        uint64_t now = 0;
+
         s->accept_paused = true;
         (void) sd_event_source_set_enabled(s->source, SD_EVENT_OFF);
         (void) sd_event_source_set_time_relative(s->retry, CONTROL_ACCEPT_RETRY_USEC);
         (void) sd_event_source_set_enabled(s->retry, SD_EVENT_ONESHOT);
-        if (s->accept_said)
+        (void) sd_event_now(sd_event_source_get_event(s->source), CLOCK_MONOTONIC, &now);
+        if (s->accept_said || (s->accept_said_usec > 0 && now < s->accept_said_usec + CONTROL_ACCEPT_SAY_USEC))
                 return;
         s->accept_said = true;
+        s->accept_said_usec = now;
         report_emit(&s->manager->reporter, EVENT_MONITOR_WARNING,
                     json_pack("{s:s, s:s, s:s}", "path", s->path, "error", strerror(error),
                               "warning", "out of descriptors: the control socket accepts no connection until "
