@@ -6,6 +6,7 @@
 #include <ftw.h>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/inotify.h>
 #include <signal.h>
 #include <string.h>
@@ -851,4 +852,47 @@ bool lw_array_has(json_t *a, const char *s) {
                 if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
                         return true;
         return false;
+}
+
+LwContainer lw_container_start(const char *lock) {
+        char bin[4096], line[64] = "";
+        int p[2], q[2];
+        LwContainer c;
+
+        snprintf(bin, sizeof(bin), "%s/tests/lock-holder", lw_builddir());
+        CHECK(pipe2(p, O_CLOEXEC) == 0 && pipe2(q, O_CLOEXEC) == 0, "pipe");
+        c.outer = fork();
+        CHECK(c.outer >= 0, "fork");
+        if (c.outer == 0) {
+                pid_t h;
+                int status;
+
+                if (unshare(CLONE_NEWPID) < 0)
+                        _exit(126);
+                h = fork();
+                if (h < 0)
+                        _exit(126);
+                if (h == 0) {
+                        dup2(p[1], STDOUT_FILENO);
+                        execl(bin, bin, lock, (char *) NULL);
+                        _exit(127);
+                }
+                dprintf(q[1], "%d\n", (int) h);
+                (void) waitpid(h, &status, 0);
+                _exit(0);
+        }
+        close(p[1]);
+        close(q[1]);
+        /* The holder's pid here, then its "locked 1" once it holds the lock (bounded reads: a
+         * holder that cannot start closes the pipes). */
+        FILE *f = fdopen(q[0], "re");
+        int host = 0;
+        CHECK(f && fscanf(f, "%d", &host) == 1 && host > 0, "the holder's pid");
+        fclose(f);
+        c.holder = host;
+        f = fdopen(p[0], "re");
+        CHECK(f && fgets(line, sizeof(line), f), "the holder did not report");
+        fclose(f);
+        CHECK(strcmp(line, "locked 1\n") == 0, "the holder is not pid 1 inside: %s", line);
+        return c;
 }

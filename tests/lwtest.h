@@ -125,6 +125,13 @@ void lw_kill_all(const pid_t *pids, size_t n);
 size_t lw_fd_count(pid_t pid);
 /* A child that just sleeps until killed (an alive pid to name in payloads). */
 pid_t lw_spawn_sleeper(void);
+/* A container: lock-holder on LOCK as pid 1 of a new pid namespace, below OUTER, our child
+ * that waits for it (like `unshare --fork`). Returns once it holds the lock. */
+typedef struct LwContainer {
+        pid_t outer;
+        pid_t holder; /* the holder's pid here (pid 1 inside) */
+} LwContainer;
+LwContainer lw_container_start(const char *lock);
 
 static inline const char *jstr(json_t *o, const char *k) {
         const char *s = json_string_value(json_object_get(o, k));

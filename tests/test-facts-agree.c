@@ -29,54 +29,6 @@
 
 static char out[1 << 20], err[1 << 16];
 
-typedef struct Container {
-        pid_t outer;   /* our child: waits for the holder, like `unshare --fork` */
-        pid_t holder;  /* the holder's pid here (pid 1 inside) */
-} Container;
-
-/* Starts lock-holder on LOCK as pid 1 of a new pid namespace; returns once it holds the lock
- * (as tests/test-pidns.c does). */
-static Container container_start(const char *lock) {
-        char bin[4096], line[64] = "";
-        int p[2], q[2];
-        Container c;
-
-        snprintf(bin, sizeof(bin), "%s/tests/lock-holder", lw_builddir());
-        CHECK(pipe2(p, O_CLOEXEC) == 0 && pipe2(q, O_CLOEXEC) == 0, "pipe");
-        c.outer = fork();
-        CHECK(c.outer >= 0, "fork");
-        if (c.outer == 0) {
-                pid_t h;
-                int status;
-
-                if (unshare(CLONE_NEWPID) < 0)
-                        _exit(126);
-                h = fork();
-                if (h < 0)
-                        _exit(126);
-                if (h == 0) {
-                        dup2(p[1], STDOUT_FILENO);
-                        execl(bin, bin, lock, (char *) NULL);
-                        _exit(127);
-                }
-                dprintf(q[1], "%d\n", (int) h);
-                (void) waitpid(h, &status, 0);
-                _exit(0);
-        }
-        close(p[1]);
-        close(q[1]);
-        FILE *f = fdopen(q[0], "re");
-        int host = 0;
-        CHECK(f && fscanf(f, "%d", &host) == 1 && host > 0, "the holder's pid");
-        fclose(f);
-        c.holder = host;
-        f = fdopen(p[0], "re");
-        CHECK(f && fgets(line, sizeof(line), f), "the holder did not report");
-        fclose(f);
-        CHECK(strcmp(line, "locked 1\n") == 0, "the holder is not pid 1 inside: %s", line);
-        return c;
-}
-
 /* Last written long ago: scan, which has no history, counts "nobody holds it" from the file's
  * mtime; the daemon from when it first saw the lock. Once the daemon's grace has passed, both
  * have waited for it. */
@@ -157,7 +109,7 @@ int main(void) {
                 path[i] = lw_path(strcmp(want[i].name, "leftover.jsonl.lock") == 0 ? sessions8 : sessions, want[i].name);
 
         pid_t live = lw_holder_start(path[0], NULL);
-        Container c = container_start(path[1]);
+        LwContainer c = lw_container_start(path[1]);
         pid_t gone = lw_holder_start(path[2], NULL);
         lw_kill_wait(gone, SIGKILL);
         const char *leak[] = { "--mode=leak", NULL };

@@ -14,62 +14,13 @@
 
 #include "lwtest.h"
 
-typedef struct Container {
-        pid_t outer;   /* our child: waits for the holder, like `unshare --fork` */
-        pid_t holder;  /* the holder's pid here (pid 1 inside) */
-} Container;
-
-/* Starts lock-holder on LOCK as pid 1 of a new pid namespace; returns once it holds the lock. */
-static Container container_start(const char *lock) {
-        char bin[4096], line[64] = "";
-        int p[2], q[2];
-        Container c;
-
-        snprintf(bin, sizeof(bin), "%s/tests/lock-holder", lw_builddir());
-        CHECK(pipe2(p, O_CLOEXEC) == 0 && pipe2(q, O_CLOEXEC) == 0, "pipe");
-        c.outer = fork();
-        CHECK(c.outer >= 0, "fork");
-        if (c.outer == 0) {
-                pid_t h;
-                int status;
-
-                if (unshare(CLONE_NEWPID) < 0)
-                        _exit(126);
-                h = fork();
-                if (h < 0)
-                        _exit(126);
-                if (h == 0) {
-                        dup2(p[1], STDOUT_FILENO);
-                        execl(bin, bin, lock, (char *) NULL);
-                        _exit(127);
-                }
-                dprintf(q[1], "%d\n", (int) h);
-                (void) waitpid(h, &status, 0);
-                _exit(0);
-        }
-        close(p[1]);
-        close(q[1]);
-        /* The holder's pid here, then its "locked 1" once it holds the lock (bounded reads: a
-         * holder that cannot start closes the pipes). */
-        FILE *f = fdopen(q[0], "re");
-        int host = 0;
-        CHECK(f && fscanf(f, "%d", &host) == 1 && host > 0, "the holder's pid");
-        fclose(f);
-        c.holder = host;
-        f = fdopen(p[0], "re");
-        CHECK(f && fgets(line, sizeof(line), f), "the holder did not report");
-        fclose(f);
-        CHECK(strcmp(line, "locked 1\n") == 0, "the holder is not pid 1 inside: %s", line);
-        return c;
-}
-
 int main(void) {
         LwEnv e;
 
         lw_require_root();
         lw_env_start(&e, "200", NULL);
         char *a = lw_path(e.sessions, "a.jsonl.lock"), *b = lw_path(e.sessions, "b.jsonl.lock");
-        Container ca = container_start(a), cb = container_start(b);
+        LwContainer ca = lw_container_start(a), cb = lw_container_start(b);
 
         json_t *ja = lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", a);
         json_t *jb = lw_expect(e.d, LW_TIMEOUT_MS, "lock.acquired", "lock", b);
