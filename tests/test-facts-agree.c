@@ -103,6 +103,8 @@ int main(void) {
                 { "foreign.jsonl.lock",   "stale", "leaked",       "unverified",        1,  false },
                 { "malformed.jsonl.lock", "stale", "malformed",    NULL,                -1, false },
                 { "leftover.jsonl.lock",  "stale", "dead-pid",     "unverified",        0,  false },
+                /* Killed and not reaped: still in /proc, as a zombie, which is no owner. */
+                { "zombie.jsonl.lock",    "stale", "dead-pid",     "host-by-starttime", 0,  false },
         };
         char *path[LW_ELEMENTSOF(want)];
         for (size_t i = 0; i < LW_ELEMENTSOF(want); i++)
@@ -122,6 +124,10 @@ int main(void) {
         lw_write_file(path[6], "{not json\n", 10);
         pid_t gone8 = lw_holder_start(path[7], NULL);
         lw_kill_wait(gone8, SIGKILL);
+        pid_t zombie = lw_holder_start(path[8], NULL);
+        siginfo_t si;
+        kill(zombie, SIGKILL);
+        CHECK(waitid(P_PID, (id_t) zombie, &si, WEXITED | WNOWAIT) == 0, "the holder did not die"); /* not reaped */
         for (size_t i = 2; i < LW_ELEMENTSOF(want); i++)
                 age(path[i]);
 
