@@ -64,11 +64,17 @@ bool proc_alive(pid_t pid) {
 }
 
 int proc_starttime(pid_t pid, uint64_t *ret) {
+        return proc_starttime_alive(pid, ret, NULL);
+}
+
+int proc_starttime_alive(pid_t pid, uint64_t *ret, bool *ret_alive) {
         char buf[1024], *p, *end;
         int r = read_stat(pid, buf, sizeof(buf), &p);
 
         if (r < 0)
                 return r;
+        if (ret_alive)
+                *ret_alive = *p != 'Z' && *p != 'X';
         /* p is field 3 (state); starttime is field 22: skip 19 fields. */
         for (int i = 0; i < 19; i++) {
                 p = strchr(p, ' ');

@@ -34,6 +34,9 @@ OwnerNs proc_resolve_pid(pid_t want, const pid_t *candidates, const pid_t *ns_pi
 
 /* Field 22 of /proc/PID/stat. -ENOENT/-ESRCH when the process is gone. */
 int proc_starttime(pid_t pid, uint64_t *ret);
+/* The same, and in *RET_ALIVE whether it is neither a zombie nor dead (proc_alive), from one
+ * read of /proc/PID/stat. */
+int proc_starttime_alive(pid_t pid, uint64_t *ret, bool *ret_alive);
 /* 'R', 'S', 'Z', ... */
 int proc_state(pid_t pid, char *ret);
 /* A process with that pid exists and is not a zombie (or dead). */

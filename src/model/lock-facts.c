@@ -56,9 +56,10 @@ OwnerNs lock_facts_resolve_owner(const LockPayload *p, pid_t creator_pid, pid_t 
 
 void lock_facts_probe_owner(pid_t pid, OwnerProbe *ret) {
         OwnerProbe o = { .pid = pid };
+        bool alive = false;
 
-        o.have_starttime = proc_starttime(pid, &o.starttime) >= 0;
-        o.exited = !o.have_starttime || !proc_alive(pid);
+        o.have_starttime = pid > 0 && proc_starttime_alive(pid, &o.starttime, &alive) >= 0;
+        o.exited = !o.have_starttime || !alive;
         o.fds_visible = proc_fds_visible(pid);
         *ret = o;
 }

@@ -118,6 +118,7 @@ int owner_get(OwnerTable *t, pid_t pid, Owner **ret) {
 
 void owner_refresh(Owner *o, uint64_t now_ns) {
         uint64_t st;
+        bool alive = false;
 
         /* With a pidfd, its handler tells us, after the events queued before the exit have
          * been read: decisions about those events (was this removal the owner's release?)
@@ -125,7 +126,7 @@ void owner_refresh(Owner *o, uint64_t now_ns) {
          * with a death that came later. */
         if (o->exited || o->pidfd >= 0)
                 return;
-        if (proc_starttime(o->pid, &st) < 0 || st != o->starttime || !proc_alive(o->pid))
+        if (proc_starttime_alive(o->pid, &st, &alive) < 0 || st != o->starttime || !alive)
                 owner_mark_exited(o, now_ns);
 }
 
