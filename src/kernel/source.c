@@ -117,7 +117,8 @@ int source_pending(Source *s) {
 }
 
 int source_read(Source *s, FsEventCallback cb, void *userdata) {
-        /* Aligned for inotify's records; fanotify's are copied out record by record. */
+        /* Aligned for inotify's records; fanotify's are copied out record by record. (Its
+         * size places a batch's end: tests/test-race-late splits a queue on it.) */
         static char buf[64 * 1024] __attribute__((aligned(8)));
         ssize_t n = read(s->fd, buf, sizeof(buf));
 

@@ -330,6 +330,15 @@ void session_forget_folder(Model *m, Node *n) {
 
 /* ---- what happened: recent events, lock takers ---- */
 
+/* S holds evidence about events still queued: kept (session_idle) until the queue is drained
+ * (session_settle). */
+static void unsettled(Session *s) {
+        if (!s->in_unsettled) {
+                s->in_unsettled = true;
+                LIST_PREPEND(unsettled, s->model->sessions_unsettled, s);
+        }
+}
+
 void session_record(Session *s, FileKind kind, uint64_t mask, pid_t pid, uint64_t now_ns) {
         if (!s)
                 return;
@@ -356,6 +365,11 @@ void session_record(Session *s, FileKind kind, uint64_t mask, pid_t pid, uint64_
                 /* Meaningful in order only (inotify); fanotify's merged records use lockers. */
                 s->lock_named = (mask & (FAN_CREATE | FAN_MOVED_TO)) && !(mask & (FAN_DELETE | FAN_MOVED_FROM));
                 s->named_gen = s->model->drain_gen + 1;
+                /* Evidence until the queue is drained, as lock takers are: a lock created and
+                 * removed before we read its creation leaves no file here, and the session
+                 * freed at the end of this batch would forget it was there when its writes,
+                 * read in the next batch, come. */
+                unsettled(s);
         }
 
         if (kind != FILE_LOCK || pid <= 0)
@@ -384,10 +398,7 @@ void session_record(Session *s, FileKind kind, uint64_t mask, pid_t pid, uint64_
                         return;
         if (s->n_lockers < SESSION_LOCKERS_MAX)
                 s->lockers[s->n_lockers++] = pid;
-        if (!s->in_unsettled) {
-                s->in_unsettled = true;
-                LIST_PREPEND(unsettled, s->model->sessions_unsettled, s);
-        }
+        unsettled(s);
 }
 
 void session_sizes_read(Model *m) {
