@@ -204,11 +204,14 @@ static int holds_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
                 char path[64];
                 FileId id;
 
-                snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int) pid, fd);
-                if (q->fid && (file_id_follow(path, q->fid->fsid, &id) < 0 || !file_id_equal(&id, q->fid)))
-                        return 0;
-                if ((q->flags & PROC_FD_FOR_WRITE) && proc_fd_access(pid, fd) != PROC_FD_WRITE)
-                        return 0;
+                if (q->flags & PROC_FD_FOR_WRITE) {
+                        if (proc_fd_access_of(pid, fd, ino, q->fid) != PROC_FD_WRITE)
+                                return 0;
+                } else {
+                        snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int) pid, fd);
+                        if (q->fid && (file_id_follow(path, q->fid->fsid, &id) < 0 || !file_id_equal(&id, q->fid)))
+                                return 0;
+                }
         } else if (!proc_fd_is(pid, fd, q->fid))
                 return 0; /* the inode number, but another (newer) file */
         q->fd = fd;
@@ -322,28 +325,73 @@ int proc_pid_find_fd(pid_t pid, dev_t dev, ino_t ino, const FileId *fid, unsigne
         return q.fd >= 0;
 }
 
-/* The open flags of PID's fd FD, from /proc/PID/fdinfo/FD. */
-static int fd_flags(pid_t pid, int fd, unsigned long *ret) {
-        char path[64], buf[256], *flags;
+/* The open flags of PID's fd FD, and the inode number and mount of the file it is open on (0
+ * where this kernel's fdinfo does not say), from one read of /proc/PID/fdinfo/FD. */
+typedef struct FdInfo {
+        unsigned long flags;
+        unsigned long long ino;
+        long mnt_id;
+} FdInfo;
+
+static int fd_info(pid_t pid, int fd, FdInfo *ret) {
+        char path[64], buf[256], *p;
         int r;
 
         snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int) pid, fd);
         r = read_small_file(path, buf, sizeof(buf), NULL);
         if (r < 0)
                 return r;
-        if (!(flags = strstr(buf, "flags:")))
+        if (!(p = strstr(buf, "flags:")))
                 return -EIO;
-        *ret = strtoul(flags + strlen("flags:"), NULL, 8);
+        *ret = (FdInfo) { .flags = strtoul(p + strlen("flags:"), NULL, 8) };
+        if ((p = strstr(buf, "\nmnt_id:")))
+                ret->mnt_id = strtol(p + strlen("\nmnt_id:"), NULL, 10);
+        if ((p = strstr(buf, "\nino:")))
+                ret->ino = strtoull(p + strlen("\nino:"), NULL, 10);
         return 0;
 }
 
-int proc_fd_access(pid_t pid, int fd) {
-        unsigned long flags;
-        int r = fd_flags(pid, fd, &flags);
+static int fd_flags(pid_t pid, int fd, unsigned long *ret) {
+        FdInfo i;
+        int r = fd_info(pid, fd, &i);
 
+        if (r >= 0)
+                *ret = i.flags;
+        return r;
+}
+
+int proc_fd_access_of(pid_t pid, int fd, ino_t ino, const FileId *fid) {
+        FdInfo before, after;
+        int r;
+
+        r = fd_info(pid, fd, &before);
         if (r < 0)
                 return r;
-        return (flags & O_ACCMODE) == O_RDONLY ? PROC_FD_READ : PROC_FD_WRITE;
+        if (before.ino != 0 && before.ino != (unsigned long long) ino)
+                return 0;
+        if (fid) {
+                char path[64];
+                FileId id;
+
+                snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int) pid, fd);
+                r = file_id_follow(path, fid->fsid, &id);
+                if (r < 0)
+                        return r;
+                if (!file_id_equal(&id, fid))
+                        return 0;
+        }
+        if (proc_fd_access_between)
+                proc_fd_access_between(pid, fd);
+        /* Still the open file whose flags we read? A holder that releases closes its lock,
+         * re-opens it read-only to compare, and takes the next one for writing: all on the
+         * same fd number, between any two of our reads. */
+        r = fd_info(pid, fd, &after);
+        if (r < 0)
+                return r;
+        if (after.ino != before.ino || after.mnt_id != before.mnt_id ||
+            (after.flags & O_ACCMODE) != (before.flags & O_ACCMODE))
+                return 0;
+        return (before.flags & O_ACCMODE) == O_RDONLY ? PROC_FD_READ : PROC_FD_WRITE;
 }
 
 const char *proc_fd_mode(pid_t pid, int fd) {
@@ -428,10 +476,14 @@ typedef struct WritersQuery {
 
 static int writers_cb(pid_t pid, int fd, dev_t dev, ino_t ino, void *userdata) {
         WritersQuery *q = userdata;
+        int r;
 
-        if (dev != q->dev || ino != q->ino || !proc_fd_is(pid, fd, q->fid))
+        if (dev != q->dev || ino != q->ino)
                 return 0;
-        if (proc_fd_access(pid, fd) != PROC_FD_WRITE) {
+        r = proc_fd_access_of(pid, fd, ino, q->fid);
+        if (r == 0)
+                return 0; /* the inode number, but another (newer) file */
+        if (r != PROC_FD_WRITE) {
                 /* (a process with two read fds counts twice: only "any" matters) */
                 if (q->reader_pids && q->readers < q->max_readers)
                         q->reader_pids[q->readers] = pid;

@@ -67,12 +67,19 @@ bool proc_fd_is(pid_t pid, int fd, const FileId *fid);
 #define PROC_FD_FOR_WRITE (1u << 0)
 #define PROC_FD_BY_HANDLE (1u << 1)
 int proc_pid_find_fd(pid_t pid, dev_t dev, ino_t ino, const FileId *fid, unsigned flags, int *ret_fd);
-/* How PID's fd FD is open (/proc/PID/fdinfo/FD): PROC_FD_WRITE (O_WRONLY or O_RDWR: a lock
- * holder's descriptor), PROC_FD_READ (read-only: a contender, a reader), -errno when unknown
- * (the fd or the process is gone, or we may not look). */
+/* How PID's fd FD is open, if it is open on the file INO (and with FID not NULL, that very
+ * file): PROC_FD_WRITE (O_WRONLY or O_RDWR: a lock holder's descriptor), PROC_FD_READ
+ * (read-only: a contender, a reader); 0 when it is open on another file; -errno when unknown
+ * (the fd or the process is gone, or we may not look). The file and the flags are those of one
+ * open file: /proc/PID/fdinfo/FD is read before and after the file is identified, and an fd
+ * number closed and opened again in between (on another file, or another way) is another
+ * file. */
 #define PROC_FD_READ 1
 #define PROC_FD_WRITE 2
-int proc_fd_access(pid_t pid, int fd);
+int proc_fd_access_of(pid_t pid, int fd, ino_t ino, const FileId *fid);
+/* A test seam, not for the daemon: a program that defines it is called back between those two
+ * reads (src/kernel/test-proc.c reopens the fd there). */
+extern void proc_fd_access_between(pid_t pid, int fd) __attribute__((weak));
 /* The pid PID has in its own (innermost) pid namespace: the last field of NSpid in
  * /proc/PID/status, and the number of namespaces below ours it is nested in (0: ours). */
 int proc_nspid(pid_t pid, pid_t *ret_inner, unsigned *ret_depth);

@@ -201,9 +201,13 @@ bool holder_map_confirm_with(TrackedFile *f, pid_t pid, uint64_t now_ns, int r, 
 
 /* Does the walk's (PID, FD) count as holding F? A lock only through a write descriptor. */
 int tracked_file_fd_holds(const TrackedFile *f, pid_t pid, int fd) {
-        if (!proc_fd_is(pid, fd, tracked_file_fid(f)))
+        int r = proc_fd_access_of(pid, fd, f->inode.ino, tracked_file_fid(f));
+
+        if (r == 0)
                 return 0; /* the inode number, but another (newer) file */
-        if (f->kind != FILE_LOCK || proc_fd_access(pid, fd) == PROC_FD_WRITE)
+        /* Any fd holds a transcript, even one closing as we look (its close event follows);
+         * a lock only one open for writing, proven. */
+        if (f->kind != FILE_LOCK || r == PROC_FD_WRITE)
                 return PROC_FD_WRITE;
         return PROC_FD_READ;
 }
