@@ -283,6 +283,11 @@ int64_t lock_held_ms(Lock *l) {
         return (int64_t) ((now_mono_ns() - l->seen_ns) / NSEC_PER_MSEC);
 }
 
+/* A removal kept on doubt is tried again after 1, 2, 4, ... 512 ms (a second in all), then
+ * only at the lock's next event. */
+#define DOUBT_RETRIES 10
+#define DOUBT_BACKOFF_NS NSEC_PER_MSEC
+
 static void lock_arm_grace(Lock *l, uint64_t deadline_ns) {
         uint64_t usec = (deadline_ns + NSEC_PER_USEC - 1) / NSEC_PER_USEC;
 
@@ -546,11 +551,18 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
         }
         if (r == CLEANUP_DOUBT) {
                 /* Tried again at the lock's next event (a writer we could not see closing it,
-                 * a reload), said once. */
+                 * a reload), said once. And after a backoff, a few times: a writer's close is
+                 * queued before the kernel drops its write access, so a lease asked for right
+                 * after we read that close is refused, by a writer /proc no longer shows, and
+                 * no event follows. */
                 if (!l->doubt_reported)
                         report_kept(l, reason, why);
                 l->doubt_reported = true;
                 l->stale_handled = false;
+                if (l->doubt_retries < DOUBT_RETRIES) {
+                        lock_arm_grace(l, done + (DOUBT_BACKOFF_NS << l->doubt_retries));
+                        l->doubt_retries++;
+                }
                 return;
         }
         report_kept(l, reason, why);
@@ -591,6 +603,7 @@ void lock_refresh(Lock *l) {
         verdict_judge(&facts, &j);
         if (j.verdict != VERDICT_STALE) {
                 l->stale_handled = l->kept_by_setting = l->stale_reported = l->doubt_reported = false;
+                l->doubt_retries = 0;
                 l->kept_reason = NULL;
         }
         l->verdict = j.verdict;

@@ -59,6 +59,8 @@ struct Lock {
                                        * recovery */
         bool stale_reported;          /* lock.stale went out for the current facts */
         bool doubt_reported;          /* ... and lock.kept for a removal kept on doubt */
+        uint8_t doubt_retries;        /* removals kept on doubt in a row, each tried again
+                                       * after a backoff (lock_act_stale) */
         Verdict verdict;
         /* The last judgement, for locks and explain (lock_why()): kept small, most locks are
          * live and say little (the detail on the heap, NULL when empty). */
