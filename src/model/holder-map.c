@@ -133,8 +133,13 @@ bool tracked_file_is(const TrackedFile *f, dev_t dev, ino_t ino, const FileId *f
         return file_same(f->inode.dev, f->inode.ino, tracked_file_fid(f), dev, ino, fid);
 }
 
+int tracked_file_stat(HolderMap *h, TrackedFile *f, int dirfd, const char *name, struct statx *ret) {
+        return size_cache_stat(&h->sizes, &f->size_slot, f->inode.dev, f->inode.ino,
+                               tracked_file_fid(f), dirfd, name, ret);
+}
+
 void holder_map_remove(HolderMap *h, TrackedFile *f) {
-        size_cache_forget(&h->sizes, f);
+        size_cache_forget(&h->sizes, &f->size_slot);
         holder_map_retire(h, f);
         (void) tracked_file_set_name(f, NULL);
         free(f->holders);

@@ -98,6 +98,9 @@ void holder_map_remove(HolderMap *h, TrackedFile *f);
 void holder_map_retire(HolderMap *h, TrackedFile *f);
 /* Is F the file (dev, ino, fid)? See file_same(). */
 bool tracked_file_is(const TrackedFile *f, dev_t dev, ino_t ino, const FileId *fid);
+/* F's size and mtime now, through its kept descriptor (size-cache.h); NAME in DIRFD opens one.
+ * 0, or -errno (-ESTALE: NAME is not F any more). */
+int tracked_file_stat(HolderMap *h, TrackedFile *f, int dirfd, const char *name, struct statx *ret);
 
 bool tracked_file_has_holder(const TrackedFile *f, pid_t pid);
 /* Both return true when the holder set changed. remove keeps unheld_since_ns current. */

@@ -788,7 +788,7 @@ static bool transcript_size_read(Session *s, TrackedFile *f, int64_t *ret_delta)
 
         *ret_delta = 0;
         if (!f || !f->name || !s->folder ||
-            size_cache_stat(&s->model->holders.sizes, f, s->folder->dirfd, s->name, &stx) < 0)
+            tracked_file_stat(&s->model->holders, f, s->folder->dirfd, s->name, &stx) < 0)
                 return false;
         mtime_ns = (int64_t) stx.stx_mtime.tv_sec * (int64_t) NSEC_PER_SEC + stx.stx_mtime.tv_nsec;
         if (f->have_size) {

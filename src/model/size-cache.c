@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "macro.h"
-#include "holder-map.h"
 #include "size-cache.h"
 
 #define SIZE_MASK (STATX_TYPE | STATX_INO | STATX_SIZE | STATX_MTIME)
@@ -50,11 +49,11 @@ static void push_slot(SizeCache *c, uint16_t slot) {
 static void release(SizeCache *c, uint16_t slot) {
         SizeCacheEntry *e = at(c, slot);
 
-        if (!e || !e->file)
+        if (!e || !e->slot)
                 return; /* not in use */
         unlink_slot(c, slot);
-        e->file->size_slot = 0;
-        e->file = NULL;
+        *e->slot = 0;
+        e->slot = NULL;
         close(e->fd);
         e->fd = -1;
         c->n--;
@@ -71,7 +70,7 @@ static uint16_t take_slot(SizeCache *c) {
         if (c->n == SIZE_CACHE_MAX)
                 release(c, c->tail);
         for (uint16_t i = 0; i < SIZE_CACHE_MAX; i++)
-                if (!c->e[i].file)
+                if (!c->e[i].slot)
                         return (uint16_t) (i + 1);
         return 0; /* not reached */
 }
@@ -82,8 +81,9 @@ static int stat_fd(int fd, struct statx *ret) {
         return 0;
 }
 
-int size_cache_stat(SizeCache *c, TrackedFile *f, int dirfd, const char *name, struct statx *ret) {
-        uint16_t slot = f->size_slot;
+int size_cache_stat(SizeCache *c, uint16_t *file_slot, dev_t dev, ino_t ino, const FileId *fid,
+                    int dirfd, const char *name, struct statx *ret) {
+        uint16_t slot = *file_slot;
         int fd, r;
 
         if (slot) {
@@ -99,24 +99,25 @@ int size_cache_stat(SizeCache *c, TrackedFile *f, int dirfd, const char *name, s
         c->n_opens++;
         r = stat_fd(fd, ret);
         if (r >= 0 && (!S_ISREG(ret->stx_mode) ||
-                       !tracked_file_is(f, makedev(ret->stx_dev_major, ret->stx_dev_minor), ret->stx_ino, NULL)))
+                       !file_same(dev, ino, fid, makedev(ret->stx_dev_major, ret->stx_dev_minor),
+                                  ret->stx_ino, NULL)))
                 r = -ESTALE; /* the name holds another file now */
         if (r < 0) {
                 close(fd);
                 return r;
         }
         slot = take_slot(c);
-        at(c, slot)->file = f;
+        at(c, slot)->slot = file_slot;
         at(c, slot)->fd = fd;
-        f->size_slot = slot;
+        *file_slot = slot;
         c->n++;
         push_slot(c, slot);
         return 0;
 }
 
-void size_cache_forget(SizeCache *c, TrackedFile *f) {
-        if (f->size_slot)
-                release(c, f->size_slot);
+void size_cache_forget(SizeCache *c, uint16_t *slot) {
+        if (*slot)
+                release(c, *slot);
 }
 
 void size_cache_done(SizeCache *c) {

@@ -8,13 +8,17 @@
 
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+
+#include "file-id.h"
 
 #define SIZE_CACHE_MAX 128
 
-struct TrackedFile;
-
+/* The cache knows a file by the slot number it keeps for it (TrackedFile.size_slot, which the
+ * holder map passes in: holder-map.h includes this header, not the other way round), and by
+ * its identity. */
 typedef struct SizeCacheEntry {
-        struct TrackedFile *file; /* NULL: free */
+        uint16_t *slot;           /* the file's own slot number; NULL: free */
         int fd;
         uint16_t prev, next;      /* 1 + index, 0: none (most recently used first) */
 } SizeCacheEntry;
@@ -26,9 +30,11 @@ typedef struct SizeCache {
 } SizeCache;
 
 void size_cache_init(SizeCache *c);
-/* F's size and mtime now (F is named NAME in the folder DIRFD when it has no descriptor yet).
- * 0, or -errno (-ESTALE: NAME is not F any more). */
-int size_cache_stat(SizeCache *c, struct TrackedFile *f, int dirfd, const char *name, struct statx *ret);
-/* F is forgotten: its descriptor closed. */
-void size_cache_forget(SizeCache *c, struct TrackedFile *f);
+/* The size and mtime now of the file whose slot number is *SLOT (1 + its entry, 0: none yet)
+ * and whose identity is DEV, INO, FID (it is named NAME in the folder DIRFD when it has no
+ * descriptor yet). 0, or -errno (-ESTALE: NAME is not that file any more). */
+int size_cache_stat(SizeCache *c, uint16_t *slot, dev_t dev, ino_t ino, const FileId *fid,
+                    int dirfd, const char *name, struct statx *ret);
+/* The file is forgotten: its descriptor closed (*SLOT becomes 0). */
+void size_cache_forget(SizeCache *c, uint16_t *slot);
 void size_cache_done(SizeCache *c);
