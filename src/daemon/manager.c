@@ -40,7 +40,7 @@ static int on_owner_exit(sd_event_source *s, int fd, uint32_t revents, void *use
          * read before the owner is judged gone. */
         owner_ref(o);
         manager_drain_events(m);
-        owner_gone(o, now_ns);
+        lock_owner_gone(o, now_ns);
         manager_flush(m);
         owner_unref(o);
         return 0;

@@ -109,6 +109,16 @@ void lock_mark_dirty(Lock *l, uint64_t now_ns) {
         LIST_PREPEND(dirty, l->model->dirty_locks, l);
 }
 
+void lock_owner_gone(Owner *o, uint64_t now_ns) {
+        Lock *l, *n;
+
+        owner_mark_exited(o, now_ns);
+        LIST_FOREACH_SAFE(owner, l, n, o->locks) {
+                tracked_file_remove_holder(l->file, o->pid, now_ns);
+                lock_mark_dirty(l, now_ns);
+        }
+}
+
 void lock_mark_payload_dirty(Lock *l, uint64_t now_ns) {
         l->payload_dirty = true;
         lock_mark_dirty(l, now_ns);

@@ -81,6 +81,9 @@ int lock_new(Model *m, TrackedFile *f, pid_t creator_pid, uint64_t now_ns, Lock 
 void lock_free(Lock *l);
 
 void lock_mark_dirty(Lock *l, uint64_t now_ns);
+/* O exited (its pidfd turned readable): so are its holds gone, whatever close events are
+ * still to come, and its locks are to be judged again. */
+void lock_owner_gone(Owner *o, uint64_t now_ns);
 void lock_mark_payload_dirty(Lock *l, uint64_t now_ns);
 /* After lost events (the resync): judged again, and the payload read again unless the file is
  * the one read and has not changed since (a statx, no open). Each read is an open, and each

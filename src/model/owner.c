@@ -13,13 +13,12 @@
 #include "fs-util.h"
 
 #include "hashmap.h"
-#include "lock.h"
 #include "macro.h"
 #include "openclaw.h"
 #include "owner.h"
 #include "time-util.h"
 
-static void owner_mark_exited(Owner *o, uint64_t now_ns) {
+void owner_mark_exited(Owner *o, uint64_t now_ns) {
         if (o->exited)
                 return;
         o->exited = true;
@@ -32,16 +31,6 @@ static void owner_mark_exited(Owner *o, uint64_t now_ns) {
         if (o->in_table) {
                 hashmap_remove(o->table->by_pid, &o->pid);
                 o->in_table = false;
-        }
-}
-
-void owner_gone(Owner *o, uint64_t now_ns) {
-        Lock *l, *n;
-
-        owner_mark_exited(o, now_ns);
-        LIST_FOREACH_SAFE(owner, l, n, o->locks) {
-                tracked_file_remove_holder(l->file, o->pid, now_ns);
-                lock_mark_dirty(l, now_ns);
         }
 }
 

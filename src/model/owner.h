@@ -53,8 +53,9 @@ int owner_read_version(Owner *o, char *ret, size_t size);
 /* The same for any process (scan has no Owner). -ENOENT when its argv runs no OpenClaw entry
  * script or none is found. */
 int owner_version_of_pid(pid_t pid, char *ret, size_t size);
-/* The owner exited (its pidfd turned readable): so are its holds gone, whatever close events
- * are still to come, and its locks are to be judged again. */
-void owner_gone(Owner *o, uint64_t now_ns);
+/* The owner exited: out of the table (a new process may get its pid), its pidfd closed. What
+ * that means for its locks is lock_owner_gone()'s (lock.h): the locks know their owner, the
+ * owner knows them only as a list. */
+void owner_mark_exited(Owner *o, uint64_t now_ns);
 Owner *owner_ref(Owner *o);
 Owner *owner_unref(Owner *o);
