@@ -14,7 +14,7 @@
 #
 # There are no exceptions to the layers: the last upward includes (the model's state kept in
 # the daemon's Manager) went with the model's own context (model.h), and so did the
-# allow-list. Two include cycles are left (cycles_left below).
+# allow-list. One include cycle is left (cycles_left below).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -107,15 +107,11 @@ END {
 # and M -> H when either of M's files includes H.h (its unit tests, test-*.c, do not count).
 # One cycle is printed per strongly connected component of that graph, the shortest through
 # its first module by name.
-# Two cycles are not broken yet: the model's four modules that call each other (the tracker
-# makes and drops locks, a lock's removal strands or frees the tracker's names and tells its
-# session, the session reads the lock, all of them read the tree's folders and the tree hands
-# its events to the tracker), and the daemon's, which are the Manager in five files. Each is
+# One cycle is not broken yet: the daemon's, which is the Manager in five files. It is
 # written as the set of its modules: a cycle passes only when all of its modules are in one
-# of these sets, so none can grow and no new one can appear. Delete a line once its cycle is
-# gone; --report prints these cycles too.
+# such set, so none can grow and no new one can appear. Delete the line once the cycle is
+# gone; --report prints it too.
 cycles_left='
-lock session tracker tree
 control discovery manager metrics reload
 '
 

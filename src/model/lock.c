@@ -16,10 +16,8 @@
 #include "owner.h"
 #include "recovery.h"
 #include "report.h"
-#include "session.h"
 #include "time-util.h"
-#include "tracker.h"
-#include "tree.h"
+#include "node.h"
 
 json_t *lock_path_json(Lock *l) {
         return json_path(l->file->folder ? l->file->folder->path : NULL, l->file->name);
@@ -211,7 +209,7 @@ static void lock_learn_release(Lock *l) {
         char version[24], source[48];
         Release r;
 
-        if (!o || o->exited || o->release_tried || tree_release_settled(l->file->folder))
+        if (!o || o->exited || o->release_tried || node_release_settled(l->file->folder))
                 return;
         o->release_tried = true;
         if (owner_read_version(o, version, sizeof(version)) < 0)
@@ -220,7 +218,7 @@ static void lock_learn_release(Lock *l) {
         if (r == RELEASE_UNKNOWN)
                 return;
         snprintf(source, sizeof(source), "package.json of pid %d", (int) o->pid);
-        tree_set_release(l->model, l->file->folder, r, version, source);
+        node_set_release(l->model, l->file->folder, r, version, source);
 }
 
 static void lock_update_owner(Lock *l) {
@@ -327,7 +325,7 @@ static void lock_check_age(Lock *l) {
         while ((due = verdict_aged(l->payload.created_at_us, l->payload.max_hold_ms,
                                    l->aged_reported, now_us, &next_us)) >= 0) {
                 l->aged_reported |= 1u << due;
-                Release rel = tree_folder_release(l->file->folder);
+                Release rel = node_release(l->file->folder);
 
                 /* What the application's contenders will do with it depends on the release. */
                 report_emit(l->model->reporter, EVENT_LOCK_AGED,
@@ -454,7 +452,12 @@ static Tristate lock_owner_gateway(Lock *l, const LockJudgement *j) {
         return l->owner->gateway;
 }
 
-static void lock_act_stale(Lock *l, const LockJudgement *j) {
+static void lock_after_set(LockAfter *a, LockAfterKind what, Lock *l, uint64_t ns) {
+        *a = (LockAfter) { .what = what, .file = l->file, .folder = l->file->folder, .ns = ns };
+        snprintf(a->name, sizeof(a->name), "%s", l->file->name);
+}
+
+static void lock_act_stale(Lock *l, const LockJudgement *j, LockAfter *after) {
         Model *m = l->model;
         const char *reason = stale_reason_to_string(j->reason);
         CleanupHeld held;
@@ -488,7 +491,7 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
 
         /* 2026.8 and later keep sessions in SQLite: a lock file there is a leftover nothing
          * uses, and only `scan --fix` removes it (when its owner is gone). */
-        if (tree_folder_release(l->file->folder) == RELEASE_2026_8) {
+        if (node_release(l->file->folder) == RELEASE_2026_8) {
                 keep_by_setting(l, j, reason, "a leftover of a state dir on OpenClaw 2026.8+ (SQLite store, no "
                                 "session write locks): inert; `lockwarden scan --fix` removes it once its owner is gone",
                                 again);
@@ -539,12 +542,9 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
                                       "owner_pid", (int) l->payload.pid,
                                       "since_read_us", (json_int_t) ((done - l->evidence_ns) / NSEC_PER_USEC),
                                       "lag_us", (json_int_t) (l->evidence_lag_ns / NSEC_PER_USEC)));
-                /* Our own rename/unlink events are ignored: forget the name here, and put back a
-                 * lock an earlier removal had to leave aside from it. */
-                _cleanup_free_ char *name = m->n_stranded > 0 ? strdup(l->file->name) : NULL;
-                tracker_detach_file(m, l->file); /* l is freed */
-                if (name)
-                        tracker_name_freed(m, folder, name, done);
+                /* Our own rename/unlink events are ignored: the tracker forgets the name (and
+                 * frees l), and puts back a lock an earlier removal had to leave aside from it. */
+                lock_after_set(after, LOCK_AFTER_REMOVED, l, done);
                 return;
         }
         if (r < 0) {
@@ -554,7 +554,8 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
         }
         if (r == CLEANUP_STRANDED) {
                 report_kept(l, reason, why);
-                tracker_strand(m, l->file->folder, l->file->name, held.stranded);
+                lock_after_set(after, LOCK_AFTER_STRANDED, l, done);
+                snprintf(after->hidden, sizeof(after->hidden), "%s", held.stranded);
                 l->stale_handled = false;
                 lock_mark_payload_dirty(l, done); /* the name holds another lock now */
                 return;
@@ -580,9 +581,9 @@ static void lock_act_stale(Lock *l, const LockJudgement *j) {
         l->stale_handled = false;
         lock_mark_payload_dirty(l, now_mono_ns());
         /* Unless the new lock we put back is a new inode to the kernel now: its creator's
-         * events name another file. The name is read again (l may be freed). */
+         * events name another file. The tracker reads the name again (l may be freed). */
         if (held.relinked)
-                tracker_name_put_back(m, folder, l->file->name, done);
+                lock_after_set(after, LOCK_AFTER_PUT_BACK, l, done);
 }
 
 void lock_settings_changed(Lock *l, uint64_t now_ns) {
@@ -592,10 +593,12 @@ void lock_settings_changed(Lock *l, uint64_t now_ns) {
         lock_mark_dirty(l, now_ns);
 }
 
-void lock_refresh(Lock *l) {
+void lock_refresh(Lock *l, LockAfter *after) {
         Model *m = l->model;
         LockFacts facts;
         LockJudgement j;
+
+        after->what = LOCK_AFTER_NONE;
 
         if (l->dirty) {
                 LIST_REMOVE(dirty, m->dirty_locks, l);
@@ -646,23 +649,20 @@ void lock_refresh(Lock *l) {
                 break;
         case VERDICT_STALE:
                 lock_disarm_grace(l);
-                lock_act_stale(l, &j);
+                lock_act_stale(l, &j, after);
                 break;
         default:
                 break;
         }
 }
 
-void lock_on_unlinked(Lock *l, pid_t pid) {
+bool lock_on_unlinked(Lock *l, pid_t pid) {
         Model *m = l->model;
         pid_t owner = lock_owner_pid(l);
         char comm[COMM_MAX];
-        bool released, owner_holds, holds_unknown = false;
+        bool released, owner_holds, holds_unknown = false, watchdog = false;
         PendingClose pending;
 
-        /* Races first: the report of a stolen lock quotes the events up to its removal. */
-        if (l->file->folder && l->file->name)
-                session_on_lock_gone(session_get(m, l->file->folder, l->file->name, FILE_LOCK), l, pid);
         if (pid == PID_UNKNOWN) {
                 /* No attribution (inotify): a release closes the lock before unlinking it, so
                  * an owner still holding it open for writing did not release it, nor did an
@@ -693,10 +693,7 @@ void lock_on_unlinked(Lock *l, pid_t pid) {
                  * creation late). */
                 int64_t age_ms = l->payload.has_created_at ? (now_realtime_us() - l->payload.created_at_us) / USEC_PER_MSEC
                                                            : held_ms;
-                bool watchdog = l->payload.valid && age_ms >= (int64_t) max_hold;
-
-                if (watchdog && l->file->folder && l->file->name)
-                        session_on_watchdog_release(session_get(m, l->file->folder, l->file->name, FILE_LOCK), pid);
+                watchdog = l->payload.valid && age_ms >= (int64_t) max_hold;
                 report_emit(m->reporter, EVENT_LOCK_RELEASED,
                             json_pack("{s:o, s:o, s:s?, s:I, s:s, s:b}", "lock", lock_path_json(l),
                                       "pid", json_pid(pid), "comm", comm[0] ? comm : NULL,
@@ -715,4 +712,5 @@ void lock_on_unlinked(Lock *l, pid_t pid) {
                                       "attribution", attribution_to_string(pid)));
         }
         lock_free(l);
+        return watchdog;
 }

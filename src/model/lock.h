@@ -4,6 +4,7 @@
  * acts on the answer: report, arm a one-shot grace timer, or remove it via cleanup.c. */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -115,8 +116,31 @@ const char *lock_why(const Lock *l, bool kept, uint64_t now_ns, char *buf, size_
  * explain shows. */
 void lock_gather_facts(Lock *l, LockFacts *ret);
 
-/* Re-read what is dirty, judge, act. May free the lock (when it was cleaned). */
-void lock_refresh(Lock *l);
+/* What a removal leaves for the tracker to do with the lock's name (lock_refresh). */
+typedef enum LockAfterKind {
+        LOCK_AFTER_NONE,
+        LOCK_AFTER_REMOVED,   /* removed: forget the file (which frees the lock); a lock left
+                               * aside under a hidden name until NAME freed goes back now */
+        LOCK_AFTER_STRANDED,  /* a new owner's lock moved aside, under HIDDEN until NAME frees */
+        LOCK_AFTER_PUT_BACK,  /* a new owner's lock put back: a new inode to the kernel, NAME is
+                               * read again */
+} LockAfterKind;
 
-/* The lock's name went away (unlink or rename by PID). Reports and frees the lock. */
-void lock_on_unlinked(Lock *l, pid_t pid);
+typedef struct LockAfter {
+        LockAfterKind what;
+        TrackedFile *file;
+        Node *folder;
+        char name[NAME_MAX + 1];
+        char hidden[64];
+        uint64_t ns;
+} LockAfter;
+
+/* Re-read what is dirty, judge, act; *AFTER says what the action leaves for the tracker
+ * (LOCK_AFTER_NONE: nothing). */
+void lock_refresh(Lock *l, LockAfter *after);
+
+/* The lock's name went away (unlink or rename by PID). Reports and frees the lock. What it
+ * means for its session (a stolen lock, a watchdog's release) the caller tells the session:
+ * its race first, as a stolen lock's report quotes the events up to the removal. Returns true
+ * when the owner released it past its maxHoldMs (its own watchdog let it go). */
+bool lock_on_unlinked(Lock *l, pid_t pid);

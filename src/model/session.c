@@ -18,7 +18,7 @@
 #include "report.h"
 #include "session.h"
 #include "time-util.h"
-#include "tree.h"
+#include "node.h"
 
 #define SESSION_LOCKERS_MAX 8
 
@@ -545,7 +545,7 @@ static bool race_emit(Model *m, Node *folder, const char *name, const char *lock
         json_t *f;
 
         if (m->opts->races == RACES_OFF || (ignored & (1u << kind)) ||
-            (folder && tree_folder_release(folder) == RELEASE_2026_8)) {
+            (folder && node_release(folder) == RELEASE_2026_8)) {
                 /* Not wanted, or legacy import input there (no protocol). */
                 json_decref(recent);
                 json_decref(extra);
@@ -962,7 +962,7 @@ void session_on_transcript_write(Session *s, TrackedFile *f, pid_t actor, uint64
 
         if (!s || !s->folder || !f->name)
                 return; /* a transcript already replaced: its writes land nowhere visible */
-        if (tree_folder_release(s->folder) == RELEASE_2026_8)
+        if (node_release(s->folder) == RELEASE_2026_8)
                 return; /* legacy import input: no protocol, decided at the write */
 
         w = &s->window;
@@ -1050,7 +1050,7 @@ void session_on_lock_new(Session *s, Lock *l, pid_t actor) {
 static const char *application_steal(Session *s, Lock *l) {
         int64_t age_ms, max_hold;
 
-        if (!s->folder || tree_folder_release(s->folder) != RELEASE_2026_5 || !l->payload.valid ||
+        if (!s->folder || node_release(s->folder) != RELEASE_2026_5 || !l->payload.valid ||
             !l->payload.has_created_at)
                 return NULL;
         age_ms = (now_realtime_us() - l->payload.created_at_us) / USEC_PER_MSEC;

@@ -16,7 +16,7 @@
 #include "report.h"
 #include "session.h"
 #include "tracker.h"
-#include "tree.h"
+#include "node.h"
 
 static void orphan_add(Model *m, TrackedFile *f) {
         if (f->orphaned)
@@ -50,11 +50,22 @@ static void report_not_regular(Model *m, Node *n, const char *name, mode_t mode)
                     json_pack("{s:s, s:o}", "error", e, "path", json_path(n->path, name)));
 }
 
+/* Lock L lost its name, by PID: its session judges the race first (a stolen lock's report
+ * quotes the events up to the removal), then the lock reports and goes. */
+static void lock_gone(Model *m, Lock *l, pid_t pid) {
+        Session *s = l->file->folder && l->file->name ? session_get(m, l->file->folder, l->file->name, FILE_LOCK)
+                                                      : NULL;
+
+        session_on_lock_gone(s, l, pid);
+        if (lock_on_unlinked(l, pid))
+                session_on_watchdog_release(s, pid);
+}
+
 /* CUR's name went away, by PID (0: we cannot say who). */
 static void name_lost(Model *m, Node *n, TrackedFile *cur, pid_t pid, uint64_t mask,
                       bool replaced) {
         if (cur->lock)
-                lock_on_unlinked(cur->lock, pid);
+                lock_gone(m, cur->lock, pid);
         else if (cur->kind == FILE_SESSION)
                 session_on_transcript_gone(session_get(m, n, cur->name, FILE_SESSION), pid, mask, replaced);
         file_unname(m, cur);
@@ -122,7 +133,7 @@ static void track_present(Model *m, Node *n, const char *name, FileKind kind, co
         if (f && !present_is(p, f)) {
                 /* A record for an older file whose inode number was reused: it is gone. */
                 if (f->lock)
-                        lock_on_unlinked(f->lock, 0);
+                        lock_gone(m, f->lock, 0);
                 file_unname(m, f);
                 holder_map_retire(&m->holders, f);
                 f = NULL;
@@ -766,6 +777,25 @@ void tracker_settle_holders(Model *m) {
         tracker_flush(m); /* as at the end of a batch: a file may have become a lock since */
 }
 
+/* What a lock's removal left for the names (lock_refresh). */
+static void lock_after(Model *m, const LockAfter *a) {
+        switch (a->what) {
+        case LOCK_AFTER_REMOVED:
+                tracker_detach_file(m, a->file); /* frees the lock */
+                if (m->n_stranded > 0)
+                        tracker_name_freed(m, a->folder, a->name, a->ns);
+                break;
+        case LOCK_AFTER_STRANDED:
+                tracker_strand(m, a->folder, a->name, a->hidden);
+                break;
+        case LOCK_AFTER_PUT_BACK:
+                tracker_name_put_back(m, a->folder, a->name, a->ns);
+                break;
+        default:
+                break;
+        }
+}
+
 void tracker_flush(Model *m) {
         size_t keep = 0;
 
@@ -784,8 +814,12 @@ void tracker_flush(Model *m) {
         }
 
         /* 2. Judge what changed, and the locks we never saw that were removed. */
-        while (m->dirty_locks)
-                lock_refresh(m->dirty_locks);
+        while (m->dirty_locks) {
+                LockAfter a;
+
+                lock_refresh(m->dirty_locks, &a);
+                lock_after(m, &a);
+        }
         if (m->n_unseen > 0)
                 unseen_judge(m);
 

@@ -80,36 +80,6 @@ static void node_apply_settings(Node *n) {
         }
 }
 
-/* Where a sessions folder's release is kept: its state dir, or itself. */
-static Node *release_node(Node *n) {
-        for (Node *p = n; p; p = p->parent)
-                if (p->kind == NODE_STATE)
-                        return p;
-        return n;
-}
-
-Release tree_folder_release(const Node *n) {
-        if (n->release_config != RELEASE_UNKNOWN)
-                return n->release_config;
-        return release_node((Node *) n)->release;
-}
-
-bool tree_release_settled(const Node *n) {
-        return n->release_config != RELEASE_UNKNOWN || release_node((Node *) n)->release_version[0];
-}
-
-void tree_set_release(Model *m, Node *n, Release r, const char *version, const char *source) {
-        Node *s = release_node(n);
-
-        if (s->release == r && strcmp(s->release_version, version ? version : "") == 0)
-                return;
-        s->release = r;
-        snprintf(s->release_version, sizeof(s->release_version), "%s", version ? version : "");
-        snprintf(s->release_source, sizeof(s->release_source), "%s", source);
-        report_emit(m->reporter, EVENT_MONITOR_RELEASE,
-                    json_pack("{s:o, s:s, s:s?, s:s}", "state_dir", json_path(NULL, s->path),
-                              "release", release_to_string(r), "version", version, "source", source));
-}
 
 /* The release the folder rules name for PATH (the longest covering rule that names one). */
 static Release rule_release(const RunOptions *o, const char *path) {
@@ -133,13 +103,13 @@ static void collect_releases(Node *n, json_t *arr, Release state) {
                 if (n->kind == NODE_SESSIONS && n->release_config != RELEASE_UNKNOWN) {
                         /* A sessions folder's own rule; one that only repeats its state dir's
                          * is said there. */
-                        if (release_node(n) == n || n->release_config != state)
+                        if (node_release_home(n) == n || n->release_config != state)
                                 json_array_append_new(arr, json_pack("{s:o, s:s, s:n, s:s}", "state_dir",
                                         json_path(NULL, n->path), "release", release_to_string(n->release_config),
                                         "version", "source", "configuration"));
                 } else if (n->kind == NODE_STATE) {
                         /* A rule that names the release for the whole state dir wins over what
-                         * is found (tree_folder_release): say that one. */
+                         * is found (node_release): say that one. */
                         Release r = rule_release(n->model->opts, n->path);
 
                         if (r != RELEASE_UNKNOWN)
@@ -152,7 +122,7 @@ static void collect_releases(Node *n, json_t *arr, Release state) {
                                         "version", n->release_version[0] ? n->release_version : NULL,
                                         "source", n->release_source[0] ? n->release_source : NULL));
                         collect_releases(n->children, arr, r);
-                } else if (n->kind == NODE_SESSIONS && release_node(n) == n)
+                } else if (n->kind == NODE_SESSIONS && node_release_home(n) == n)
                         json_array_append_new(arr, json_pack("{s:o, s:s, s:s?, s:s?}",
                                 "state_dir", json_path(NULL, n->path), "release", release_to_string(n->release),
                                 "version", n->release_version[0] ? n->release_version : NULL,
@@ -175,7 +145,7 @@ json_t *tree_releases_json(Model *m) {
  * write locks. Said once per state dir. */
 static void agent_check_sqlite(Node *agent, int fd) {
         Model *m = agent->model;
-        Node *s = release_node(agent);
+        Node *s = node_release_home(agent);
         struct stat st;
 
         if (s->kind != NODE_STATE ||
@@ -183,9 +153,9 @@ static void agent_check_sqlite(Node *agent, int fd) {
             !S_ISREG(st.st_mode))
                 return;
         /* A live owner's package.json (a lock in use) says more than a store on disk: it wins,
-         * found before or after (tree_release_settled). */
+         * found before or after (node_release_settled). */
         if (s->release == RELEASE_UNKNOWN)
-                tree_set_release(m, agent, RELEASE_2026_8, NULL, "SQLite session store");
+                node_set_release(m, agent, RELEASE_2026_8, NULL, "SQLite session store");
         if (s->sqlite_warned)
                 return;
         s->sqlite_warned = true;
