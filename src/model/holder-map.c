@@ -206,15 +206,17 @@ bool holder_map_confirm_with(TrackedFile *f, pid_t pid, uint64_t now_ns, int r, 
 
 /* Does the walk's (PID, FD) count as holding F? A lock only through a write descriptor. */
 int tracked_file_fd_holds(const TrackedFile *f, pid_t pid, int fd) {
-        int r = proc_fd_access_of(pid, fd, f->inode.ino, tracked_file_fid(f));
+        int r;
 
+        /* Any fd holds a transcript, even one closing as we look (its close event follows):
+         * how it is open does not matter, and a storm's confirmations do not read fdinfo. */
+        if (f->kind != FILE_LOCK)
+                return proc_fd_is(pid, fd, tracked_file_fid(f)) ? PROC_FD_WRITE : 0;
+        /* A lock only through an fd open for writing, proven of one open file. */
+        r = proc_fd_access_of(pid, fd, f->inode.ino, tracked_file_fid(f));
         if (r == 0)
                 return 0; /* the inode number, but another (newer) file */
-        /* Any fd holds a transcript, even one closing as we look (its close event follows);
-         * a lock only one open for writing, proven. */
-        if (f->kind != FILE_LOCK || r == PROC_FD_WRITE)
-                return PROC_FD_WRITE;
-        return PROC_FD_READ;
+        return r == PROC_FD_WRITE ? PROC_FD_WRITE : PROC_FD_READ;
 }
 
 static bool fd_holds(const TrackedFile *f, pid_t pid, int fd) {
