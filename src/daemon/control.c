@@ -330,8 +330,8 @@ static json_t *do_status(ControlServer *s) {
                          "version", PACKAGE_VERSION,
                          "backend", source_attribution(&m->source) ? "fanotify" : "inotify",
                          "attribution", source_attribution(&m->source) ? "pid" : "holder-scan",
-                         "uptime_ms", (json_int_t) ((now_mono_ns() - m->start_mono_ns) / NSEC_PER_MSEC),
-                         "started", format_iso_ts(m->start_realtime_us, ts),
+                         "uptime_ms", (json_int_t) ((now_mono_ns() - m->metrics.start_mono_ns) / NSEC_PER_MSEC),
+                         "started", format_iso_ts(m->metrics.start_realtime_us, ts),
                          "folders", tree_guarded_json(&m->model),
                          "waiting_for", tree_pending_json(&m->model),
                          "releases", tree_releases_json(&m->model),
@@ -344,9 +344,9 @@ static json_t *do_status(ControlServer *s) {
                          "stale", (json_int_t) m->model.n_stale,
                          "cleaned", (json_int_t) m->model.n_cleaned,
                          "races", (json_int_t) m->model.n_races,
-                         "events", (json_int_t) m->n_events,
-                         "overflows", (json_int_t) m->n_overflows,
-                         "wakeups", (json_int_t) m->n_wakeups);
+                         "events", (json_int_t) m->metrics.n_events,
+                         "overflows", (json_int_t) m->metrics.n_overflows,
+                         "wakeups", (json_int_t) m->metrics.n_wakeups);
         /* What clients cost: connections held, refused over a user's share, closed for idling,
          * accept4 failures (out of descriptors), events dropped for followers not reading. */
         st = json_object_get(j, "status");

@@ -88,8 +88,8 @@ int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
         m->opts = &m->opts_storage;
         m->source.fd = -1;
         m->model.self_pid = getpid();
-        m->start_mono_ns = now_mono_ns();
-        m->start_realtime_us = (uint64_t) now_realtime_us();
+        m->metrics.start_mono_ns = now_mono_ns();
+        m->metrics.start_realtime_us = (uint64_t) now_realtime_us();
         m->model.opts = m->opts;
         m->model.source = &m->source;
         m->model.reporter = &m->reporter;
@@ -187,14 +187,14 @@ void manager_flush(Manager *m) {
 static void on_fs_event(const FsEvent *ev, void *userdata) {
         Manager *m = userdata;
 
-        m->n_events++;
+        m->metrics.n_events++;
         if (ev->mask & FAN_Q_OVERFLOW) {
                 if (!m->model.lost_events) {
-                        m->n_overflows++;
+                        m->metrics.n_overflows++;
                         report_emit(&m->reporter, EVENT_MONITOR_OVERFLOW,
                                     json_pack("{s:s, s:I}", "backend",
                                               source_attribution(&m->source) ? "fanotify" : "inotify",
-                                              "overflows", (json_int_t) m->n_overflows));
+                                              "overflows", (json_int_t) m->metrics.n_overflows));
                 }
                 m->model.lost_events = true;
                 test_hook("after-overflow");
@@ -308,7 +308,7 @@ static int on_kernel_events(sd_event_source *s, int fd, uint32_t revents, void *
         (void) s;
         (void) fd;
         (void) revents;
-        m->n_wakeups++;
+        m->metrics.n_wakeups++;
         (void) sd_event_get_iteration(m->event, &iteration);
         if (m->source_yielding) {
                 /* Served at the normal priority: the sources ready meanwhile had their turn. */
@@ -371,7 +371,7 @@ static void report_stopping(Manager *m, int r) {
                               "sender_pid", sender && r >= 0 ? json_integer(m->stop_sender) : NULL,
                               "sender_comm", sender && r >= 0 ? comm : NULL,
                               "error", r < 0 ? strerror(-r) : NULL,
-                              "uptime_ms", (json_int_t) ((now_mono_ns() - m->start_mono_ns) / NSEC_PER_MSEC),
+                              "uptime_ms", (json_int_t) ((now_mono_ns() - m->metrics.start_mono_ns) / NSEC_PER_MSEC),
                               "folders", (json_int_t) m->model.n_guarded,
                               "locks", (json_int_t) m->model.n_locks));
 }
@@ -398,11 +398,11 @@ static int on_dump(sd_event_source *s, const struct signalfd_siginfo *si, void *
         report_emit(&m->reporter, EVENT_MONITOR_DUMP,
                     json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "locks", locks ? locks : json_array(),
                               "loop_iterations", (json_int_t) m->n_turns,
-                              "wakeups", (json_int_t) m->n_wakeups,
+                              "wakeups", (json_int_t) m->metrics.n_wakeups,
                               "files", (json_int_t) m->model.holders.n_files[FILE_LOCK] +
                                        (json_int_t) m->model.holders.n_files[FILE_SESSION],
                               "owners", (json_int_t) hashmap_size(m->model.owners.by_pid),
-                              "events", (json_int_t) m->n_events,
+                              "events", (json_int_t) m->metrics.n_events,
                               "sessions", (json_int_t) m->model.n_sessions,
                               "races", (json_int_t) m->model.n_races,
                               /* Work per event stays bounded: test-race-flood checks this. */
@@ -460,7 +460,7 @@ int manager_startup(Manager *m) {
                 return log_error_errno(r, "cannot watch the outputs: %m");
         /* Opened (and written once) while we may still open anything: after --user, the
          * folder is written through this descriptor. */
-        r = metrics_init(&m->metrics, m, o->metrics_file, err, sizeof(err));
+        r = metrics_init(&m->metrics, m->event, &m->reporter, &m->model, o->metrics_file, err, sizeof(err));
         if (r < 0)
                 return log_error_errno(r, "%s", r == -ENOMEM ? "out of memory" : err);
 

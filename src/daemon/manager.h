@@ -40,12 +40,10 @@ typedef struct Manager {
         Reporter reporter;
         Metrics metrics;              /* counters; --metrics-file */
         ControlServer *control;       /* NULL: --socket none */
-        uint64_t start_mono_ns, start_realtime_us;
         Discovery *discovery;         /* NULL: off (folders configured, or not root) */
 
         Model model;                  /* what the model knows (model.h) */
 
-        uint64_t n_events, n_wakeups, n_overflows;
         uint64_t n_turns;             /* loop turns that dispatched (monitor.dump loop_iterations) */
         char *last_status;
         uint64_t last_status_of[5];   /* the numbers it was made of (formatted only on change) */

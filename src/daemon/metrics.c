@@ -14,7 +14,7 @@
 #include "fs-util.h"
 #include "lock.h"
 #include "macro.h"
-#include "manager.h"
+#include "model.h"
 #include "metrics.h"
 #include "race.h"
 #include "time-util.h"
@@ -57,7 +57,7 @@ static void metrics_changed(Metrics *m) {
         when = m->last_attempt_ns > 0 && now < m->last_attempt_ns + METRICS_FILE_INTERVAL_NS
                        ? m->last_attempt_ns + METRICS_FILE_INTERVAL_NS : now;
         /* sd-event fires at or after the time, never before: the interval holds. */
-        (void) event_arm_oneshot(m->manager->event, &m->timer, CLOCK_MONOTONIC, when / NSEC_PER_USEC,
+        (void) event_arm_oneshot(m->event, &m->timer, CLOCK_MONOTONIC, when / NSEC_PER_USEC,
                                  100 * USEC_PER_MSEC, on_timer, m, "metrics-file");
 }
 
@@ -157,7 +157,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         if (metrics_write(m, err, sizeof(err)) < 0) {
                 /* Said once, counted every time, tried again at the next change. */
                 if (!m->warned)
-                        report_emit(&m->manager->reporter, EVENT_MONITOR_WARNING,
+                        report_emit(m->reporter, EVENT_MONITOR_WARNING,
                                     json_pack("{s:o, s:s+}", "path", json_path(NULL, m->path),
                                               "warning", err, "; tried again at the next change (counted in "
                                               "lockwarden_metrics_file_errors_total)"));
@@ -200,16 +200,20 @@ void metrics_note_read(Metrics *m, uint64_t lag_ns) {
         metrics_changed(m);
 }
 
-int metrics_init(Metrics *m, Manager *manager, const char *path, char *err, size_t err_size) {
+int metrics_init(Metrics *m, sd_event *event, Reporter *reporter, const Model *model, const char *path,
+                 char *err, size_t err_size) {
         _cleanup_free_ char *abs = NULL;
         const char *slash;
         struct stat st;
         FsType fs;
         int r;
 
-        *m = (Metrics) { .manager = manager, .dirfd = -1 };
-        manager->reporter.observer = observe;
-        manager->reporter.observer_userdata = m;
+        m->event = event;
+        m->reporter = reporter;
+        m->model = model;
+        m->dirfd = -1;
+        reporter->observer = observe;
+        reporter->observer_userdata = m;
         if (!path)
                 return 0;
 
@@ -251,13 +255,13 @@ int metrics_init(Metrics *m, Manager *manager, const char *path, char *err, size
 void metrics_done(Metrics *m) {
         int enabled = SD_EVENT_OFF;
 
-        if (!m->manager)
+        if (!m->event)
                 return; /* never set up */
         /* A write that is due is done now: the file keeps the last numbers of this run. */
         if (m->timer && sd_event_source_get_enabled(m->timer, &enabled) >= 0 && enabled != SD_EVENT_OFF)
                 (void) on_timer(m->timer, 0, m);
-        if (m->manager->reporter.observer_userdata == m)
-                m->manager->reporter.observer = NULL;
+        if (m->reporter->observer_userdata == m)
+                m->reporter->observer = NULL;
         m->timer = sd_event_source_disable_unref(m->timer);
         if (m->dirfd >= 0)
                 close(m->dirfd);
@@ -309,8 +313,7 @@ static void histogram(json_t *list, const char *name, const char *help, const Hi
 }
 
 json_t *metrics_json(Metrics *mt) {
-        Manager *m = mt->manager;
-        const Reporter *rep = &m->reporter;
+        const Reporter *rep = mt->reporter;
         uint64_t by_verdict[_VERDICT_MAX] = {};
         json_t *list = json_array(), *f;
         int enabled = SD_EVENT_OFF;
@@ -320,10 +323,10 @@ json_t *metrics_json(Metrics *mt) {
         f = family(list, "lockwarden_build_info", "gauge", "Always 1; the version that runs is the label.");
         sample(f, "version", PACKAGE_VERSION, 1);
         single(list, "lockwarden_start_time_seconds", "gauge", "When the daemon started, in seconds since the epoch.",
-               m->start_realtime_us / USEC_PER_SEC);
-        single(list, "lockwarden_folders", "gauge", "Sessions folders guarded.", m->model.n_guarded);
+               mt->start_realtime_us / USEC_PER_SEC);
+        single(list, "lockwarden_folders", "gauge", "Sessions folders guarded.", mt->model->n_guarded);
 
-        for (Lock *l = m->model.locks; l; l = l->locks_next)
+        for (Lock *l = mt->model->locks; l; l = l->locks_next)
                 if (l->file->name && l->verdict >= 0 && l->verdict < _VERDICT_MAX)
                         by_verdict[l->verdict]++;
         f = family(list, "lockwarden_locks", "gauge", "Locks on disk, by the verdict on each now.");
@@ -352,10 +355,10 @@ json_t *metrics_json(Metrics *mt) {
                 sample(f, "kind", race_kind_to_string(k) + strlen("race."), rep->counts[EVENT_RACE_LOCK_STOLEN + k]);
 
         single(list, "lockwarden_overflows_total", "counter", "Times the kernel's event queue overflowed.",
-               m->n_overflows);
+               mt->n_overflows);
         single(list, "lockwarden_resyncs_total", "counter", "Resyncs of the folders and /proc after lost events.",
                rep->counts[EVENT_MONITOR_RESYNC]);
-        single(list, "lockwarden_events_read_total", "counter", "Kernel file events read.", m->n_events);
+        single(list, "lockwarden_events_read_total", "counter", "Kernel file events read.", mt->n_events);
         single(list, "lockwarden_errors_total", "counter", "Errors reported (monitor.error).",
                rep->counts[EVENT_MONITOR_ERROR]);
         f = family(list, "lockwarden_reports_total", "counter", "Events reported, by name.");

@@ -19,7 +19,8 @@
 #include "report.h"
 #include "verdict.h"
 
-typedef struct Manager Manager;
+typedef struct Model Model;
+typedef struct Reporter Reporter;
 
 /* Upper bounds of the histograms' buckets, in microseconds (+Inf is added). */
 #define METRICS_BUCKETS 14
@@ -38,7 +39,12 @@ typedef struct Histogram {
 #define METRICS_FILE_INTERVAL_NS (1000ull * 1000 * 1000)
 
 typedef struct Metrics {
-        Manager *manager;
+        sd_event *event;                             /* NULL: never set up */
+        Reporter *reporter;                          /* observed: what it reports is counted */
+        const Model *model;
+        /* The loop's own counters (the manager counts) */
+        uint64_t start_mono_ns, start_realtime_us;
+        uint64_t n_events, n_wakeups, n_overflows;
         uint64_t stale[_STALE_REASON_MAX + 1];       /* the last: a reason not known here */
         uint64_t kept[METRICS_KEPT_OTHER + 1];
         Histogram queue_lag, cleanup_latency;
@@ -53,10 +59,12 @@ typedef struct Metrics {
         bool writing;                                /* our own warning is no change to write */
 } Metrics;
 
-/* Sets up M for MANAGER (whose reporter it observes). PATH: the file to keep, or NULL. A
- * folder that cannot be opened, or a file that cannot be written there now, is an error
- * (-errno) with why in ERR: the daemon does not start. */
-int metrics_init(Metrics *m, Manager *manager, const char *path, char *err, size_t err_size);
+/* Sets up M on EVENT for the daemon whose REPORTER it observes and whose MODEL it counts
+ * locks of. PATH: the file to keep, or NULL. A folder that cannot be opened, or a file that
+ * cannot be written there now, is an error (-errno) with why in ERR: the daemon does not
+ * start. */
+int metrics_init(Metrics *m, sd_event *event, Reporter *reporter, const Model *model, const char *path,
+                 char *err, size_t err_size);
 /* Writes the file if a write is due, then lets go of it. */
 void metrics_done(Metrics *m);
 
