@@ -184,6 +184,47 @@ void manager_flush(Manager *m) {
                 manager_update_status(m);
 }
 
+int manager_reload(Manager *m) {
+        const char *file = m->cli->config_path ? m->cli->config_path : DEFAULT_CONFIG_PATH;
+        ReloadChanges c;
+        char err[1024];
+        int r;
+
+        (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading the configuration",
+                          (unsigned long long) (now_mono_ns() / NSEC_PER_USEC));
+        r = reload_options(m->cli, &m->opts_storage, &m->model, &c, err, sizeof(err));
+        if (r < 0 && c.refused) {
+                report_emit(&m->reporter, EVENT_MONITOR_ERROR,
+                            json_pack("{s:s+, s:s}", "error", "configuration not reloaded, the previous one stays: ",
+                                      err, "path", file));
+                goto finish;
+        }
+        /* Discovery looks again, or (folders configured now) drops what it found. */
+        if (r >= 0 && discovery_reload(m, c.removed))
+                c.any_removed = true;
+        if (r < 0) {
+                report_emit(&m->reporter, EVENT_MONITOR_ERROR,
+                            json_pack("{s:s, s:s}", "error", err, "path", file));
+                goto finish;
+        }
+        reload_settle(&m->model, c.any_removed);
+
+        /* No file (the default one does not exist): say so, and name none. */
+        report_emit(&m->reporter, EVENT_MONITOR_RELOADED,
+                    json_pack("{s:s?, s:s?, s:O, s:O, s:O, s:O, s:I}", "config", m->opts->config_read,
+                              "looked_for", m->opts->config_read ? NULL : file, "added", c.added,
+                              "removed", c.removed, "changed", c.changed, "restart_needed", c.restart,
+                              "folders", (json_int_t) m->model.n_guarded));
+finish:
+        /* STATUS= says "Reloading" now: say the state again. */
+        free(m->last_status);
+        m->last_status = NULL;
+        manager_flush(m);
+        reload_changes_done(&c);
+        (void) sd_notify(false, "READY=1");
+        return r < 0 ? r : 0;
+}
+
 static void on_fs_event(const FsEvent *ev, void *userdata) {
         Manager *m = userdata;
 

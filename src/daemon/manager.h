@@ -61,3 +61,6 @@ void manager_flush(Manager *m);
  * may lead to a decision (pidfd, timer) calls it first, so that verdicts never rest on a view
  * older than what the kernel has already reported. */
 void manager_drain_events(Manager *m);
+/* SIGHUP, or `lockwarden reload` (reload.h): reports monitor.reloaded, or monitor.error when the
+ * new configuration is refused. Returns 0, or the negative errno of the refusal. */
+int manager_reload(Manager *m);
