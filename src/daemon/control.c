@@ -371,8 +371,8 @@ static json_t *do_status(ControlServer *s) {
                 json_object_set_new(st, "exe", json_text(exe));
         }
         /* The state dirs found with no folder configured, and how (discovery.h). */
-        if (st && discovery_enabled(m))
-                json_object_set_new(st, "discovered", discovery_json(m));
+        if (st && discovery_enabled(&m->discovery))
+                json_object_set_new(st, "discovered", discovery_json(&m->discovery));
         if (st)
                 json_object_set_new(st, "control",
                                     json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}",

@@ -22,7 +22,7 @@
 #include "file-id.h"
 #include "fs-util.h"
 #include "macro.h"
-#include "manager.h"
+#include "model.h"
 #include "openclaw.h"
 #include "proc.h"
 #include "report.h"
@@ -89,13 +89,13 @@ static bool seen_before(Discovery *d, pid_t pid) {
         return false;
 }
 
-bool discovery_enabled(Manager *m) {
+bool discovery_enabled(DiscoveryHost *m) {
         return m->discovery != NULL;
 }
 
 /* A refusal, said once per PATH and REASON (a gateway that restarts is not news; WHY, the
  * text, names its pid). */
-static void warn_once(Manager *m, const char *path, const char *reason, const char *why) {
+static void warn_once(DiscoveryHost *m, const char *path, const char *reason, const char *why) {
         Discovery *d = m->discovery;
         _cleanup_free_ char *key = NULL;
 
@@ -111,19 +111,19 @@ static void warn_once(Manager *m, const char *path, const char *reason, const ch
                 return;
         d->warned = w;
         d->warned[d->n_warned++] = TAKE_PTR(key);
-        report_emit(&m->reporter, EVENT_MONITOR_WARNING,
+        report_emit(m->reporter, EVENT_MONITOR_WARNING,
                     json_pack("{s:o, s:o}", "path", json_path(NULL, path), "warning", json_text(why)));
 }
 
 /* Guards PATH (absolute), found as HOW for UID, unless it is guarded already. */
-static void found_add(Manager *m, const char *path, const char *how, uid_t uid) {
+static void found_add(DiscoveryHost *m, const char *path, const char *how, uid_t uid) {
         Discovery *d = m->discovery;
         _cleanup_free_ char *p = path_absolute(path);
         size_t n_uid = 0;
         Found *f;
         int r;
 
-        if (!p || tree_has_root(&m->model, p, NODE_STATE))
+        if (!p || tree_has_root(m->model, p, NODE_STATE))
                 return;
         for (size_t i = 0; i < d->n_found; i++)
                 n_uid += d->found[i].uid == uid;
@@ -139,18 +139,18 @@ static void found_add(Manager *m, const char *path, const char *how, uid_t uid) 
         if (!f)
                 return;
         d->found = f;
-        m->model.discovering = true;
-        r = tree_add_root(&m->model, p, NODE_STATE);
-        m->model.discovering = false;
+        m->model->discovering = true;
+        r = tree_add_root(m->model, p, NODE_STATE);
+        m->model->discovering = false;
         if (r < 0) {
-                report_emit(&m->reporter, EVENT_MONITOR_ERROR,
+                report_emit(m->reporter, EVENT_MONITOR_ERROR,
                             json_pack("{s:o, s:s}", "path", json_path(NULL, p), "error",
                                       "cannot guard a discovered state dir: out of memory"));
                 return;
         }
         /* After start-up a discovery is news; at start-up monitor.ready lists them. */
-        if (m->model.started)
-                report_emit(&m->reporter, EVENT_MONITOR_DISCOVERED,
+        if (m->model->started)
+                report_emit(m->reporter, EVENT_MONITOR_DISCOVERED,
                             json_pack("{s:o, s:o}", "state_dir", json_path(NULL, p), "how", json_text(how)));
         /* Out of memory for HOW: listed with "how": null. */
         d->found[d->n_found++] = (Found) { .path = TAKE_PTR(p), .how = strdup(how), .uid = uid };
@@ -435,7 +435,7 @@ static EntryDir *entry_dir_find(Discovery *d, const FileId *fid) {
 }
 
 /* Watch the folder of SCRIPT (absolute) for opens of it, when root or UID owns the folder. */
-static void entry_watch(Manager *m, const char *script, uid_t uid, pid_t ns_pid) {
+static void entry_watch(DiscoveryHost *m, const char *script, uid_t uid, pid_t ns_pid) {
         Discovery *d = m->discovery;
         _cleanup_free_ char *dir = strdup(script), *unsafe = NULL;
         _cleanup_close_ int fd = -1;
@@ -482,7 +482,7 @@ static void entry_watch(Manager *m, const char *script, uid_t uid, pid_t ns_pid)
                 e = &d->dirs[d->n_dirs];
                 *e = (EntryDir) { .fid = file_id_dup(&id), .path = strdup(dir), .dirfd = -1, .wd = -1, .uid = uid };
                 if (!e->fid || !e->path ||
-                    source_watch(&m->source, fd, &id, FAN_OPEN | FAN_EVENT_ON_CHILD, &wd) < 0) {
+                    source_watch(m->source, fd, &id, FAN_OPEN | FAN_EVENT_ON_CHILD, &wd) < 0) {
                         free(e->fid);
                         free(e->path);
                         return;
@@ -533,7 +533,7 @@ static char *gateway_script(pid_t pid, const char *argv, size_t len) {
 
 /* Is PID a gateway? Then guard its state dir, if it may be, and watch its entry script.
  * VIA: how it came to be looked at ("gateway" at a walk, "entry script open by"). */
-static void consider_pid(Manager *m, pid_t pid, const char *via) {
+static void consider_pid(DiscoveryHost *m, pid_t pid, const char *via) {
         static char env[ENVIRON_MAX];
         char argv[CMDLINE_MAX], why[2 * PATH_MAX + 256], how[128];
         _cleanup_free_ char *state = NULL, *script = NULL, *home = NULL, *abs = NULL;
@@ -543,7 +543,7 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
         uid_t uid;
         bool setuid;
 
-        if (pid == m->model.self_pid)
+        if (pid == m->model->self_pid)
                 return;
         if (proc_cmdline(pid, argv, sizeof(argv), &len) < 0 || len == 0 ||
             !openclaw_argv_is_gateway(argv, len))
@@ -592,7 +592,7 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
         if (!state)
                 return;
         abs = path_absolute(state);
-        if (!abs || tree_has_root(&m->model, abs, NODE_STATE))
+        if (!abs || tree_has_root(m->model, abs, NODE_STATE))
                 return;
         /* Every check below is of the path as it is now; the tree resolves it again whenever a
          * folder on it comes or goes. Past a folder that does not exist yet, ".." leads where
@@ -626,7 +626,7 @@ static void consider_pid(Manager *m, pid_t pid, const char *via) {
         found_add(m, abs, how, uid);
 }
 
-static void walk_proc(Manager *m, const char *via) {
+static void walk_proc(DiscoveryHost *m, const char *via) {
         DIR *dir = opendir("/proc");
         struct dirent *de;
 
@@ -645,7 +645,7 @@ static void walk_proc(Manager *m, const char *via) {
 }
 
 /* Every local user's ~/.openclaw, existing or not yet: the tree waits for it. */
-static void add_users(Manager *m) {
+static void add_users(DiscoveryHost *m) {
         _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
         struct passwd *pw;
 
@@ -672,20 +672,20 @@ static void add_users(Manager *m) {
 }
 
 static int on_walk_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
+        DiscoveryHost *m = userdata;
 
         (void) s;
         (void) usec;
         if (m->discovery) {
                 /* What the kernel queued first is taken up first (as every timer does). */
-                manager_drain_events(m);
+                m->drain(m->userdata);
                 walk_proc(m, "entry script open by");
-                manager_flush(m);
+                m->flush(m->userdata);
         }
         return 0;
 }
 
-int discovery_start(Manager *m) {
+int discovery_start(DiscoveryHost *m) {
         /* Privileged only (root, or the unit's user with its capabilities): without them the
          * gateways' environment cannot be read nor other users' folders guarded. */
         if (!m->opts->discover || m->discovery || !caps_have(CAP_DAC_OVERRIDE) || !caps_have(CAP_SYS_PTRACE))
@@ -699,7 +699,7 @@ int discovery_start(Manager *m) {
         return 0;
 }
 
-void discovery_dispatch(Manager *m, const FsEvent *ev) {
+void discovery_dispatch(DiscoveryHost *m, const FsEvent *ev) {
         Discovery *d = m->discovery;
         EntryDir *e;
         bool match = false;
@@ -730,12 +730,12 @@ void discovery_dispatch(Manager *m, const FsEvent *ev) {
                                  0, on_walk_timer, m, "discovery-walk");
 }
 
-void discovery_resync(Manager *m) {
+void discovery_resync(DiscoveryHost *m) {
         if (m->discovery)
                 walk_proc(m, "gateway");
 }
 
-static void discovery_drop(Manager *m, bool unwatch) {
+static void discovery_drop(DiscoveryHost *m, bool unwatch) {
         Discovery *d = m->discovery;
 
         if (!d)
@@ -748,8 +748,8 @@ static void discovery_drop(Manager *m, bool unwatch) {
         for (size_t i = 0; i < d->n_dirs; i++) {
                 EntryDir *e = &d->dirs[i];
                 /* A folder the tree guards too keeps its mark (the tree's bits are in it). */
-                if (unwatch && !hashmap_get(m->model.nodes_by_fid, e->fid))
-                        source_unwatch(&m->source, e->dirfd, e->wd);
+                if (unwatch && !hashmap_get(m->model->nodes_by_fid, e->fid))
+                        source_unwatch(m->source, e->dirfd, e->wd);
                 closep(&e->dirfd);
                 for (size_t j = 0; j < e->n_names; j++)
                         free(e->names[j]);
@@ -766,7 +766,7 @@ static void discovery_drop(Manager *m, bool unwatch) {
         m->discovery = NULL;
 }
 
-static bool configured(Manager *m, const char *path) {
+static bool configured(DiscoveryHost *m, const char *path) {
         for (size_t i = 0; i < m->opts->n_state_dirs; i++) {
                 _cleanup_free_ char *p = path_absolute(m->opts->state_dirs[i]);
                 if (p && strcmp(p, path) == 0)
@@ -775,7 +775,7 @@ static bool configured(Manager *m, const char *path) {
         return false;
 }
 
-bool discovery_reload(Manager *m, json_t *removed) {
+bool discovery_reload(DiscoveryHost *m, json_t *removed) {
         Discovery *d = m->discovery;
         bool any = false;
 
@@ -793,9 +793,9 @@ bool discovery_reload(Manager *m, json_t *removed) {
                 return false;
         for (size_t i = 0; i < d->n_found; i++) {
                 const char *p = d->found[i].path;
-                if (configured(m, p) || !tree_has_root(&m->model, p, NODE_STATE))
+                if (configured(m, p) || !tree_has_root(m->model, p, NODE_STATE))
                         continue;
-                tree_remove_root(&m->model, p, NODE_STATE);
+                tree_remove_root(m->model, p, NODE_STATE);
                 json_array_append_new(removed, json_path(NULL, p));
                 any = true;
         }
@@ -803,7 +803,7 @@ bool discovery_reload(Manager *m, json_t *removed) {
         return any;
 }
 
-json_t *discovery_json(Manager *m) {
+json_t *discovery_json(DiscoveryHost *m) {
         Discovery *d = m->discovery;
         json_t *a = json_array();
 
@@ -813,6 +813,6 @@ json_t *discovery_json(Manager *m) {
         return a;
 }
 
-void discovery_free(Manager *m) {
+void discovery_free(DiscoveryHost *m) {
         discovery_drop(m, false);
 }

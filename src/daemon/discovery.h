@@ -16,25 +16,45 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "fs-event.h"
+#include <systemd/sd-event.h>
 
-typedef struct Manager Manager;
+#include "fs-event.h"
+#include "options.h"
+
 typedef struct Discovery Discovery;
+typedef struct Model Model;
+typedef struct Reporter Reporter;
+typedef struct Source Source;
+
+/* What discovery works with, the daemon's: the manager embeds one and fills it in. */
+typedef struct DiscoveryHost {
+        Discovery *discovery;          /* NULL: off (folders configured, or not root) */
+        Model *model;
+        Reporter *reporter;
+        Source *source;
+        sd_event *event;
+        const RunOptions *opts;
+        /* A timer's walk of /proc takes up what the kernel queued first, and acts after: the
+         * manager drains its queue, and flushes. */
+        void (*drain)(void *userdata);
+        void (*flush)(void *userdata);
+        void *userdata;
+} DiscoveryHost;
 
 /* At start-up, after the configured roots: looks for gateways and local users' state dirs
  * when m->opts->discover and the daemon runs as root. Failures are reported, never fatal. */
-int discovery_start(Manager *m);
+int discovery_start(DiscoveryHost *m);
 /* Every kernel event, before the tree: an open of a watched entry script leads to its
  * gateway (fanotify: the opener; inotify: one walk of /proc, at most one a second). */
-void discovery_dispatch(Manager *m, const FsEvent *ev);
+void discovery_dispatch(DiscoveryHost *m, const FsEvent *ev);
 /* A reload applied the new options: discovery still on looks again (additively); turned off,
  * the state dirs it found and that are not configured stop being guarded (each appended to
  * REMOVED). Returns whether any root was removed. */
-bool discovery_reload(Manager *m, json_t *removed);
+bool discovery_reload(DiscoveryHost *m, json_t *removed);
 /* Events were lost (an entry script's open among them, perhaps): one walk of /proc. */
-void discovery_resync(Manager *m);
+void discovery_resync(DiscoveryHost *m);
 /* [{"state_dir": ..., "how": ...}] for monitor.ready and status (empty when off). */
-json_t *discovery_json(Manager *m);
+json_t *discovery_json(DiscoveryHost *m);
 /* Is discovery on? */
-bool discovery_enabled(Manager *m);
-void discovery_free(Manager *m);
+bool discovery_enabled(DiscoveryHost *m);
+void discovery_free(DiscoveryHost *m);

@@ -76,6 +76,15 @@ static int on_race_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* For those that take up the kernel's queue before they act (discovery's timer). */
+static void drain_cb(void *userdata) {
+        manager_drain_events(userdata);
+}
+
+static void flush_cb(void *userdata) {
+        manager_flush(userdata);
+}
+
 int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
         Manager *m = calloc(1, sizeof(*m));
         int r;
@@ -114,6 +123,10 @@ int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
         }
         m->model.event = m->event;
         m->model.owners.event = m->event;
+        m->discovery = (DiscoveryHost) {
+                .model = &m->model, .reporter = &m->reporter, .source = &m->source, .event = m->event,
+                .opts = m->opts, .drain = drain_cb, .flush = flush_cb, .userdata = m,
+        };
         *ret = m;
         return 0;
 }
@@ -122,7 +135,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         metrics_done(&m->metrics); /* first: a write that is due shows the locks as they are */
-        discovery_free(m);
+        discovery_free(&m->discovery);
         session_free_all(&m->model);
         while (m->model.locks)
                 lock_free(m->model.locks);
@@ -200,7 +213,7 @@ int manager_reload(Manager *m) {
                 goto finish;
         }
         /* Discovery looks again, or (folders configured now) drops what it found. */
-        if (r >= 0 && discovery_reload(m, c.removed))
+        if (r >= 0 && discovery_reload(&m->discovery, c.removed))
                 c.any_removed = true;
         if (r < 0) {
                 report_emit(&m->reporter, EVENT_MONITOR_ERROR,
@@ -241,7 +254,7 @@ static void on_fs_event(const FsEvent *ev, void *userdata) {
                 test_hook("after-overflow");
                 return;
         }
-        discovery_dispatch(m, ev);
+        discovery_dispatch(&m->discovery, ev);
         tree_dispatch(&m->model, ev, m->model.batch_ns);
 }
 
@@ -256,7 +269,7 @@ static void manager_resync(Manager *m) {
 
         tree_resync(&m->model, start);
         /* An entry script's open may be among the events lost: look for gateways again. */
-        discovery_resync(m);
+        discovery_resync(&m->discovery);
         m->model.n_lazy = 0; /* every holder set is read again from /proc */
         r = holder_map_reseed(&m->model.holders, start);
         for (Lock *l = m->model.locks; l; l = l->locks_next)
@@ -575,7 +588,7 @@ int manager_startup(Manager *m) {
                         return log_error_errno(r, "cannot guard %s: %m", o->watch_dirs[i]);
         }
         /* No folder configured: the gateways of the host, found (discovery.h). */
-        r = discovery_start(m);
+        r = discovery_start(&m->discovery);
         if (r < 0)
                 return log_error_errno(r, "cannot start discovery: %m");
 
@@ -634,8 +647,8 @@ int manager_startup(Manager *m) {
                               "nofile", (json_int_t) nofile.rlim_cur,
                               "config", o->config_read);
         /* The state dirs discovery found, and how (discovery.h). */
-        if (ready && discovery_enabled(m))
-                json_object_set_new(ready, "discovered", discovery_json(m));
+        if (ready && discovery_enabled(&m->discovery))
+                json_object_set_new(ready, "discovered", discovery_json(&m->discovery));
         report_emit(&m->reporter, EVENT_MONITOR_READY, ready);
 
         /* Judge every lock found, now that the holder map is seeded. */

@@ -12,6 +12,7 @@
 #include "actor.h"
 #include "hashmap.h"
 #include "holder-map.h"
+#include "discovery.h"
 #include "metrics.h"
 #include "model.h"
 #include "options.h"
@@ -20,7 +21,6 @@
 #include "source.h"
 
 typedef struct ControlServer ControlServer;
-typedef struct Discovery Discovery;
 
 typedef struct Manager {
         const RunOptions *opts;       /* = &opts_storage: the effective options */
@@ -40,7 +40,7 @@ typedef struct Manager {
         Reporter reporter;
         Metrics metrics;              /* counters; --metrics-file */
         ControlServer *control;       /* NULL: --socket none */
-        Discovery *discovery;         /* NULL: off (folders configured, or not root) */
+        DiscoveryHost discovery;      /* .discovery NULL: off (folders configured, or not root) */
 
         Model model;                  /* what the model knows (model.h) */
 
