@@ -14,7 +14,7 @@
 #
 # There are no exceptions to the layers: the last upward includes (the model's state kept in
 # the daemon's Manager) went with the model's own context (model.h), and so did the
-# allow-list. One include cycle is left (cycles_left below).
+# allow-list. Nor to the modules' order: no include cycle either.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -107,29 +107,8 @@ END {
 # and M -> H when either of M's files includes H.h (its unit tests, test-*.c, do not count).
 # One cycle is printed per strongly connected component of that graph, the shortest through
 # its first module by name.
-# One cycle is not broken yet: the daemon's, which is the Manager in five files. It is
-# written as the set of its modules: a cycle passes only when all of its modules are in one
-# such set, so none can grow and no new one can appear. Delete the line once the cycle is
-# gone; --report prints it too.
-cycles_left='
-control discovery manager metrics reload
-'
-
 # shellcheck disable=SC2035
-LC_ALL=C awk -v mode="$mode" -v cycles_left="$cycles_left" '
-function known(c,    j, k, ok) {         # are all of component c in one line of cycles_left?
-        for (k = 1; k <= nleft; k++) {
-                ok = 1
-                for (j = 1; j <= nmods; j++)
-                        if (comp[mods[j]] == c && !((k, mods[j]) in left)) {
-                                ok = 0
-                                break
-                        }
-                if (ok)
-                        return 1
-        }
-        return 0
-}
+LC_ALL=C awk -v mode="$mode" '
 function modname(path,    p, b) {
         split(path, p, "/")
         b = p[2]
@@ -185,13 +164,6 @@ function cycle(s,    q, head, tail, u, i, w, par, path) {   # shortest, by bread
         return ""
 }
 BEGIN {
-        n = split(cycles_left, lines, "\n")
-        for (i = 1; i <= n; i++)
-                if ((k = split(lines[i], w, " ")) > 0) {
-                        nleft++
-                        for (j = 1; j <= k; j++)
-                                left[nleft, w[j]] = 1
-                }
         for (i = 1; i < ARGC; i++) {
                 m = modname(ARGV[i])
                 if (ARGV[i] ~ /\.h$/)
@@ -228,8 +200,6 @@ END {
                 if (size[comp[m]] < 2 || (comp[m] in done))
                         continue
                 done[comp[m]] = 1
-                if (known(comp[m]) && mode != "report")
-                        continue
                 c = cycle(m)
                 printf "include cycle: %s", c
                 if (size[comp[m]] > split(c, w, " -> ") - 1) {  # more modules than the one cycle
@@ -239,15 +209,11 @@ END {
                                         printf " %s", mods[j]
                         printf ")"
                 }
-                if (known(comp[m]))
-                        printf ", not broken yet (cycles_left)\n"
-                else {
-                        printf "\n"
-                        n++
-                }
+                printf "\n"
+                n++
         }
         if (mode == "report") {
-                printf "%d new include cycles\n", n
+                printf "%d include cycles\n", n
                 exit 0
         }
         exit n > 0

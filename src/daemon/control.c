@@ -18,7 +18,7 @@
 #include "lock-facts.h"
 #include "lock.h"
 #include "macro.h"
-#include "manager.h"
+#include "model.h"
 #include "metrics.h"
 #include "outbuf.h"
 #include "owner.h"
@@ -54,7 +54,7 @@
 typedef struct Conn Conn;
 
 struct ControlServer {
-        Manager *manager;
+        ControlHost host;
         char *path;
         dev_t dev;
         ino_t ino;
@@ -318,7 +318,7 @@ static json_t *lock_json(Lock *l) {
 }
 
 static json_t *do_status(ControlServer *s) {
-        Manager *m = s->manager;
+        ControlHost *m = &s->host;
         const RunOptions *o = m->opts;
         char ts[ISO_TS_MAX];
         json_t *j, *st;
@@ -328,25 +328,25 @@ static json_t *do_status(ControlServer *s) {
                          "status",
                          "pid", (int) getpid(),
                          "version", PACKAGE_VERSION,
-                         "backend", source_attribution(&m->source) ? "fanotify" : "inotify",
-                         "attribution", source_attribution(&m->source) ? "pid" : "holder-scan",
-                         "uptime_ms", (json_int_t) ((now_mono_ns() - m->metrics.start_mono_ns) / NSEC_PER_MSEC),
-                         "started", format_iso_ts(m->metrics.start_realtime_us, ts),
-                         "folders", tree_guarded_json(&m->model),
-                         "waiting_for", tree_pending_json(&m->model),
-                         "releases", tree_releases_json(&m->model),
-                         "locks", (json_int_t) m->model.n_locks,
-                         "sessions", (json_int_t) m->model.holders.n_files[FILE_SESSION],
-                         "owners", (json_int_t) hashmap_size(m->model.owners.by_pid),
+                         "backend", source_attribution(m->source) ? "fanotify" : "inotify",
+                         "attribution", source_attribution(m->source) ? "pid" : "holder-scan",
+                         "uptime_ms", (json_int_t) ((now_mono_ns() - m->metrics->start_mono_ns) / NSEC_PER_MSEC),
+                         "started", format_iso_ts(m->metrics->start_realtime_us, ts),
+                         "folders", tree_guarded_json(m->model),
+                         "waiting_for", tree_pending_json(m->model),
+                         "releases", tree_releases_json(m->model),
+                         "locks", (json_int_t) m->model->n_locks,
+                         "sessions", (json_int_t) m->model->holders.n_files[FILE_SESSION],
+                         "owners", (json_int_t) hashmap_size(m->model->owners.by_pid),
                          "cleanup", cleanup_mode_to_string(o->cleanup),
                          "races", races_mode_to_string(o->races),
                          "counters",
-                         "stale", (json_int_t) m->model.n_stale,
-                         "cleaned", (json_int_t) m->model.n_cleaned,
-                         "races", (json_int_t) m->model.n_races,
-                         "events", (json_int_t) m->metrics.n_events,
-                         "overflows", (json_int_t) m->metrics.n_overflows,
-                         "wakeups", (json_int_t) m->metrics.n_wakeups);
+                         "stale", (json_int_t) m->model->n_stale,
+                         "cleaned", (json_int_t) m->model->n_cleaned,
+                         "races", (json_int_t) m->model->n_races,
+                         "events", (json_int_t) m->metrics->n_events,
+                         "overflows", (json_int_t) m->metrics->n_overflows,
+                         "wakeups", (json_int_t) m->metrics->n_wakeups);
         /* What clients cost: connections held, refused over a user's share, closed for idling,
          * accept4 failures (out of descriptors), events dropped for followers not reading. */
         st = json_object_get(j, "status");
@@ -371,8 +371,8 @@ static json_t *do_status(ControlServer *s) {
                 json_object_set_new(st, "exe", json_text(exe));
         }
         /* The state dirs found with no folder configured, and how (discovery.h). */
-        if (st && discovery_enabled(&m->discovery))
-                json_object_set_new(st, "discovered", discovery_json(&m->discovery));
+        if (st && discovery_enabled(m->discovery))
+                json_object_set_new(st, "discovered", discovery_json(m->discovery));
         if (st)
                 json_object_set_new(st, "control",
                                     json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}",
@@ -407,27 +407,27 @@ static void add_unlocked_sessions(Node *n, json_t *arr) {
 }
 
 static json_t *do_locks(ControlServer *s, json_t *req) {
-        Manager *m = s->manager;
+        ControlHost *m = &s->host;
         json_t *arr = json_array();
 
-        for (Lock *l = m->model.locks; arr && l; l = l->locks_next)
+        for (Lock *l = m->model->locks; arr && l; l = l->locks_next)
                 if (l->file->name)
                         json_array_append_new(arr, lock_json(l));
         if (arr && json_is_true(json_object_get(req, "all")))
-                for (size_t i = 0; i < m->model.n_roots; i++)
-                        add_unlocked_sessions(m->model.roots[i]->anchor, arr);
+                for (size_t i = 0; i < m->model->n_roots; i++)
+                        add_unlocked_sessions(m->model->roots[i]->anchor, arr);
         return arr ? json_pack("{s:o}", "locks", arr) : NULL;
 }
 
 /* The tracked file PATH names (not following a final symlink), or NULL. */
-static TrackedFile *find_tracked(Manager *m, const char *path) {
+static TrackedFile *find_tracked(ControlHost *m, const char *path) {
         _cleanup_close_ int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
         TrackedFile *f;
 
         if (fd < 0 || fstat(fd, &st) < 0)
                 return NULL;
-        f = holder_map_get_inode(&m->model.holders, st.st_dev, st.st_ino);
+        f = holder_map_get_inode(&m->model->holders, st.st_dev, st.st_ino);
         return f && f->name ? f : NULL;
 }
 
@@ -505,11 +505,11 @@ static void holders_json(TrackedFile *f, json_t *arr) {
 }
 
 static json_t *do_holders(ControlServer *s, json_t *req, bool look) {
-        Manager *m = s->manager;
+        ControlHost *m = &s->host;
         json_t *paths = json_object_get(req, "paths"), *p, *arr = json_array();
         size_t i;
 
-        tracker_settle_holders(&m->model); /* transcripts' closes taken on trust so far */
+        tracker_settle_holders(m->model); /* transcripts' closes taken on trust so far */
 
         json_array_foreach(paths, i, p) {
                 _cleanup_free_ char *abs = path_absolute(json_string_value(p));
@@ -524,7 +524,7 @@ static json_t *do_holders(ControlServer *s, json_t *req, bool look) {
 }
 
 /* Everything lockwarden knows of one lock, and why it judged it so. */
-static json_t *explain_lock(Manager *m, Lock *l) {
+static json_t *explain_lock(ControlHost *m, Lock *l) {
         json_t *j, *holders = json_array(), *writers = json_array(), *readers = json_array(), *events, *mine = json_array(), *h;
         const LockPayload *p = &l->payload;
         Owner *o = l->owner;
@@ -543,7 +543,7 @@ static json_t *explain_lock(Manager *m, Lock *l) {
          * those naming it, or naming no lock but its transcript. Paths as reports write them. */
         json_t *lock_path = l->file->folder && l->file->name ? lock_path_json(l) : NULL;
         json_t *session_path = lock_path ? lock_session_json(l) : NULL;
-        events = report_ring_json(&m->reporter, 0);
+        events = report_ring_json(m->reporter, 0);
         json_array_foreach(events, i, h) {
                 json_t *lp = json_object_get(h, "lock");
                 if (lock_path && (json_is_string(lp) ? json_equal(lp, lock_path)
@@ -606,14 +606,14 @@ static json_t *explain_lock(Manager *m, Lock *l) {
 
 /* PATH: a lock, or a transcript (then its lock, if it has one). */
 static json_t *do_explain(ControlServer *s, json_t *req, bool look) {
-        Manager *m = s->manager;
+        ControlHost *m = &s->host;
         json_t *paths = json_object_get(req, "paths"), *p, *arr = json_array();
         size_t i;
 
         /* What the kernel said so far first: the answer is about now. */
-        manager_drain_events(m);
-        manager_flush(m);
-        tracker_settle_holders(&m->model);
+        m->drain(m->userdata);
+        m->flush(m->userdata);
+        tracker_settle_holders(m->model);
         json_array_foreach(paths, i, p) {
                 _cleanup_free_ char *abs = path_absolute(json_string_value(p)), *lock_name = NULL;
                 TrackedFile *f = abs ? find_tracked(m, abs) : NULL, *lf = NULL;
@@ -645,7 +645,7 @@ static json_t *do_explain(ControlServer *s, json_t *req, bool look) {
 }
 
 static json_t *do_events(Conn *c, json_t *req) {
-        Manager *m = c->server->manager;
+        ControlHost *m = &c->server->host;
         json_t *since = json_object_get(req, "since_ms");
         uint64_t since_ns = 0, now = now_mono_ns();
 
@@ -656,19 +656,19 @@ static json_t *do_events(Conn *c, json_t *req) {
                 since_ns = back < now ? now - back : 0;
         }
         c->follow = json_is_true(json_object_get(req, "follow"));
-        return json_pack("{s:o, s:b}", "events", report_ring_json(&m->reporter, since_ns), "follow", c->follow);
+        return json_pack("{s:o, s:b}", "events", report_ring_json(m->reporter, since_ns), "follow", c->follow);
 }
 
 static json_t *do_cleanup(ControlServer *s, json_t *req) {
-        Manager *m = s->manager;
+        ControlHost *m = &s->host;
         json_t *paths = json_object_get(req, "paths"), *judged = json_array(), *events;
         uint64_t now;
 
         /* Everything the kernel said so far first, then fresh payloads for the chosen locks. */
-        manager_drain_events(m);
-        manager_flush(m);
+        m->drain(m->userdata);
+        m->flush(m->userdata);
         now = now_mono_ns();
-        for (Lock *l = m->model.locks; l; l = l->locks_next) {
+        for (Lock *l = m->model->locks; l; l = l->locks_next) {
                 bool chosen = !paths || json_array_size(paths) == 0;
                 json_t *p;
                 size_t i;
@@ -687,12 +687,12 @@ static json_t *do_cleanup(ControlServer *s, json_t *req) {
                 json_array_append_new(judged, json_path(l->file->folder ? l->file->folder->path : NULL, l->file->name));
         }
         s->capture = json_array();
-        manager_flush(m);
+        m->flush(m->userdata);
         events = s->capture;
         s->capture = NULL;
 
         /* A path that is no guarded folder, inside none and holding none: said, not judged. */
-        json_t *unguarded = json_array(), *folders = tree_guarded_json(&m->model), *p, *g;
+        json_t *unguarded = json_array(), *folders = tree_guarded_json(m->model), *p, *g;
         size_t i, k;
         json_array_foreach(paths, i, p) {
                 _cleanup_free_ char *abs = path_absolute(json_string_value(p));
@@ -718,14 +718,14 @@ static json_t *do_cleanup(ControlServer *s, json_t *req) {
  * says whether the new configuration was taken, and the events that say what changed or why it
  * was refused. */
 static json_t *do_reload(ControlServer *s) {
-        Manager *m = s->manager;
+        ControlHost *m = &s->host;
         json_t *events;
         int r;
 
-        manager_drain_events(m);
-        manager_flush(m);
+        m->drain(m->userdata);
+        m->flush(m->userdata);
         s->capture = json_array();
-        r = manager_reload(m);
+        r = m->reload(m->userdata);
         events = s->capture;
         s->capture = NULL;
         return json_pack("{s:b, s:o}", "reloaded", r >= 0, "events", events ? events : json_array());
@@ -798,7 +798,7 @@ static json_t *handle(Conn *c, json_t *req) {
         if (strcmp(verb, "status") == 0)
                 return do_status(s);
         if (strcmp(verb, "metrics") == 0)
-                return metrics_json(&s->manager->metrics);
+                return metrics_json(s->host.metrics);
         if (strcmp(verb, "locks") == 0)
                 return do_locks(s, req);
         if (strcmp(verb, "holders") == 0)
@@ -948,7 +948,7 @@ static void accept_pause(ControlServer *s, int error) {
                 return;
         s->accept_said = true;
         s->accept_said_usec = now;
-        report_emit(&s->manager->reporter, EVENT_MONITOR_WARNING,
+        report_emit(s->host.reporter, EVENT_MONITOR_WARNING,
                     json_pack("{s:s, s:s, s:s}", "path", s->path, "error", strerror(error),
                               "warning", "out of descriptors: the control socket accepts no connection until "
                                          "one is freed (raise LimitNOFILE=)"));
@@ -1064,7 +1064,7 @@ static int path_check_free(const char *path) {
         return unlink(path) < 0 && errno != ENOENT ? negative_errno() : 0;
 }
 
-int control_start(Manager *m, const char *path, ControlServer **ret) {
+int control_start(const ControlHost *m, const char *path, ControlServer **ret) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_free_ char *dir = NULL;
         ControlServer *s;
@@ -1091,7 +1091,7 @@ int control_start(Manager *m, const char *path, ControlServer **ret) {
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        *s = (ControlServer) { .manager = m, .fd = -1, .idle_usec = CONTROL_IDLE_USEC };
+        *s = (ControlServer) { .host = *m, .fd = -1, .idle_usec = CONTROL_IDLE_USEC };
 #ifdef LW_TEST_HOOKS
         if (getenv("LOCKWARDEN_TEST_IDLE_MS"))
                 s->idle_usec = strtoull(getenv("LOCKWARDEN_TEST_IDLE_MS"), NULL, 10) * USEC_PER_MSEC;
@@ -1133,8 +1133,8 @@ int control_start(Manager *m, const char *path, ControlServer **ret) {
                 return r;
         }
         (void) sd_event_source_set_enabled(s->retry, SD_EVENT_OFF);
-        m->reporter.tap = tap;
-        m->reporter.tap_userdata = s;
+        m->reporter->tap = tap;
+        m->reporter->tap_userdata = s;
         *ret = s;
         return 0;
 }
@@ -1144,8 +1144,8 @@ ControlServer *control_stop(ControlServer *s) {
 
         if (!s)
                 return NULL;
-        if (s->manager->reporter.tap_userdata == s)
-                s->manager->reporter.tap = NULL;
+        if (s->host.reporter->tap_userdata == s)
+                s->host.reporter->tap = NULL;
         s->accept_paused = false;
         while (s->conns)
                 conn_free(s->conns);

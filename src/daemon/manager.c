@@ -85,6 +85,10 @@ static void flush_cb(void *userdata) {
         manager_flush(userdata);
 }
 
+static int reload_cb(void *userdata) {
+        return manager_reload(userdata);
+}
+
 int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
         Manager *m = calloc(1, sizeof(*m));
         int r;
@@ -526,7 +530,12 @@ int manager_startup(Manager *m) {
                 _cleanup_free_ char *dflt = o->socket_path ? NULL : control_default_path(true);
                 const char *path = o->socket_path ? o->socket_path : dflt;
 
-                r = path ? control_start(m, path, &m->control) : -ENOENT;
+                ControlHost host = {
+                        .model = &m->model, .reporter = &m->reporter, .source = &m->source,
+                        .metrics = &m->metrics, .discovery = &m->discovery, .event = m->event, .opts = m->opts,
+                        .drain = drain_cb, .flush = flush_cb, .reload = reload_cb, .userdata = m,
+                };
+                r = path ? control_start(&host, path, &m->control) : -ENOENT;
                 if (r == -EADDRINUSE)
                         return log_error_errno(r, "another lockwarden is running on the control socket %s", path);
                 if (r < 0 && o->socket_path)
