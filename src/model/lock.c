@@ -453,8 +453,9 @@ static Tristate lock_owner_gateway(Lock *l, const LockJudgement *j) {
 }
 
 static void lock_after_set(LockAfter *a, LockAfterKind what, Lock *l, uint64_t ns) {
-        *a = (LockAfter) { .what = what, .file = l->file, .folder = l->file->folder, .ns = ns };
-        snprintf(a->name, sizeof(a->name), "%s", l->file->name);
+        a->what = what;
+        a->file = l->file;
+        a->ns = ns;
 }
 
 static void lock_act_stale(Lock *l, const LockJudgement *j, LockAfter *after) {
@@ -598,7 +599,7 @@ void lock_refresh(Lock *l, LockAfter *after) {
         LockFacts facts;
         LockJudgement j;
 
-        after->what = LOCK_AFTER_NONE;
+        *after = (LockAfter) { .what = LOCK_AFTER_NONE };
 
         if (l->dirty) {
                 LIST_REMOVE(dirty, m->dirty_locks, l);

@@ -4,7 +4,6 @@
  * acts on the answer: report, arm a one-shot grace timer, or remove it via cleanup.c. */
 #pragma once
 
-#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -120,18 +119,17 @@ void lock_gather_facts(Lock *l, LockFacts *ret);
 typedef enum LockAfterKind {
         LOCK_AFTER_NONE,
         LOCK_AFTER_REMOVED,   /* removed: forget the file (which frees the lock); a lock left
-                               * aside under a hidden name until NAME freed goes back now */
-        LOCK_AFTER_STRANDED,  /* a new owner's lock moved aside, under HIDDEN until NAME frees */
-        LOCK_AFTER_PUT_BACK,  /* a new owner's lock put back: a new inode to the kernel, NAME is
-                               * read again */
+                               * aside under a hidden name until its name freed goes back now */
+        LOCK_AFTER_STRANDED,  /* a new owner's lock moved aside, under HIDDEN until the name
+                               * frees */
+        LOCK_AFTER_PUT_BACK,  /* a new owner's lock put back: a new inode to the kernel, the
+                               * name is read again */
 } LockAfterKind;
 
 typedef struct LockAfter {
         LockAfterKind what;
-        TrackedFile *file;
-        Node *folder;
-        char name[NAME_MAX + 1];
-        char hidden[64];
+        TrackedFile *file;       /* the lock's, still named: its folder and name say where */
+        char hidden[64];         /* STRANDED: the hidden name the new owner's lock waits under */
         uint64_t ns;
 } LockAfter;
 

@@ -779,17 +779,22 @@ void tracker_settle_holders(Model *m) {
 
 /* What a lock's removal left for the names (lock_refresh). */
 static void lock_after(Model *m, const LockAfter *a) {
+        Node *folder = a->what != LOCK_AFTER_NONE ? a->file->folder : NULL;
+
         switch (a->what) {
-        case LOCK_AFTER_REMOVED:
-                tracker_detach_file(m, a->file); /* frees the lock */
-                if (m->n_stranded > 0)
-                        tracker_name_freed(m, a->folder, a->name, a->ns);
+        case LOCK_AFTER_REMOVED: {
+                _cleanup_free_ char *name = m->n_stranded > 0 ? strdup(a->file->name) : NULL;
+
+                tracker_detach_file(m, a->file); /* frees the lock, and the file's name */
+                if (name)
+                        tracker_name_freed(m, folder, name, a->ns);
                 break;
+        }
         case LOCK_AFTER_STRANDED:
-                tracker_strand(m, a->folder, a->name, a->hidden);
+                tracker_strand(m, folder, a->file->name, a->hidden);
                 break;
         case LOCK_AFTER_PUT_BACK:
-                tracker_name_put_back(m, a->folder, a->name, a->ns);
+                tracker_name_put_back(m, folder, a->file->name, a->ns);
                 break;
         default:
                 break;
