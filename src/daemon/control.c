@@ -54,7 +54,7 @@
 typedef struct Conn Conn;
 
 struct ControlServer {
-        ControlHost host;
+        const Host *host;
         char *path;
         dev_t dev;
         ino_t ino;
@@ -318,7 +318,7 @@ static json_t *lock_json(Lock *l) {
 }
 
 static json_t *do_status(ControlServer *s) {
-        ControlHost *m = &s->host;
+        const Host *m = s->host;
         const RunOptions *o = m->opts;
         char ts[ISO_TS_MAX];
         json_t *j, *st;
@@ -407,7 +407,7 @@ static void add_unlocked_sessions(Node *n, json_t *arr) {
 }
 
 static json_t *do_locks(ControlServer *s, json_t *req) {
-        ControlHost *m = &s->host;
+        const Host *m = s->host;
         json_t *arr = json_array();
 
         for (Lock *l = m->model->locks; arr && l; l = l->locks_next)
@@ -420,7 +420,7 @@ static json_t *do_locks(ControlServer *s, json_t *req) {
 }
 
 /* The tracked file PATH names (not following a final symlink), or NULL. */
-static TrackedFile *find_tracked(ControlHost *m, const char *path) {
+static TrackedFile *find_tracked(const Host *m, const char *path) {
         _cleanup_close_ int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
         TrackedFile *f;
@@ -505,7 +505,7 @@ static void holders_json(TrackedFile *f, json_t *arr) {
 }
 
 static json_t *do_holders(ControlServer *s, json_t *req, bool look) {
-        ControlHost *m = &s->host;
+        const Host *m = s->host;
         json_t *paths = json_object_get(req, "paths"), *p, *arr = json_array();
         size_t i;
 
@@ -524,7 +524,7 @@ static json_t *do_holders(ControlServer *s, json_t *req, bool look) {
 }
 
 /* Everything lockwarden knows of one lock, and why it judged it so. */
-static json_t *explain_lock(ControlHost *m, Lock *l) {
+static json_t *explain_lock(const Host *m, Lock *l) {
         json_t *j, *holders = json_array(), *writers = json_array(), *readers = json_array(), *events, *mine = json_array(), *h;
         const LockPayload *p = &l->payload;
         Owner *o = l->owner;
@@ -606,7 +606,7 @@ static json_t *explain_lock(ControlHost *m, Lock *l) {
 
 /* PATH: a lock, or a transcript (then its lock, if it has one). */
 static json_t *do_explain(ControlServer *s, json_t *req, bool look) {
-        ControlHost *m = &s->host;
+        const Host *m = s->host;
         json_t *paths = json_object_get(req, "paths"), *p, *arr = json_array();
         size_t i;
 
@@ -645,7 +645,7 @@ static json_t *do_explain(ControlServer *s, json_t *req, bool look) {
 }
 
 static json_t *do_events(Conn *c, json_t *req) {
-        ControlHost *m = &c->server->host;
+        const Host *m = c->server->host;
         json_t *since = json_object_get(req, "since_ms");
         uint64_t since_ns = 0, now = now_mono_ns();
 
@@ -660,7 +660,7 @@ static json_t *do_events(Conn *c, json_t *req) {
 }
 
 static json_t *do_cleanup(ControlServer *s, json_t *req) {
-        ControlHost *m = &s->host;
+        const Host *m = s->host;
         json_t *paths = json_object_get(req, "paths"), *judged = json_array(), *events;
         uint64_t now;
 
@@ -718,7 +718,7 @@ static json_t *do_cleanup(ControlServer *s, json_t *req) {
  * says whether the new configuration was taken, and the events that say what changed or why it
  * was refused. */
 static json_t *do_reload(ControlServer *s) {
-        ControlHost *m = &s->host;
+        const Host *m = s->host;
         json_t *events;
         int r;
 
@@ -798,7 +798,7 @@ static json_t *handle(Conn *c, json_t *req) {
         if (strcmp(verb, "status") == 0)
                 return do_status(s);
         if (strcmp(verb, "metrics") == 0)
-                return metrics_json(s->host.metrics);
+                return metrics_json(s->host->metrics);
         if (strcmp(verb, "locks") == 0)
                 return do_locks(s, req);
         if (strcmp(verb, "holders") == 0)
@@ -948,7 +948,7 @@ static void accept_pause(ControlServer *s, int error) {
                 return;
         s->accept_said = true;
         s->accept_said_usec = now;
-        report_emit(s->host.reporter, EVENT_MONITOR_WARNING,
+        report_emit(s->host->reporter, EVENT_MONITOR_WARNING,
                     json_pack("{s:s, s:s, s:s}", "path", s->path, "error", strerror(error),
                               "warning", "out of descriptors: the control socket accepts no connection until "
                                          "one is freed (raise LimitNOFILE=)"));
@@ -1064,7 +1064,7 @@ static int path_check_free(const char *path) {
         return unlink(path) < 0 && errno != ENOENT ? negative_errno() : 0;
 }
 
-int control_start(const ControlHost *m, const char *path, ControlServer **ret) {
+int control_start(const Host *m, const char *path, ControlServer **ret) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_free_ char *dir = NULL;
         ControlServer *s;
@@ -1091,7 +1091,7 @@ int control_start(const ControlHost *m, const char *path, ControlServer **ret) {
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        *s = (ControlServer) { .host = *m, .fd = -1, .idle_usec = CONTROL_IDLE_USEC };
+        *s = (ControlServer) { .host = m, .fd = -1, .idle_usec = CONTROL_IDLE_USEC };
 #ifdef LW_TEST_HOOKS
         if (getenv("LOCKWARDEN_TEST_IDLE_MS"))
                 s->idle_usec = strtoull(getenv("LOCKWARDEN_TEST_IDLE_MS"), NULL, 10) * USEC_PER_MSEC;
@@ -1144,8 +1144,8 @@ ControlServer *control_stop(ControlServer *s) {
 
         if (!s)
                 return NULL;
-        if (s->host.reporter->tap_userdata == s)
-                s->host.reporter->tap = NULL;
+        if (s->host->reporter->tap_userdata == s)
+                s->host->reporter->tap = NULL;
         s->accept_paused = false;
         while (s->conns)
                 conn_free(s->conns);

@@ -13,31 +13,9 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
-#include "options.h"
+#include "host.h"
 
 typedef struct ControlServer ControlServer;
-typedef struct DiscoveryHost DiscoveryHost;
-typedef struct Metrics Metrics;
-typedef struct Model Model;
-typedef struct Reporter Reporter;
-typedef struct Source Source;
-
-/* What the control socket answers from and acts on, the daemon's: the manager gives it. An
- * answer about now takes up what the kernel queued first (drain, then flush); `reload` runs
- * the manager's. */
-typedef struct ControlHost {
-        Model *model;
-        Reporter *reporter;
-        Source *source;
-        Metrics *metrics;
-        DiscoveryHost *discovery;
-        sd_event *event;
-        const RunOptions *opts;
-        void (*drain)(void *userdata);
-        void (*flush)(void *userdata);
-        int (*reload)(void *userdata);
-        void *userdata;
-} ControlHost;
 
 #define CONTROL_PROTOCOL_VERSION 1
 #define CONTROL_PATHS_MAX 64
@@ -59,5 +37,5 @@ int control_chown(ControlServer *s, uid_t uid, gid_t gid);
 
 /* Binds PATH (replacing a stale socket file from a crashed run; refusing, -EADDRINUSE, when a
  * daemon answers there) and serves it on the manager's loop. */
-int control_start(const ControlHost *host, const char *path, ControlServer **ret);
+int control_start(const Host *host, const char *path, ControlServer **ret);
 ControlServer *control_stop(ControlServer *c);

@@ -111,7 +111,7 @@ static void warn_once(DiscoveryHost *m, const char *path, const char *reason, co
                 return;
         d->warned = w;
         d->warned[d->n_warned++] = TAKE_PTR(key);
-        report_emit(m->reporter, EVENT_MONITOR_WARNING,
+        report_emit(m->host->reporter, EVENT_MONITOR_WARNING,
                     json_pack("{s:o, s:o}", "path", json_path(NULL, path), "warning", json_text(why)));
 }
 
@@ -123,7 +123,7 @@ static void found_add(DiscoveryHost *m, const char *path, const char *how, uid_t
         Found *f;
         int r;
 
-        if (!p || tree_has_root(m->model, p, NODE_STATE))
+        if (!p || tree_has_root(m->host->model, p, NODE_STATE))
                 return;
         for (size_t i = 0; i < d->n_found; i++)
                 n_uid += d->found[i].uid == uid;
@@ -139,18 +139,18 @@ static void found_add(DiscoveryHost *m, const char *path, const char *how, uid_t
         if (!f)
                 return;
         d->found = f;
-        m->model->discovering = true;
-        r = tree_add_root(m->model, p, NODE_STATE);
-        m->model->discovering = false;
+        m->host->model->discovering = true;
+        r = tree_add_root(m->host->model, p, NODE_STATE);
+        m->host->model->discovering = false;
         if (r < 0) {
-                report_emit(m->reporter, EVENT_MONITOR_ERROR,
+                report_emit(m->host->reporter, EVENT_MONITOR_ERROR,
                             json_pack("{s:o, s:s}", "path", json_path(NULL, p), "error",
                                       "cannot guard a discovered state dir: out of memory"));
                 return;
         }
         /* After start-up a discovery is news; at start-up monitor.ready lists them. */
-        if (m->model->started)
-                report_emit(m->reporter, EVENT_MONITOR_DISCOVERED,
+        if (m->host->model->started)
+                report_emit(m->host->reporter, EVENT_MONITOR_DISCOVERED,
                             json_pack("{s:o, s:o}", "state_dir", json_path(NULL, p), "how", json_text(how)));
         /* Out of memory for HOW: listed with "how": null. */
         d->found[d->n_found++] = (Found) { .path = TAKE_PTR(p), .how = strdup(how), .uid = uid };
@@ -482,7 +482,7 @@ static void entry_watch(DiscoveryHost *m, const char *script, uid_t uid, pid_t n
                 e = &d->dirs[d->n_dirs];
                 *e = (EntryDir) { .fid = file_id_dup(&id), .path = strdup(dir), .dirfd = -1, .wd = -1, .uid = uid };
                 if (!e->fid || !e->path ||
-                    source_watch(m->source, fd, &id, FAN_OPEN | FAN_EVENT_ON_CHILD, &wd) < 0) {
+                    source_watch(m->host->source, fd, &id, FAN_OPEN | FAN_EVENT_ON_CHILD, &wd) < 0) {
                         free(e->fid);
                         free(e->path);
                         return;
@@ -543,7 +543,7 @@ static void consider_pid(DiscoveryHost *m, pid_t pid, const char *via) {
         uid_t uid;
         bool setuid;
 
-        if (pid == m->model->self_pid)
+        if (pid == m->host->model->self_pid)
                 return;
         if (proc_cmdline(pid, argv, sizeof(argv), &len) < 0 || len == 0 ||
             !openclaw_argv_is_gateway(argv, len))
@@ -592,7 +592,7 @@ static void consider_pid(DiscoveryHost *m, pid_t pid, const char *via) {
         if (!state)
                 return;
         abs = path_absolute(state);
-        if (!abs || tree_has_root(m->model, abs, NODE_STATE))
+        if (!abs || tree_has_root(m->host->model, abs, NODE_STATE))
                 return;
         /* Every check below is of the path as it is now; the tree resolves it again whenever a
          * folder on it comes or goes. Past a folder that does not exist yet, ".." leads where
@@ -678,9 +678,9 @@ static int on_walk_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         (void) usec;
         if (m->discovery) {
                 /* What the kernel queued first is taken up first (as every timer does). */
-                m->drain(m->userdata);
+                m->host->drain(m->host->userdata);
                 walk_proc(m, "entry script open by");
-                m->flush(m->userdata);
+                m->host->flush(m->host->userdata);
         }
         return 0;
 }
@@ -688,7 +688,7 @@ static int on_walk_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 int discovery_start(DiscoveryHost *m) {
         /* Privileged only (root, or the unit's user with its capabilities): without them the
          * gateways' environment cannot be read nor other users' folders guarded. */
-        if (!m->opts->discover || m->discovery || !caps_have(CAP_DAC_OVERRIDE) || !caps_have(CAP_SYS_PTRACE))
+        if (!m->host->opts->discover || m->discovery || !caps_have(CAP_DAC_OVERRIDE) || !caps_have(CAP_SYS_PTRACE))
                 return 0;
         m->discovery = calloc(1, sizeof(Discovery));
         if (!m->discovery)
@@ -726,7 +726,7 @@ void discovery_dispatch(DiscoveryHost *m, const FsEvent *ev) {
                 walk_proc(m, "entry script open by");
                 return;
         }
-        (void) event_arm_oneshot(m->event, &d->walk_timer, CLOCK_MONOTONIC, d->last_walk_usec + WALK_GAP_USEC,
+        (void) event_arm_oneshot(m->host->event, &d->walk_timer, CLOCK_MONOTONIC, d->last_walk_usec + WALK_GAP_USEC,
                                  0, on_walk_timer, m, "discovery-walk");
 }
 
@@ -748,8 +748,8 @@ static void discovery_drop(DiscoveryHost *m, bool unwatch) {
         for (size_t i = 0; i < d->n_dirs; i++) {
                 EntryDir *e = &d->dirs[i];
                 /* A folder the tree guards too keeps its mark (the tree's bits are in it). */
-                if (unwatch && !hashmap_get(m->model->nodes_by_fid, e->fid))
-                        source_unwatch(m->source, e->dirfd, e->wd);
+                if (unwatch && !hashmap_get(m->host->model->nodes_by_fid, e->fid))
+                        source_unwatch(m->host->source, e->dirfd, e->wd);
                 closep(&e->dirfd);
                 for (size_t j = 0; j < e->n_names; j++)
                         free(e->names[j]);
@@ -767,8 +767,8 @@ static void discovery_drop(DiscoveryHost *m, bool unwatch) {
 }
 
 static bool configured(DiscoveryHost *m, const char *path) {
-        for (size_t i = 0; i < m->opts->n_state_dirs; i++) {
-                _cleanup_free_ char *p = path_absolute(m->opts->state_dirs[i]);
+        for (size_t i = 0; i < m->host->opts->n_state_dirs; i++) {
+                _cleanup_free_ char *p = path_absolute(m->host->opts->state_dirs[i]);
                 if (p && strcmp(p, path) == 0)
                         return true;
         }
@@ -779,7 +779,7 @@ bool discovery_reload(DiscoveryHost *m, json_t *removed) {
         Discovery *d = m->discovery;
         bool any = false;
 
-        if (m->opts->discover) {
+        if (m->host->opts->discover) {
                 if (!d)
                         return discovery_start(m), false;
                 /* Additive: a state dir whose gateway exited stays guarded. Every gateway is
@@ -793,9 +793,9 @@ bool discovery_reload(DiscoveryHost *m, json_t *removed) {
                 return false;
         for (size_t i = 0; i < d->n_found; i++) {
                 const char *p = d->found[i].path;
-                if (configured(m, p) || !tree_has_root(m->model, p, NODE_STATE))
+                if (configured(m, p) || !tree_has_root(m->host->model, p, NODE_STATE))
                         continue;
-                tree_remove_root(m->model, p, NODE_STATE);
+                tree_remove_root(m->host->model, p, NODE_STATE);
                 json_array_append_new(removed, json_path(NULL, p));
                 any = true;
         }

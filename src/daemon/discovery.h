@@ -19,30 +19,18 @@
 #include <systemd/sd-event.h>
 
 #include "fs-event.h"
-#include "options.h"
+#include "host.h"
 
 typedef struct Discovery Discovery;
-typedef struct Model Model;
-typedef struct Reporter Reporter;
-typedef struct Source Source;
 
-/* What discovery works with, the daemon's: the manager embeds one and fills it in. */
+/* Discovery's state (NULL: off, folders configured or not root) and what it works with. */
 typedef struct DiscoveryHost {
-        Discovery *discovery;          /* NULL: off (folders configured, or not root) */
-        Model *model;
-        Reporter *reporter;
-        Source *source;
-        sd_event *event;
-        const RunOptions *opts;
-        /* A timer's walk of /proc takes up what the kernel queued first, and acts after: the
-         * manager drains its queue, and flushes. */
-        void (*drain)(void *userdata);
-        void (*flush)(void *userdata);
-        void *userdata;
+        Discovery *discovery;
+        const Host *host;
 } DiscoveryHost;
 
 /* At start-up, after the configured roots: looks for gateways and local users' state dirs
- * when m->opts->discover and the daemon runs as root. Failures are reported, never fatal. */
+ * when the options say discover and the daemon runs as root. Failures are reported, never fatal. */
 int discovery_start(DiscoveryHost *m);
 /* Every kernel event, before the tree: an open of a watched entry script leads to its
  * gateway (fanotify: the opener; inotify: one walk of /proc, at most one a second). */

@@ -127,10 +127,12 @@ int manager_new(const RunOptions *cli, RunOptions *eff, Manager **ret) {
         }
         m->model.event = m->event;
         m->model.owners.event = m->event;
-        m->discovery = (DiscoveryHost) {
-                .model = &m->model, .reporter = &m->reporter, .source = &m->source, .event = m->event,
-                .opts = m->opts, .drain = drain_cb, .flush = flush_cb, .userdata = m,
+        m->host = (Host) {
+                .model = &m->model, .reporter = &m->reporter, .source = &m->source, .metrics = &m->metrics,
+                .discovery = &m->discovery, .event = m->event, .opts = m->opts,
+                .drain = drain_cb, .flush = flush_cb, .reload = reload_cb, .userdata = m,
         };
+        m->discovery.host = &m->host;
         *ret = m;
         return 0;
 }
@@ -530,12 +532,7 @@ int manager_startup(Manager *m) {
                 _cleanup_free_ char *dflt = o->socket_path ? NULL : control_default_path(true);
                 const char *path = o->socket_path ? o->socket_path : dflt;
 
-                ControlHost host = {
-                        .model = &m->model, .reporter = &m->reporter, .source = &m->source,
-                        .metrics = &m->metrics, .discovery = &m->discovery, .event = m->event, .opts = m->opts,
-                        .drain = drain_cb, .flush = flush_cb, .reload = reload_cb, .userdata = m,
-                };
-                r = path ? control_start(&host, path, &m->control) : -ENOENT;
+                r = path ? control_start(&m->host, path, &m->control) : -ENOENT;
                 if (r == -EADDRINUSE)
                         return log_error_errno(r, "another lockwarden is running on the control socket %s", path);
                 if (r < 0 && o->socket_path)

@@ -40,6 +40,7 @@ typedef struct Manager {
         Reporter reporter;
         Metrics metrics;              /* counters; --metrics-file */
         ControlServer *control;       /* NULL: --socket none */
+        Host host;                    /* what control and discovery work with (host.h) */
         DiscoveryHost discovery;      /* .discovery NULL: off (folders configured, or not root) */
 
         Model model;                  /* what the model knows (model.h) */
